@@ -1,0 +1,94 @@
+# zhicheng - build, run and test. `make run` and `make check` are the two commands a
+# newcomer needs; see README.md.
+
+PKGS      := libwebsockets sqlite3 libgit2 openssl jansson libargon2
+CC        ?= gcc
+CFLAGS    ?= -O2 -g
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Inode -Ifederation -pthread
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS     = $(PKG_LIBS) -pthread
+
+# Debian packages the build, the demo and the tests need (make deps installs the missing).
+DEB_PKGS := build-essential pkg-config libwebsockets-dev libsqlite3-dev libgit2-dev \
+            libssl-dev libjansson-dev libargon2-dev libcmocka-dev sqlite3 openssl git \
+            python3 wrk nodejs npm chromium cppcheck procps curl
+
+# Variant: normal build in build/, sanitizer build in build/asan/ (make asan).
+BUILD  ?= build
+BIN    ?= bin
+SANFLAGS ?=
+
+FED_SRC   := $(wildcard federation/*.c)
+NODE_SRC  := $(filter-out node/main.c,$(wildcard node/*.c))
+ADMIN_SRC := $(wildcard tools/zc-admin/*.c)
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBFED  := $(BUILD)/libzcfed.a
+LIBNODE := $(BUILD)/libzcnode.a
+TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps run stop check test unit asan integration browser bench lint clean
+all: $(BIN)/zc-node $(BIN)/zc-admin $(BIN)/zc-audit
+
+$(BUILD)/%.o: %.c $(wildcard node/*.h federation/*.h tools/zc-admin/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(LIBFED): $(call obj,$(FED_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(LIBNODE): $(call obj,$(NODE_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+
+$(BIN)/zc-node: $(call obj,node/main.c) $(LIBNODE) $(LIBFED)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/zc-admin: $(call obj,$(ADMIN_SRC)) $(LIBNODE) $(LIBFED)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/zc-audit: $(call obj,tools/zc-audit.c) $(LIBFED)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBNODE) $(LIBFED)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@tools/deps.sh $(DEB_PKGS)
+
+# The unit tests (cmocka), each binary in turn.
+unit: $(TESTS)
+	@tools/run-unit.sh $(TESTS)
+
+# The same unit tests, and the node the integration tests start, built with ASan+UBSan.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin SANFLAGS="$(ASAN_FLAGS)" CFLAGS= unit build/asan/bin/zc-node build/asan/bin/zc-admin
+
+integration: all
+	@python3 tests/integration/run.py
+
+browser: all
+	@tests/browser/run.sh
+
+lint:
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	  --suppress=missingIncludeSystem --inline-suppr -Inode -Ifederation node federation tools tests/unit
+
+run: deps all
+	@tools/demo.sh up
+
+stop:
+	@tools/demo.sh down
+
+check: deps all
+	@tools/check.sh
+
+bench: deps all
+	@tools/bench/run.sh
+
+clean:
+	rm -rf build bin

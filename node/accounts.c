@@ -1,0 +1,394 @@
+/* accounts.c - applicant registration, sessions, the profile, passwords and ID-card
+ * scans (accounts.h). Argon2 runs on a worker thread (password_then); everything that
+ * writes does so in the router's transaction when the work comes back. */
+#include "accounts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "db.h"
+#include "outbox.h"
+#include "router.h"
+#include "session.h"
+#include "validate.h"
+#include "worker.h"
+
+/* ---- passwords off the event loop ---- */
+
+static void pw_work(void *pCtx) {
+  pw_job *j = pCtx;
+  if (j->zCheckHash[0]) j->bChecked = secret_password_verify(j->zCheckHash, j->zCheck) == 1;
+  if (j->zNew[0] && (!j->zCheckHash[0] || j->bChecked))
+    j->bHashed = secret_password_hash(j->zNew, j->zNewHash) == 0;
+}
+
+static int pw_done(zc_req *r, void *pCtx) {
+  pw_job *j = pCtx;
+  return j->xThen(r, j);
+}
+
+static void pw_free(void *pCtx) {
+  pw_job *j = pCtx;
+  json_decref(j->pData);
+  /* passwords do not linger in freed memory */
+  memset(j, 0, sizeof(*j));
+  free(j);
+}
+
+int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const char *zNew,
+                  json_t *pData, int (*xThen)(zc_req *r, pw_job *j)) {
+  pw_job *j = calloc(1, sizeof(*j));
+  if (!j) {
+    json_decref(pData);
+    return -1;
+  }
+  snprintf(j->zCheck, sizeof j->zCheck, "%s", zCheck ? zCheck : "");
+  snprintf(j->zCheckHash, sizeof j->zCheckHash, "%s", zCheckHash ? zCheckHash : "");
+  snprintf(j->zNew, sizeof j->zNew, "%s", zNew ? zNew : "");
+  j->pData = pData;
+  j->xThen = xThen;
+  return worker_defer(r, pw_work, pw_done, j, pw_free);
+}
+
+/* ---- creating accounts ---- */
+
+int account_new_id(char zOut[40], char cKind) {
+  char zHex[25];
+  if (secret_token_hex(zHex, 12)) return -1;
+  snprintf(zOut, 40, "%c%s", cKind, zHex);
+  return 0;
+}
+
+/* Usernames are ten digits like the existing platform's, never starting with 0. */
+static int new_username(zc_node *p, char zOut[24]) {
+  for (int i = 0; i < 20; i++) {
+    unsigned char a[8];
+    if (secret_random(a, sizeof a)) return -1;
+    unsigned long long v = 0;
+    for (int k = 0; k < 8; k++) v = (v << 8) | a[k];
+    snprintf(zOut, 24, "%llu", 1000000000ULL + v % 9000000000ULL);
+    if (!db_int(p->db, 0, "SELECT 1 FROM accounts WHERE username = ?", "t", zOut)) return 0;
+  }
+  return -1;
+}
+
+int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUserOut[24]) {
+  char zDigest[65] = "", zMasked[20] = "", zPhoneDigest[65] = "";
+  char *zEnc = NULL;
+  time_t now = node_now(p);
+  int rc;
+  if (account_new_id(zIdOut, 'a') || new_username(p, zUserOut)) return -1;
+  if (a->zIdNumber) {
+    secret_hmac_hex(p->aPepper, sizeof p->aPepper, a->zIdNumber, zDigest);
+    mask_id_number(a->zIdNumber, zMasked);
+    if (!(zEnc = secret_encrypt(p->aDataKey, a->zIdNumber))) return -1;
+  }
+  rc = db_exec(p->db,
+      "INSERT INTO accounts(id, username, role, name, phone, email, id_digest, id_enc, id_masked,"
+      " password_hash, home, unit_id, dept_id, committee_id, created, updated)"
+      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "ttttttttttttttII",
+      zIdOut, zUserOut, a->zRole, a->zName, a->zPhone, a->zEmail, a->zIdNumber ? zDigest : NULL,
+      zEnc, a->zIdNumber ? zMasked : NULL, a->zPasswordHash, p->cfg.zNode, a->zUnit, a->zDept,
+      a->zCommittee, (sqlite3_int64)now, (sqlite3_int64)now);
+  free(zEnc);
+  if (rc) return rc;
+  if (a->zPhone) secret_hmac_hex(p->aPepper, sizeof p->aPepper, a->zPhone, zPhoneDigest);
+  /* What the federation learns: no password hash, no clear ID number or phone. */
+  json_t *pBody = json_pack("{s:s, s:s, s:s, s:s, s:s}", "account", zIdOut, "username", zUserOut,
+                            "role", a->zRole, "home", p->cfg.zNode, "name", a->zName);
+  if (a->zIdNumber) json_object_set_new(pBody, "id_digest", json_string(zDigest));
+  if (a->zPhone) json_object_set_new(pBody, "phone_digest", json_string(zPhoneDigest));
+  if (a->zUnit) json_object_set_new(pBody, "unit", json_string(a->zUnit));
+  return outbox_record(p, "account.registered", pBody);
+}
+
+json_t *account_json(zc_node *p, const char *zId) {
+  char zTime[21];
+  json_t *a = db_row(p->db,
+      "SELECT id, username, name, role, home, phone, email, id_masked AS id_number_masked,"
+      " unit_id, dept_id AS dept, committee_id AS committee, created FROM accounts WHERE id = ?",
+      "t", zId);
+  if (!a) return NULL;
+  unsigned role = role_from_name(json_string_value(json_object_get(a, "role")));
+  json_object_set_new(a, "role_name", json_string(role_label(role)));
+  json_object_set_new(a, "home_name",
+                      json_string(node_region_name(p, json_string_value(json_object_get(a, "home")))));
+  node_time_str((time_t)json_integer_value(json_object_get(a, "created")), zTime);
+  json_object_set_new(a, "created", json_string(zTime));
+  const char *zUnit = json_string_value(json_object_get(a, "unit_id"));
+  json_object_set_new(a, "unit", zUnit ? db_row(p->db, "SELECT id, name, credit_code FROM units"
+                                                " WHERE id = ?", "t", zUnit) : json_null());
+  json_object_del(a, "unit_id");
+  if (role == ROLE_APPLICANT) {
+    json_t *sides = json_pack("{s:b, s:b}", "front",
+        (int)db_int(p->db, 0, "SELECT 1 FROM idcards WHERE account_id = ? AND side = 'front'", "t", zId),
+        "back",
+        (int)db_int(p->db, 0, "SELECT 1 FROM idcards WHERE account_id = ? AND side = 'back'", "t", zId));
+    json_object_set_new(a, "idcard", sides);
+  }
+  return a;
+}
+
+/* 200/201 with {"account":…, "csrf":…} for the caller's (new) session. */
+static int answer_with_session(zc_req *r, int status, const char *zAccount) {
+  json_t *a = account_json(r->node, zAccount);
+  if (!a || !r->pSess) {
+    json_decref(a);
+    return -1;
+  }
+  return http_json(r, status, json_pack("{s:o, s:s}", "account", a, "csrf", r->pSess->zCsrf));
+}
+
+/* ---- registration (申请人注册) ---- */
+
+static int register_finish(zc_req *r, pw_job *j) {
+  char zId[40], zUser[24];
+  json_t *d = j->pData;
+  if (!j->bHashed) return -1;
+  account_new a = {.zRole = "applicant",
+                   .zName = json_string_value(json_object_get(d, "name")),
+                   .zPhone = json_string_value(json_object_get(d, "phone")),
+                   .zIdNumber = json_string_value(json_object_get(d, "id_number")),
+                   .zPasswordHash = j->zNewHash};
+  int rc = account_insert(r->node, &a, zId, zUser);
+  if (rc == DB_CONSTRAINT) /* registered meanwhile by a concurrent request */
+    return http_error(r, 409, "id_number_taken", "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉");
+  if (rc || session_open(r, zId)) return -1;
+  return answer_with_session(r, 201, zId);
+}
+
+int accounts_register(zc_req *r) {
+  char zIdNumber[19], zDigest[65];
+  const char *zErr;
+  const char *zIn = json_str_field(r, "id_number", "身份证号", 1);
+  if (!zIn) return 0;
+  if ((zErr = validate_id_number(zIn, zIdNumber, node_now(r->node))))
+    return http_field_error(r, 400, "invalid_id_number", "id_number", zErr);
+  const char *zName = json_str_field(r, "name", "姓名", 1);
+  if (!zName) return 0;
+  if ((zErr = validate_person_name(zName))) return http_field_error(r, 400, "invalid_field", "name", zErr);
+  const char *zPhone = json_str_field(r, "phone", "手机号", 1);
+  if (!zPhone) return 0;
+  if ((zErr = validate_mobile(zPhone))) return http_field_error(r, 400, "invalid_field", "phone", zErr);
+  const char *zPassword = json_str_field(r, "password", "密码", 1);
+  if (!zPassword) return 0;
+  if ((zErr = validate_password(zPassword, zIdNumber)) || (zErr = validate_password(zPassword, zPhone)))
+    return http_field_error(r, 400, "weak_password", "password", zErr);
+  secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zIdNumber, zDigest);
+  if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id_digest = ?", "t", zDigest))
+    return http_error(r, 409, "id_number_taken", "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉");
+  if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", zPhone)) {
+    return http_field_error(r, 409, "phone_taken", "phone", "该手机号已被其他申请人账号使用");
+  }
+  json_t *d = json_pack("{s:s, s:s, s:s}", "id_number", zIdNumber, "name", zName, "phone", zPhone);
+  return password_then(r, NULL, NULL, zPassword, d, register_finish);
+}
+
+/* ---- login (登录) ---- */
+
+/* The account a login names: ID number, mobile number (when only one account has it)
+ * or username. NULL when none. */
+static json_t *find_login(zc_node *p, const char *zLogin) {
+  char zIdNumber[19], zDigest[65];
+  const char *zSql = "SELECT id, password_hash FROM accounts WHERE username = ? AND disabled = 0";
+  if (strlen(zLogin) == 18 && !validate_id_number(zLogin, zIdNumber, node_now(p))) {
+    secret_hmac_hex(p->aPepper, sizeof p->aPepper, zIdNumber, zDigest);
+    return db_row(p->db, "SELECT id, password_hash FROM accounts WHERE id_digest = ? AND disabled = 0",
+                  "t", zDigest);
+  }
+  if (!validate_mobile(zLogin) &&
+      db_int(p->db, 0, "SELECT count(*) FROM accounts WHERE phone = ? AND disabled = 0", "t", zLogin) == 1)
+    return db_row(p->db, "SELECT id, password_hash FROM accounts WHERE phone = ? AND disabled = 0",
+                  "t", zLogin);
+  return db_row(p->db, zSql, "t", zLogin);
+}
+
+static int too_many(zc_req *r, long nWait) {
+  long nMin = (nWait + 59) / 60;
+  http_header(r, "Retry-After", "%ld", nWait);
+  return http_error_extra(r, 429, "too_many_attempts", json_pack("{s:I}", "retry_after", (json_int_t)nWait),
+                          "登录失败次数过多，请在%ld分钟后再试", nMin);
+}
+
+static int login_finish(zc_req *r, pw_job *j) {
+  const char *zAccount = json_string_value(json_object_get(j->pData, "account"));
+  const char *zKey = json_string_value(json_object_get(j->pData, "key"));
+  time_t now = node_now(r->node);
+  if (!zAccount || !j->bChecked) {
+    ratelimit_fail("account", zKey, now);
+    ratelimit_fail("address", r->zPeer, now);
+    return http_error(r, 401, "bad_credentials", "用户名或密码错误");
+  }
+  ratelimit_clear("account", zKey);
+  if (session_open(r, zAccount)) return -1;
+  return answer_with_session(r, 200, zAccount);
+}
+
+/* A hash to verify against when the login names nobody, so that both cases take the
+ * same time and say the same thing. */
+static const char *dummy_hash(void) {
+  static char zHash[SECRET_HASH_MAX];
+  if (!zHash[0]) secret_password_hash("zc-no-such-account", zHash);
+  return zHash;
+}
+
+int accounts_login(zc_req *r) {
+  const char *zLogin = json_str_field(r, "login", "用户名/身份证号/手机号", 1);
+  if (!zLogin) return 0;
+  const char *zPassword = json_str_field(r, "password", "密码", 1);
+  if (!zPassword) return 0;
+  if (strlen(zLogin) > 64 || strlen(zPassword) > 128)
+    return http_error(r, 401, "bad_credentials", "用户名或密码错误");
+  json_t *a = find_login(r->node, zLogin);
+  const char *zAccount = a ? json_string_value(json_object_get(a, "id")) : NULL;
+  char zKey[80];
+  snprintf(zKey, sizeof zKey, "%s", zAccount ? zAccount : zLogin);
+  time_t now = node_now(r->node);
+  long nWait = ratelimit_wait("address", r->zPeer, now);
+  if (!nWait) nWait = ratelimit_wait("account", zKey, now);
+  if (nWait) {
+    json_decref(a);
+    return too_many(r, nWait);
+  }
+  const char *zHash = a ? json_string_value(json_object_get(a, "password_hash")) : NULL;
+  json_t *d = json_pack("{s:s?, s:s}", "account", zAccount, "key", zKey);
+  int rc = password_then(r, zPassword, zHash ? zHash : dummy_hash(), NULL, d, login_finish);
+  json_decref(a);
+  return rc;
+}
+
+int accounts_logout(zc_req *r) {
+  session_close(r);
+  return http_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- the profile (个人资料 / 编辑个人信息) ---- */
+
+int accounts_me(zc_req *r) {
+  json_t *a = account_json(r->node, r->pSess->zAccount);
+  if (!a) return -1;
+  return http_json(r, 200, json_pack("{s:o, s:s}", "account", a, "csrf", r->pSess->zCsrf));
+}
+
+int accounts_update_me(zc_req *r) {
+  const char *zErr;
+  const char *zPhone = json_str_field(r, "phone", "手机号", 0);
+  if (r->status) return 0;
+  const char *zEmail = json_str_field(r, "email", "电子邮箱", 0);
+  if (r->status) return 0;
+  int bApplicant = r->pSess->role == ROLE_APPLICANT;
+  if (zPhone && *zPhone) {
+    if ((zErr = bApplicant ? validate_mobile(zPhone) : validate_phone(zPhone)))
+      return http_field_error(r, 400, "invalid_field", "phone", zErr);
+    if (bApplicant && db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role ="
+                             " 'applicant' AND id <> ?", "tt", zPhone, r->pSess->zAccount)) {
+      return http_field_error(r, 409, "phone_taken", "phone", "该手机号已被其他申请人账号使用");
+    }
+    db_exec(r->node->db, "UPDATE accounts SET phone = ?, updated = ? WHERE id = ?", "tIt", zPhone,
+            (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
+  } else if (zPhone && bApplicant) {
+    return http_field_error(r, 400, "missing_field", "phone", "申请人必须保留手机号");
+  }
+  if (zEmail) {
+    if (*zEmail && (zErr = validate_email(zEmail))) return http_field_error(r, 400, "invalid_field", "email", zErr);
+    db_exec(r->node->db, "UPDATE accounts SET email = ?, updated = ? WHERE id = ?", "tIt",
+            *zEmail ? zEmail : NULL, (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
+  }
+  json_t *a = account_json(r->node, r->pSess->zAccount);
+  return a ? http_json(r, 200, json_pack("{s:o}", "account", a)) : -1;
+}
+
+static int password_finish(zc_req *r, pw_job *j) {
+  if (!j->bChecked) return http_field_error(r, 400, "wrong_password", "old", "原密码不正确");
+  if (!j->bHashed) return -1;
+  if (db_exec(r->node->db, "UPDATE accounts SET password_hash = ?, updated = ? WHERE id = ?", "tIt",
+              j->zNewHash, (sqlite3_int64)node_now(r->node), r->pSess->zAccount) ||
+      session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash))
+    return -1;
+  return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
+}
+
+int accounts_password(zc_req *r) {
+  const char *zErr;
+  const char *zOld = json_str_field(r, "old", "原密码", 1);
+  if (!zOld) return 0;
+  const char *zNew = json_str_field(r, "new", "新密码", 1);
+  if (!zNew) return 0;
+  if ((zErr = validate_password(zNew, r->pSess->zUsername)))
+    return http_field_error(r, 400, "weak_password", "new", zErr);
+  if (strcmp(zOld, zNew) == 0) return http_field_error(r, 400, "invalid_field", "new", "新密码不能与原密码相同");
+  char *zHash = db_text(r->node->db, "SELECT password_hash FROM accounts WHERE id = ?", "t", r->pSess->zAccount);
+  if (!zHash) return -1;
+  int rc = password_then(r, zOld, zHash, zNew, NULL, password_finish);
+  free(zHash);
+  return rc;
+}
+
+/* ---- ID-card scans (身份证扫描件) ---- */
+
+static int side_param(zc_req *r, char zSide[8]) {
+  if (http_query(r, "side", zSide, 8) || (strcmp(zSide, "front") && strcmp(zSide, "back"))) {
+    http_field_error(r, 400, "invalid_field", "side", "请指定身份证的人像面(front)或国徽面(back)");
+    return -1;
+  }
+  return 0;
+}
+
+int accounts_idcard_put(zc_req *r) {
+  char zSide[8], zSha[65];
+  if (side_param(r, zSide)) return 0;
+  if (r->body.n == 0) return http_error(r, 400, "empty_file", "请选择要上传的文件");
+  const char *zType = blob_sniff(r->body.z, r->body.n);
+  if (!zType) return http_error(r, 415, "unsupported_type", "只能上传JPEG、PNG或PDF格式的文件");
+  if (blob_store(r->node->cfg.zData, r->body.z, r->body.n, zSha)) return -1;
+  if (db_exec(r->node->db, "INSERT OR REPLACE INTO idcards(account_id, side, sha256, type, size, uploaded)"
+              " VALUES(?,?,?,?,?,?)", "ttttII", r->pSess->zAccount, zSide, zSha, zType,
+              (sqlite3_int64)r->body.n, (sqlite3_int64)node_now(r->node)))
+    return -1;
+  return http_json(r, 201, json_pack("{s:s, s:s, s:I, s:s}", "side", zSide, "sha256", zSha, "size",
+                                     (json_int_t)r->body.n, "type", zType));
+}
+
+static int send_idcard(zc_req *r, const char *zAccount) {
+  char zSide[8], zPath[700];
+  if (side_param(r, zSide)) return 0;
+  json_t *c = db_row(r->node->db, "SELECT sha256, type FROM idcards WHERE account_id = ? AND side = ?",
+                     "tt", zAccount, zSide);
+  if (!c) return http_error(r, 404, "not_found", "尚未上传该面的身份证扫描件");
+  int rc = blob_path(r->node->cfg.zData, json_string_value(json_object_get(c, "sha256")), zPath, sizeof zPath);
+  if (rc == 0) http_file(r, zPath, json_string_value(json_object_get(c, "type")));
+  json_decref(c);
+  return rc == 0 ? 0 : http_error(r, 404, "not_found", "文件不存在");
+}
+
+int accounts_idcard_get(zc_req *r) { return send_idcard(r, r->pSess->zAccount); }
+
+int accounts_idcard_admin(zc_req *r) {
+  if (!db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id = ? AND home = ?", "tt", r->aParam[0],
+              r->node->cfg.zNode))
+    return http_error(r, 404, "not_found", "账号不存在");
+  return send_idcard(r, r->aParam[0]);
+}
+
+/* Node admin's account list: masked ID numbers and phones only. */
+int accounts_list(zc_req *r) {
+  char zQ[64] = "", zLike[80];
+  http_query(r, "q", zQ, sizeof zQ);
+  snprintf(zLike, sizeof zLike, "%%%s%%", zQ);
+  json_t *a = db_rows(r->node->db,
+      "SELECT id, username, name, role, home, phone, id_masked AS id_number_masked FROM accounts"
+      " WHERE name LIKE ? OR username LIKE ? ORDER BY created DESC LIMIT 200", "tt", zLike, zLike);
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    const char *zPhone = json_string_value(json_object_get(v, "phone"));
+    if (zPhone) {
+      char zMasked[32];
+      mask_phone(zPhone, zMasked);
+      json_object_set_new(v, "phone", json_string(zMasked));
+    }
+  }
+  return http_json(r, 200, json_pack("{s:o}", "items", a));
+}

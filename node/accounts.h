@@ -1,0 +1,49 @@
+/* accounts.h - accounts and sessions: applicant registration, login and logout, the
+ * profile (个人资料), password changes, ID-card scans; and the pieces other features use
+ * to create accounts and to hash passwords off the event loop. */
+#ifndef ZC_ACCOUNTS_H
+#define ZC_ACCOUNTS_H
+
+#include "http.h"
+#include "secret.h"
+
+int accounts_register(zc_req *r);     /* POST /accounts */
+int accounts_login(zc_req *r);        /* POST /session */
+int accounts_logout(zc_req *r);       /* DELETE /session */
+int accounts_me(zc_req *r);           /* GET /me */
+int accounts_update_me(zc_req *r);    /* PUT /me */
+int accounts_password(zc_req *r);     /* POST /me/password */
+int accounts_idcard_put(zc_req *r);   /* POST /me/idcard?side= */
+int accounts_idcard_get(zc_req *r);   /* GET /me/idcard?side= */
+int accounts_list(zc_req *r);         /* GET /accounts?q= (node admin) */
+int accounts_idcard_admin(zc_req *r); /* GET /accounts/{id}/idcard?side= (node admin) */
+
+/* A new account row (and its outbox entry). zIdNumber (normalised) only for applicants.
+ * Writes the new id and username into zIdOut[40] / zUserOut[24]. Returns 0, or
+ * DB_CONSTRAINT when the ID number is taken, -1 on failure. */
+typedef struct account_new {
+  const char *zRole, *zName, *zPhone, *zEmail, *zIdNumber, *zPasswordHash;
+  const char *zUnit, *zDept, *zCommittee;
+} account_new;
+int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUserOut[24]);
+
+/* The account as GET /me shows it (NULL when unknown). */
+json_t *account_json(zc_node *p, const char *zId);
+
+/* Password work off the event loop: verify zCheck against zCheckHash (when given), then
+ * hash zNew (when given); xThen continues on the loop with the result in the job. */
+typedef struct pw_job {
+  char zCheck[129], zCheckHash[SECRET_HASH_MAX];
+  char zNew[129], zNewHash[SECRET_HASH_MAX];
+  int bChecked;   /* zCheck matched */
+  int bHashed;    /* zNewHash holds a hash */
+  json_t *pData;  /* what the continuation needs; freed with the job */
+  int (*xThen)(zc_req *r, struct pw_job *j);
+} pw_job;
+int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const char *zNew,
+                  json_t *pData, int (*xThen)(zc_req *r, pw_job *j));
+
+/* Random region-independent id ("a" + 24 hex) and a numeric username not yet taken. */
+int account_new_id(char zOut[40], char cKind);
+
+#endif

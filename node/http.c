@@ -1,0 +1,247 @@
+/* http.c - building answers (JSON, errors, files, headers) and reading the parts of a
+ * request a handler needs (query, cookies, typed JSON fields). No libwebsockets here:
+ * server.c moves bytes, this file decides what they say. */
+#include "http.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_append(zc_buf *b, const void *p, size_t n) {
+  if (b->n + n + 1 > b->nAlloc) {
+    size_t nNew = b->nAlloc ? b->nAlloc : 256;
+    while (nNew < b->n + n + 1) nNew *= 2;
+    char *z = realloc(b->z, nNew);
+    if (!z) abort(); /* out of memory: nothing sensible is left to do */
+    b->z = z;
+    b->nAlloc = nNew;
+  }
+  memcpy(b->z + b->n, p, n);
+  b->n += n;
+  b->z[b->n] = 0;
+}
+
+void buf_printf(zc_buf *b, const char *zFmt, ...) {
+  char zSmall[512];
+  va_list ap;
+  va_start(ap, zFmt);
+  int n = vsnprintf(zSmall, sizeof zSmall, zFmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof zSmall) {
+    buf_append(b, zSmall, (size_t)n);
+    return;
+  }
+  char *z = malloc((size_t)n + 1);
+  if (!z) abort();
+  va_start(ap, zFmt);
+  vsnprintf(z, (size_t)n + 1, zFmt, ap);
+  va_end(ap);
+  buf_append(b, z, (size_t)n);
+  free(z);
+}
+
+void buf_free(zc_buf *b) {
+  free(b->z);
+  memset(b, 0, sizeof(*b));
+}
+
+void http_req_reset(zc_req *r) {
+  buf_free(&r->body);
+  buf_free(&r->out);
+  buf_free(&r->outHeaders);
+  json_decref(r->pJson);
+  r->pJson = NULL;
+  r->status = 0;
+  r->zOutType = NULL;
+  r->zFile[0] = 0;
+  r->zFileType[0] = 0;
+}
+
+int http_json(zc_req *r, int status, json_t *pBody) {
+  char *z = json_dumps(pBody, JSON_COMPACT);
+  r->out.n = 0;
+  if (z) buf_append(&r->out, z, strlen(z));
+  free(z);
+  json_decref(pBody);
+  r->status = status;
+  r->zOutType = "application/json; charset=utf-8";
+  return 0;
+}
+
+static int error_with(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zMsg) {
+  json_t *e = json_pack("{s:s, s:s}", "code", zCode, "message", zMsg);
+  if (pExtra) json_object_update(e, pExtra);
+  json_decref(pExtra);
+  r->out.n = 0;
+  return http_json(r, status, json_pack("{s:o}", "error", e));
+}
+
+int http_error(zc_req *r, int status, const char *zCode, const char *zFmt, ...) {
+  char zMsg[1024];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  va_end(ap);
+  return error_with(r, status, zCode, NULL, zMsg);
+}
+
+int http_error_extra(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zFmt, ...) {
+  char zMsg[1024];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  va_end(ap);
+  return error_with(r, status, zCode, pExtra, zMsg);
+}
+
+int http_field_error(zc_req *r, int status, const char *zCode, const char *zField, const char *zMsg) {
+  return error_with(r, status, zCode, json_pack("{s:s}", "field", zField), zMsg);
+}
+
+int http_file(zc_req *r, const char *zPath, const char *zType) {
+  snprintf(r->zFile, sizeof r->zFile, "%s", zPath);
+  snprintf(r->zFileType, sizeof r->zFileType, "%s", zType);
+  r->status = 200;
+  return 0;
+}
+
+void http_header(zc_req *r, const char *zName, const char *zFmt, ...) {
+  char zVal[1024];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zVal, sizeof zVal, zFmt, ap);
+  va_end(ap);
+  buf_printf(&r->outHeaders, "%s: %s\r\n", zName, zVal);
+}
+
+static int hex_value(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = tolower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Decode a URL component of n bytes into out (plus sign is a space). */
+static void url_decode(const char *z, size_t n, char *out, size_t nOut) {
+  size_t j = 0;
+  for (size_t i = 0; i < n && j + 1 < nOut; i++) {
+    if (z[i] == '+') out[j++] = ' ';
+    else if (z[i] == '%' && i + 2 < n && hex_value(z[i + 1]) >= 0 && hex_value(z[i + 2]) >= 0) {
+      out[j++] = (char)(hex_value(z[i + 1]) * 16 + hex_value(z[i + 2]));
+      i += 2;
+    } else out[j++] = z[i];
+  }
+  out[j] = 0;
+}
+
+int http_query(const zc_req *r, const char *zName, char *out, size_t nOut) {
+  size_t nName = strlen(zName);
+  const char *z = r->zQuery;
+  while (*z) {
+    const char *zEnd = strchr(z, '&');
+    size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    if (n > nName && strncmp(z, zName, nName) == 0 && z[nName] == '=') {
+      url_decode(z + nName + 1, n - nName - 1, out, nOut);
+      return 0;
+    }
+    if (n == nName && strncmp(z, zName, nName) == 0) {
+      out[0] = 0;
+      return 0;
+    }
+    z += n;
+    if (*z == '&') z++;
+  }
+  return -1;
+}
+
+int http_cookie(const zc_req *r, const char *zName, char *out, size_t nOut) {
+  size_t nName = strlen(zName);
+  const char *z = r->zCookie;
+  while (*z) {
+    while (*z == ' ' || *z == ';') z++;
+    const char *zEnd = strchr(z, ';');
+    size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    if (n > nName && strncmp(z, zName, nName) == 0 && z[nName] == '=') {
+      size_t nVal = n - nName - 1;
+      if (nVal >= nOut) return -1;
+      memcpy(out, z + nName + 1, nVal);
+      out[nVal] = 0;
+      return 0;
+    }
+    z += n;
+  }
+  return -1;
+}
+
+const char *http_status_text(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+  }
+}
+
+const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
+  json_t *v = r->pJson ? json_object_get(r->pJson, zKey) : NULL;
+  char zMsg[256];
+  if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
+    if (!bRequired) return v && json_is_string(v) ? json_string_value(v) : NULL;
+    snprintf(zMsg, sizeof zMsg, "请填写%s", zLabel);
+    http_field_error(r, 400, "missing_field", zKey, zMsg);
+    return NULL;
+  }
+  if (!json_is_string(v)) {
+    snprintf(zMsg, sizeof zMsg, "%s应为文本", zLabel);
+    http_field_error(r, 400, "invalid_field", zKey, zMsg);
+    return NULL;
+  }
+  if (strlen(json_string_value(v)) != json_string_length(v)) {
+    snprintf(zMsg, sizeof zMsg, "%s含有不允许的字符", zLabel);
+    http_field_error(r, 400, "invalid_field", zKey, zMsg);
+    return NULL;
+  }
+  return json_string_value(v);
+}
+
+int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, long long *out) {
+  json_t *v = r->pJson ? json_object_get(r->pJson, zKey) : NULL;
+  char zMsg[256];
+  if (!v || json_is_null(v)) {
+    if (!bRequired) return 1;
+    snprintf(zMsg, sizeof zMsg, "请填写%s", zLabel);
+    http_field_error(r, 400, "missing_field", zKey, zMsg);
+    return -1;
+  }
+  if (json_is_integer(v)) {
+    *out = json_integer_value(v);
+    return 0;
+  }
+  if (json_is_string(v)) { /* forms send numbers as text: accept plain decimal digits */
+    const char *z = json_string_value(v);
+    char *zEnd = NULL;
+    long long n = strtoll(z, &zEnd, 10);
+    if (*z && zEnd && *zEnd == 0 && strlen(z) < 18) {
+      *out = n;
+      return 0;
+    }
+  }
+  snprintf(zMsg, sizeof zMsg, "%s应为整数", zLabel);
+  http_field_error(r, 400, "invalid_field", zKey, zMsg);
+  return -1;
+}

@@ -1,0 +1,93 @@
+/* http.h - one API request and its answer, independent of libwebsockets: the server fills
+ * a zc_req, the router and a handler fill its response, the server writes it. Every error
+ * leaves through http_error(), so every error has the same envelope:
+ *   {"error":{"code":"snake_case","message":"中文说明"}}                              */
+#ifndef ZC_HTTP_H
+#define ZC_HTTP_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "node.h"
+
+enum zc_method { HTTP_GET = 1, HTTP_POST = 2, HTTP_PUT = 4, HTTP_DELETE = 8 };
+
+typedef struct zc_buf {
+  char *z;
+  size_t n, nAlloc;
+} zc_buf;
+void buf_append(zc_buf *b, const void *p, size_t n);
+void buf_printf(zc_buf *b, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(zc_buf *b);
+
+/* Who is calling: filled by the router from the session cookie (session.c). */
+typedef struct zc_session {
+  char zTokenHash[65];
+  char zCsrf[65];
+  char zAccount[40];
+  char zUsername[24];
+  unsigned role;          /* enum zc_role (router.h) */
+  char zUnit[40];         /* unit admin: the unit's id */
+  char zDept[40];         /* dept admin: the recommending unit's id */
+  char zCommittee[40];    /* committee admin: the committee's id */
+} zc_session;
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_PENDING (-2) /* a handler's return: the answer comes later (worker.h) */
+
+typedef struct zc_req {
+  zc_node *node;
+  int method;               /* enum zc_method */
+  char zPath[512];          /* below /api/v1, e.g. "/units/me" */
+  char zQuery[1024];        /* raw query string without '?' */
+  char zPeer[64];           /* the client's address */
+  char zCookie[512];        /* raw Cookie header */
+  char zCsrf[128];          /* X-CSRF-Token header */
+  char zContentType[128];
+  char *aParam[HTTP_MAX_PARAMS]; /* path captures of {…} segments, into zParamBuf */
+  int nParam;
+  char zParamBuf[512];
+  zc_buf body;              /* the request body, capped before it is buffered */
+  json_t *pJson;            /* the body parsed, for routes that take JSON */
+  zc_session *pSess;        /* the caller's session (&sess) or NULL */
+  zc_session sess;
+  const struct zc_route *pRoute;
+
+  /* the answer */
+  int status;
+  zc_buf out;               /* response body */
+  const char *zOutType;     /* Content-Type of out */
+  zc_buf outHeaders;        /* extra "Name: value\r\n" lines */
+  char zFile[600];          /* when set, the server sends this file as the body */
+  char zFileType[64];
+} zc_req;
+
+void http_req_reset(zc_req *r); /* free what a request holds, ready for reuse */
+
+/* Answers. Each returns 0 so that a handler can `return http_json(r, 200, obj);`. */
+int http_json(zc_req *r, int status, json_t *pBody);  /* steals pBody */
+int http_error(zc_req *r, int status, const char *zCode, const char *zFmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An error about one field (the portal shows the message next to it). */
+int http_field_error(zc_req *r, int status, const char *zCode, const char *zField, const char *zMsg);
+/* An error whose envelope carries more members (pExtra, stolen), e.g. retry_after. */
+int http_error_extra(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zFmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int http_file(zc_req *r, const char *zPath, const char *zType);
+void http_header(zc_req *r, const char *zName, const char *zFmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Query parameter zName (URL-decoded) into out; 0 when present. */
+int http_query(const zc_req *r, const char *zName, char *out, size_t nOut);
+/* Cookie zName into out; 0 when present. */
+int http_cookie(const zc_req *r, const char *zName, char *out, size_t nOut);
+/* The Chinese reason phrase-free status line text ("Not Found") for logs and headers. */
+const char *http_status_text(int status);
+
+/* Reading a JSON body's fields with their types checked. A wrong type or a missing
+ * required field answers 400 (`missing_field` / `invalid_field`, naming the field) and
+ * returns NULL (or -1); the handler then just returns 0. zLabel is the field's Chinese
+ * name for the message. */
+const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired);
+int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, long long *out);
+
+#endif

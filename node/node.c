@@ -1,0 +1,227 @@
+/* node.c - a node's configuration (flags or a config file) and opening it: data
+ * directory, database and migrations, keys, reference data. */
+#include "node.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "fed_error.h"
+#include "manifest.h"
+#include "refdata.h"
+#include "secret.h"
+
+static time_t clock_now(void) { return time(NULL); }
+
+time_t node_now(const zc_node *p) { return p && p->xNow ? p->xNow() : time(NULL); }
+
+void node_time_str(time_t t, char out[21]) {
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void node_config_defaults(zc_config *cfg, const char *zArgv0) {
+  char zExe[PATH_MAX], zDir[PATH_MAX];
+  memset(cfg, 0, sizeof(*cfg));
+  snprintf(cfg->zNode, sizeof cfg->zNode, "650000");
+  cfg->iPort = 8600;
+  snprintf(cfg->zBind, sizeof cfg->zBind, "127.0.0.1");
+  snprintf(cfg->zData, sizeof cfg->zData, "data");
+  cfg->nMaxBody = 64 * 1024;
+  /* web/ and schemas/ live beside bin/ */
+  ssize_t n = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
+  if (n <= 0) n = (ssize_t)snprintf(zExe, sizeof zExe, "%s", zArgv0 ? zArgv0 : ".");
+  zExe[n] = 0;
+  snprintf(zDir, sizeof zDir, "%s", dirname(zExe));
+  snprintf(cfg->zWeb, sizeof cfg->zWeb, "%.490s/../web", zDir);
+  snprintf(cfg->zSchemas, sizeof cfg->zSchemas, "%.490s/../schemas", zDir);
+}
+
+/* One setting by name; 0 when known and valid. */
+static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
+  static const struct { const char *zName; size_t off, n; } aPath[] = {
+#define PATH_OPT(name, field) {name, offsetof(zc_config, field), sizeof(((zc_config *)0)->field)}
+    PATH_OPT("node", zNode),         PATH_OPT("bind", zBind),
+    PATH_OPT("data", zData),         PATH_OPT("manifest", zManifest),
+    PATH_OPT("root-pem", zRootPem),  PATH_OPT("key", zKey),
+    PATH_OPT("pepper", zPepper),     PATH_OPT("web", zWeb),
+    PATH_OPT("schemas", zSchemas),
+#undef PATH_OPT
+  };
+  for (size_t i = 0; i < sizeof aPath / sizeof aPath[0]; i++) {
+    if (strcmp(zName, aPath[i].zName) == 0) {
+      if (strlen(zVal) >= aPath[i].n) return -1;
+      snprintf((char *)cfg + aPath[i].off, aPath[i].n, "%s", zVal);
+      return 0;
+    }
+  }
+  if (strcmp(zName, "port") == 0) {
+    cfg->iPort = atoi(zVal);
+    return cfg->iPort > 0 && cfg->iPort < 65536 ? 0 : -1;
+  }
+  if (strcmp(zName, "max-body") == 0) {
+    cfg->nMaxBody = atol(zVal);
+    return cfg->nMaxBody >= 1024 ? 0 : -1;
+  }
+  return -1;
+}
+
+static char *trim(char *z) {
+  while (*z == ' ' || *z == '\t') z++;
+  char *e = z + strlen(z);
+  while (e > z && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) *--e = 0;
+  return z;
+}
+
+static int config_file(zc_config *cfg, const char *zPath) {
+  char zLine[1024];
+  int iLine = 0, rc = 0;
+  FILE *f = fopen(zPath, "r");
+  if (!f) {
+    fprintf(stderr, "zc-node: cannot read %s: %s\n", zPath, strerror(errno));
+    return -1;
+  }
+  while (rc == 0 && fgets(zLine, sizeof zLine, f)) {
+    iLine++;
+    char *z = trim(zLine), *zEq;
+    if (*z == 0 || *z == '#') continue;
+    if (!(zEq = strchr(z, '=')) || (*zEq = 0, config_set(cfg, trim(z), trim(zEq + 1)))) {
+      fprintf(stderr, "zc-node: %s:%d: bad setting\n", zPath, iLine);
+      rc = -1;
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+int node_config_parse(zc_config *cfg, int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *zArg = argv[i];
+    if (strncmp(zArg, "--", 2) != 0 || i + 1 >= argc) {
+      fprintf(stderr, "zc-node: unexpected argument '%s'\n", zArg);
+      return -1;
+    }
+    const char *zVal = argv[++i];
+    if (strcmp(zArg + 2, "config") == 0) {
+      if (config_file(cfg, zVal)) return -1;
+    } else if (config_set(cfg, zArg + 2, zVal)) {
+      fprintf(stderr, "zc-node: bad option %s %s\n", zArg, zVal);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int mkdir_p(const char *zPath) {
+  char z[PATH_MAX];
+  snprintf(z, sizeof z, "%s", zPath);
+  for (char *p = z + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(z, 0700) && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return (mkdir(z, 0700) && errno != EEXIST) ? -1 : 0;
+}
+
+const char *node_region_name(const zc_node *p, const char *zId) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(p->pRegions, i, v) {
+    if (strcmp(json_string_value(json_object_get(v, "id")), zId) == 0)
+      return json_string_value(json_object_get(v, "name"));
+  }
+  return NULL;
+}
+
+static int load_regions(zc_node *p) {
+  char zPath[1024];
+  json_error_t err;
+  snprintf(zPath, sizeof zPath, "%s/regions.json", p->cfg.zSchemas);
+  json_t *pAll = json_load_file(zPath, 0, &err);
+  if (!pAll || !json_is_array(json_object_get(pAll, "nodes"))) {
+    fprintf(stderr, "zc-node: %s: %s\n", zPath, err.text);
+    json_decref(pAll);
+    return -1;
+  }
+  p->pRegions = json_incref(json_object_get(pAll, "nodes"));
+  json_decref(pAll);
+  const char *zName = node_region_name(p, p->cfg.zNode);
+  if (!zName) {
+    fprintf(stderr, "zc-node: unknown node id %s (see schemas/regions.json)\n", p->cfg.zNode);
+    return -1;
+  }
+  snprintf(p->zName, sizeof p->zName, "%s", zName);
+  return 0;
+}
+
+static int load_keys(zc_node *p) {
+  char zPath[1100];
+  snprintf(zPath, sizeof zPath, "%s/secret.key", p->cfg.zData);
+  if (secret_load_key(zPath, p->aDataKey, 1)) {
+    fprintf(stderr, "zc-node: cannot read or create %s\n", zPath);
+    return -1;
+  }
+  /* Without a federation pepper (a node run on its own) the node keeps its own. */
+  if (!p->cfg.zPepper[0]) snprintf(p->cfg.zPepper, sizeof p->cfg.zPepper, "%.490s/pepper", p->cfg.zData);
+  if (secret_load_key(p->cfg.zPepper, p->aPepper, !p->cfg.zManifest[0])) {
+    fprintf(stderr, "zc-node: cannot read the pepper %s\n", p->cfg.zPepper);
+    return -1;
+  }
+  return 0;
+}
+
+/* The federation manifest, verified against the region's root key. A node started
+ * without one serves alone (tests of a single node). */
+static int load_manifest(zc_node *p) {
+  if (!p->cfg.zManifest[0]) return 0;
+  if (!p->cfg.zRootPem[0]) {
+    fprintf(stderr, "zc-node: --manifest needs --root-pem to verify it\n");
+    return -1;
+  }
+  if (fed_manifest_load(&p->pManifest, p->cfg.zManifest, p->cfg.zRootPem)) {
+    fprintf(stderr, "zc-node: manifest %s: %s\n", p->cfg.zManifest, fed_last_error());
+    return -1;
+  }
+  if (fed_manifest_find_node(p->pManifest, p->cfg.zNode) < 0) {
+    fprintf(stderr, "zc-node: node %s is not in the manifest\n", p->cfg.zNode);
+    return -1;
+  }
+  return 0;
+}
+
+int node_open(zc_node *p, const zc_config *cfg) {
+  char zPath[1100];
+  memset(p, 0, sizeof(*p));
+  p->cfg = *cfg;
+  p->xNow = clock_now;
+  if (mkdir_p(p->cfg.zData)) {
+    fprintf(stderr, "zc-node: cannot create %s: %s\n", p->cfg.zData, strerror(errno));
+    return -1;
+  }
+  snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
+  if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
+      db_migrate(p->db, p->cfg.zSchemas) || refdata_load(p)) {
+    node_close(p);
+    return -1;
+  }
+  return 0;
+}
+
+void node_close(zc_node *p) {
+  db_close(p->db);
+  p->db = NULL;
+  json_decref(p->pRegions);
+  fed_manifest_free(p->pManifest);
+  free(p->zCatalogJson);
+  p->pRegions = NULL;
+  p->pManifest = NULL;
+  p->zCatalogJson = NULL;
+}

@@ -1,0 +1,55 @@
+/* node.h - the one context a node runs with: its configuration, its database and the
+ * reference data it serves. Created by main.c (or zc-admin), passed to every handler. */
+#ifndef ZC_NODE_H
+#define ZC_NODE_H
+
+#include <sqlite3.h>
+#include <jansson.h>
+#include <time.h>
+
+typedef struct zc_config {
+  char zNode[16];       /* node id, e.g. "650000" */
+  int  iPort;           /* HTTP port on 127.0.0.1 (or zBind) */
+  char zBind[64];       /* address to listen on; default 127.0.0.1 */
+  char zData[512];      /* data directory: node.db, blobs/, secret.key, fedlog.git */
+  char zManifest[512];  /* federation.json (signed manifest) */
+  char zRootPem[512];   /* the region's root public key that signs the manifest */
+  char zKey[512];       /* this node's Ed25519 private key (PEM) */
+  char zPepper[512];    /* the federation's pepper for ID-number digests */
+  char zWeb[512];       /* web/ directory served as static files */
+  char zSchemas[512];   /* schemas/ directory: migrations and reference data */
+  long nMaxBody;        /* largest JSON body accepted, bytes */
+} zc_config;
+
+typedef struct zc_node {
+  zc_config cfg;
+  sqlite3 *db;
+  char zName[64];              /* this node's name, e.g. "自治区" */
+  unsigned char aDataKey[32];  /* encrypts ID numbers at rest */
+  unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
+  json_t *pRegions;            /* schemas/regions.json "nodes" */
+  struct fed_manifest *pManifest; /* the verified manifest, or NULL when run alone */
+  char *zCatalogJson;          /* GET /catalog, serialised once */
+  size_t nCatalogJson;
+  time_t (*xNow)(void);        /* the clock; tests may replace it */
+} zc_node;
+
+/* Fill cfg with defaults (paths relative to the executable's ../web, ../schemas). */
+void node_config_defaults(zc_config *cfg, const char *zArgv0);
+/* Parse "--name value" flags and, with --config FILE, "name = value" lines. 0 on success;
+ * otherwise prints a message to stderr and returns -1. */
+int node_config_parse(zc_config *cfg, int argc, char **argv);
+
+/* Open the data directory and database, run migrations, load reference data and keys.
+ * 0 on success; -1 with a message on stderr. */
+int node_open(zc_node *p, const zc_config *cfg);
+void node_close(zc_node *p);
+
+/* Name of a region/node id from schemas/regions.json, or NULL when unknown. */
+const char *node_region_name(const zc_node *p, const char *zId);
+
+time_t node_now(const zc_node *p);
+/* RFC 3339 UTC ("2026-11-27T05:35:03Z") of t into out[21]. */
+void node_time_str(time_t t, char out[21]);
+
+#endif

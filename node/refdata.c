@@ -1,0 +1,147 @@
+/* refdata.c - reference data: loading it from schemas/ and serving it (refdata.h). */
+#include "refdata.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "manifest.h"
+
+static json_t *load_json(const zc_node *p, const char *zFile) {
+  char zPath[1100];
+  json_error_t err;
+  snprintf(zPath, sizeof zPath, "%s/%s", p->cfg.zSchemas, zFile);
+  json_t *v = json_load_file(zPath, 0, &err);
+  if (!v) fprintf(stderr, "zc-node: %s:%d: %s\n", zPath, err.line, err.text);
+  return v;
+}
+
+static const char *str(json_t *o, const char *zKey) {
+  return json_string_value(json_object_get(o, zKey));
+}
+
+static int load_catalog(zc_node *p) {
+  json_t *pCat = load_json(p, "catalog.json"), *s, *x;
+  size_t i, j;
+  int rc = 0;
+  if (!pCat) return -1;
+  json_array_foreach(json_object_get(pCat, "series"), i, s) {
+    rc |= db_exec(p->db, "INSERT OR IGNORE INTO series(code, name, position) VALUES(?,?,?)",
+                  "tti", str(s, "code"), str(s, "name"), (int)i);
+    json_array_foreach(json_object_get(s, "specialties"), j, x)
+      rc |= db_exec(p->db, "INSERT OR IGNORE INTO specialties(code, series, name, position)"
+                    " VALUES(?,?,?,?)", "ttti", str(x, "code"), str(s, "code"), str(x, "name"), (int)j);
+    json_array_foreach(json_object_get(s, "qualifications"), j, x)
+      rc |= db_exec(p->db, "INSERT OR IGNORE INTO qualifications(code, series, level, name)"
+                    " VALUES(?,?,?,?)", "ttIt", str(x, "code"), str(s, "code"),
+                    (sqlite3_int64)json_integer_value(json_object_get(x, "level")), str(x, "name"));
+  }
+  json_decref(pCat);
+  return rc ? -1 : 0;
+}
+
+static int load_depts(zc_node *p) {
+  json_t *pAll = load_json(p, "depts.json"), *d;
+  size_t i;
+  int rc = 0;
+  if (!pAll) return -1;
+  json_array_foreach(json_object_get(pAll, "depts"), i, d)
+    rc |= db_exec(p->db, "INSERT OR IGNORE INTO depts(id, node, name, address, contact, phone)"
+                  " VALUES(?,?,?,?,?,?)", "tttttt", str(d, "id"), str(d, "node"), str(d, "name"),
+                  str(d, "address"), str(d, "contact"), str(d, "phone"));
+  json_decref(pAll);
+  return rc ? -1 : 0;
+}
+
+static const char *g_aLevel[] = {"", "员级", "助理级", "中级", "副高级", "正高级"};
+
+/* The catalogue as served: series with their specialties and qualifications. */
+static json_t *catalog_json(zc_node *p) {
+  json_t *aSeries = db_rows(p->db, "SELECT code, name FROM series ORDER BY position", NULL);
+  json_t *s, *levels = json_object();
+  size_t i;
+  json_array_foreach(aSeries, i, s) {
+    const char *zCode = str(s, "code");
+    json_object_set_new(s, "specialties", db_rows(p->db,
+        "SELECT code, name FROM specialties WHERE series = ? ORDER BY position", "t", zCode));
+    json_object_set_new(s, "qualifications", db_rows(p->db,
+        "SELECT code, level, name FROM qualifications WHERE series = ? ORDER BY level", "t", zCode));
+  }
+  for (int l = 1; l <= 5; l++) {
+    char zKey[4];
+    snprintf(zKey, sizeof zKey, "%d", l);
+    json_object_set_new(levels, zKey, json_string(g_aLevel[l]));
+  }
+  return json_pack("{s:o, s:o}", "series", aSeries, "levels", levels);
+}
+
+int refdata_load(zc_node *p) {
+  if (db_begin(p->db)) return -1;
+  if (load_catalog(p) || load_depts(p)) {
+    db_rollback(p->db);
+    return -1;
+  }
+  if (db_commit(p->db)) return -1;
+  json_t *pCat = catalog_json(p);
+  free(p->zCatalogJson);
+  p->zCatalogJson = json_dumps(pCat, JSON_COMPACT);
+  p->nCatalogJson = p->zCatalogJson ? strlen(p->zCatalogJson) : 0;
+  json_decref(pCat);
+  return p->zCatalogJson ? 0 : -1;
+}
+
+int refdata_health(zc_req *r) {
+  return http_json(r, 200, json_pack("{s:s, s:s, s:s}", "node", r->node->cfg.zNode,
+                                     "name", r->node->zName, "status", "ok"));
+}
+
+int refdata_federation(zc_req *r) {
+  zc_node *p = r->node;
+  json_t *aNodes = p->pManifest
+      ? fed_manifest_public(p->pManifest)
+      : json_pack("[{s:s, s:s, s:n, s:n}]", "id", p->cfg.zNode, "name", p->zName, "url", "fingerprint");
+  if (!aNodes) return -1;
+  return http_json(r, 200, json_pack("{s:s, s:o}", "node", p->cfg.zNode, "nodes", aNodes));
+}
+
+int refdata_catalog(zc_req *r) {
+  /* Serialised once at start: the hottest public endpoint should not touch sqlite. */
+  buf_append(&r->out, r->node->zCatalogJson, r->node->nCatalogJson);
+  r->status = 200;
+  r->zOutType = "application/json; charset=utf-8";
+  return 0;
+}
+
+int refdata_depts(zc_req *r) {
+  char zNode[16];
+  json_t *a;
+  if (http_query(r, "node", zNode, sizeof zNode) == 0 && zNode[0]) {
+    if (!node_region_name(r->node, zNode))
+      return http_error(r, 400, "invalid_node", "未知的评审区域：%s", zNode);
+    a = db_rows(r->node->db, "SELECT id, node, name, address, contact, phone FROM depts"
+                " WHERE node = ? ORDER BY id", "t", zNode);
+  } else {
+    a = db_rows(r->node->db, "SELECT id, node, name, address, contact, phone FROM depts ORDER BY id", NULL);
+  }
+  size_t i;
+  json_t *d;
+  json_array_foreach(a, i, d)
+    json_object_set_new(d, "node_name", json_string(node_region_name(r->node, str(d, "node"))));
+  return http_json(r, 200, json_pack("{s:o}", "items", a));
+}
+
+int refdata_qualification(zc_node *p, const char *zCode, char zSeries[16]) {
+  json_t *q = db_row(p->db, "SELECT series, level FROM qualifications WHERE code = ?", "t", zCode);
+  int level = 0;
+  if (q) {
+    snprintf(zSeries, 16, "%s", str(q, "series"));
+    level = (int)json_integer_value(json_object_get(q, "level"));
+    json_decref(q);
+  }
+  return level;
+}
+
+int refdata_dept_exists(zc_node *p, const char *zId) {
+  return db_int(p->db, 0, "SELECT 1 FROM depts WHERE id = ?", "t", zId) == 1;
+}

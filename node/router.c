@@ -1,0 +1,153 @@
+/* router.c - from a request to its handler, always through the same steps (router.h). */
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "blob.h"
+#include "db.h"
+#include "session.h"
+
+static const struct { unsigned role; const char *zName, *zLabel; } g_roleNames[] = {
+  {ROLE_APPLICANT, "applicant", "申请人"},
+  {ROLE_UNIT_ADMIN, "unit_admin", "基层单位管理员"},
+  {ROLE_DEPT_ADMIN, "dept_admin", "推荐单位管理员"},
+  {ROLE_COMMITTEE_ADMIN, "committee_admin", "评审委员会管理员"},
+  {ROLE_NODE_ADMIN, "node_admin", "节点管理员"},
+  {ROLE_AUDITOR, "auditor", "审计员"},
+};
+#define N_ROLES (int)(sizeof g_roleNames / sizeof g_roleNames[0])
+
+const char *role_name(unsigned role) {
+  for (int i = 0; i < N_ROLES; i++)
+    if (g_roleNames[i].role == role) return g_roleNames[i].zName;
+  return "";
+}
+
+const char *role_label(unsigned role) {
+  for (int i = 0; i < N_ROLES; i++)
+    if (g_roleNames[i].role == role) return g_roleNames[i].zLabel;
+  return "";
+}
+
+unsigned role_from_name(const char *zName) {
+  for (int i = 0; zName && i < N_ROLES; i++)
+    if (strcmp(g_roleNames[i].zName, zName) == 0) return g_roleNames[i].role;
+  return 0;
+}
+
+/* Does zPath match zPattern? Captures {…} segments into r->aParam. */
+static int pattern_match(zc_req *r, const char *zPattern, const char *zPath) {
+  const char *p = zPattern, *s = zPath;
+  size_t nBuf = 0;
+  r->nParam = 0;
+  while (*p && *s) {
+    if (*p == '{') {
+      const char *pEnd = strchr(p, '}');
+      size_t n = strcspn(s, "/");
+      if (!pEnd || n == 0 || r->nParam == HTTP_MAX_PARAMS || nBuf + n + 1 > sizeof r->zParamBuf)
+        return 0;
+      memcpy(r->zParamBuf + nBuf, s, n);
+      r->zParamBuf[nBuf + n] = 0;
+      r->aParam[r->nParam++] = r->zParamBuf + nBuf;
+      nBuf += n + 1;
+      p = pEnd + 1;
+      s += n;
+    } else if (*p++ != *s++) {
+      return 0;
+    }
+  }
+  return *p == 0 && (*s == 0 || (s[0] == '/' && s[1] == 0));
+}
+
+const zc_route *router_match(zc_req *r, int *pbPathKnown) {
+  *pbPathKnown = 0;
+  for (int i = 0; i < g_nRoutes; i++) {
+    if (!pattern_match(r, g_routes[i].zPattern, r->zPath)) continue;
+    if (g_routes[i].method == r->method) return &g_routes[i];
+    *pbPathKnown = 1;
+  }
+  r->nParam = 0;
+  return NULL;
+}
+
+long router_body_limit(const zc_node *p, const zc_route *pRoute) {
+  return pRoute && pRoute->body == BODY_RAW ? (long)BLOB_MAX : p->cfg.nMaxBody;
+}
+
+/* Why this caller may not use this route, in words a person understands. */
+static int deny_role(zc_req *r) {
+  unsigned want = r->pRoute->roles, have = r->pSess->role;
+  if (want == ROLE_APPLICANT && have == ROLE_UNIT_ADMIN)
+    return http_error(r, 403, "unit_admin_cannot_apply",
+                      "本账号为基层单位管理员账号，不能申报职称（一个账号只有一个角色）；请使用个人申请人账号申报");
+  return http_error(r, 403, "forbidden", "您的账号角色（%s）无权进行此操作", role_label(have));
+}
+
+static int parse_json_body(zc_req *r) {
+  json_error_t err;
+  if (r->body.n == 0) {
+    r->pJson = json_object();
+    return 0;
+  }
+  r->pJson = json_loadb(r->body.z, r->body.n, JSON_REJECT_DUPLICATES, &err);
+  if (!r->pJson || !json_is_object(r->pJson)) {
+    json_decref(r->pJson);
+    r->pJson = NULL;
+    return http_error(r, 400, "bad_json", "请求内容不是有效的JSON对象"), -1;
+  }
+  return 0;
+}
+
+/* The checks before any handler runs; 0 to go on, -1 when the answer is already set. */
+static int check_access(zc_req *r) {
+  const zc_route *pRoute = r->pRoute;
+  session_load(r);
+  if (pRoute->roles == ROLE_ANYONE) return 0;
+  if (!r->pSess) return http_error(r, 401, "login_required", "请先登录"), -1;
+  if (!(pRoute->roles & r->pSess->role)) return deny_role(r), -1;
+  if (r->method != HTTP_GET && strcmp(r->zCsrf, r->pSess->zCsrf) != 0)
+    return http_error(r, 403, "csrf", "页面已过期或缺少安全令牌，请刷新页面后重试"), -1;
+  return 0;
+}
+
+/* Run a handler inside a transaction for anything that may write; roll back unless it
+ * answered with success. */
+int router_run(zc_req *r, int (*xRun)(zc_req *, void *), void *pArg) {
+  int bWrite = r->method != HTTP_GET;
+  sqlite3 *db = r->node->db;
+  if (bWrite && db_begin(db)) return http_error(r, 503, "busy", "系统繁忙，请稍后重试");
+  int rc = xRun(r, pArg);
+  if (rc == HTTP_PENDING) {
+    if (bWrite) db_rollback(db); /* a deferring handler writes only when it resumes */
+    return HTTP_PENDING;
+  }
+  if (rc != 0 && r->status < 400) http_error(r, 500, "internal", "服务器内部错误，请稍后重试");
+  if (r->status == 0) http_error(r, 500, "internal", "服务器内部错误，请稍后重试");
+  if (bWrite) {
+    if (r->status >= 400) db_rollback(db);
+    else if (db_commit(db)) {
+      db_rollback(db);
+      r->out.n = 0;
+      http_error(r, 500, "internal", "保存失败，请稍后重试");
+    }
+  }
+  return 0;
+}
+
+static int run_route_handler(zc_req *r, void *pArg) {
+  (void)pArg;
+  return r->pRoute->xHandler(r);
+}
+
+int router_dispatch(zc_req *r) {
+  int bKnown = 0;
+  if (!r->pRoute) r->pRoute = router_match(r, &bKnown);
+  if (!r->pRoute) {
+    if (bKnown) return http_error(r, 405, "method_not_allowed", "不支持此请求方法");
+    return http_error(r, 404, "not_found", "接口不存在");
+  }
+  if (check_access(r)) return 0;
+  if (r->pRoute->body == BODY_JSON && parse_json_body(r)) return 0;
+  return router_run(r, run_route_handler, NULL);
+}

@@ -1,0 +1,344 @@
+/* server.c - moves bytes between libwebsockets and the router. Each API request gets a
+ * zc_req; its body is refused before it is buffered when it would pass the route's limit
+ * (answered 413 once the client has sent it, so that the client sees the answer); the
+ * answer goes out as one buffer (headers + body) when small; one log line per request. */
+#include "server.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "router.h"
+#include "worker.h"
+
+#define API_PREFIX "/v1"        /* the mount is /api; requests arrive as /v1/... */
+#define DISCARD_MAX (16L << 20) /* past this much refused body we just close */
+
+/* A request and the connection it came on (NULL once the client has gone). */
+typedef struct conn_req {
+  zc_req r;
+  struct lws *wsi;
+  struct timespec t0;
+  long nLimit;      /* body limit for this request */
+  long nSeen;       /* body bytes received */
+  int bTooLarge;    /* refused: discard the rest, then answer 413 */
+  int bPending;     /* a worker has it */
+  char zMethod[8];
+  char zLogPath[160];
+} conn_req;
+
+typedef struct pss_http {
+  conn_req *pCr;
+} pss_http;
+
+static struct lws_context *g_ctx;
+static volatile sig_atomic_t g_bStop;
+static zc_node *g_node;
+
+void server_stop(void) {
+  g_bStop = 1;
+  if (g_ctx) lws_cancel_service(g_ctx);
+}
+
+static void wake_loop(void *pArg) { lws_cancel_service((struct lws_context *)pArg); }
+
+static double ms_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void log_request(conn_req *c, const char *zPath) {
+  char zTime[21];
+  node_time_str(time(NULL), zTime);
+  fprintf(stderr, "%s %s %s %s %d %zuB %.2fms\n", zTime, c->r.zPeer, c->zMethod, zPath,
+          c->r.status, c->r.zFile[0] ? (size_t)0 : c->r.out.n, ms_since(&c->t0));
+}
+
+static void conn_free(conn_req *c) {
+  if (!c) return;
+  http_req_reset(&c->r);
+  free(c);
+}
+
+static int method_of(struct lws *wsi, char *zMethod, size_t n, int *pMethod) {
+  static const struct { enum lws_token_indexes tok; int m; const char *z; } a[] = {
+    {WSI_TOKEN_GET_URI, HTTP_GET, "GET"},
+    {WSI_TOKEN_POST_URI, HTTP_POST, "POST"},
+    {WSI_TOKEN_PUT_URI, HTTP_PUT, "PUT"},
+    {WSI_TOKEN_DELETE_URI, HTTP_DELETE, "DELETE"},
+  };
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+    if (lws_hdr_total_length(wsi, a[i].tok) > 0) {
+      snprintf(zMethod, n, "%s", a[i].z);
+      *pMethod = a[i].m;
+      return 0;
+    }
+  }
+  snprintf(zMethod, n, "OTHER");
+  return -1;
+}
+
+/* Copy a header into a fixed buffer; empty when absent or too long. */
+static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, int n) {
+  z[0] = 0;
+  if (lws_hdr_total_length(wsi, tok) < n && lws_hdr_copy(wsi, z, n, tok) < 0) z[0] = 0;
+}
+
+static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
+  conn_req *c = calloc(1, sizeof(*c));
+  zc_req *r;
+  if (!c) return NULL;
+  clock_gettime(CLOCK_MONOTONIC, &c->t0);
+  c->wsi = wsi;
+  r = &c->r;
+  r->node = g_node;
+  if (method_of(wsi, c->zMethod, sizeof c->zMethod, &r->method)) r->method = 0;
+  snprintf(c->zLogPath, sizeof c->zLogPath, "/api%s", zPathBelowApi);
+  if (strncmp(zPathBelowApi, API_PREFIX, strlen(API_PREFIX)) == 0)
+    snprintf(r->zPath, sizeof r->zPath, "%s", zPathBelowApi + strlen(API_PREFIX));
+  copy_header(wsi, WSI_TOKEN_HTTP_URI_ARGS, r->zQuery, sizeof r->zQuery);
+  copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, r->zCookie, sizeof r->zCookie);
+  copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
+  if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
+      lws_hdr_custom_copy(wsi, r->zCsrf, sizeof r->zCsrf, "x-csrf-token:", 13) < 0)
+    r->zCsrf[0] = 0;
+  lws_get_peer_simple(wsi, r->zPeer, sizeof r->zPeer);
+  if (strncmp(r->zPeer, "::ffff:", 7) == 0) memmove(r->zPeer, r->zPeer + 7, strlen(r->zPeer + 7) + 1);
+  return c;
+}
+
+/* Add "Name: value\r\n" lines from r->outHeaders to the header block. */
+static int add_extra_headers(struct lws *wsi, const zc_buf *h, unsigned char **pp,
+                             unsigned char *end) {
+  const char *z = h->z;
+  while (z && *z) {
+    const char *zColon = strchr(z, ':'), *zEol = strstr(z, "\r\n");
+    if (!zColon || !zEol || zColon > zEol) break;
+    char zName[64];
+    snprintf(zName, sizeof zName, "%.*s:", (int)(zColon - z), z);
+    const char *zVal = zColon + 1;
+    while (*zVal == ' ') zVal++;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)zName, (const unsigned char *)zVal,
+                                    (int)(zEol - zVal), pp, end))
+      return -1;
+    z = zEol + 2;
+  }
+  return 0;
+}
+
+/* Write the answer: headers and body in one lws_write (HTTP/1.1). Returns what the lws
+ * callback should return. */
+static int write_answer(conn_req *c, int bClose) {
+  struct lws *wsi = c->wsi;
+  zc_req *r = &c->r;
+  int rc = 0;
+  if (r->zFile[0]) {
+    unsigned char aHead[1024], *p = aHead, *end = aHead + sizeof aHead;
+    if (add_extra_headers(wsi, &r->outHeaders, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"private, no-store", 17, &p, end))
+      return -1;
+    log_request(c, c->zLogPath);
+    int n = lws_serve_http_file(wsi, r->zFile, r->zFileType, (const char *)aHead, (int)(p - aHead));
+    return (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
+  }
+  size_t nHead = 2048 + r->outHeaders.n;
+  unsigned char *aBuf = malloc(LWS_PRE + nHead + r->out.n);
+  if (!aBuf) return -1;
+  unsigned char *start = aBuf + LWS_PRE, *p = start, *end = start + nHead;
+  if (lws_add_http_header_status(wsi, (unsigned)r->status, &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                   (const unsigned char *)r->zOutType, (int)strlen(r->zOutType), &p, end) ||
+      lws_add_http_header_content_length(wsi, r->out.n, &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                   (const unsigned char *)"no-store", 8, &p, end) ||
+      add_extra_headers(wsi, &r->outHeaders, &p, end) ||
+      (bClose && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                              (const unsigned char *)"close", 5, &p, end)) ||
+      lws_finalize_http_header(wsi, &p, end)) {
+    free(aBuf);
+    return -1;
+  }
+  memcpy(p, r->out.z, r->out.n);
+  p += r->out.n;
+  log_request(c, c->zLogPath);
+  if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start)) rc = -1;
+  free(aBuf);
+  if (rc == 0 && (bClose || lws_http_transaction_completed(wsi))) rc = -1;
+  return rc;
+}
+
+/* Route, run and answer a request whose body is complete. */
+static int handle_request(conn_req *c) {
+  zc_req *r = &c->r;
+  if (c->bTooLarge) {
+    http_error(r, 413, "too_large", "请求内容超过上限（%ld 字节）", c->nLimit);
+    return write_answer(c, 1);
+  }
+  if (router_dispatch(r) == HTTP_PENDING) {
+    c->bPending = 1;
+    return 0;
+  }
+  return write_answer(c, 0);
+}
+
+static int run_job(zc_req *r, void *pJob) {
+  (void)r;
+  return job_finish((zc_job *)pJob);
+}
+
+/* Resume requests whose slow work has finished (on the event loop). */
+static void resume_finished_jobs(void) {
+  zc_job *j;
+  while ((j = worker_take_done()) != NULL) {
+    conn_req *c = (conn_req *)job_req(j);
+    router_run(&c->r, run_job, j);
+    job_free(j);
+    c->bPending = 0;
+    if (c->wsi) lws_callback_on_writable(c->wsi);
+    else conn_free(c); /* the client went away; the work is done all the same */
+  }
+}
+
+static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
+  char zLen[32];
+  conn_req *c = conn_from_headers(wsi, zIn);
+  if (!c) return -1;
+  pss->pCr = c;
+  int bKnown = 0;
+  c->r.pRoute = c->r.method ? router_match(&c->r, &bKnown) : NULL;
+  c->nLimit = router_body_limit(g_node, c->r.pRoute);
+  copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, zLen, sizeof zLen);
+  long nLen = zLen[0] ? atol(zLen) : 0;
+  int bChunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+  if (nLen > c->nLimit) {
+    c->bTooLarge = 1;
+    if (nLen > DISCARD_MAX) return handle_request(c); /* absurd: answer now and close */
+  }
+  if (nLen > 0 || bChunked) return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
+  return handle_request(c);
+}
+
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                         void *in, size_t len) {
+  pss_http *pss = (pss_http *)user;
+  conn_req *c = pss ? pss->pCr : NULL;
+  switch (reason) {
+    case LWS_CALLBACK_HTTP:
+      return begin_request(wsi, pss, (const char *)in);
+    case LWS_CALLBACK_HTTP_BODY:
+      if (!c) return -1;
+      c->nSeen += (long)len;
+      if (c->nSeen > c->nLimit) {
+        c->bTooLarge = 1;
+        buf_free(&c->r.body);
+        if (c->nSeen > DISCARD_MAX) return -1;
+        return 0;
+      }
+      buf_append(&c->r.body, in, len);
+      return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      if (!c) return -1;
+      return handle_request(c);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      if (!c || c->bPending || c->r.status == 0) return 0;
+      return write_answer(c, 0);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (c) {
+        pss->pCr = NULL;
+        if (c->bPending) c->wsi = NULL; /* freed when its job comes back */
+        else conn_free(c);
+      }
+      return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      resume_finished_jobs();
+      return 0;
+    default:
+      break;
+  }
+  return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols g_protocols[] = {
+  {"zc-http", callback_http, sizeof(pss_http), 0, 0, NULL, 0},
+  {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* Types lws does not know by itself. */
+static const struct lws_protocol_vhost_options g_mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
+static const struct lws_protocol_vhost_options g_mime_svg = {&g_mime_mjs, NULL, ".svg", "image/svg+xml"};
+static const struct lws_protocol_vhost_options g_mime_webmanifest = {&g_mime_svg, NULL, ".webmanifest", "application/manifest+json"};
+static const struct lws_protocol_vhost_options g_mime_woff2 = {&g_mime_webmanifest, NULL, ".woff2", "font/woff2"};
+static const struct lws_protocol_vhost_options g_mime_js = {&g_mime_woff2, NULL, ".js", "text/javascript; charset=utf-8"};
+static const struct lws_protocol_vhost_options g_mime_css = {&g_mime_js, NULL, ".css", "text/css; charset=utf-8"};
+static const struct lws_protocol_vhost_options g_mime_html = {&g_mime_css, NULL, ".html", "text/html; charset=utf-8"};
+
+/* Headers on every answer, static or not. */
+static const struct lws_protocol_vhost_options g_hdr_ref = {NULL, NULL, "referrer-policy:", "same-origin"};
+static const struct lws_protocol_vhost_options g_hdr_frame = {&g_hdr_ref, NULL, "x-frame-options:", "DENY"};
+static const struct lws_protocol_vhost_options g_hdr_csp = {&g_hdr_frame, NULL, "content-security-policy:",
+  "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; frame-ancestors 'none'"};
+static const struct lws_protocol_vhost_options g_hdr_nosniff = {&g_hdr_csp, NULL, "x-content-type-options:", "nosniff"};
+
+int server_run(zc_node *p) {
+  struct lws_context_creation_info info;
+  struct lws_http_mount mApi, mWeb;
+  g_node = p;
+
+  memset(&mWeb, 0, sizeof mWeb);
+  mWeb.mountpoint = "/";
+  mWeb.mountpoint_len = 1;
+  mWeb.origin = p->cfg.zWeb;
+  mWeb.def = "index.html";
+  mWeb.origin_protocol = LWSMPRO_FILE;
+  mWeb.extra_mimetypes = &g_mime_html;
+  mWeb.cache_max_age = 300; /* five minutes, then revalidate by ETag */
+  mWeb.cache_reusable = 1;
+  mWeb.cache_revalidate = 1;
+
+  memset(&mApi, 0, sizeof mApi);
+  mApi.mount_next = &mWeb;
+  mApi.mountpoint = "/api";
+  mApi.mountpoint_len = 4;
+  mApi.origin = "zc-http";
+  mApi.protocol = "zc-http";
+  mApi.origin_protocol = LWSMPRO_CALLBACK;
+
+  memset(&info, 0, sizeof info);
+  info.port = p->cfg.iPort;
+  info.iface = p->cfg.zBind[0] ? p->cfg.zBind : "127.0.0.1";
+  info.protocols = g_protocols;
+  info.mounts = &mApi;
+  info.headers = &g_hdr_nosniff;
+  info.keepalive_timeout = 30;
+  info.timeout_secs = 30;
+  info.vhost_name = p->cfg.zNode;
+
+  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+  g_ctx = lws_create_context(&info);
+  if (!g_ctx) {
+    fprintf(stderr, "zc-node: cannot listen on %s:%d\n", info.iface, info.port);
+    return -1;
+  }
+  if (worker_start(2, wake_loop, g_ctx)) {
+    lws_context_destroy(g_ctx);
+    return -1;
+  }
+  fprintf(stderr, "zc-node %s (%s) listening on http://%s:%d\n", p->cfg.zNode, p->zName,
+          info.iface, info.port);
+  while (!g_bStop)
+    if (lws_service(g_ctx, 0) < 0) break;
+  worker_stop();
+  lws_context_destroy(g_ctx);
+  g_ctx = NULL;
+  fprintf(stderr, "zc-node %s stopped\n", p->cfg.zNode);
+  return 0;
+}

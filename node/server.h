@@ -1,0 +1,12 @@
+/* server.h - the node's libwebsockets server: static files from web/, the JSON API under
+ * /api/v1 (router.h), later the live-update and federation WebSockets. One event loop. */
+#ifndef ZC_SERVER_H
+#define ZC_SERVER_H
+
+#include "node.h"
+
+/* Serve until server_stop() (async-signal-safe) is called. 0 on a clean stop. */
+int server_run(zc_node *p);
+void server_stop(void);
+
+#endif

@@ -1,0 +1,148 @@
+/* session.c - session cookies, CSRF tokens and the failed-login limits (session.h). */
+#include "session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "router.h"
+#include "secret.h"
+
+#define SESSION_SELECT                                                                 \
+  "SELECT s.csrf, s.account_id, s.last_seen, a.username, a.role, a.unit_id, a.dept_id,"  \
+  " a.committee_id FROM sessions s JOIN accounts a ON a.id = s.account_id"
+
+static void fill_session(zc_req *r, json_t *row, const char *zHash) {
+  zc_session *s = &r->sess;
+  memset(s, 0, sizeof(*s));
+  snprintf(s->zTokenHash, sizeof s->zTokenHash, "%s", zHash);
+  snprintf(s->zCsrf, sizeof s->zCsrf, "%s", json_string_value(json_object_get(row, "csrf")));
+  snprintf(s->zAccount, sizeof s->zAccount, "%s", json_string_value(json_object_get(row, "account_id")));
+  snprintf(s->zUsername, sizeof s->zUsername, "%s", json_string_value(json_object_get(row, "username")));
+  s->role = role_from_name(json_string_value(json_object_get(row, "role")));
+  const char *z;
+  if ((z = json_string_value(json_object_get(row, "unit_id")))) snprintf(s->zUnit, sizeof s->zUnit, "%s", z);
+  if ((z = json_string_value(json_object_get(row, "dept_id")))) snprintf(s->zDept, sizeof s->zDept, "%s", z);
+  if ((z = json_string_value(json_object_get(row, "committee_id"))))
+    snprintf(s->zCommittee, sizeof s->zCommittee, "%s", z);
+  r->pSess = s;
+}
+
+int session_load(zc_req *r) {
+  char zToken[80], zHash[65];
+  time_t now = node_now(r->node);
+  r->pSess = NULL;
+  if (http_cookie(r, SESSION_COOKIE, zToken, sizeof zToken) || strlen(zToken) != 64) return 0;
+  secret_sha256_hex(zToken, 64, zHash);
+  json_t *row = db_row(r->node->db,
+      SESSION_SELECT
+      " WHERE s.token_hash = ? AND s.expires > ? AND s.last_seen > ? AND a.disabled = 0",
+      "tII", zHash, (sqlite3_int64)now, (sqlite3_int64)(now - SESSION_IDLE));
+  if (!row) return 0;
+  fill_session(r, row, zHash);
+  /* Touch at most once a minute: the idle limit needs no finer grain. */
+  if (json_integer_value(json_object_get(row, "last_seen")) < now - 60)
+    db_exec(r->node->db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", "It",
+            (sqlite3_int64)now, zHash);
+  json_decref(row);
+  return 0;
+}
+
+int session_open(zc_req *r, const char *zAccount) {
+  char zToken[65], zHash[65], zCsrf[65];
+  time_t now = node_now(r->node);
+  if (secret_token_hex(zToken, 32) || secret_token_hex(zCsrf, 32)) return -1;
+  secret_sha256_hex(zToken, 64, zHash);
+  db_exec(r->node->db, "DELETE FROM sessions WHERE expires <= ?", "I", (sqlite3_int64)now);
+  if (db_exec(r->node->db,
+              "INSERT INTO sessions(token_hash, account_id, csrf, peer, created, last_seen, expires)"
+              " VALUES(?,?,?,?,?,?,?)", "ttttIII", zHash, zAccount, zCsrf, r->zPeer,
+              (sqlite3_int64)now, (sqlite3_int64)now, (sqlite3_int64)(now + SESSION_TTL)))
+    return -1;
+  http_header(r, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d",
+              SESSION_COOKIE, zToken, SESSION_TTL);
+  json_t *row = db_row(r->node->db,
+      SESSION_SELECT
+      " WHERE s.token_hash = ?", "t", zHash);
+  if (!row) return -1;
+  fill_session(r, row, zHash);
+  json_decref(row);
+  return 0;
+}
+
+int session_close(zc_req *r) {
+  if (r->pSess)
+    db_exec(r->node->db, "DELETE FROM sessions WHERE token_hash = ?", "t", r->pSess->zTokenHash);
+  http_header(r, "Set-Cookie", "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", SESSION_COOKIE);
+  r->pSess = NULL;
+  return 0;
+}
+
+int session_end_others(zc_node *p, const char *zAccount, const char *zKeepHash) {
+  return db_exec(p->db, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", "tt",
+                 zAccount, zKeepHash ? zKeepHash : "");
+}
+
+/* ---- failed logins: a small open-addressing table, oldest entries reused ---- */
+
+#define RL_SLOTS 4096
+typedef struct rl_slot {
+  char zKey[96];
+  time_t tStart; /* window start */
+  int nFail;
+} rl_slot;
+static rl_slot g_rl[RL_SLOTS];
+
+static unsigned rl_hash(const char *z) {
+  unsigned h = 2166136261u;
+  while (*z) h = (h ^ (unsigned char)*z++) * 16777619u;
+  return h;
+}
+
+/* The slot for a key: its own, else an empty or expired one nearby, else the oldest. */
+static rl_slot *rl_find(const char *zKey, time_t now, int bCreate) {
+  unsigned h = rl_hash(zKey);
+  rl_slot *pFree = NULL, *pOldest = NULL;
+  for (unsigned i = 0; i < 16; i++) {
+    rl_slot *s = &g_rl[(h + i) % RL_SLOTS];
+    if (strcmp(s->zKey, zKey) == 0) return s;
+    if (!pFree && (s->zKey[0] == 0 || s->tStart + LOGIN_WINDOW <= now)) pFree = s;
+    if (!pOldest || s->tStart < pOldest->tStart) pOldest = s;
+  }
+  if (!bCreate) return NULL;
+  rl_slot *s = pFree ? pFree : pOldest;
+  snprintf(s->zKey, sizeof s->zKey, "%s", zKey);
+  s->tStart = now;
+  s->nFail = 0;
+  return s;
+}
+
+static int rl_limit(const char *zKind) {
+  return strcmp(zKind, "address") == 0 ? LOGIN_MAX_PER_ADDRESS : LOGIN_MAX_PER_ACCOUNT;
+}
+
+long ratelimit_wait(const char *zKind, const char *zKey, time_t now) {
+  char zFull[96];
+  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
+  rl_slot *s = rl_find(zFull, now, 0);
+  if (!s || s->tStart + LOGIN_WINDOW <= now || s->nFail < rl_limit(zKind)) return 0;
+  return (long)(s->tStart + LOGIN_WINDOW - now);
+}
+
+void ratelimit_fail(const char *zKind, const char *zKey, time_t now) {
+  char zFull[96];
+  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
+  rl_slot *s = rl_find(zFull, now, 1);
+  if (s->tStart + LOGIN_WINDOW <= now) {
+    s->tStart = now;
+    s->nFail = 0;
+  }
+  s->nFail++;
+}
+
+void ratelimit_clear(const char *zKind, const char *zKey) {
+  char zFull[96];
+  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
+  rl_slot *s = rl_find(zFull, 0, 0);
+  if (s) memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,271 @@
+/* units.c - basic units: registration, information, renaming, recommending units
+ * (units.h). A unit's admin account is created with it; one account, one role. */
+#include "units.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "db.h"
+#include "outbox.h"
+#include "refdata.h"
+#include "router.h"
+#include "session.h"
+#include "validate.h"
+
+/* The unit's information fields: name, Chinese label, required for `complete`, and the
+ * check its value must pass. One table drives PUT, `complete` and `missing`. */
+typedef const char *(*field_check)(const char *zValue);
+static const char *check_address(const char *z) { return validate_text(z, 100, 0); }
+static const char *check_industry(const char *z) { return validate_text(z, 50, 0); }
+static const char *check_postcode(const char *z) {
+  if (strlen(z) != 6 || strspn(z, "0123456789") != 6) return "邮政编码应为6位数字";
+  return NULL;
+}
+static const struct unit_field {
+  const char *zName, *zLabel;
+  int bRequired;
+  field_check xCheck;
+} g_unitFields[] = {
+  {"address", "单位地址", 1, check_address},
+  {"legal_person", "法定代表人", 1, validate_person_name},
+  {"contact", "联系人", 1, validate_person_name},
+  {"phone", "联系电话", 1, validate_phone},
+  {"industry", "所属行业", 1, check_industry},
+  {"email", "电子邮箱", 0, validate_email},
+  {"postcode", "邮政编码", 0, check_postcode},
+};
+#define N_UNIT_FIELDS (sizeof g_unitFields / sizeof g_unitFields[0])
+_Static_assert(N_UNIT_FIELDS == 7, "units_update_me binds exactly these fields");
+
+static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+
+int unit_is_complete(zc_node *p, const char *zId, json_t **ppMissing) {
+  json_t *u = db_row(p->db, "SELECT address, legal_person, contact, phone, industry FROM units"
+                     " WHERE id = ?", "t", zId);
+  json_t *aMissing = json_array();
+  for (size_t i = 0; u && i < N_UNIT_FIELDS; i++) {
+    const char *z = str(u, g_unitFields[i].zName);
+    if (g_unitFields[i].bRequired && (!z || !*z))
+      json_array_append_new(aMissing, json_string(g_unitFields[i].zName));
+  }
+  int bComplete = u && json_array_size(aMissing) == 0;
+  json_decref(u);
+  if (ppMissing) *ppMissing = aMissing;
+  else json_decref(aMissing);
+  return bComplete;
+}
+
+json_t *unit_json(zc_node *p, const char *zId) {
+  json_t *u = db_row(p->db,
+      "SELECT id, credit_code, name, short_name, node, address, legal_person, contact, phone,"
+      " industry, email, postcode FROM units WHERE id = ?", "t", zId);
+  json_t *aMissing = NULL, *v;
+  size_t i;
+  if (!u) return NULL;
+  json_object_set_new(u, "node_name", json_string(node_region_name(p, str(u, "node"))));
+  json_object_set_new(u, "complete", json_boolean(unit_is_complete(p, zId, &aMissing)));
+  json_object_set_new(u, "missing", aMissing);
+  json_t *aRec = db_rows(p->db, "SELECT d.id, d.name, d.node FROM unit_recommenders r JOIN depts d"
+                         " ON d.id = r.dept_id WHERE r.unit_id = ? ORDER BY r.position", "t", zId);
+  json_array_foreach(aRec, i, v) json_object_set_new(v, "node_name", json_string(node_region_name(p, str(v, "node"))));
+  json_object_set_new(u, "recommenders", aRec);
+  json_t *aNames = db_rows(p->db, "SELECT name, short_name, changed_at FROM unit_names WHERE unit_id = ?"
+                           " ORDER BY rowid", "t", zId);
+  json_array_foreach(aNames, i, v) {
+    char zTime[21];
+    node_time_str((time_t)json_integer_value(json_object_get(v, "changed_at")), zTime);
+    json_object_set_new(v, "changed_at", json_string(zTime));
+  }
+  json_object_set_new(u, "names", aNames);
+  return u;
+}
+
+/* 409 unit_exists naming which of credit code, name, short name is taken; 0 if none. */
+static int refuse_existing(zc_req *r, const char *zCode, const char *zName, const char *zShort,
+                           const char *zExceptId) {
+  static const struct { const char *zField, *zSql, *zMsg; } a[] = {
+    {"credit_code", "SELECT 1 FROM units WHERE credit_code = ? AND id <> ?", "该统一社会信用代码已注册，每个单位只能注册一次"},
+    {"name", "SELECT 1 FROM units WHERE (name = ? OR short_name = ?1) AND id <> ?2", "该单位全称已被其他单位使用"},
+    {"short_name", "SELECT 1 FROM units WHERE (short_name = ? OR name = ?1) AND id <> ?2", "该单位简称已被其他单位使用"},
+  };
+  const char *aVal[] = {zCode, zName, zShort};
+  for (int i = 0; i < 3; i++) {
+    if (aVal[i] && db_int(r->node->db, 0, a[i].zSql, "tt", aVal[i], zExceptId ? zExceptId : ""))
+      return http_field_error(r, 409, "unit_exists", a[i].zField, a[i].zMsg), 1;
+  }
+  return 0;
+}
+
+static int check_names(zc_req *r, const char *zName, const char *zShort) {
+  const char *zErr;
+  if ((zErr = validate_org_name(zName, 0))) return http_field_error(r, 400, "invalid_field", "name", zErr), 1;
+  if (zShort && (zErr = validate_org_name(zShort, 1)))
+    return http_field_error(r, 400, "invalid_field", "short_name", zErr), 1;
+  if (zShort && strcmp(zName, zShort) == 0)
+    return http_field_error(r, 400, "invalid_field", "short_name", "单位简称不能与全称相同"), 1;
+  return 0;
+}
+
+/* ---- registration (单位注册) ---- */
+
+static int register_finish(zc_req *r, pw_job *j) {
+  json_t *d = j->pData;
+  char zUnit[40], zAccount[40], zUser[24];
+  time_t now = node_now(r->node);
+  if (!j->bHashed || account_new_id(zUnit, 'u')) return -1;
+  /* checked again inside the transaction: a concurrent registration may have won */
+  if (refuse_existing(r, str(d, "credit_code"), str(d, "name"), str(d, "short_name"), NULL)) return 0;
+  if (db_exec(r->node->db, "INSERT INTO units(id, credit_code, name, short_name, node, contact, phone,"
+              " created, updated) VALUES(?,?,?,?,?,?,?,?,?)", "tttttttII", zUnit, str(d, "credit_code"),
+              str(d, "name"), str(d, "short_name"), r->node->cfg.zNode, str(d, "contact"), str(d, "phone"),
+              (sqlite3_int64)now, (sqlite3_int64)now) ||
+      db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)",
+              "tttI", zUnit, str(d, "name"), str(d, "short_name"), (sqlite3_int64)now) ||
+      outbox_record(r->node, "unit.registered",
+                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code", str(d, "credit_code"),
+                              "name", str(d, "name"), "short_name", str(d, "short_name"), "node", r->node->cfg.zNode)))
+    return -1;
+  account_new a = {.zRole = "unit_admin", .zName = str(d, "contact"), .zPhone = str(d, "phone"),
+                   .zPasswordHash = j->zNewHash, .zUnit = zUnit};
+  if (account_insert(r->node, &a, zAccount, zUser) || session_open(r, zAccount)) return -1;
+  return http_json(r, 201, json_pack("{s:o, s:o, s:s}", "unit", unit_json(r->node, zUnit), "account",
+                                     account_json(r->node, zAccount), "csrf", r->pSess->zCsrf));
+}
+
+int units_register(zc_req *r) {
+  char zCode[19];
+  const char *zErr, *zIn, *zName, *zShort, *zPassword, *zContact, *zPhone, *zNode;
+  if (!(zIn = json_str_field(r, "credit_code", "统一社会信用代码", 1))) return 0;
+  if ((zErr = validate_credit_code(zIn, zCode)))
+    return http_field_error(r, 400, "invalid_credit_code", "credit_code", zErr);
+  if (!(zName = json_str_field(r, "name", "单位全称", 1))) return 0;
+  if (!(zShort = json_str_field(r, "short_name", "单位简称", 1))) return 0;
+  if (check_names(r, zName, zShort)) return 0;
+  if (!(zContact = json_str_field(r, "contact", "联系人", 1))) return 0;
+  if ((zErr = validate_person_name(zContact))) return http_field_error(r, 400, "invalid_field", "contact", zErr);
+  if (!(zPhone = json_str_field(r, "phone", "联系电话", 1))) return 0;
+  if ((zErr = validate_phone(zPhone))) return http_field_error(r, 400, "invalid_field", "phone", zErr);
+  zNode = json_str_field(r, "node", "所在评审区域", 0);
+  if (r->status) return 0;
+  if (zNode && strcmp(zNode, r->node->cfg.zNode) != 0) {
+    const char *zRight = node_region_name(r->node, zNode);
+    if (!zRight) return http_field_error(r, 400, "invalid_field", "node", "未知的评审区域");
+    return http_error_extra(r, 400, "wrong_node", json_pack("{s:s}", "field", "node"),
+                            "本门户为%s，%s的单位请在%s门户注册", r->node->zName, zRight, zRight);
+  }
+  if (!(zPassword = json_str_field(r, "password", "密码", 1))) return 0;
+  if ((zErr = validate_password(zPassword, zCode))) return http_field_error(r, 400, "weak_password", "password", zErr);
+  if (refuse_existing(r, zCode, zName, zShort, NULL)) return 0;
+  json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "credit_code", zCode, "name", zName, "short_name", zShort,
+                        "contact", zContact, "phone", zPhone);
+  return password_then(r, NULL, NULL, zPassword, d, register_finish);
+}
+
+/* ---- the unit admin's own unit ---- */
+
+static int answer_unit(zc_req *r, int status) {
+  json_t *u = unit_json(r->node, r->pSess->zUnit);
+  if (!u) return http_error(r, 404, "not_found", "单位不存在");
+  return http_json(r, status, json_pack("{s:o}", "unit", u));
+}
+
+int units_me(zc_req *r) { return answer_unit(r, 200); }
+
+int units_update_me(zc_req *r) {
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  const char *zKnown[N_UNIT_FIELDS];
+  const char *zKey;
+  json_t *v;
+  for (size_t i = 0; i < N_UNIT_FIELDS; i++) zKnown[i] = g_unitFields[i].zName;
+  /* every key must be a known field holding text; check all before writing any */
+  json_object_foreach(r->pJson, zKey, v) {
+    size_t i;
+    for (i = 0; i < N_UNIT_FIELDS && strcmp(zKnown[i], zKey) != 0; i++) {}
+    if (i == N_UNIT_FIELDS) return http_field_error(r, 400, "invalid_field", zKey, "不认识的字段");
+    const char *z = json_str_field(r, zKey, g_unitFields[i].zLabel, 0);
+    if (r->status) return 0;
+    const char *zErr = z && *z ? g_unitFields[i].xCheck(z) : NULL;
+    if (zErr) return http_field_error(r, 400, "invalid_field", zKey, zErr);
+  }
+  /* One statement for all fields: each is (given?, value); a field not given keeps its
+   * value, an empty one is cleared. The order follows g_unitFields. */
+  const char *aVal[N_UNIT_FIELDS];
+  int aGiven[N_UNIT_FIELDS];
+  for (size_t i = 0; i < N_UNIT_FIELDS; i++) {
+    v = json_object_get(r->pJson, zKnown[i]);
+    aGiven[i] = v != NULL;
+    aVal[i] = v && json_string_length(v) ? json_string_value(v) : NULL;
+  }
+  if (db_exec(r->node->db,
+              "UPDATE units SET address = iif(?, ?, address), legal_person = iif(?, ?, legal_person),"
+              " contact = iif(?, ?, contact), phone = iif(?, ?, phone), industry = iif(?, ?, industry),"
+              " email = iif(?, ?, email), postcode = iif(?, ?, postcode), updated = ? WHERE id = ?",
+              "itititititititIt", aGiven[0], aVal[0], aGiven[1], aVal[1], aGiven[2], aVal[2], aGiven[3],
+              aVal[3], aGiven[4], aVal[4], aGiven[5], aVal[5], aGiven[6], aVal[6], now, r->pSess->zUnit))
+    return -1;
+  return answer_unit(r, 200);
+}
+
+int units_rename(zc_req *r) {
+  const char *zName = json_str_field(r, "name", "新的单位全称", 1), *zShort;
+  if (!zName) return 0;
+  zShort = json_str_field(r, "short_name", "新的单位简称", 0);
+  if (r->status) return 0;
+  json_t *u = db_row(r->node->db, "SELECT name, short_name FROM units WHERE id = ?", "t", r->pSess->zUnit);
+  if (!u) return http_error(r, 404, "not_found", "单位不存在");
+  if (!zShort || !*zShort) zShort = str(u, "short_name");
+  int bSame = strcmp(zName, str(u, "name")) == 0 && strcmp(zShort, str(u, "short_name")) == 0;
+  int rc = 0;
+  if (bSame) rc = http_field_error(r, 400, "invalid_field", "name", "新名称与当前名称相同");
+  else if (check_names(r, zName, zShort) || refuse_existing(r, NULL, zName, zShort, r->pSess->zUnit)) rc = 0;
+  else {
+    sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+    if (db_exec(r->node->db, "UPDATE units SET name = ?, short_name = ?, updated = ? WHERE id = ?", "ttIt",
+                zName, zShort, now, r->pSess->zUnit) ||
+        db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at, changed_by)"
+                " VALUES(?,?,?,?,?)", "tttIt", r->pSess->zUnit, zName, zShort, now, r->pSess->zAccount) ||
+        outbox_record(r->node, "unit.renamed", json_pack("{s:s, s:s, s:s}", "unit", r->pSess->zUnit,
+                                                         "name", zName, "short_name", zShort)))
+      rc = -1;
+    else rc = answer_unit(r, 200);
+  }
+  json_decref(u);
+  return rc;
+}
+
+int units_recommenders(zc_req *r) {
+  json_t *a = json_object_get(r->pJson, "depts"), *v;
+  size_t i;
+  if (!json_is_array(a)) return http_field_error(r, 400, "invalid_field", "depts", "请以列表形式选择推荐单位");
+  if (json_array_size(a) > 2) return http_field_error(r, 400, "too_many_depts", "depts", "最多只能选择两个推荐单位");
+  json_array_foreach(a, i, v) {
+    if (!json_is_string(v) || !refdata_dept_exists(r->node, json_string_value(v)))
+      return http_field_error(r, 400, "invalid_field", "depts", "所选推荐单位不存在");
+    if (i == 1 && json_equal(v, json_array_get(a, 0)))
+      return http_field_error(r, 400, "invalid_field", "depts", "两个推荐单位不能相同");
+  }
+  if (db_exec(r->node->db, "DELETE FROM unit_recommenders WHERE unit_id = ?", "t", r->pSess->zUnit)) return -1;
+  json_array_foreach(a, i, v)
+    if (db_exec(r->node->db, "INSERT INTO unit_recommenders(unit_id, position, dept_id) VALUES(?,?,?)", "tit",
+                r->pSess->zUnit, (int)i + 1, json_string_value(v)))
+      return -1;
+  if (outbox_record(r->node, "unit.recommenders",
+                    json_pack("{s:s, s:O}", "unit", r->pSess->zUnit, "depts", a)))
+    return -1;
+  return answer_unit(r, 200);
+}
+
+int units_search(zc_req *r) {
+  char zQ[80] = "", zLike[100], zCode[19];
+  if (http_query(r, "q", zQ, sizeof zQ) || strlen(zQ) < 2)
+    return http_field_error(r, 400, "invalid_field", "q", "请输入至少两个字的单位名称或统一社会信用代码");
+  if (!validate_credit_code(zQ, zCode))
+    return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
+        "SELECT id, credit_code, name, short_name, node FROM units WHERE credit_code = ?", "t", zCode)));
+  snprintf(zLike, sizeof zLike, "%%%s%%", zQ);
+  return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
+      "SELECT id, credit_code, name, short_name, node FROM units WHERE name LIKE ? OR short_name LIKE ?1"
+      " ORDER BY name LIMIT 20", "t", zLike)));
+}

@@ -1,0 +1,277 @@
+/* node_cmds.c - zc-admin's subcommands on a node's data directory (node_cmds.h). They
+ * open the node exactly as zc-node does (migrations, reference data) and write through
+ * the same functions the API uses, so demo data is never shaped differently from real. */
+#include "node_cmds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "db.h"
+#include "node.h"
+#include "outbox.h"
+#include "router.h"
+#include "secret.h"
+#include "units.h"
+#include "validate.h"
+
+const char *admin_opt(int argc, char **argv, const char *zName) {
+  for (int i = 1; i + 1 < argc; i++)
+    if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, zName) == 0) return argv[i + 1];
+  return NULL;
+}
+
+int admin_flag(int argc, char **argv, const char *zName) {
+  for (int i = 1; i < argc; i++)
+    if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, zName) == 0) return 1;
+  return 0;
+}
+
+/* Open the node named by --data/--node (and --pepper, --schemas) as zc-node would. */
+static int open_node(zc_node *p, int argc, char **argv, const char *zArgv0) {
+  zc_config cfg;
+  const char *zData = admin_opt(argc, argv, "data"), *zNode = admin_opt(argc, argv, "node");
+  const char *zPepper = admin_opt(argc, argv, "pepper"), *zSchemas = admin_opt(argc, argv, "schemas");
+  if (!zData || !zNode) {
+    fprintf(stderr, "zc-admin %s: --data DIR and --node ID are required\n", argv[0]);
+    return -1;
+  }
+  node_config_defaults(&cfg, zArgv0);
+  snprintf(cfg.zData, sizeof cfg.zData, "%s", zData);
+  snprintf(cfg.zNode, sizeof cfg.zNode, "%s", zNode);
+  if (zPepper) snprintf(cfg.zPepper, sizeof cfg.zPepper, "%s", zPepper);
+  if (zSchemas) snprintf(cfg.zSchemas, sizeof cfg.zSchemas, "%s", zSchemas);
+  return node_open(p, &cfg);
+}
+
+int cmd_pepper(int argc, char **argv) {
+  unsigned char a[32];
+  const char *zOut = admin_opt(argc, argv, "out");
+  if (!zOut) {
+    fprintf(stderr, "usage: zc-admin pepper --out FILE\n");
+    return 2;
+  }
+  if (secret_load_key(zOut, a, 1)) {
+    fprintf(stderr, "zc-admin pepper: cannot read or create %s\n", zOut);
+    return 1;
+  }
+  return 0;
+}
+
+int cmd_regions(int argc, char **argv) {
+  zc_config cfg;
+  json_error_t err;
+  char zPath[1100];
+  const char *zSchemas = admin_opt(argc, argv, "schemas");
+  node_config_defaults(&cfg, NULL);
+  snprintf(zPath, sizeof zPath, "%s/regions.json", zSchemas ? zSchemas : cfg.zSchemas);
+  json_t *pAll = json_load_file(zPath, 0, &err), *v;
+  size_t i;
+  if (!pAll) {
+    fprintf(stderr, "zc-admin regions: %s: %s\n", zPath, err.text);
+    return 1;
+  }
+  json_array_foreach(json_object_get(pAll, "nodes"), i, v)
+    printf("%s\t%s\n", json_string_value(json_object_get(v, "id")), json_string_value(json_object_get(v, "name")));
+  json_decref(pAll);
+  return 0;
+}
+
+int cmd_init(int argc, char **argv) {
+  zc_node node;
+  if (open_node(&node, argc, argv, NULL)) return 1;
+  node_close(&node);
+  return 0;
+}
+
+/* Create one account; password hashed here (no event loop to protect). */
+static int add_account(zc_node *p, const account_new *pIn, const char *zPassword, char zId[40],
+                       char zUser[24]) {
+  account_new a = *pIn;
+  char zHash[SECRET_HASH_MAX];
+  const char *zErr = validate_password(zPassword, NULL);
+  if (zErr) {
+    fprintf(stderr, "zc-admin: password refused: %s\n", zErr);
+    return -1;
+  }
+  if (secret_password_hash(zPassword, zHash)) return -1;
+  a.zPasswordHash = zHash;
+  return account_insert(p, &a, zId, zUser);
+}
+
+int cmd_account(int argc, char **argv) {
+  zc_node node;
+  char zId[40], zUser[24], zIdNumber[19];
+  char *zUnitId = NULL;
+  int rc = 1;
+  account_new a = {.zRole = admin_opt(argc, argv, "role"), .zName = admin_opt(argc, argv, "name"),
+                   .zPhone = admin_opt(argc, argv, "phone"), .zDept = admin_opt(argc, argv, "dept"),
+                   .zCommittee = admin_opt(argc, argv, "committee")};
+  const char *zPassword = admin_opt(argc, argv, "password"), *zUnit = admin_opt(argc, argv, "unit");
+  const char *zIdIn = admin_opt(argc, argv, "id-number");
+  if (!a.zRole || !role_from_name(a.zRole) || !a.zName || !zPassword) {
+    fprintf(stderr, "zc-admin account: --role (applicant, unit_admin, dept_admin, committee_admin,"
+                    " node_admin, auditor), --name and --password are required\n");
+    return 2;
+  }
+  if (open_node(&node, argc, argv, NULL)) return 1;
+  if (zIdIn) {
+    const char *zErr = validate_id_number(zIdIn, zIdNumber, node_now(&node));
+    if (zErr) {
+      fprintf(stderr, "zc-admin account: --id-number: %s\n", zErr);
+      goto done;
+    }
+    a.zIdNumber = zIdNumber;
+  }
+  if (zUnit && !(zUnitId = db_text(node.db, "SELECT id FROM units WHERE credit_code = ?", "t", zUnit))) {
+    fprintf(stderr, "zc-admin account: no unit with credit code %s\n", zUnit);
+    goto done;
+  }
+  a.zUnit = zUnitId;
+  if (db_begin(node.db)) goto done;
+  if (add_account(&node, &a, zPassword, zId, zUser) || db_commit(node.db)) {
+    db_rollback(node.db);
+    fprintf(stderr, "zc-admin account: not created (is the ID number or unit already used?)\n");
+    goto done;
+  }
+  printf("{\"id\":\"%s\",\"username\":\"%s\",\"role\":\"%s\",\"node\":\"%s\"}\n", zId, zUser, a.zRole,
+         node.cfg.zNode);
+  rc = 0;
+done:
+  free(zUnitId);
+  node_close(&node);
+  return rc;
+}
+
+/* ---- demo seeding ---- */
+
+static const char *g_alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/* A valid credit code for the demo unit of node zNode (deterministic per node). */
+static void demo_credit_code(const char *zNode, char out[19]) {
+  static const int w[] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  snprintf(out, 19, "91%.4s02MA7DEMO%.1s", zNode, zNode + 3);
+  for (int i = 0; i < 17; i++) sum += (int)(strchr(g_alphabet, out[i]) - g_alphabet) * w[i];
+  int c = 31 - sum % 31;
+  out[17] = g_alphabet[c == 31 ? 0 : c];
+  out[18] = 0;
+}
+
+/* A valid ID number for the demo applicant of node zNode. */
+static void demo_id_number(const char *zNode, char out[19]) {
+  static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  snprintf(out, 19, "%.4s0219850101%.3s", zNode, zNode + 1);
+  for (int i = 0; i < 17; i++) sum += (out[i] - '0') * w[i];
+  out[17] = "10X98765432"[sum % 11];
+  out[18] = 0;
+}
+
+static json_t *demo_entry(zc_node *p, const char *zRole, const char *zUser, const char *zPassword) {
+  return json_pack("{s:s, s:s, s:s, s:s}", "node", p->cfg.zNode, "role", zRole, "login", zUser,
+                   "password", zPassword);
+}
+
+/* The demo unit: complete, recommending the node's first dept; and its admin. */
+static int seed_unit(zc_node *p, json_t *aOut) {
+  char zCode[19], zUnit[40], zName[128], zShort[64], zAcc[40], zUser[24];
+  sqlite3_int64 now = (sqlite3_int64)node_now(p);
+  demo_credit_code(p->cfg.zNode, zCode);
+  snprintf(zName, sizeof zName, "%s演示科技有限公司", p->zName);
+  snprintf(zShort, sizeof zShort, "%s演示科技", p->zName);
+  if (account_new_id(zUnit, 'u') ||
+      db_exec(p->db, "INSERT INTO units(id, credit_code, name, short_name, node, address, legal_person,"
+              " contact, phone, industry, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", "ttttttttttII",
+              zUnit, zCode, zName, zShort, p->cfg.zNode, "人民路1号", "张建国", "李娜", "0991-2345678",
+              "信息技术", now, now) ||
+      db_exec(p->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)", "tttI",
+              zUnit, zName, zShort, now) ||
+      db_exec(p->db, "INSERT INTO unit_recommenders(unit_id, position, dept_id)"
+              " SELECT ?, 1, id FROM depts WHERE node = ? ORDER BY id LIMIT 1", "tt", zUnit, p->cfg.zNode) ||
+      outbox_record(p, "unit.registered", json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code",
+                                                    zCode, "name", zName, "short_name", zShort, "node", p->cfg.zNode)))
+    return -1;
+  account_new a = {.zRole = "unit_admin", .zName = "李娜", .zPhone = "0991-2345678", .zUnit = zUnit};
+  if (add_account(p, &a, "Unit#2026", zAcc, zUser)) return -1;
+  json_t *e = demo_entry(p, "unit_admin", zUser, "Unit#2026");
+  json_object_set_new(e, "credit_code", json_string(zCode));
+  json_object_set_new(e, "unit", json_string(zUnit));
+  return json_array_append_new(aOut, e);
+}
+
+static int seed_people(zc_node *p, json_t *aOut) {
+  char zAcc[40], zUser[24], zIdNumber[19], zPhone[12];
+  char *zDept = db_text(p->db, "SELECT id FROM depts WHERE node = ? ORDER BY id LIMIT 1", "t", p->cfg.zNode);
+  int rc = -1;
+  account_new aDept = {.zRole = "dept_admin", .zName = "王志强", .zDept = zDept};
+  account_new aAdmin = {.zRole = "node_admin", .zName = "赵敏"};
+  account_new aAudit = {.zRole = "auditor", .zName = "孙立"};
+  demo_id_number(p->cfg.zNode, zIdNumber);
+  snprintf(zPhone, sizeof zPhone, "139%.6s00", p->cfg.zNode);
+  account_new aApp = {.zRole = "applicant", .zName = "陈晓明", .zPhone = zPhone, .zIdNumber = zIdNumber};
+  if (!zDept || add_account(p, &aDept, "Dept#2026", zAcc, zUser)) goto done;
+  json_t *e = demo_entry(p, "dept_admin", zUser, "Dept#2026");
+  json_object_set_new(e, "dept", json_string(zDept));
+  json_array_append_new(aOut, e);
+  if (add_account(p, &aAdmin, "Admin#2026", zAcc, zUser)) goto done;
+  json_array_append_new(aOut, demo_entry(p, "node_admin", zUser, "Admin#2026"));
+  if (add_account(p, &aAudit, "Audit#2026", zAcc, zUser)) goto done;
+  json_array_append_new(aOut, demo_entry(p, "auditor", zUser, "Audit#2026"));
+  if (add_account(p, &aApp, "Apply#2026", zAcc, zUser)) goto done;
+  e = demo_entry(p, "applicant", zUser, "Apply#2026");
+  json_object_set_new(e, "id_number", json_string(zIdNumber));
+  json_array_append_new(aOut, e);
+  rc = 0;
+done:
+  free(zDept);
+  return rc;
+}
+
+/* Replace node zNode's entries in the JSON array file zPath with aNew (atomically). */
+static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
+  char zTmp[1100];
+  json_t *aAll = json_load_file(zPath, 0, NULL), *v;
+  json_t *aOut = json_array();
+  size_t i;
+  if (json_is_array(aAll))
+    json_array_foreach(aAll, i, v) {
+      const char *z = json_string_value(json_object_get(v, "node"));
+      if (!z || strcmp(z, zNode) != 0) json_array_append(aOut, v);
+    }
+  json_array_extend(aOut, aNew);
+  snprintf(zTmp, sizeof zTmp, "%s.tmp", zPath);
+  int rc = json_dump_file(aOut, zTmp, JSON_INDENT(1)) || rename(zTmp, zPath) ? -1 : 0;
+  json_decref(aAll);
+  json_decref(aOut);
+  return rc;
+}
+
+int cmd_seed(int argc, char **argv) {
+  zc_node node;
+  const char *zOut = admin_opt(argc, argv, "out");
+  int rc = 1;
+  if (!admin_flag(argc, argv, "demo") || !zOut) {
+    fprintf(stderr, "usage: zc-admin seed --demo --data DIR --node ID --out FILE [--pepper F]\n");
+    return 2;
+  }
+  if (open_node(&node, argc, argv, NULL)) return 1;
+  if (db_int(node.db, 0, "SELECT count(*) FROM accounts WHERE role = 'node_admin'", NULL) > 0) {
+    rc = 0; /* seeded before: nothing to do */
+    goto done;
+  }
+  json_t *aOut = json_array();
+  if (db_begin(node.db) || seed_unit(&node, aOut) || seed_people(&node, aOut) || db_commit(node.db)) {
+    db_rollback(node.db);
+    fprintf(stderr, "zc-admin seed: failed for node %s\n", node.cfg.zNode);
+  } else if (merge_demo_file(zOut, node.cfg.zNode, aOut)) {
+    fprintf(stderr, "zc-admin seed: cannot write %s\n", zOut);
+  } else {
+    rc = 0;
+  }
+  json_decref(aOut);
+done:
+  node_close(&node);
+  return rc;
+}
