@@ -3,7 +3,6 @@
  * server.c moves bytes, this file decides what they say. */
 #include "http.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +52,9 @@ void http_req_reset(zc_req *r) {
   buf_free(&r->out);
   buf_free(&r->outHeaders);
   json_decref(r->pJson);
+  json_decref(r->pEvents);
   r->pJson = NULL;
+  r->pEvents = NULL;
   r->status = 0;
   r->zOutType = NULL;
   r->zFile[0] = 0;
@@ -117,34 +118,14 @@ void http_header(zc_req *r, const char *zName, const char *zFmt, ...) {
   buf_printf(&r->outHeaders, "%s: %s\r\n", zName, zVal);
 }
 
-static int hex_value(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = tolower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-/* Decode a URL component of n bytes into out (plus sign is a space). */
-static void url_decode(const char *z, size_t n, char *out, size_t nOut) {
-  size_t j = 0;
-  for (size_t i = 0; i < n && j + 1 < nOut; i++) {
-    if (z[i] == '+') out[j++] = ' ';
-    else if (z[i] == '%' && i + 2 < n && hex_value(z[i + 1]) >= 0 && hex_value(z[i + 2]) >= 0) {
-      out[j++] = (char)(hex_value(z[i + 1]) * 16 + hex_value(z[i + 2]));
-      i += 2;
-    } else out[j++] = z[i];
-  }
-  out[j] = 0;
-}
-
 int http_query(const zc_req *r, const char *zName, char *out, size_t nOut) {
   size_t nName = strlen(zName);
   const char *z = r->zQuery;
   while (*z) {
-    const char *zEnd = strchr(z, '&');
+    const char *zEnd = strchr(z, HTTP_QUERY_SEP);
     size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
     if (n > nName && strncmp(z, zName, nName) == 0 && z[nName] == '=') {
-      url_decode(z + nName + 1, n - nName - 1, out, nOut);
+      snprintf(out, nOut, "%.*s", (int)(n - nName - 1), z + nName + 1);
       return 0;
     }
     if (n == nName && strncmp(z, zName, nName) == 0) {
@@ -152,7 +133,7 @@ int http_query(const zc_req *r, const char *zName, char *out, size_t nOut) {
       return 0;
     }
     z += n;
-    if (*z == '&') z++;
+    if (*z == HTTP_QUERY_SEP) z++;
   }
   return -1;
 }

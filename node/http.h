@@ -32,13 +32,14 @@ typedef struct zc_session {
 } zc_session;
 
 #define HTTP_MAX_PARAMS 4
+#define HTTP_QUERY_SEP '\x1f' 
 #define HTTP_PENDING (-2) /* a handler's return: the answer comes later (worker.h) */
 
 typedef struct zc_req {
   zc_node *node;
   int method;               /* enum zc_method */
   char zPath[512];          /* below /api/v1, e.g. "/units/me" */
-  char zQuery[1024];        /* raw query string without '?' */
+  char zQuery[1024];        /* decoded "name=value" arguments separated by HTTP_QUERY_SEP */
   char zPeer[64];           /* the client's address */
   char zCookie[512];        /* raw Cookie header */
   char zCsrf[128];          /* X-CSRF-Token header */
@@ -51,6 +52,7 @@ typedef struct zc_req {
   zc_session *pSess;        /* the caller's session (&sess) or NULL */
   zc_session sess;
   const struct zc_route *pRoute;
+  json_t *pEvents;          /* live events to send once the transaction commits (live.h) */
 
   /* the answer */
   int status;

@@ -187,7 +187,7 @@ static int load_manifest(zc_node *p) {
     return -1;
   }
   if (fed_manifest_load(&p->pManifest, p->cfg.zManifest, p->cfg.zRootPem)) {
-    fprintf(stderr, "zc-node: manifest %s: %s\n", p->cfg.zManifest, fed_last_error());
+    fprintf(stderr, "zc-node: %s\n", fed_last_error());
     return -1;
   }
   if (fed_manifest_find_node(p->pManifest, p->cfg.zNode) < 0) {

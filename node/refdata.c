@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "committees.h"
 #include "db.h"
 #include "manifest.h"
 
@@ -78,7 +79,7 @@ static json_t *catalog_json(zc_node *p) {
 
 int refdata_load(zc_node *p) {
   if (db_begin(p->db)) return -1;
-  if (load_catalog(p) || load_depts(p)) {
+  if (load_catalog(p) || load_depts(p) || committees_load(p)) {
     db_rollback(p->db);
     return -1;
   }

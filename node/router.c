@@ -6,6 +6,7 @@
 
 #include "blob.h"
 #include "db.h"
+#include "live.h"
 #include "session.h"
 
 static const struct { unsigned role; const char *zName, *zLabel; } g_roleNames[] = {
@@ -132,6 +133,7 @@ int router_run(zc_req *r, int (*xRun)(zc_req *, void *), void *pArg) {
       http_error(r, 500, "internal", "保存失败，请稍后重试");
     }
   }
+  live_flush(r, r->status < 400);
   return 0;
 }
 

@@ -3,8 +3,11 @@
 #include "router.h"
 
 #include "accounts.h"
+#include "applications.h"
+#include "committees.h"
 #include "refdata.h"
 #include "units.h"
+#include "workflow.h"
 
 const zc_route g_routes[] = {
   /* reference data */
@@ -32,6 +35,29 @@ const zc_route g_routes[] = {
   {HTTP_PUT, "/units/me", units_update_me, ROLE_UNIT_ADMIN, BODY_JSON},
   {HTTP_POST, "/units/me/rename", units_rename, ROLE_UNIT_ADMIN, BODY_JSON},
   {HTTP_PUT, "/units/me/recommenders", units_recommenders, ROLE_UNIT_ADMIN, BODY_JSON},
+
+  /* review committees and jurisdiction */
+  {HTTP_GET, "/committees", committees_list, ROLE_ANYONE, BODY_NONE},
+  {HTTP_GET, "/committees/{id}", committees_get, ROLE_ANYONE, BODY_NONE},
+  {HTTP_PUT, "/committees/{id}", committees_update, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON},
+  {HTTP_GET, "/jurisdiction", committees_route, ROLE_ANY_USER, BODY_NONE},
+
+  /* applications: the applicant's side */
+  {HTTP_POST, "/applications", applications_create, ROLE_APPLICANT, BODY_JSON},
+  {HTTP_GET, "/applications", applications_list, ROLE_ANY_USER, BODY_NONE},
+  {HTTP_GET, "/applications/{id}", applications_get, ROLE_ANY_USER, BODY_NONE},
+  {HTTP_DELETE, "/applications/{id}", applications_delete, ROLE_APPLICANT, BODY_NONE},
+  {HTTP_PUT, "/applications/{id}/sections/{name}", applications_save_section, ROLE_APPLICANT, BODY_JSON},
+  {HTTP_POST, "/applications/{id}/attachments", applications_attach, ROLE_APPLICANT, BODY_RAW},
+  {HTTP_GET, "/applications/{id}/attachments/{att}", applications_attachment_get, ROLE_ANY_USER, BODY_NONE},
+  {HTTP_DELETE, "/applications/{id}/attachments/{att}", applications_attachment_delete, ROLE_APPLICANT, BODY_NONE},
+  {HTTP_POST, "/applications/{id}/qualification", applications_qualification, ROLE_APPLICANT, BODY_JSON},
+
+  /* applications: moving between stages (workflow.c) */
+  {HTTP_POST, "/applications/{id}/submit", workflow_submit, ROLE_APPLICANT, BODY_JSON},
+  {HTTP_POST, "/applications/{id}/withdraw", workflow_withdraw, ROLE_APPLICANT, BODY_JSON},
+  {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON},
+  {HTTP_PUT, "/applications/{id}/opinions/{section}", workflow_opinion, ROLE_REVIEWER, BODY_JSON},
 };
 
 const int g_nRoutes = (int)(sizeof g_routes / sizeof g_routes[0]);

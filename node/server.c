@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "live.h"
 #include "router.h"
 #include "worker.h"
 
@@ -89,6 +90,26 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, in
   if (lws_hdr_total_length(wsi, tok) < n && lws_hdr_copy(wsi, z, n, tok) < 0) z[0] = 0;
 }
 
+/* The query's arguments, already URL-decoded by lws, one fragment each, separated by
+ * HTTP_QUERY_SEP (a decoded value may contain '&'). Too long a query is dropped whole. */
+static void copy_query(struct lws *wsi, char *z, size_t n) {
+  size_t used = 0;
+  z[0] = 0;
+  for (int i = 0;; i++) {
+    char zFrag[1024];
+    int len = lws_hdr_copy_fragment(wsi, zFrag, sizeof zFrag, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (len <= 0) break;
+    if (used + (size_t)len + 2 > n) {
+      z[0] = 0;
+      return;
+    }
+    if (used) z[used++] = HTTP_QUERY_SEP;
+    memcpy(z + used, zFrag, (size_t)len);
+    used += (size_t)len;
+    z[used] = 0;
+  }
+}
+
 static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   conn_req *c = calloc(1, sizeof(*c));
   zc_req *r;
@@ -101,7 +122,7 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   snprintf(c->zLogPath, sizeof c->zLogPath, "/api%s", zPathBelowApi);
   if (strncmp(zPathBelowApi, API_PREFIX, strlen(API_PREFIX)) == 0)
     snprintf(r->zPath, sizeof r->zPath, "%s", zPathBelowApi + strlen(API_PREFIX));
-  copy_header(wsi, WSI_TOKEN_HTTP_URI_ARGS, r->zQuery, sizeof r->zQuery);
+  copy_query(wsi, r->zQuery, sizeof r->zQuery);
   copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, r->zCookie, sizeof r->zCookie);
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
@@ -267,8 +288,9 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols g_protocols[] = {
+static struct lws_protocols g_protocols[] = {
   {"zc-http", callback_http, sizeof(pss_http), 0, 0, NULL, 0},
+  {NULL, NULL, 0, 0, 0, NULL, 0}, /* zc-live, filled in at start (live.c) */
   {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -292,6 +314,8 @@ int server_run(zc_node *p) {
   struct lws_context_creation_info info;
   struct lws_http_mount mApi, mWeb;
   g_node = p;
+  g_protocols[1] = g_live_protocol;
+  live_set_node(p);
 
   memset(&mWeb, 0, sizeof mWeb);
   mWeb.mountpoint = "/";

@@ -176,7 +176,7 @@ static json_t *demo_entry(zc_node *p, const char *zRole, const char *zUser, cons
 
 /* The demo unit: complete, recommending the node's first dept; and its admin. */
 static int seed_unit(zc_node *p, json_t *aOut) {
-  char zCode[19], zUnit[40], zName[128], zShort[64], zAcc[40], zUser[24];
+  char zCode[19], zUnit[40], zName[160], zShort[160], zAcc[40], zUser[24];
   sqlite3_int64 now = (sqlite3_int64)node_now(p);
   demo_credit_code(p->cfg.zNode, zCode);
   snprintf(zName, sizeof zName, "%s演示科技有限公司", p->zName);
@@ -229,6 +229,33 @@ done:
   return rc;
 }
 
+/* Every committee of this node: windows open from today for 90 days for each specialty
+ * it covers, a limit of 3 submissions, and one committee admin each. */
+static int seed_committees(zc_node *p, json_t *aOut) {
+  char zAcc[40], zUser[24];
+  json_t *aIds = db_rows(p->db, "SELECT id FROM committees WHERE node = ? ORDER BY id", "t", p->cfg.zNode), *v;
+  size_t i;
+  int rc = 0;
+  json_array_foreach(aIds, i, v) {
+    const char *zId = json_string_value(json_object_get(v, "id"));
+    account_new a = {.zRole = "committee_admin", .zName = "刘评审", .zCommittee = zId};
+    rc |= db_exec(p->db, "UPDATE committees SET submit_limit = 3 WHERE id = ?", "t", zId);
+    rc |= db_exec(p->db, "INSERT OR REPLACE INTO committee_windows(committee_id, specialty, opens, closes)"
+                  " SELECT DISTINCT ?1, sp.code, date('now', '+8 hours'), date('now', '+8 hours', '+90 days')"
+                  " FROM committee_scopes s JOIN specialties sp ON sp.series = s.series"
+                  " WHERE s.committee_id = ?1 AND (s.specialty IS NULL OR s.specialty = sp.code)", "t", zId);
+    if (rc || add_account(p, &a, "Cmte#2026", zAcc, zUser)) {
+      rc = -1;
+      break;
+    }
+    json_t *e = demo_entry(p, "committee_admin", zUser, "Cmte#2026");
+    json_object_set_new(e, "committee", json_string(zId));
+    json_array_append_new(aOut, e);
+  }
+  json_decref(aIds);
+  return rc ? -1 : 0;
+}
+
 /* Replace node zNode's entries in the JSON array file zPath with aNew (atomically). */
 static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
   char zTmp[1100];
@@ -262,7 +289,8 @@ int cmd_seed(int argc, char **argv) {
     goto done;
   }
   json_t *aOut = json_array();
-  if (db_begin(node.db) || seed_unit(&node, aOut) || seed_people(&node, aOut) || db_commit(node.db)) {
+  if (db_begin(node.db) || seed_unit(&node, aOut) || seed_people(&node, aOut) ||
+      seed_committees(&node, aOut) || db_commit(node.db)) {
     db_rollback(node.db);
     fprintf(stderr, "zc-admin seed: failed for node %s\n", node.cfg.zNode);
   } else if (merge_demo_file(zOut, node.cfg.zNode, aOut)) {

@@ -1,0 +1,54 @@
+/* keys.h - Ed25519 node and root keys (OpenSSL EVP): generate, store as PEM, sign, verify.
+ *
+ * Private keys are PKCS#8 PEM files of mode 0600; public keys are SubjectPublicKeyInfo PEM,
+ * the form `openssl pkeyutl -verify -pubin -inkey X.pem -rawin` reads. A signature is the
+ * raw 64-byte Ed25519 signature of the exact bytes given. A key may sign and verify on
+ * several threads at once. */
+#ifndef ZC_FED_KEYS_H
+#define ZC_FED_KEYS_H
+
+#include <stddef.h>
+
+#define FED_SIG_SIZE 64          /* raw Ed25519 signature */
+#define FED_FINGERPRINT_SIZE 65  /* 64 hex digits and a NUL */
+#define FED_SHA256_HEX_SIZE 65
+
+typedef struct fed_key fed_key;
+
+/* A fresh private key. */
+int fed_key_generate(fed_key **out);
+
+/* Load a private key (PKCS#8 PEM, unencrypted) or a public key (SubjectPublicKeyInfo PEM)
+ * from a file. Anything but Ed25519 is refused (FED_EINVALID). */
+int fed_key_load_private(fed_key **out, const char *zPath);
+int fed_key_load_public(fed_key **out, const char *zPath);
+
+/* A public key from PEM text, e.g. a key listed in the manifest. */
+int fed_key_from_pem(fed_key **out, const char *zPem, size_t nPem);
+
+/* The public half as PEM text: malloc'd, NUL-terminated (free() it); length in *pn. */
+int fed_key_public_pem(char **out, size_t *pn, const fed_key *pKey);
+
+/* Write the private key (mode 0600) or the public key (mode 0644) atomically, replacing
+ * any file at zPath. Writing the private half of a public-only key is FED_EINVALID. */
+int fed_key_write_private(const fed_key *pKey, const char *zPath);
+int fed_key_write_public(const fed_key *pKey, const char *zPath);
+
+/* Sign a[0..n) with a private key. */
+int fed_key_sign(unsigned char out[FED_SIG_SIZE], const fed_key *pKey, const void *a, size_t n);
+
+/* 0 when aSig[0..nSig) is pKey's signature of a[0..n); FED_EBADSIG when it is not. */
+int fed_key_verify(const fed_key *pKey, const void *a, size_t n, const unsigned char *aSig, size_t nSig);
+
+/* Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo: the key's stable name. */
+int fed_key_fingerprint(char out[FED_FINGERPRINT_SIZE], const fed_key *pKey);
+
+/* 1 when the key holds its private half. */
+int fed_key_has_private(const fed_key *pKey);
+
+void fed_key_free(fed_key *pKey);
+
+/* Lower-case hex SHA-256 of a[0..n) (how entries name their predecessor, `prev`). */
+void fed_sha256_hex(char out[FED_SHA256_HEX_SIZE], const void *a, size_t n);
+
+#endif

@@ -1,0 +1,496 @@
+/* applications.c - the applicant's side of an application and reading it (applications.h). */
+#include "applications.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts.h"
+#include "blob.h"
+#include "committees.h"
+#include "db.h"
+#include "live.h"
+#include "refdata.h"
+#include "router.h"
+#include "sections.h"
+#include "validate.h"
+#include "workflow.h"
+
+static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+
+static const struct { const char *zCode, *zLabel; } g_status[] = {
+  {"draft", "草稿"},           {"unit_review", "单位审核中"},     {"dept_review", "推荐单位审核中"},
+  {"committee_review", "评委会形式审查中"}, {"returned", "已退回"}, {"formal_passed", "形式审查通过"},
+  {"meeting", "会议评审中"},   {"passed", "评审通过"},           {"failed", "评审未通过"},
+  {"publicized", "公示中"},    {"approved", "已批准"},           {"certified", "已发证"},
+};
+
+const char *app_status_label(const char *zStatus) {
+  for (size_t i = 0; zStatus && i < sizeof g_status / sizeof g_status[0]; i++)
+    if (strcmp(g_status[i].zCode, zStatus) == 0) return g_status[i].zLabel;
+  return "";
+}
+
+int app_editable(const char *zStatus) {
+  return strcmp(zStatus, "draft") == 0 || strcmp(zStatus, "returned") == 0;
+}
+
+/* ---- access ---- */
+
+static int has_access(zc_node *p, const char *zApp, const char *zKind, const char *zRef) {
+  return zRef && *zRef &&
+         db_int(p->db, 0, "SELECT 1 FROM application_access WHERE application_id = ? AND kind = ? AND ref = ?",
+                "ttt", zApp, zKind, zRef) == 1;
+}
+
+json_t *app_load(zc_req *r, const char *zId, app_access *pAccess) {
+  zc_session *s = r->pSess;
+  json_t *a = db_row(r->node->db, "SELECT * FROM applications WHERE id = ?", "t", zId);
+  app_access acc = ACCESS_NONE;
+  if (a) {
+    const char *zStage = workflow_stage(str(a, "status"));
+    switch (s->role) {
+      case ROLE_APPLICANT:
+        if (strcmp(str(a, "applicant_id"), s->zAccount) == 0) acc = ACCESS_OWNER;
+        break;
+      case ROLE_UNIT_ADMIN:
+        if (has_access(r->node, zId, "unit", s->zUnit))
+          acc = zStage && strcmp(zStage, "unit") == 0 && strcmp(str(a, "unit_id"), s->zUnit) == 0 ? ACCESS_REVIEW
+                                                                                                : ACCESS_READ;
+        break;
+      case ROLE_DEPT_ADMIN:
+        if (has_access(r->node, zId, "dept", s->zDept))
+          acc = zStage && strcmp(zStage, "dept") == 0 && str(a, "dept_id") && strcmp(str(a, "dept_id"), s->zDept) == 0
+                    ? ACCESS_REVIEW : ACCESS_READ;
+        break;
+      case ROLE_COMMITTEE_ADMIN:
+        if (has_access(r->node, zId, "committee", s->zCommittee))
+          acc = zStage && strcmp(zStage, "committee") == 0 && strcmp(str(a, "committee_id"), s->zCommittee) == 0
+                    ? ACCESS_REVIEW : ACCESS_READ;
+        break;
+      case ROLE_NODE_ADMIN:
+      case ROLE_AUDITOR:
+        acc = ACCESS_READ;
+        break;
+    }
+  }
+  if (acc == ACCESS_NONE) {
+    json_decref(a);
+    http_error(r, 404, "not_found", "申请书不存在或您无权查看");
+    return NULL;
+  }
+  *pAccess = acc;
+  return a;
+}
+
+/* Load for the applicant's own edits: 404 if not theirs, 409 if not editable now. */
+static json_t *load_editable(zc_req *r, const char *zId) {
+  app_access acc;
+  json_t *a = app_load(r, zId, &acc);
+  if (!a) return NULL;
+  if (acc != ACCESS_OWNER) {
+    json_decref(a);
+    http_error(r, 403, "forbidden", "只有申请人本人可以修改申请书");
+    return NULL;
+  }
+  if (!app_editable(str(a, "status"))) {
+    http_error(r, 409, "not_editable", "申请书当前状态为“%s”，不能修改；如需修改请先收回", app_status_label(str(a, "status")));
+    json_decref(a);
+    return NULL;
+  }
+  return a;
+}
+
+int app_history(zc_req *r, const char *zId, const char *zAction, const char *zFrom, const char *zTo, json_t *pDetail) {
+  char *zDetail = pDetail ? json_dumps(pDetail, JSON_COMPACT) : NULL;
+  char *zName = db_text(r->node->db, "SELECT name FROM accounts WHERE id = ?", "t", r->pSess->zAccount);
+  int rc = db_exec(r->node->db, "INSERT INTO application_history(application_id, at, actor_id, actor_name, actor_role,"
+                   " action, from_status, to_status, detail_json) VALUES(?,?,?,?,?,?,?,?,?)", "tIttttttt", zId,
+                   (sqlite3_int64)node_now(r->node), r->pSess->zAccount, zName ? zName : "", role_name(r->pSess->role),
+                   zAction, zFrom, zTo, zDetail);
+  free(zDetail);
+  free(zName);
+  json_decref(pDetail);
+  return rc;
+}
+
+/* ---- the application as shown ---- */
+
+static void set_time(json_t *o, const char *zKey) {
+  json_t *v = json_object_get(o, zKey);
+  char zTime[21];
+  if (!json_is_integer(v)) return;
+  node_time_str((time_t)json_integer_value(v), zTime);
+  json_object_set_new(o, zKey, json_string(zTime));
+}
+
+static void times_in(json_t *a, const char *zKey) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) set_time(v, zKey);
+}
+
+/* Opinions the caller may read: reviewers all; the applicant those of past rounds and of
+ * the current one once it came back. */
+static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
+  int round = (int)json_integer_value(json_object_get(a, "round"));
+  int bAll = acc != ACCESS_OWNER || strcmp(str(a, "status"), "returned") == 0;
+  json_t *o = db_rows(p->db, "SELECT o.round, o.stage, o.section, o.text, o.updated, x.name AS author"
+                      " FROM application_opinions o LEFT JOIN accounts x ON x.id = o.author_id"
+                      " WHERE o.application_id = ? AND (? OR o.round < ?) ORDER BY o.round, o.stage, o.section",
+                      "tii", str(a, "id"), bAll, round);
+  times_in(o, "updated");
+  return o;
+}
+
+static json_t *sections_shown(zc_node *p, json_t *a, json_t *aOpinions) {
+  json_t *aOut = json_array();
+  const char *zId = str(a, "id");
+  for (int i = 0; i < g_nSections; i++) {
+    const section_def *s = &g_sections[i];
+    json_t *o = section_json(s), *v;
+    size_t k;
+    json_t *d = db_row(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
+                       "tt", zId, s->zName);
+    json_object_set_new(o, "data", d && json_object_get(d, "data") ? json_incref(json_object_get(d, "data")) : json_object());
+    json_decref(d);
+    json_t *aAtt = db_rows(p->db, "SELECT id, name, sha256, type, size, uploaded FROM application_attachments"
+                           " WHERE application_id = ? AND section = ? ORDER BY uploaded, id", "tt", zId, s->zName);
+    times_in(aAtt, "uploaded");
+    json_object_set_new(o, "attachments", aAtt);
+    json_t *aMine = json_array();
+    json_array_foreach(aOpinions, k, v)
+      if (strcmp(str(v, "section"), s->zName) == 0) json_array_append(aMine, v);
+    json_object_set_new(o, "opinions", aMine);
+    json_object_set_new(o, "missing", json_string(section_missing(s, json_object_get(o, "data")) ?: ""));
+    json_array_append_new(aOut, o);
+  }
+  return aOut;
+}
+
+/* The application as GET /applications/{id} answers it, for a caller with access acc. */
+static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
+  zc_node *p = r->node;
+  const char *zId = str(a, "id");
+  json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "id", zId, "year", json_integer_value(json_object_get(a, "year")),
+                        "status", str(a, "status"), "status_name", app_status_label(str(a, "status")));
+  const char *zRet = str(a, "returned_by");
+  static const char *const aRetName[][2] = {{"unit", "基层单位"}, {"dept", "推荐单位"}, {"committee", "评审委员会"}};
+  json_object_set_new(o, "returned_by", zRet ? json_string(zRet) : json_null());
+  for (int i = 0; zRet && i < 3; i++)
+    if (strcmp(aRetName[i][0], zRet) == 0) json_object_set_new(o, "returned_by_name", json_string(aRetName[i][1]));
+  json_object_set_new(o, "qualification", db_row(p->db, "SELECT q.code, q.name, q.level, s.code AS series,"
+                      " s.name AS series_name FROM qualifications q JOIN series s ON s.code = q.series WHERE q.code = ?",
+                      "t", str(a, "qualification")));
+  json_object_set_new(o, "specialty", db_row(p->db, "SELECT code, name FROM specialties WHERE code = ?", "t",
+                                             str(a, "specialty")));
+  json_object_set_new(o, "level", json_integer(json_integer_value(json_object_get(a, "level"))));
+  json_object_set_new(o, "applicant", db_row(p->db, "SELECT id, name, username, id_masked AS id_number_masked"
+                      " FROM accounts WHERE id = ?", "t", str(a, "applicant_id")));
+  json_object_set_new(o, "unit", db_row(p->db, "SELECT id, name, credit_code, node FROM units WHERE id = ?", "t",
+                                        str(a, "unit_id")));
+  json_object_set_new(o, "dept", str(a, "dept_id") ? db_row(p->db, "SELECT id, name, node FROM depts WHERE id = ?",
+                                                           "t", str(a, "dept_id")) : json_null());
+  json_t *c = db_row(p->db, "SELECT id, node, name, directed, submit_limit, fee, paper_rules, address, contact, phone"
+                     " FROM committees WHERE id = ?", "t", str(a, "committee_id"));
+  json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
+  json_object_set_new(c, "node_name", json_string(node_region_name(p, str(c, "node"))));
+  json_object_set_new(o, "directed", json_boolean(json_integer_value(json_object_get(a, "directed"))));
+  json_object_set_new(o, "submit_count", json_integer(json_integer_value(json_object_get(a, "submit_count"))));
+  json_object_set_new(o, "submit_limit", json_integer(json_integer_value(json_object_get(c, "submit_limit"))));
+  json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
+  if (w) json_object_set_new(w, "open", json_boolean(json_integer_value(json_object_get(w, "open"))));
+  json_object_set_new(o, "window", w ? w : json_null());
+  json_object_set_new(o, "committee", c);
+  json_object_set_new(o, "round", json_integer(json_integer_value(json_object_get(a, "round"))));
+  json_object_set_new(o, "recommendation", json_incref(json_object_get(a, "recommendation")));
+  json_object_set_new(o, "editable", json_boolean(acc == ACCESS_OWNER && app_editable(str(a, "status"))));
+  json_object_set_new(o, "withdrawable", json_boolean(acc == ACCESS_OWNER && strcmp(str(a, "status"), "unit_review") == 0 &&
+                                                      !json_integer_value(json_object_get(a, "unit_acted"))));
+  json_t *aOpinions = visible_opinions(p, a, acc);
+  json_object_set_new(o, "sections", sections_shown(p, a, aOpinions));
+  json_object_set_new(o, "opinions", aOpinions);
+  json_t *aHist = db_rows(p->db, "SELECT at, actor_name, actor_role, action, from_status AS \"from\", to_status AS \"to\","
+                          " detail_json FROM application_history WHERE application_id = ? ORDER BY id", "t", zId);
+  times_in(aHist, "at");
+  json_object_set_new(o, "history", aHist);
+  json_object_set_new(o, "actions", workflow_actions(r, a));
+  set_time(a, "created");
+  set_time(a, "updated");
+  set_time(a, "submitted");
+  json_object_set(o, "created", json_object_get(a, "created"));
+  json_object_set(o, "updated", json_object_get(a, "updated"));
+  json_object_set(o, "submitted", json_object_get(a, "submitted"));
+  return o;
+}
+
+int app_answer(zc_req *r, const char *zId) {
+  app_access acc;
+  json_t *a = app_load(r, zId, &acc);
+  if (!a) return 0;
+  json_t *o = app_json(r, a, acc);
+  json_decref(a);
+  return http_json(r, 200, o);
+}
+
+int applications_get(zc_req *r) { return app_answer(r, r->aParam[0]); }
+
+/* ---- creating (新增申请书) ---- */
+
+/* Check qualification + specialty and find the committee by jurisdiction for a unit at
+ * zUnitNode. Answers the refusal and returns NULL when there is none. */
+static json_t *route_choice(zc_req *r, const char *zQual, const char *zSp, const char *zUnitNode, char zSeries[16]) {
+  char *zWhy = NULL;
+  int level = refdata_qualification(r->node, zQual, zSeries);
+  if (!level) return http_field_error(r, 400, "invalid_field", "qualification", "资格名称不存在"), NULL;
+  if (!db_int(r->node->db, 0, "SELECT 1 FROM specialties WHERE code = ? AND series = ?", "tt", zSp, zSeries))
+    return http_field_error(r, 400, "invalid_field", "specialty", "专业不属于所选资格的系列"), NULL;
+  json_t *c = committee_for(r->node, zUnitNode, zQual, zSp, &zWhy);
+  if (!c) {
+    http_error(r, 409, "wrong_jurisdiction", "%s", zWhy);
+    free(zWhy);
+  }
+  return c;
+}
+
+int applications_create(zc_req *r) {
+  long long year;
+  char zCode[19], zId[40], zSeries[16];
+  const char *zQual, *zSp, *zUnitIn, *zErr;
+  if (json_int_field(r, "year", "申报年度", 1, &year)) return 0;
+  char zToday[11];
+  committee_today(r->node, zToday);
+  int thisYear = atoi(zToday);
+  if (year < thisYear || year > thisYear + 1)
+    return http_field_error(r, 400, "invalid_field", "year", "申报年度只能是今年或明年");
+  if (!(zQual = json_str_field(r, "qualification", "资格名称", 1))) return 0;
+  if (!(zSp = json_str_field(r, "specialty", "专业", 1))) return 0;
+  if (!(zUnitIn = json_str_field(r, "unit", "工作单位（统一社会信用代码）", 1))) return 0;
+  if ((zErr = validate_credit_code(zUnitIn, zCode))) return http_field_error(r, 400, "invalid_credit_code", "unit", zErr);
+  json_t *u = db_row(r->node->db, "SELECT id, node FROM units WHERE credit_code = ?", "t", zCode);
+  if (!u) return http_field_error(r, 404, "unit_not_found", "unit", "未找到该单位，请确认统一社会信用代码或让单位先完成注册");
+  int rc = 0;
+  json_t *c = route_choice(r, zQual, zSp, str(u, "node"), zSeries);
+  const char *zWant = json_str_field(r, "committee", "评审委员会", 0);
+  if (!c || r->status) goto done;
+  if (zWant && *zWant && strcmp(zWant, str(c, "id")) != 0) {
+    rc = http_error(r, 409, "wrong_jurisdiction", "按属地化原则，该申报应由“%s”评审", str(c, "name"));
+    goto done;
+  }
+  if (db_int(r->node->db, 0, "SELECT 1 FROM applications WHERE applicant_id = ? AND year = ? AND status <> 'failed'",
+             "tI", r->pSess->zAccount, (sqlite3_int64)year)) {
+    rc = http_error(r, 409, "application_exists", "您%lld年度已有一份申请书，每人每年只能申报一份", year);
+    goto done;
+  }
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  if (account_new_id(zId, 'p') ||
+      db_exec(r->node->db, "INSERT INTO applications(id, applicant_id, year, series, specialty, qualification, level,"
+              " unit_id, unit_node, committee_id, committee_node, directed, status, created, updated)"
+              " SELECT ?, ?, ?, q.series, ?, q.code, q.level, ?, ?, ?, ?, ?, 'draft', ?, ? FROM qualifications q"
+              " WHERE q.code = ?", "ttItttttiIIt", zId, r->pSess->zAccount, (sqlite3_int64)year, zSp, str(u, "id"),
+              str(u, "node"), str(c, "id"), str(c, "node"), json_is_true(json_object_get(c, "directed")), now, now, zQual) ||
+      db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
+              " SELECT ?, 'basic', json_object('name', name), ? FROM accounts WHERE id = ?", "tIt", zId, now,
+              r->pSess->zAccount) ||
+      app_history(r, zId, "create", NULL, "draft", json_pack("{s:s, s:s, s:s}", "qualification", zQual, "specialty", zSp,
+                                                               "committee", str(c, "id")))) {
+    rc = -1;
+    goto done;
+  }
+  rc = app_answer(r, zId);
+  r->status = 201;
+done:
+  json_decref(u);
+  json_decref(c);
+  return rc;
+}
+
+/* ---- lists (我的申请书, 申请书审核, 申请书查询) ---- */
+
+#define LIST_COLUMNS                                                                                    \
+  "SELECT a.id, a.year, a.status, a.returned_by, a.submit_count, a.updated, x.name AS applicant_name,"   \
+  " x.id_masked AS applicant_id_masked, q.name AS qualification_name, q.level, sp.name AS specialty_name," \
+  " u.name AS unit_name, c.name AS committee_name, c.submit_limit FROM applications a"                   \
+  " JOIN accounts x ON x.id = a.applicant_id JOIN qualifications q ON q.code = a.qualification"          \
+  " JOIN specialties sp ON sp.code = a.specialty JOIN units u ON u.id = a.unit_id"                       \
+  " JOIN committees c ON c.id = a.committee_id "
+
+int applications_list(zc_req *r) {
+  char zView[8] = "all", zStatus[24] = "";
+  zc_session *s = r->pSess;
+  json_t *a = NULL;
+  http_query(r, "view", zView, sizeof zView);
+  http_query(r, "status", zStatus, sizeof zStatus);
+  int bQueue = strcmp(zView, "queue") == 0;
+  if (!bQueue && strcmp(zView, "all") != 0) return http_field_error(r, 400, "invalid_field", "view", "view只能是queue或all");
+  sqlite3 *db = r->node->db;
+  switch (s->role) {
+    case ROLE_APPLICANT:
+      a = db_rows(db, LIST_COLUMNS "WHERE a.applicant_id = ? ORDER BY a.year DESC, a.created DESC", "t", s->zAccount);
+      break;
+    case ROLE_UNIT_ADMIN:
+      a = bQueue ? db_rows(db, LIST_COLUMNS "WHERE a.unit_id = ? AND a.status = 'unit_review' ORDER BY a.submitted", "t", s->zUnit)
+                 : db_rows(db, LIST_COLUMNS "JOIN application_access g ON g.application_id = a.id AND g.kind = 'unit'"
+                           " AND g.ref = ? WHERE ?2 = '' OR a.status = ?2 ORDER BY a.updated DESC", "tt", s->zUnit, zStatus);
+      break;
+    case ROLE_DEPT_ADMIN:
+      a = bQueue ? db_rows(db, LIST_COLUMNS "WHERE a.dept_id = ? AND a.status = 'dept_review' ORDER BY a.updated", "t", s->zDept)
+                 : db_rows(db, LIST_COLUMNS "JOIN application_access g ON g.application_id = a.id AND g.kind = 'dept'"
+                           " AND g.ref = ? WHERE ?2 = '' OR a.status = ?2 ORDER BY a.updated DESC", "tt", s->zDept, zStatus);
+      break;
+    case ROLE_COMMITTEE_ADMIN:
+      a = bQueue ? db_rows(db, LIST_COLUMNS "WHERE a.committee_id = ? AND a.status IN ('committee_review', 'formal_passed',"
+                           " 'meeting') ORDER BY a.updated", "t", s->zCommittee)
+                 : db_rows(db, LIST_COLUMNS "JOIN application_access g ON g.application_id = a.id AND g.kind = 'committee'"
+                           " AND g.ref = ? WHERE ?2 = '' OR a.status = ?2 ORDER BY a.updated DESC", "tt", s->zCommittee, zStatus);
+      break;
+    default:
+      a = db_rows(db, LIST_COLUMNS "WHERE ?1 = '' OR a.status = ?1 ORDER BY a.updated DESC LIMIT 500", "t", zStatus);
+  }
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    json_object_set_new(v, "status_name", json_string(app_status_label(str(v, "status"))));
+    set_time(v, "updated");
+  }
+  return http_json(r, 200, json_pack("{s:o}", "items", a));
+}
+
+int applications_delete(zc_req *r) {
+  json_t *a = load_editable(r, r->aParam[0]);
+  if (!a) return 0;
+  int rc;
+  if (json_integer_value(json_object_get(a, "submit_count")) > 0)
+    rc = http_error(r, 409, "not_deletable", "已提交过的申请书不能删除");
+  else if (db_exec(r->node->db, "DELETE FROM applications WHERE id = ?", "t", r->aParam[0]))
+    rc = -1;
+  else
+    rc = http_json(r, 200, json_pack("{s:b}", "ok", 1));
+  json_decref(a);
+  return rc;
+}
+
+/* ---- sections (编辑申请书 → 保存) ---- */
+
+int applications_save_section(zc_req *r) {
+  const section_def *s = section_find(r->aParam[1]);
+  const char *zField = NULL, *zErr;
+  json_t *pClean = NULL;
+  if (!s) return http_error(r, 404, "not_found", "申请书没有该栏目");
+  json_t *a = load_editable(r, r->aParam[0]);
+  if (!a) return 0;
+  json_decref(a);
+  json_t *pData = json_object_get(r->pJson, "data");
+  if (!pData) return http_field_error(r, 400, "missing_field", "data", "请提交栏目内容（data）");
+  if ((zErr = section_check(s, pData, &pClean, &zField))) return http_field_error(r, 400, "invalid_field", zField, zErr);
+  /* merge into what was saved: a form may send only the fields it shows */
+  char *zOld = db_text(r->node->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
+                       "tt", r->aParam[0], s->zName);
+  json_t *pOld = zOld ? json_loads(zOld, 0, NULL) : NULL;
+  free(zOld);
+  if (!json_is_object(pOld)) {
+    json_decref(pOld);
+    pOld = json_object();
+  }
+  json_object_update(pOld, pClean);
+  json_decref(pClean);
+  char *zNew = json_dumps(pOld, JSON_COMPACT);
+  json_decref(pOld);
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  int rc = db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
+                   " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET data_json = excluded.data_json,"
+                   " updated = excluded.updated", "tttI", r->aParam[0], s->zName, zNew, now) ||
+           db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
+  free(zNew);
+  return rc ? -1 : app_answer(r, r->aParam[0]);
+}
+
+/* ---- attachments ---- */
+
+#define MAX_ATTACHMENTS_PER_SECTION 20
+
+int applications_attach(zc_req *r) {
+  char zSection[32] = "", zName[256] = "", zSha[65], zId[40];
+  const char *zErr;
+  if (http_query(r, "section", zSection, sizeof zSection) || !section_find(zSection))
+    return http_field_error(r, 400, "invalid_field", "section", "请指定附件所属的栏目");
+  if (http_query(r, "name", zName, sizeof zName) || !zName[0]) snprintf(zName, sizeof zName, "附件");
+  if ((zErr = validate_text(zName, 100, 0))) return http_field_error(r, 400, "invalid_field", "name", zErr);
+  json_t *a = load_editable(r, r->aParam[0]);
+  if (!a) return 0;
+  json_decref(a);
+  if (r->body.n == 0) return http_error(r, 400, "empty_file", "请选择要上传的文件");
+  const char *zType = blob_sniff(r->body.z, r->body.n);
+  if (!zType) return http_error(r, 415, "unsupported_type", "附件只能是JPEG、PNG或PDF格式（按文件内容识别）");
+  if (db_int(r->node->db, 0, "SELECT count(*) FROM application_attachments WHERE application_id = ? AND section = ?",
+             "tt", r->aParam[0], zSection) >= MAX_ATTACHMENTS_PER_SECTION)
+    return http_error(r, 409, "too_many_attachments", "每个栏目最多上传%d个附件", MAX_ATTACHMENTS_PER_SECTION);
+  if (blob_store(r->node->cfg.zData, r->body.z, r->body.n, zSha) || account_new_id(zId, 'f')) return -1;
+  if (db_exec(r->node->db, "INSERT INTO application_attachments(id, application_id, section, name, sha256, type, size,"
+              " uploaded) VALUES(?,?,?,?,?,?,?,?)", "ttttttII", zId, r->aParam[0], zSection, zName, zSha, zType,
+              (sqlite3_int64)r->body.n, (sqlite3_int64)node_now(r->node)))
+    return -1;
+  return http_json(r, 201, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "id", zId, "section", zSection, "name", zName,
+                                     "sha256", zSha, "size", (json_int_t)r->body.n, "type", zType));
+}
+
+int applications_attachment_get(zc_req *r) {
+  app_access acc;
+  char zPath[700];
+  json_t *a = app_load(r, r->aParam[0], &acc);
+  if (!a) return 0;
+  json_decref(a);
+  json_t *f = db_row(r->node->db, "SELECT sha256, type FROM application_attachments WHERE id = ? AND application_id = ?",
+                     "tt", r->aParam[1], r->aParam[0]);
+  if (!f || blob_path(r->node->cfg.zData, str(f, "sha256"), zPath, sizeof zPath)) {
+    json_decref(f);
+    return http_error(r, 404, "not_found", "附件不存在");
+  }
+  http_file(r, zPath, str(f, "type"));
+  json_decref(f);
+  return 0;
+}
+
+int applications_attachment_delete(zc_req *r) {
+  json_t *a = load_editable(r, r->aParam[0]);
+  if (!a) return 0;
+  json_decref(a);
+  if (!db_int(r->node->db, 0, "SELECT 1 FROM application_attachments WHERE id = ? AND application_id = ?", "tt",
+              r->aParam[1], r->aParam[0]))
+    return http_error(r, 404, "not_found", "附件不存在");
+  if (db_exec(r->node->db, "DELETE FROM application_attachments WHERE id = ?", "t", r->aParam[1])) return -1;
+  return app_answer(r, r->aParam[0]);
+}
+
+/* ---- 更改资格 ---- */
+
+int applications_qualification(zc_req *r) {
+  char zSeries[16];
+  const char *zQual = json_str_field(r, "qualification", "资格名称", 1), *zSp;
+  if (!zQual) return 0;
+  if (!(zSp = json_str_field(r, "specialty", "专业", 1))) return 0;
+  json_t *a = load_editable(r, r->aParam[0]);
+  if (!a) return 0;
+  int rc = 0;
+  json_t *c = route_choice(r, zQual, zSp, str(a, "unit_node"), zSeries);
+  if (!c) goto done;
+  if (strcmp(zQual, str(a, "qualification")) == 0 && strcmp(zSp, str(a, "specialty")) == 0) {
+    rc = http_field_error(r, 400, "invalid_field", "qualification", "资格名称和专业均未改变");
+    goto done;
+  }
+  json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "from", "qualification", str(a, "qualification"),
+                              "specialty", str(a, "specialty"), "committee", str(a, "committee_id"), "to",
+                              "qualification", zQual, "specialty", zSp, "committee", str(c, "id"));
+  if (db_exec(r->node->db, "UPDATE applications SET (series, qualification, level) = (SELECT series, code, level FROM"
+              " qualifications WHERE code = ?), specialty = ?, committee_id = ?, committee_node = ?, directed = ?,"
+              " updated = ? WHERE id = ?", "ttttiIt", zQual, zSp, str(c, "id"), str(c, "node"),
+              json_is_true(json_object_get(c, "directed")), (sqlite3_int64)node_now(r->node), r->aParam[0]) ||
+      app_history(r, r->aParam[0], "change_qualification", str(a, "status"), str(a, "status"), pDetail))
+    rc = -1;
+  else
+    rc = app_answer(r, r->aParam[0]);
+done:
+  json_decref(c);
+  json_decref(a);
+  return rc;
+}

@@ -1,0 +1,29 @@
+/* committees.h - review committees (评审委员会): what each reviews, its submission windows
+ * per specialty, limits and fee; and jurisdiction (属地化): which committee reviews a
+ * qualification for a unit — the unit's node first, else the region's. */
+#ifndef ZC_COMMITTEES_H
+#define ZC_COMMITTEES_H
+
+#include "http.h"
+
+int committees_list(zc_req *r);    /* GET /committees?node= */
+int committees_get(zc_req *r);     /* GET /committees/{id} */
+int committees_update(zc_req *r);  /* PUT /committees/{id} (node admin, the committee's admin) */
+int committees_route(zc_req *r);   /* GET /jurisdiction?unit=&qualification=&specialty= */
+
+/* Load schemas/committees.json (committees and scopes; existing rows are kept). */
+int committees_load(zc_node *p);
+
+/* The committee for (unit's node, qualification, specialty), as JSON {id, node, name,
+ * directed, submit_limit, ...}; NULL when none covers it, and then *pzWhy (malloc'd) says
+ * in Chinese what that unit can apply for in that series. */
+json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualification,
+                      const char *zSpecialty, char **pzWhy);
+
+/* Today's date "YYYY-MM-DD" in China Standard Time (windows are calendar dates there). */
+void committee_today(zc_node *p, char out[11]);
+
+/* The window of a committee for a specialty as {opens, closes, open}, or NULL. */
+json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecialty);
+
+#endif

@@ -1,0 +1,175 @@
+/* live.c - live updates to browsers (live.h). Each connection is authenticated by the
+ * session cookie when it opens and keeps who it is (account, role, unit, dept,
+ * committee); an event goes to every connection it concerns. */
+#include "live.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applications.h"
+#include "db.h"
+#include "router.h"
+#include "session.h"
+
+#define LIVE_MAX_PENDING 64 /* a slow browser loses the oldest events, never the node's memory */
+
+typedef struct live_msg {
+  struct live_msg *pNext;
+  size_t n;
+  unsigned char a[]; /* LWS_PRE bytes, then the message */
+} live_msg;
+
+typedef struct live_conn {
+  struct live_conn *pNext;
+  struct lws *wsi;
+  zc_session who;
+  live_msg *pHead, *pTail;
+  int nPending;
+} live_conn;
+
+static live_conn *g_conns;
+static zc_node *g_liveNode;
+
+static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+
+void live_application_changed(zc_req *r, const char *zId) {
+  json_t *a = db_row(r->node->db, "SELECT id, status, returned_by, applicant_id, unit_id, dept_id, committee_id"
+                     " FROM applications WHERE id = ?", "t", zId);
+  if (!a) return;
+  json_object_set_new(a, "status_name", json_string(app_status_label(str(a, "status"))));
+  if (!r->pEvents) r->pEvents = json_array();
+  json_array_append_new(r->pEvents, a);
+}
+
+/* Does event e concern connection c, and is it a new item in c's queue? */
+static int concerns(const live_conn *c, json_t *e, int *pbQueue) {
+  const zc_session *s = &c->who;
+  const char *zStatus = str(e, "status"), *z;
+  *pbQueue = 0;
+  switch (s->role) {
+    case ROLE_APPLICANT:
+      return strcmp(str(e, "applicant_id"), s->zAccount) == 0;
+    case ROLE_UNIT_ADMIN:
+      *pbQueue = strcmp(zStatus, "unit_review") == 0;
+      return strcmp(str(e, "unit_id"), s->zUnit) == 0;
+    case ROLE_DEPT_ADMIN:
+      *pbQueue = strcmp(zStatus, "dept_review") == 0;
+      return (z = str(e, "dept_id")) && strcmp(z, s->zDept) == 0;
+    case ROLE_COMMITTEE_ADMIN:
+      *pbQueue = strcmp(zStatus, "committee_review") == 0;
+      return strcmp(str(e, "committee_id"), s->zCommittee) == 0 && strcmp(zStatus, "dept_review") != 0 &&
+             strcmp(zStatus, "unit_review") != 0 && strcmp(zStatus, "draft") != 0;
+    default:
+      return 0;
+  }
+}
+
+static void conn_push(live_conn *c, const char *z, size_t n) {
+  live_msg *m = malloc(sizeof(*m) + LWS_PRE + n);
+  if (!m) return;
+  m->pNext = NULL;
+  m->n = n;
+  memcpy(m->a + LWS_PRE, z, n);
+  if (c->pTail) c->pTail->pNext = m;
+  else c->pHead = m;
+  c->pTail = m;
+  if (++c->nPending > LIVE_MAX_PENDING) {
+    live_msg *pOld = c->pHead;
+    c->pHead = pOld->pNext;
+    c->nPending--;
+    free(pOld);
+  }
+  lws_callback_on_writable(c->wsi);
+}
+
+void live_flush(zc_req *r, int bCommitted) {
+  size_t i;
+  json_t *e;
+  if (!r->pEvents) return;
+  json_array_foreach(r->pEvents, i, e) {
+    for (live_conn *c = g_conns; bCommitted && c; c = c->pNext) {
+      int bQueue;
+      if (!concerns(c, e, &bQueue)) continue;
+      json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "type", "application", "id", str(e, "id"), "status",
+                            str(e, "status"), "status_name", str(e, "status_name"), "returned_by",
+                            json_object_get(e, "returned_by"), "queue", bQueue);
+      char *z = json_dumps(m, JSON_COMPACT);
+      if (z) conn_push(c, z, strlen(z));
+      free(z);
+      json_decref(m);
+    }
+  }
+  json_decref(r->pEvents);
+  r->pEvents = NULL;
+}
+
+static void conn_drop(live_conn *c) {
+  for (live_conn **pp = &g_conns; *pp; pp = &(*pp)->pNext) {
+    if (*pp == c) {
+      *pp = c->pNext;
+      break;
+    }
+  }
+  while (c->pHead) {
+    live_msg *m = c->pHead;
+    c->pHead = m->pNext;
+    free(m);
+  }
+}
+
+/* Who is opening the socket: the session of its cookie (headers are gone later). */
+static int identify(struct lws *wsi, live_conn *c) {
+  zc_req r;
+  memset(&r, 0, sizeof r);
+  r.node = g_liveNode;
+  if (!r.node || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof r.zCookie ||
+      lws_hdr_copy(wsi, r.zCookie, sizeof r.zCookie, WSI_TOKEN_HTTP_COOKIE) < 0)
+    return -1;
+  session_load(&r);
+  if (!r.pSess) return -1;
+  c->who = r.sess;
+  return 0;
+}
+
+void live_set_node(zc_node *p) { g_liveNode = p; }
+
+static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  live_conn *c = (live_conn *)user;
+  (void)in;
+  (void)len;
+  switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+      memset(c, 0, sizeof(*c));
+      return identify(wsi, c) ? 1 : 0; /* non-zero refuses the upgrade */
+    case LWS_CALLBACK_ESTABLISHED: {
+      static const char zHello[] = "{\"type\":\"hello\"}";
+      c->wsi = wsi;
+      c->pNext = g_conns;
+      g_conns = c;
+      conn_push(c, zHello, sizeof zHello - 1);
+      return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+      live_msg *m = c->pHead;
+      if (!m) return 0;
+      c->pHead = m->pNext;
+      if (!c->pHead) c->pTail = NULL;
+      c->nPending--;
+      int n = lws_write(wsi, m->a + LWS_PRE, m->n, LWS_WRITE_TEXT);
+      free(m);
+      if (n < 0) return -1;
+      if (c->pHead) lws_callback_on_writable(wsi);
+      return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+      return 0; /* the browser has nothing to say; pings are handled by lws */
+    case LWS_CALLBACK_CLOSED:
+      conn_drop(c);
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+const struct lws_protocols g_live_protocol = {"zc-live", callback_live, sizeof(live_conn), 1024, 0, NULL, 0};

@@ -1,0 +1,21 @@
+/* live.h - live updates over WebSocket (WS /ws, subprotocol "zc-live"): a logged-in
+ * browser hears about status changes of the applications it may see and about new items
+ * in its queue without reloading. Events are queued during a request and sent only once
+ * its transaction has committed. */
+#ifndef ZC_LIVE_H
+#define ZC_LIVE_H
+
+#include "http.h"
+
+/* Queue an event about application zId (its state as it is now in the transaction). */
+void live_application_changed(zc_req *r, const char *zId);
+/* Send (bCommitted) or drop the request's queued events. Called by the router. */
+void live_flush(zc_req *r, int bCommitted);
+
+/* The node whose sessions authenticate sockets (set once by the server). */
+void live_set_node(zc_node *p);
+/* The WebSocket protocol for server.c's protocol list. */
+struct lws_protocols;
+extern const struct lws_protocols g_live_protocol;
+
+#endif

@@ -1,0 +1,185 @@
+/* sections.c - the sections of an application and their fields (sections.h). One table:
+ * the portal renders forms from it, the API checks saves and submits against it. */
+#include "sections.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "validate.h"
+
+static const char *const g_gender[] = {"男", "女", NULL};
+static const char *const g_political[] = {"中共党员", "中共预备党员", "共青团员", "民主党派", "群众", NULL};
+static const char *const g_degree[] = {"博士研究生", "硕士研究生", "大学本科", "大学专科", "中等专科", NULL};
+static const char *const g_rating[] = {"优秀", "合格", "基本合格", "不合格", NULL};
+
+static const section_field f_basic[] = {
+  {"name", "姓名", "text", 1, NULL},
+  {"gender", "性别", "select", 1, g_gender},
+  {"birth_date", "出生日期", "date", 1, NULL},
+  {"ethnicity", "民族", "text", 1, NULL},
+  {"political", "政治面貌", "select", 0, g_political},
+  {"work_start", "参加工作时间", "date", 1, NULL},
+  {"position", "现任职务/岗位", "text", 1, NULL},
+  {"current_title", "现专业技术资格", "text", 0, NULL},
+  {"current_title_date", "现资格取得时间", "date", 0, NULL},
+};
+static const section_field f_education[] = {
+  {"degree", "最高学历", "select", 1, g_degree},
+  {"school", "毕业院校", "text", 1, NULL},
+  {"major", "所学专业", "text", 1, NULL},
+  {"graduated", "毕业时间", "date", 1, NULL},
+};
+static const section_field f_work[] = {
+  {"experience", "工作经历（起止时间、单位、职务）", "textarea", 1, NULL},
+};
+static const section_field f_achievements[] = {
+  {"summary", "任现职以来专业技术工作业绩", "textarea", 1, NULL},
+  {"projects", "主持或参与的项目", "textarea", 0, NULL},
+};
+static const section_field f_papers[] = {
+  {"papers", "论文、著作（题目、刊物、时间、作者排名）", "textarea", 0, NULL},
+  {"count", "论文著作数量", "number", 0, NULL},
+};
+static const section_field f_awards[] = {
+  {"awards", "获奖情况（名称、等级、时间）", "textarea", 0, NULL},
+};
+static const section_field f_training[] = {
+  {"hours", "继续教育学时", "number", 1, NULL},
+  {"description", "继续教育情况", "textarea", 0, NULL},
+};
+static const section_field f_assessment[] = {
+  {"year1", "近三年年度考核（第一年）", "select", 1, g_rating},
+  {"year2", "近三年年度考核（第二年）", "select", 1, g_rating},
+  {"year3", "近三年年度考核（第三年）", "select", 1, g_rating},
+};
+
+#define SECTION(name, title, attach, fields) {name, title, attach, fields, (int)(sizeof fields / sizeof fields[0])}
+const section_def g_sections[] = {
+  SECTION("basic", "基本信息", 0, f_basic),
+  SECTION("education", "学历", 1, f_education),
+  SECTION("work", "工作经历", 0, f_work),
+  SECTION("achievements", "专业技术工作业绩", 1, f_achievements),
+  SECTION("papers", "论文著作", 0, f_papers),
+  SECTION("awards", "获奖情况", 0, f_awards),
+  SECTION("training", "继续教育", 0, f_training),
+  SECTION("assessment", "年度考核", 0, f_assessment),
+};
+const int g_nSections = (int)(sizeof g_sections / sizeof g_sections[0]);
+
+const section_def *section_find(const char *zName) {
+  for (int i = 0; zName && i < g_nSections; i++)
+    if (strcmp(g_sections[i].zName, zName) == 0) return &g_sections[i];
+  return NULL;
+}
+
+json_t *section_json(const section_def *s) {
+  json_t *aFields = json_array();
+  for (int i = 0; i < s->nField; i++) {
+    const section_field *f = &s->aField[i];
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "name", f->zName, "label", f->zLabel, "type", f->zType,
+                          "required", f->bRequired);
+    if (f->azOptions) {
+      json_t *a = json_array();
+      for (int k = 0; f->azOptions[k]; k++) json_array_append_new(a, json_string(f->azOptions[k]));
+      json_object_set_new(o, "options", a);
+    }
+    json_array_append_new(aFields, o);
+  }
+  return json_pack("{s:s, s:s, s:o, s:b}", "name", s->zName, "title", s->zTitle, "fields", aFields,
+                   "attachments_required", s->bAttachmentsRequired);
+}
+
+static const section_field *field_find(const section_def *s, const char *zName) {
+  for (int i = 0; i < s->nField; i++)
+    if (strcmp(s->aField[i].zName, zName) == 0) return &s->aField[i];
+  return NULL;
+}
+
+/* One value: the cleaned JSON to store, or NULL with *pzErr set. */
+static json_t *check_value(const section_field *f, json_t *v, const char **pzErr) {
+  static char zMsg[160];
+  long nDays;
+  if (json_is_null(v)) return json_string("");
+  if (strcmp(f->zType, "number") == 0) {
+    long long n = -1;
+    if (json_is_integer(v)) n = json_integer_value(v);
+    else if (json_is_string(v) && json_string_length(v) == 0) return json_string("");
+    else if (json_is_string(v) && strspn(json_string_value(v), "0123456789") == json_string_length(v) &&
+             json_string_length(v) < 7)
+      sscanf(json_string_value(v), "%lld", &n);
+    if (n < 0 || n > 100000) {
+      snprintf(zMsg, sizeof zMsg, "%s应为0至100000之间的整数", f->zLabel);
+      *pzErr = zMsg;
+      return NULL;
+    }
+    return json_integer(n);
+  }
+  if (!json_is_string(v)) {
+    snprintf(zMsg, sizeof zMsg, "%s应为文本", f->zLabel);
+    *pzErr = zMsg;
+    return NULL;
+  }
+  const char *z = json_string_value(v);
+  if (!*z) return json_string("");
+  if (strcmp(f->zType, "date") == 0) {
+    if (validate_date(z, &nDays)) {
+      snprintf(zMsg, sizeof zMsg, "%s应为有效日期（YYYY-MM-DD）", f->zLabel);
+      *pzErr = zMsg;
+      return NULL;
+    }
+  } else if (strcmp(f->zType, "select") == 0) {
+    int k;
+    for (k = 0; f->azOptions[k] && strcmp(f->azOptions[k], z) != 0; k++) {}
+    if (!f->azOptions[k]) {
+      snprintf(zMsg, sizeof zMsg, "%s只能从给定选项中选择", f->zLabel);
+      *pzErr = zMsg;
+      return NULL;
+    }
+  } else {
+    int bLong = strcmp(f->zType, "textarea") == 0;
+    const char *zErr = validate_text(z, bLong ? 5000 : 200, bLong);
+    if (zErr || strlen(z) != json_string_length(v)) {
+      snprintf(zMsg, sizeof zMsg, "%s：%s", f->zLabel, zErr ? zErr : "含有不允许的字符");
+      *pzErr = zMsg;
+      return NULL;
+    }
+  }
+  return json_incref(v);
+}
+
+const char *section_check(const section_def *s, json_t *pData, json_t **ppClean, const char **pzField) {
+  const char *zKey, *zErr = NULL;
+  json_t *v, *pClean = json_object();
+  *ppClean = NULL;
+  if (!json_is_object(pData)) {
+    json_decref(pClean);
+    *pzField = "data";
+    return "data应为对象（字段名: 值）";
+  }
+  json_object_foreach(pData, zKey, v) {
+    const section_field *f = field_find(s, zKey);
+    if (!f) {
+      json_decref(pClean);
+      *pzField = zKey;
+      return "此栏目没有该字段";
+    }
+    json_t *c = check_value(f, v, &zErr);
+    if (!c) {
+      json_decref(pClean);
+      *pzField = zKey;
+      return zErr;
+    }
+    json_object_set_new(pClean, zKey, c);
+  }
+  *ppClean = pClean;
+  return NULL;
+}
+
+const char *section_missing(const section_def *s, json_t *pData) {
+  for (int i = 0; i < s->nField; i++) {
+    json_t *v = json_object_get(pData, s->aField[i].zName);
+    if (s->aField[i].bRequired && (!v || (json_is_string(v) && json_string_length(v) == 0)))
+      return s->aField[i].zLabel;
+  }
+  return NULL;
+}

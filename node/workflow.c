@@ -1,0 +1,326 @@
+/* workflow.c - the moves of an application between stages (workflow.h). */
+#include "workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applications.h"
+#include "committees.h"
+#include "db.h"
+#include "live.h"
+#include "router.h"
+#include "sections.h"
+#include "units.h"
+#include "validate.h"
+
+static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+
+/* What a transition needs besides who and when. */
+enum {
+  T_RECOMMEND = 1, /* the unit's recommendation (单位推荐意见) is required */
+  T_TO_DEPT = 2,   /* goes to one of the unit's recommending units */
+  T_TO_COMMITTEE = 4,
+  T_SUBMIT = 8,    /* completeness, window and submission limit are checked; counts */
+  T_WITHDRAW = 16, /* only while the unit has not acted */
+};
+
+/* Every move an application can make. The first row matching (status, action, role) wins. */
+static const struct transition {
+  const char *zFrom, *zAction;
+  unsigned role;
+  const char *zTo, *zReturnedBy;
+  unsigned flags;
+  const char *zLabel;
+} g_transitions[] = {
+  {"draft", "submit", ROLE_APPLICANT, "unit_review", NULL, T_SUBMIT, "提交"},
+  {"returned", "submit", ROLE_APPLICANT, "unit_review", NULL, T_SUBMIT, "重新提交"},
+  {"unit_review", "withdraw", ROLE_APPLICANT, "draft", NULL, T_WITHDRAW, "收回"},
+  {"unit_review", "return", ROLE_UNIT_ADMIN, "returned", "unit", 0, "退回"},
+  {"unit_review", "forward", ROLE_UNIT_ADMIN, "dept_review", NULL, T_RECOMMEND | T_TO_DEPT, "提交推荐单位"},
+  {"dept_review", "return", ROLE_DEPT_ADMIN, "returned", "dept", 0, "退回"},
+  {"dept_review", "forward", ROLE_DEPT_ADMIN, "committee_review", NULL, T_TO_COMMITTEE, "报送评审委员会"},
+  {"committee_review", "return", ROLE_COMMITTEE_ADMIN, "returned", "committee", 0, "退回"},
+  {"committee_review", "forward", ROLE_COMMITTEE_ADMIN, "formal_passed", NULL, 0, "形式审查通过"},
+  {"formal_passed", "meeting", ROLE_COMMITTEE_ADMIN, "meeting", NULL, 0, "提交会议评审"},
+  {"meeting", "pass", ROLE_COMMITTEE_ADMIN, "passed", NULL, 0, "评审通过"},
+  {"meeting", "fail", ROLE_COMMITTEE_ADMIN, "failed", NULL, 0, "评审未通过"},
+};
+#define N_TRANSITIONS (int)(sizeof g_transitions / sizeof g_transitions[0])
+
+static const struct transition *transition_find(const char *zFrom, const char *zAction, unsigned role) {
+  for (int i = 0; i < N_TRANSITIONS; i++)
+    if (strcmp(g_transitions[i].zFrom, zFrom) == 0 && strcmp(g_transitions[i].zAction, zAction) == 0 &&
+        g_transitions[i].role == role)
+      return &g_transitions[i];
+  return NULL;
+}
+
+static int action_known(const char *zAction) {
+  for (int i = 0; i < N_TRANSITIONS; i++)
+    if (strcmp(g_transitions[i].zAction, zAction) == 0) return 1;
+  return 0;
+}
+
+const char *workflow_stage(const char *zStatus) {
+  if (!zStatus) return NULL;
+  if (strcmp(zStatus, "unit_review") == 0) return "unit";
+  if (strcmp(zStatus, "dept_review") == 0) return "dept";
+  if (strcmp(zStatus, "committee_review") == 0 || strcmp(zStatus, "formal_passed") == 0 ||
+      strcmp(zStatus, "meeting") == 0)
+    return "committee";
+  return NULL;
+}
+
+static const char *stage_of_role(unsigned role) {
+  return role == ROLE_UNIT_ADMIN ? "unit" : role == ROLE_DEPT_ADMIN ? "dept" : role == ROLE_COMMITTEE_ADMIN ? "committee" : NULL;
+}
+
+json_t *workflow_actions(zc_req *r, json_t *pApp) {
+  json_t *a = json_array();
+  app_access acc = ACCESS_NONE;
+  unsigned role = r->pSess->role;
+  const char *zStatus = str(pApp, "status");
+  /* the caller acts only as the applicant (own) or as the current stage's reviewer */
+  if (role == ROLE_APPLICANT) acc = strcmp(str(pApp, "applicant_id"), r->pSess->zAccount) == 0 ? ACCESS_OWNER : ACCESS_NONE;
+  else if (stage_of_role(role) && workflow_stage(zStatus) && strcmp(stage_of_role(role), workflow_stage(zStatus)) == 0) {
+    const char *zMine = role == ROLE_UNIT_ADMIN ? r->pSess->zUnit : role == ROLE_DEPT_ADMIN ? r->pSess->zDept : r->pSess->zCommittee;
+    const char *zTheirs = str(pApp, role == ROLE_UNIT_ADMIN ? "unit_id" : role == ROLE_DEPT_ADMIN ? "dept_id" : "committee_id");
+    acc = zTheirs && strcmp(zMine, zTheirs) == 0 ? ACCESS_REVIEW : ACCESS_NONE;
+  }
+  for (int i = 0; acc != ACCESS_NONE && i < N_TRANSITIONS; i++) {
+    const struct transition *t = &g_transitions[i];
+    if (strcmp(t->zFrom, zStatus) || t->role != role) continue;
+    if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(pApp, "unit_acted"))) continue;
+    json_array_append_new(a, json_pack("{s:s, s:s}", "action", t->zAction, "label", t->zLabel));
+  }
+  return a;
+}
+
+/* ---- checks before a move ---- */
+
+/* Why the applicant cannot submit now (answered), or 0. */
+static int refuse_submit(zc_req *r, json_t *a) {
+  zc_node *p = r->node;
+  const char *zId = str(a, "id");
+  for (int i = 0; i < g_nSections; i++) {
+    const section_def *s = &g_sections[i];
+    char *z = db_text(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?", "tt",
+                      zId, s->zName);
+    json_t *d = z ? json_loads(z, 0, NULL) : json_object();
+    free(z);
+    const char *zMissing = section_missing(s, d);
+    json_decref(d);
+    if (zMissing)
+      return http_error_extra(r, 409, "incomplete", json_pack("{s:s, s:s}", "section", s->zName, "field", zMissing),
+                              "“%s”栏目的“%s”尚未填写", s->zTitle, zMissing), 1;
+    if (s->bAttachmentsRequired &&
+        !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName))
+      return http_error_extra(r, 409, "incomplete", json_pack("{s:s}", "section", s->zName),
+                              "“%s”栏目需要上传证明材料附件", s->zTitle), 1;
+  }
+  json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
+  if (!w || !json_integer_value(json_object_get(w, "open"))) {
+    if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", str(w, "opens"), str(w, "closes"));
+    else http_error(r, 409, "window_closed", "评审委员会尚未公布该专业的申报时间");
+    json_decref(w);
+    return 1;
+  }
+  json_decref(w);
+  int nLimit = (int)db_int(p->db, 3, "SELECT submit_limit FROM committees WHERE id = ?", "t", str(a, "committee_id"));
+  int nCount = (int)json_integer_value(json_object_get(a, "submit_count"));
+  if (nCount >= nLimit)
+    return http_error_extra(r, 409, "submission_limit", json_pack("{s:i, s:i}", "submit_count", nCount, "submit_limit", nLimit),
+                            "已提交%d次，达到评审委员会规定的上限（%d次），不能再提交", nCount, nLimit), 1;
+  return 0;
+}
+
+/* The recommending unit a unit forwards to: the requested one if it is among the unit's
+ * recommenders now, else the first of them. Answers and returns NULL when none fits. */
+static char *pick_dept(zc_req *r, json_t *a) {
+  const char *zWant = str(r->pJson, "dept");
+  char *zDept;
+  if (zWant && *zWant) {
+    zDept = db_text(r->node->db, "SELECT dept_id FROM unit_recommenders WHERE unit_id = ? AND dept_id = ?", "tt",
+                    str(a, "unit_id"), zWant);
+    if (!zDept) http_field_error(r, 400, "invalid_field", "dept", "所选推荐单位不是本单位当前的推荐单位");
+    return zDept;
+  }
+  zDept = db_text(r->node->db, "SELECT dept_id FROM unit_recommenders WHERE unit_id = ? ORDER BY position LIMIT 1", "t",
+                  str(a, "unit_id"));
+  if (!zDept) http_error(r, 409, "no_recommender", "本单位尚未选择推荐单位，请先在“推荐单位”中选择");
+  return zDept;
+}
+
+static int refuse_incomplete_unit(zc_req *r) {
+  json_t *aMissing = NULL;
+  if (r->pSess->role != ROLE_UNIT_ADMIN || unit_is_complete(r->node, r->pSess->zUnit, &aMissing)) {
+    json_decref(aMissing);
+    return 0;
+  }
+  static const struct { const char *zName, *zLabel; } aLabel[] = {
+    {"address", "单位地址"}, {"legal_person", "法定代表人"}, {"contact", "联系人"}, {"phone", "联系电话"}, {"industry", "所属行业"},
+  };
+  zc_buf b = {0};
+  size_t i;
+  json_t *v;
+  json_array_foreach(aMissing, i, v)
+    for (size_t k = 0; k < sizeof aLabel / sizeof aLabel[0]; k++)
+      if (strcmp(aLabel[k].zName, json_string_value(v)) == 0) buf_printf(&b, "%s%s", b.n ? "、" : "", aLabel[k].zLabel);
+  http_error_extra(r, 409, "unit_incomplete", json_pack("{s:o}", "missing", aMissing),
+                   "本单位信息不完整（缺少：%s），请先完善单位信息再审核", b.z ? b.z : "");
+  buf_free(&b);
+  return 1;
+}
+
+/* Save the caller's opinions {"section": "text"} for the current round. */
+static int save_opinions(zc_req *r, json_t *a, json_t *pOpinions) {
+  const char *zSection;
+  json_t *v;
+  if (!pOpinions || json_is_null(pOpinions)) return 0;
+  if (!json_is_object(pOpinions)) return http_field_error(r, 400, "invalid_field", "opinions", "审核意见应为“栏目: 意见”的对象"), 1;
+  json_object_foreach(pOpinions, zSection, v) {
+    const char *zErr;
+    if (!section_find(zSection) && strcmp(zSection, "general") != 0)
+      return http_field_error(r, 400, "invalid_field", "opinions", "审核意见针对的栏目不存在"), 1;
+    if (!json_is_string(v) || (zErr = validate_text(json_string_value(v), 2000, 1)))
+      return http_field_error(r, 400, "invalid_field", "opinions", "审核意见应为不超过2000字的文本"), 1;
+    if (json_string_length(v) == 0) continue;
+    if (db_exec(r->node->db, "INSERT OR REPLACE INTO application_opinions(application_id, round, stage, section, text,"
+                " author_id, updated) VALUES(?,?,?,?,?,?,?)", "tittttI", str(a, "id"),
+                (int)json_integer_value(json_object_get(a, "round")), stage_of_role(r->pSess->role), zSection,
+                json_string_value(v), r->pSess->zAccount, (sqlite3_int64)node_now(r->node)))
+      return -1;
+  }
+  if (r->pSess->role == ROLE_UNIT_ADMIN)
+    db_exec(r->node->db, "UPDATE applications SET unit_acted = 1 WHERE id = ?", "t", str(a, "id"));
+  return 0;
+}
+
+/* ---- a move ---- */
+
+/* Apply transition t to application a (whose status the caller saw). The status check in
+ * the UPDATE makes a repeated click a no-op that answers 409 instead of moving twice. */
+static int apply(zc_req *r, json_t *a, const struct transition *t) {
+  const char *zId = str(a, "id");
+  char *zDept = NULL;
+  const char *zRec = NULL;
+  json_t *pDetail = json_object();
+  int rc = 0;
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  if (t->flags & T_RECOMMEND) {
+    zRec = str(r->pJson, "recommendation");
+    if (!zRec || !*zRec) {
+      rc = http_field_error(r, 400, "missing_field", "recommendation", "请填写单位推荐意见");
+      goto done;
+    }
+    const char *zErr = validate_text(zRec, 2000, 1);
+    if (zErr) {
+      rc = http_field_error(r, 400, "invalid_field", "recommendation", zErr);
+      goto done;
+    }
+    json_object_set_new(pDetail, "recommendation", json_string(zRec));
+  }
+  if ((t->flags & T_TO_DEPT) && !(zDept = pick_dept(r, a))) goto done;
+  if ((t->flags & T_SUBMIT) && refuse_submit(r, a)) goto done;
+  if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(a, "unit_acted"))) {
+    rc = http_error(r, 409, "not_withdrawable", "单位已开始审核，不能收回；如需修改请联系单位退回");
+    goto done;
+  }
+  if (r->pSess->role != ROLE_APPLICANT && save_opinions(r, a, json_object_get(r->pJson, "opinions"))) goto done;
+  if (json_object_get(r->pJson, "opinions") && r->pSess->role != ROLE_APPLICANT)
+    json_object_set(pDetail, "opinions", json_object_get(r->pJson, "opinions"));
+  if (db_exec(r->node->db,
+              "UPDATE applications SET status = ?1, returned_by = ?2, updated = ?3,"
+              " round = round + iif(?4, 1, 0), submit_count = submit_count + iif(?4, 1, 0),"
+              " submitted = iif(?4, ?3, submitted), unit_acted = iif(?4, 0, unit_acted),"
+              " dept_id = coalesce(?5, dept_id), dept_node = coalesce((SELECT node FROM depts WHERE id = ?5), dept_node),"
+              " recommendation = coalesce(?6, recommendation) WHERE id = ?7 AND status = ?8",
+              "ttIitttt", t->zTo, t->zReturnedBy, now, (t->flags & T_SUBMIT) != 0, zDept, zRec, zId, t->zFrom)) {
+    rc = -1;
+    goto done;
+  }
+  if (sqlite3_changes(r->node->db) != 1) {
+    rc = http_error(r, 409, "state_changed", "申请书状态已变化，请刷新后再操作");
+    goto done;
+  }
+  /* who may read it from now on */
+  if (t->flags & T_SUBMIT)
+    rc = db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'unit', ?)", "tt", zId, str(a, "unit_id"));
+  if (zDept) {
+    json_object_set_new(pDetail, "dept", json_string(zDept));
+    rc |= db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'dept', ?)", "tt", zId, zDept);
+  }
+  if (t->flags & T_TO_COMMITTEE) {
+    json_object_set_new(pDetail, "committee", json_string(str(a, "committee_id")));
+    rc |= db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'committee', ?)", "tt", zId,
+                  str(a, "committee_id"));
+  }
+  if (rc || app_history(r, zId, t->zAction, t->zFrom, t->zTo, json_incref(pDetail))) {
+    rc = -1;
+    goto done;
+  }
+  live_application_changed(r, zId);
+  rc = app_answer(r, zId);
+done:
+  free(zDept);
+  json_decref(pDetail);
+  return rc;
+}
+
+/* Load the application and run zAction for the caller: 404 outside their reach, 403 when
+ * it is not theirs to move now, 409 when the action does not fit its status. */
+static int run_action(zc_req *r, const char *zAction) {
+  app_access acc;
+  json_t *a = app_load(r, r->aParam[0], &acc);
+  int rc = 0;
+  if (!a) return 0;
+  const struct transition *t = transition_find(str(a, "status"), zAction, r->pSess->role);
+  if (acc == ACCESS_READ)
+    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(str(a, "status")));
+  else if (!t)
+    rc = http_error(r, 409, "invalid_action", "申请书当前状态为“%s”，不能进行此操作", app_status_label(str(a, "status")));
+  else if (!refuse_incomplete_unit(r))
+    rc = apply(r, a, t);
+  json_decref(a);
+  return rc;
+}
+
+int workflow_submit(zc_req *r) { return run_action(r, "submit"); }
+int workflow_withdraw(zc_req *r) { return run_action(r, "withdraw"); }
+
+int workflow_review(zc_req *r) {
+  const char *zAction = json_str_field(r, "action", "办理操作", 1);
+  if (!zAction) return 0;
+  if (!action_known(zAction) || strcmp(zAction, "submit") == 0 || strcmp(zAction, "withdraw") == 0)
+    return http_field_error(r, 400, "invalid_field", "action", "办理操作只能是return、forward、meeting、pass或fail");
+  return run_action(r, zAction);
+}
+
+int workflow_opinion(zc_req *r) {
+  app_access acc;
+  const char *zText = json_str_field(r, "text", "审核意见", 0), *zErr;
+  if (r->status) return 0;
+  if (!section_find(r->aParam[1]) && strcmp(r->aParam[1], "general") != 0)
+    return http_error(r, 404, "not_found", "申请书没有该栏目");
+  if (zText && (zErr = validate_text(zText, 2000, 1))) return http_field_error(r, 400, "invalid_field", "text", zErr);
+  json_t *a = app_load(r, r->aParam[0], &acc);
+  if (!a) return 0;
+  int rc;
+  if (acc != ACCESS_REVIEW)
+    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(str(a, "status")));
+  else if (refuse_incomplete_unit(r))
+    rc = 0;
+  else if (!zText || !*zText)
+    rc = db_exec(r->node->db, "DELETE FROM application_opinions WHERE application_id = ? AND round = ? AND stage = ?"
+                 " AND section = ?", "tit", str(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
+                 stage_of_role(r->pSess->role), r->aParam[1]) ? -1 : app_answer(r, r->aParam[0]);
+  else {
+    json_t *o = json_pack("{s:s}", r->aParam[1], zText);
+    rc = save_opinions(r, a, o);
+    json_decref(o);
+    if (rc == 0 && !r->status) rc = app_answer(r, r->aParam[0]);
+  }
+  json_decref(a);
+  return rc;
+}

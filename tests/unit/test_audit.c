@@ -1,0 +1,416 @@
+/* test_audit.c - the log audit on small fedlog.git repositories built here with libgit2:
+ * a sound chain has no findings; each kind of damage is found and named. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "canon.h"
+#include "fed_error.h"
+#include "rfc3339.h"
+
+#define T0 1700000000
+#define DAY 86400
+
+typedef struct fixture {
+  char zDir[64];
+  fed_key *pRegion;  /* 650000#1 */
+  fed_key *pUrumqi;  /* 650100#1 */
+  fed_key *pOld;     /* 650000#0, retired before T0 */
+  fed_manifest *m;
+} fixture;
+
+/* A log under construction: one repository, one origin's chain in it. */
+typedef struct log_builder {
+  git_repository *pRepo;
+  const char *zOrigin;
+  git_oid tip;
+  int bHasTip;
+  char zPrevHash[FED_SHA256_HEX_SIZE];
+  long long iSeq;
+} log_builder;
+
+/* How to spoil one entry (all zero: a sound entry). */
+typedef struct entry_opts {
+  long long iSeq;           /* 0: the next seq */
+  const char *zPrev;        /* NULL: the real hash */
+  const char *zKeyId;       /* NULL: "<origin>#1" */
+  const fed_key *pSignKey;  /* NULL: fixture's key of the origin */
+  const char *zBodyNote;    /* a field in the body, to make two different entries */
+  const char *zTs;          /* NULL: T0 + seq minutes */
+  int bFlipSig;
+  int bWhitespace;          /* store non-canonical bytes (signed as stored) */
+  int bExtraFile;
+} entry_opts;
+
+typedef struct findings {
+  int n;
+  char azMessage[32][600];
+  long long aiSeq[32];
+} findings;
+
+static void on_finding(const fed_audit_finding *f, void *payload) {
+  findings *p = payload;
+  if (p->n < 32) {
+    snprintf(p->azMessage[p->n], sizeof(p->azMessage[0]), "%s %s/%lld %.12s: %s", f->zLog, f->zOrigin, f->iSeq,
+             f->zCommit, f->zMessage);
+    p->aiSeq[p->n] = f->iSeq;
+  }
+  p->n++;
+}
+
+static void add_key(fed_manifest *m, const char *zNode, const char *zKeyId, const fed_key *k, time_t tFrom, time_t tTo) {
+  char *zPem = NULL;
+  assert_int_equal(fed_key_public_pem(&zPem, NULL, k), 0);
+  assert_int_equal(fed_manifest_add_key(m, zNode, zKeyId, zPem, tFrom, tTo), 0);
+  free(zPem);
+}
+
+static int teardown(void **state);
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof(*f));
+  fed_key *pRoot = NULL;
+  int rc;
+  if (f == NULL) return -1;
+  git_libgit2_init();
+  *state = f;
+  strcpy(f->zDir, "/tmp/zc-test-audit-XXXXXX");
+  if (mkdtemp(f->zDir) == NULL) {
+    f->zDir[0] = 0;
+    teardown(state);
+    return -1;
+  }
+  rc = fed_key_generate(&pRoot) || fed_key_generate(&f->pRegion) || fed_key_generate(&f->pUrumqi) ||
+       fed_key_generate(&f->pOld) || fed_manifest_new(&f->m, pRoot, T0);
+  fed_key_free(pRoot);
+  if (rc) {
+    teardown(state);
+    return -1;
+  }
+  fed_manifest_add_node(f->m, "650000", "自治区", "http://127.0.0.1:8600");
+  fed_manifest_add_node(f->m, "650100", "乌鲁木齐市", "http://127.0.0.1:8601");
+  add_key(f->m, "650000", "650000#0", f->pOld, T0 - 100 * DAY, T0 - 50 * DAY);
+  add_key(f->m, "650000", "650000#1", f->pRegion, T0 - DAY, T0 + 1000 * DAY);
+  add_key(f->m, "650100", "650100#1", f->pUrumqi, T0 - DAY, T0 + 1000 * DAY);
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  char zCmd[128];
+  int rc = 0;
+  if (f->zDir[0]) {
+    snprintf(zCmd, sizeof(zCmd), "rm -rf '%s'", f->zDir);
+    rc = system(zCmd);
+  }
+  fed_manifest_free(f->m);
+  fed_key_free(f->pRegion);
+  fed_key_free(f->pUrumqi);
+  fed_key_free(f->pOld);
+  free(f);
+  git_libgit2_shutdown();
+  return rc == 0 ? 0 : -1;
+}
+
+static const char *repo_path(const fixture *f, const char *zName) {
+  static char azPath[4][160];
+  static unsigned iNext;
+  char *z = azPath[iNext++ % 4];
+  snprintf(z, sizeof(azPath[0]), "%s/%s/fedlog.git", f->zDir, zName);
+  return z;
+}
+
+static void log_open(log_builder *b, const fixture *f, const char *zName, const char *zOrigin) {
+  memset(b, 0, sizeof(*b));
+  b->zOrigin = zOrigin;
+  assert_int_equal(git_repository_init(&b->pRepo, repo_path(f, zName), 1), 0);
+}
+
+static void log_close(log_builder *b) {
+  git_repository_free(b->pRepo);
+}
+
+/* Append one entry-commit to the builder's chain and move refs/fed/<origin> to it. */
+static void log_append(log_builder *b, const fixture *f, const entry_opts *o) {
+  static const entry_opts none;
+  long long iSeq;
+  char zTs[FED_RFC3339_SIZE], zKeyId[32], zRef[64];
+  const fed_key *pKey;
+  json_t *pEntry;
+  char *zJson;
+  size_t nJson = 0;
+  unsigned char aSig[FED_SIG_SIZE];
+  git_oid idJson, idSig, idExtra, idTree, idCommit;
+  git_treebuilder *pBuilder = NULL;
+  git_tree *pTree = NULL;
+  git_commit *pParent = NULL;
+  git_signature *pAuthor = NULL;
+  git_reference *pRef = NULL;
+  if (o == NULL) o = &none;
+  iSeq = o->iSeq ? o->iSeq : b->iSeq + 1;
+  fed_rfc3339_format(zTs, T0 + iSeq * 60);
+  snprintf(zKeyId, sizeof(zKeyId), "%s#1", b->zOrigin);
+  pKey = o->pSignKey ? o->pSignKey : strcmp(b->zOrigin, "650000") == 0 ? f->pRegion : f->pUrumqi;
+  pEntry = json_pack("{s:{s:s,s:s},s:s,s:s,s:s,s:I,s:s,s:s,s:i}", "body", "account", "a-1", "note",
+                     o->zBodyNote ? o->zBodyNote : "", "key", o->zKeyId ? o->zKeyId : zKeyId, "origin", b->zOrigin,
+                     "prev", o->zPrev ? o->zPrev : b->zPrevHash, "seq", (json_int_t)iSeq, "ts", o->zTs ? o->zTs : zTs,
+                     "type", "account.registered", "v", 1);
+  assert_non_null(pEntry);
+  if (o->bWhitespace) {
+    zJson = json_dumps(pEntry, JSON_SORT_KEYS | JSON_INDENT(1));
+    nJson = strlen(zJson);
+  } else {
+    zJson = fed_canon(pEntry, &nJson);
+  }
+  assert_non_null(zJson);
+  assert_int_equal(fed_key_sign(aSig, pKey, zJson, nJson), 0);
+  if (o->bFlipSig) aSig[17] ^= 0x04;
+
+  assert_int_equal(git_blob_create_from_buffer(&idJson, b->pRepo, zJson, nJson), 0);
+  assert_int_equal(git_blob_create_from_buffer(&idSig, b->pRepo, aSig, sizeof(aSig)), 0);
+  assert_int_equal(git_treebuilder_new(&pBuilder, b->pRepo, NULL), 0);
+  assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "entry.json", &idJson, GIT_FILEMODE_BLOB), 0);
+  assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "entry.sig", &idSig, GIT_FILEMODE_BLOB), 0);
+  if (o->bExtraFile) {
+    assert_int_equal(git_blob_create_from_buffer(&idExtra, b->pRepo, "x", 1), 0);
+    assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "extra", &idExtra, GIT_FILEMODE_BLOB), 0);
+  }
+  assert_int_equal(git_treebuilder_write(&idTree, pBuilder), 0);
+  assert_int_equal(git_tree_lookup(&pTree, b->pRepo, &idTree), 0);
+  /* a fixed time: the same entry makes the same commit in every repository */
+  assert_int_equal(git_signature_new(&pAuthor, "zc-node", "zc@localhost", T0 + iSeq * 60, 0), 0);
+  if (b->bHasTip) assert_int_equal(git_commit_lookup(&pParent, b->pRepo, &b->tip), 0);
+  assert_int_equal(git_commit_create(&idCommit, b->pRepo, NULL, pAuthor, pAuthor, NULL, zKeyId, pTree,
+                                     pParent ? 1 : 0, (const git_commit **)&pParent),
+                   0);
+  snprintf(zRef, sizeof(zRef), "refs/fed/%s", b->zOrigin);
+  assert_int_equal(git_reference_create(&pRef, b->pRepo, zRef, &idCommit, 1, NULL), 0);
+
+  b->tip = idCommit;
+  b->bHasTip = 1;
+  b->iSeq = iSeq;
+  fed_sha256_hex(b->zPrevHash, zJson, nJson);
+  git_reference_free(pRef);
+  git_signature_free(pAuthor);
+  git_commit_free(pParent);
+  git_tree_free(pTree);
+  git_treebuilder_free(pBuilder);
+  free(zJson);
+  json_decref(pEntry);
+}
+
+/* Append n sound entries. */
+static void log_append_n(log_builder *b, const fixture *f, int n) {
+  for (int i = 0; i < n; i++) log_append(b, f, NULL);
+}
+
+/* Audit the logs named in azName (NULL-terminated) in one audit; findings in *p, their
+ * count returned. */
+static int audit_logs(const fixture *f, findings *p, const char *const *azName) {
+  fed_audit *a = NULL;
+  int nTotal = 0;
+  memset(p, 0, sizeof(*p));
+  assert_int_equal(fed_audit_new(&a, f->m, on_finding, p), 0);
+  for (; *azName; azName++) {
+    int n = fed_audit_log(a, *azName, repo_path(f, *azName));
+    assert_true(n >= 0);
+    nTotal += n;
+  }
+  assert_int_equal((size_t)nTotal, fed_audit_findings(a));
+  assert_int_equal(nTotal, p->n);
+  for (int i = 0; i < p->n && i < 32; i++) print_message("    finding: %s\n", p->azMessage[i]);
+  fed_audit_free(a);
+  return nTotal;
+}
+
+#define LOGS(...) ((const char *const[]){__VA_ARGS__})
+
+static int has_finding(const findings *p, long long iSeq, const char *zText) {
+  for (int i = 0; i < p->n && i < 32; i++) {
+    if (p->aiSeq[i] == iSeq && strstr(p->azMessage[i], zText)) return 1;
+  }
+  return 0;
+}
+
+static void test_sound_log(void **state) {
+  fixture *f = *state;
+  log_builder b, c;
+  findings r;
+  fed_audit *a = NULL;
+  log_open(&b, f, "n1", "650000");
+  log_append_n(&b, f, 3);
+  log_close(&b);
+  log_open(&c, f, "n1", "650100"); /* a second origin in the same log */
+  log_append_n(&c, f, 2);
+  log_close(&c);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 0);
+  assert_int_equal(fed_audit_new(&a, f->m, NULL, NULL), 0);
+  assert_int_equal(fed_audit_log(a, "n1", repo_path(f, "n1")), 0);
+  assert_int_equal(fed_audit_entries(a), 5);
+  fed_audit_free(a);
+}
+
+static void test_git_and_openssl_agree(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  char zCmd[1024], zPem[160];
+  log_open(&b, f, "cli", "650000");
+  log_append_n(&b, f, 2);
+  log_close(&b);
+  snprintf(zPem, sizeof(zPem), "%s/650000.pem", f->zDir);
+  assert_int_equal(fed_key_write_public(f->pRegion, zPem), 0);
+  /* the external contract: git show + openssl pkeyutl check an entry and its prev, and
+   * git fsck finds nothing wrong with the repository */
+  snprintf(zCmd, sizeof(zCmd),
+           "cd '%s' && git --git-dir cli/fedlog.git show refs/fed/650000:entry.json > e && "
+           "git --git-dir cli/fedlog.git show refs/fed/650000:entry.sig > s && "
+           "git --git-dir cli/fedlog.git show refs/fed/650000~1:entry.json > e1 && "
+           "test \"$(sha256sum e1 | cut -c1-64)\" = \"$(sed 's/.*\"prev\":\"\\([0-9a-f]*\\)\".*/\\1/' e)\" && "
+           "openssl pkeyutl -verify -pubin -inkey 650000.pem -rawin -in e -sigfile s >/dev/null 2>&1 && "
+           "git --git-dir cli/fedlog.git fsck --strict >/dev/null 2>&1",
+           f->zDir);
+  assert_int_equal(system(zCmd), 0);
+}
+
+static void test_broken_signature(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts o = {.bFlipSig = 1};
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, NULL);
+  log_append(&b, f, &o);
+  log_append(&b, f, NULL);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
+  assert_true(has_finding(&r, 2, "entry.sig does not verify with key 650000#1"));
+}
+
+static void test_seq_gap(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts o = {.iSeq = 4};
+  log_open(&b, f, "n1", "650000");
+  log_append_n(&b, f, 2);
+  log_append(&b, f, &o);
+  log_append(&b, f, NULL); /* 5: counting goes on from the gap, no cascade */
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
+  assert_true(has_finding(&r, 4, "seq 4 where 3 was expected (a gap)"));
+}
+
+static void test_first_seq_not_one(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts o = {.iSeq = 2};
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, &o);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
+  assert_true(has_finding(&r, 2, "seq 2 where 1 was expected"));
+}
+
+static void test_bad_prev(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts oFirst = {.zPrev = "00"};
+  entry_opts oThird = {.zPrev = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"};
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, &oFirst);
+  log_append(&b, f, NULL);
+  log_append(&b, f, &oThird);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 2);
+  assert_true(has_finding(&r, 1, "\"prev\" is \"00\", not the previous entry's hash \"\""));
+  assert_true(has_finding(&r, 3, "\"prev\" is \"e3b0"));
+}
+
+static void test_equivocation_across_logs(void **state) {
+  fixture *f = *state;
+  log_builder b, c;
+  findings r;
+  entry_opts o = {.zBodyNote = "the other story"};
+  log_open(&b, f, "n1", "650000");
+  log_append_n(&b, f, 3);
+  log_close(&b);
+  log_open(&c, f, "n2", "650000");
+  log_append_n(&c, f, 2);
+  log_append(&c, f, &o); /* a validly signed, different seq 3 */
+  log_close(&c);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 0);
+  assert_int_equal(audit_logs(f, &r, LOGS("n2", NULL)), 0);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", "n2", NULL)), 1);
+  assert_true(has_finding(&r, 3, "equivocation: log n1 holds a different entry 650000/3"));
+}
+
+static void test_wrong_and_expired_keys(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts oForeign = {.zKeyId = "650100#1", .pSignKey = NULL};
+  entry_opts oRetired = {.zKeyId = "650000#0"};
+  entry_opts oUnknown = {.zKeyId = "650000#7"};
+  oForeign.pSignKey = f->pUrumqi;
+  oRetired.pSignKey = f->pOld;
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, &oForeign);
+  log_append(&b, f, &oRetired);
+  log_append(&b, f, &oUnknown);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 3);
+  assert_true(has_finding(&r, 1, "key 650100#1 belongs to node 650100, not 650000"));
+  assert_true(has_finding(&r, 2, "key 650000#0 is not valid at"));
+  assert_true(has_finding(&r, 3, "key 650000#7 is not in the manifest"));
+}
+
+static void test_malformed_entries(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts oSpace = {.bWhitespace = 1};
+  entry_opts oExtra = {.bExtraFile = 1};
+  entry_opts oTs = {.zTs = "2023-11-14 22:13:20"};
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, &oSpace);
+  log_append(&b, f, &oExtra);
+  log_append(&b, f, &oTs);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 3);
+  assert_true(has_finding(&r, 1, "entry.json: not canonical JSON"));
+  assert_true(has_finding(&r, 2, "the tree holds 3 files"));
+  assert_true(has_finding(&r, 3, "\"ts\" is not an RFC 3339 UTC time"));
+}
+
+static void test_unknown_origin_and_missing_log(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  log_open(&b, f, "n1", "659999");
+  log_append_n(&b, f, 1);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", "nowhere", NULL)), 2);
+  assert_true(has_finding(&r, 0, "origin 659999 is not a node of the manifest"));
+  assert_true(has_finding(&r, 0, "cannot open the log"));
+}
+
+int main(void) {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_sound_log),          T(test_git_and_openssl_agree),    T(test_broken_signature),
+      T(test_seq_gap),            T(test_first_seq_not_one),        T(test_bad_prev),
+      T(test_equivocation_across_logs), T(test_wrong_and_expired_keys), T(test_malformed_entries),
+      T(test_unknown_origin_and_missing_log),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,16 @@
+/* cmds.h - zc-admin subcommands about keys and the federation manifest (fed_cmds.c).
+ * Each takes argv with argv[0] = the subcommand and returns the process exit code:
+ * 0 done, 1 failed, 2 usage error. Messages go to stderr, in English. */
+#ifndef ZC_ADMIN_CMDS_H
+#define ZC_ADMIN_CMDS_H
+
+/* keygen --out DIR --id ID [--force]: DIR/ID.key (0600) and DIR/ID.pem; an existing key is
+ * kept unless --force. */
+int cmd_keygen(int argc, char **argv);
+/* manifest --root DIR/root.key --out DIR/federation.json --node ID,NAME,URL,PEMFILE
+ * [--node ...] [--valid-days N (3650)] [--not-before RFC3339]: write and sign. */
+int cmd_manifest(int argc, char **argv);
+/* verify-manifest --manifest F --root-pem P: print the nodes; 0 when the signature is good. */
+int cmd_verify_manifest(int argc, char **argv);
+
+#endif

@@ -1,0 +1,265 @@
+/* fed_cmds.c - zc-admin subcommands for node keys and the signed federation manifest:
+ * keygen, manifest, verify-manifest (declared in cmds.h). */
+#include "cmds.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fed_error.h"
+#include "keys.h"
+#include "manifest.h"
+#include "rfc3339.h"
+
+#define DAY_SECONDS 86400
+#define MAX_NODES 64
+
+/* Match option zName at argv[*pi] and take its value: 1 taken, 0 not this option,
+ * -1 the value is missing (reported). */
+static int opt_take(int argc, char **argv, int *pi, const char *zName, const char **pzValue) {
+  if (strcmp(argv[*pi], zName) != 0) return 0;
+  if (*pi + 1 >= argc) {
+    fprintf(stderr, "zc-admin %s: %s needs a value\n", argv[0], zName);
+    return -1;
+  }
+  *pzValue = argv[++*pi];
+  return 1;
+}
+
+static int usage_error(const char *zCmd, const char *zUsage, const char *zWhy) {
+  if (zWhy) fprintf(stderr, "zc-admin %s: %s\n", zCmd, zWhy);
+  fprintf(stderr, "usage: zc-admin %s %s\n", zCmd, zUsage);
+  return 2;
+}
+
+/* ---- keygen ------------------------------------------------------------------------- */
+
+#define KEYGEN_USAGE "--out DIR --id ID [--force]"
+
+int cmd_keygen(int argc, char **argv) {
+  int rc = 1;
+  const char *zDir = NULL, *zId = NULL;
+  int bForce = 0;
+  char *zKeyPath = NULL, *zPemPath = NULL;
+  fed_key *pKey = NULL;
+  char zFingerprint[FED_FINGERPRINT_SIZE];
+  struct stat st;
+  for (int i = 1; i < argc; i++) {
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--out", &zDir)) || (k = opt_take(argc, argv, &i, "--id", &zId))) {
+      if (k < 0) return 2;
+    } else if (strcmp(argv[i], "--force") == 0) {
+      bForce = 1;
+    } else {
+      fprintf(stderr, "zc-admin keygen: unknown option %s\n", argv[i]);
+      return usage_error("keygen", KEYGEN_USAGE, NULL);
+    }
+  }
+  if (zDir == NULL || zId == NULL) return usage_error("keygen", KEYGEN_USAGE, "--out and --id are required");
+  if (!fed_manifest_id_valid(zId)) {
+    return usage_error("keygen", KEYGEN_USAGE, "ID must be 1-15 of A-Z a-z 0-9 _ - (a node id, or \"root\")");
+  }
+  if (mkdir(zDir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "zc-admin keygen: cannot create %s: %s\n", zDir, strerror(errno));
+    goto done;
+  }
+  if (asprintf(&zKeyPath, "%s/%s.key", zDir, zId) < 0 || asprintf(&zPemPath, "%s/%s.pem", zDir, zId) < 0) {
+    zKeyPath = zPemPath = NULL; /* asprintf leaves them undefined on failure */
+    fprintf(stderr, "zc-admin keygen: out of memory\n");
+    goto done;
+  }
+  if (!bForce && lstat(zKeyPath, &st) == 0) {
+    fprintf(stderr, "zc-admin keygen: %s already exists; not replaced (use --force to replace the key, "
+                    "after which everything it signed stops verifying)\n", zKeyPath);
+    goto done;
+  }
+  if (fed_key_generate(&pKey) || fed_key_write_private(pKey, zKeyPath) || fed_key_write_public(pKey, zPemPath) ||
+      fed_key_fingerprint(zFingerprint, pKey)) {
+    fprintf(stderr, "zc-admin keygen: %s\n", fed_last_error());
+    goto done;
+  }
+  printf("%s %s\n", zId, zFingerprint);
+  rc = 0;
+done:
+  fed_key_free(pKey);
+  free(zKeyPath);
+  free(zPemPath);
+  return rc;
+}
+
+/* ---- manifest ----------------------------------------------------------------------- */
+
+#define MANIFEST_USAGE                                                                      \
+  "--root DIR/root.key --out DIR/federation.json --node ID,NAME,URL,PEMFILE [--node ...]\n" \
+  "       [--valid-days N (default 3650)] [--not-before RFC3339 (default: each key file's time)]"
+
+/* One --node ID,NAME,URL,PEMFILE, split in place: the id is up to the first comma, the
+ * key file after the last, the URL between the last two; the name is the rest (it may
+ * hold commas). */
+typedef struct node_spec {
+  char *zId;
+  char *zName;
+  char *zUrl;
+  char *zPemFile;
+} node_spec;
+
+static int node_spec_parse(node_spec *p, char *zSpec) {
+  char *zFirst = strchr(zSpec, ',');
+  char *zLast = strrchr(zSpec, ',');
+  char *zUrlComma;
+  if (zFirst == NULL || zLast == zFirst) return -1;
+  *zLast = 0;
+  zUrlComma = strrchr(zSpec, ',');
+  if (zUrlComma == zFirst) return -1;
+  *zFirst = 0;
+  *zUrlComma = 0;
+  p->zId = zSpec;
+  p->zName = zFirst + 1;
+  p->zUrl = zUrlComma + 1;
+  p->zPemFile = zLast + 1;
+  return p->zName[0] && p->zUrl[0] && p->zPemFile[0] ? 0 : -1;
+}
+
+/* Add node p with key "<id>#1" from its PEM file, valid from tNotBefore (or the file's
+ * modification time, when the key was made: stable, so that signing the manifest again
+ * never invalidates entries already signed) for nDays. */
+static int manifest_add_spec(fed_manifest *m, const node_spec *p, time_t tNotBefore, long nDays) {
+  int rc = FED_OK;
+  fed_key *pKey = NULL;
+  char *zPem = NULL;
+  char zKeyId[FED_NODE_ID_MAX + 3];
+  struct stat st;
+  rc = fed_manifest_add_node(m, p->zId, p->zName, p->zUrl);
+  if (rc != FED_OK) goto done;
+  rc = fed_key_load_public(&pKey, p->zPemFile);
+  if (rc != FED_OK) goto done;
+  rc = fed_key_public_pem(&zPem, NULL, pKey);
+  if (rc != FED_OK) goto done;
+  if (tNotBefore == 0) {
+    if (stat(p->zPemFile, &st) != 0) {
+      rc = fed_error_set(FED_ERROR, "%s: %s", p->zPemFile, strerror(errno));
+      goto done;
+    }
+    tNotBefore = st.st_mtime;
+  }
+  snprintf(zKeyId, sizeof(zKeyId), "%s#1", p->zId);
+  rc = fed_manifest_add_key(m, p->zId, zKeyId, zPem, tNotBefore, tNotBefore + (time_t)nDays * DAY_SECONDS);
+done:
+  free(zPem);
+  fed_key_free(pKey);
+  return rc;
+}
+
+int cmd_manifest(int argc, char **argv) {
+  int rc = 1;
+  const char *zRoot = NULL, *zOut = NULL, *zDays = NULL, *zNotBefore = NULL;
+  node_spec aNode[MAX_NODES];
+  int nNode = 0;
+  long nDays = 3650;
+  time_t tNotBefore = 0;
+  fed_key *pRoot = NULL;
+  fed_manifest *m = NULL;
+  for (int i = 1; i < argc; i++) {
+    const char *zNode = NULL;
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--root", &zRoot)) || (k = opt_take(argc, argv, &i, "--out", &zOut)) ||
+        (k = opt_take(argc, argv, &i, "--valid-days", &zDays)) ||
+        (k = opt_take(argc, argv, &i, "--not-before", &zNotBefore))) {
+      if (k < 0) return 2;
+    } else if ((k = opt_take(argc, argv, &i, "--node", &zNode)) != 0) {
+      if (k < 0) return 2;
+      if (nNode == MAX_NODES) return usage_error("manifest", MANIFEST_USAGE, "too many --node");
+      if (node_spec_parse(&aNode[nNode], argv[i]) != 0) {
+        fprintf(stderr, "zc-admin manifest: --node %s is not ID,NAME,URL,PEMFILE\n", zNode);
+        return 2;
+      }
+      nNode++;
+    } else {
+      fprintf(stderr, "zc-admin manifest: unknown option %s\n", argv[i]);
+      return usage_error("manifest", MANIFEST_USAGE, NULL);
+    }
+  }
+  if (zRoot == NULL || zOut == NULL || nNode == 0) {
+    return usage_error("manifest", MANIFEST_USAGE, "--root, --out and at least one --node are required");
+  }
+  if (zDays) {
+    char *zEnd = NULL;
+    nDays = strtol(zDays, &zEnd, 10);
+    if (zEnd == zDays || *zEnd || nDays < 1 || nDays > 36500) {
+      return usage_error("manifest", MANIFEST_USAGE, "--valid-days must be a whole number of days, 1 to 36500");
+    }
+  }
+  if (zNotBefore && fed_rfc3339_parse(&tNotBefore, zNotBefore) != FED_OK) {
+    return usage_error("manifest", MANIFEST_USAGE, "--not-before must be an RFC 3339 UTC time, e.g. 2024-01-01T00:00:00Z");
+  }
+  if (fed_key_load_private(&pRoot, zRoot) || fed_manifest_new(&m, pRoot, time(NULL))) {
+    fprintf(stderr, "zc-admin manifest: root key: %s\n", fed_last_error());
+    goto done;
+  }
+  for (int i = 0; i < nNode; i++) {
+    if (manifest_add_spec(m, &aNode[i], tNotBefore, nDays) != FED_OK) {
+      fprintf(stderr, "zc-admin manifest: node %s: %s\n", aNode[i].zId, fed_last_error());
+      goto done;
+    }
+  }
+  if (fed_manifest_write(m, zOut, pRoot) != FED_OK) {
+    fprintf(stderr, "zc-admin manifest: %s\n", fed_last_error());
+    goto done;
+  }
+  printf("signed %s: %d node%s\n", zOut, nNode, nNode == 1 ? "" : "s");
+  rc = 0;
+done:
+  fed_manifest_free(m);
+  fed_key_free(pRoot);
+  return rc;
+}
+
+/* ---- verify-manifest ---------------------------------------------------------------- */
+
+#define VERIFY_USAGE "--manifest FILE --root-pem ROOT.pem"
+
+static void print_node(const fed_manifest *m, size_t iNode, time_t tNow) {
+  printf("%s\t%s\t%s\n", fed_manifest_node_id(m, iNode), fed_manifest_node_name(m, iNode),
+         fed_manifest_node_url(m, iNode));
+  for (size_t j = 0; j < fed_manifest_key_count(m, iNode); j++) {
+    const fed_manifest_key *k = fed_manifest_key_get(m, iNode, j);
+    char zFrom[FED_RFC3339_SIZE], zTo[FED_RFC3339_SIZE];
+    const char *zState = tNow < k->tNotBefore ? "not yet valid" : tNow > k->tNotAfter ? "retired" : "valid";
+    fed_rfc3339_format(zFrom, k->tNotBefore);
+    fed_rfc3339_format(zTo, k->tNotAfter);
+    printf("  key %s %s %s..%s %s\n", k->zId, k->zFingerprint, zFrom, zTo, zState);
+  }
+}
+
+int cmd_verify_manifest(int argc, char **argv) {
+  const char *zManifest = NULL, *zRootPem = NULL;
+  fed_manifest *m = NULL;
+  char zIssued[FED_RFC3339_SIZE];
+  time_t tNow = time(NULL);
+  for (int i = 1; i < argc; i++) {
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--manifest", &zManifest)) ||
+        (k = opt_take(argc, argv, &i, "--root-pem", &zRootPem))) {
+      if (k < 0) return 2;
+    } else {
+      fprintf(stderr, "zc-admin verify-manifest: unknown option %s\n", argv[i]);
+      return usage_error("verify-manifest", VERIFY_USAGE, NULL);
+    }
+  }
+  if (zManifest == NULL || zRootPem == NULL) {
+    return usage_error("verify-manifest", VERIFY_USAGE, "--manifest and --root-pem are required");
+  }
+  if (fed_manifest_load(&m, zManifest, zRootPem) != FED_OK) {
+    fprintf(stderr, "zc-admin verify-manifest: INVALID: %s\n", fed_last_error());
+    return 1;
+  }
+  fed_rfc3339_format(zIssued, fed_manifest_issued(m));
+  printf("%s: signature valid (root %s), issued %s, %zu node%s\n", zManifest, zRootPem, zIssued,
+         fed_manifest_node_count(m), fed_manifest_node_count(m) == 1 ? "" : "s");
+  for (size_t i = 0; i < fed_manifest_node_count(m); i++) print_node(m, i, tNow);
+  fed_manifest_free(m);
+  return 0;
+}
