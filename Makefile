@@ -12,7 +12,7 @@ LDLIBS     = $(PKG_LIBS) -pthread
 # Debian packages the build, the demo and the tests need (make deps installs the missing).
 DEB_PKGS := build-essential pkg-config libwebsockets-dev libsqlite3-dev libgit2-dev \
             libssl-dev libjansson-dev libargon2-dev libcmocka-dev sqlite3 openssl git \
-            python3 wrk nodejs npm chromium cppcheck procps curl
+            python3 wrk nodejs npm chromium fonts-wqy-microhei cppcheck procps curl
 
 # Variant: normal build in build/, sanitizer build in build/asan/ (make asan).
 BUILD  ?= build

@@ -143,6 +143,8 @@ static int answer_with_session(zc_req *r, int status, const char *zAccount) {
 
 /* ---- registration (申请人注册) ---- */
 
+#define ID_TAKEN_MSG "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉"
+
 static int register_finish(zc_req *r, pw_job *j) {
   char zId[40], zUser[24];
   json_t *d = j->pData;
@@ -154,7 +156,7 @@ static int register_finish(zc_req *r, pw_job *j) {
                    .zPasswordHash = j->zNewHash};
   int rc = account_insert(r->node, &a, zId, zUser);
   if (rc == DB_CONSTRAINT) /* registered meanwhile by a concurrent request */
-    return http_error(r, 409, "id_number_taken", "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉");
+    return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
   if (rc || session_open(r, zId)) return -1;
   return answer_with_session(r, 201, zId);
 }
@@ -178,7 +180,7 @@ int accounts_register(zc_req *r) {
     return http_field_error(r, 400, "weak_password", "password", zErr);
   secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zIdNumber, zDigest);
   if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id_digest = ?", "t", zDigest))
-    return http_error(r, 409, "id_number_taken", "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉");
+    return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
   if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", zPhone)) {
     return http_field_error(r, 409, "phone_taken", "phone", "该手机号已被其他申请人账号使用");
   }

@@ -6,23 +6,17 @@
 #include <string.h>
 
 #include "db.h"
+#include "refdata.h"
 #include "router.h"
 #include "validate.h"
 
 static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
 
 int committees_load(zc_node *p) {
-  char zPath[1100];
-  json_error_t err;
-  json_t *c, *s;
+  json_t *c, *s, *pAll = refdata_file(p, "committees.json");
   size_t i, j;
   int rc = 0;
-  snprintf(zPath, sizeof zPath, "%s/committees.json", p->cfg.zSchemas);
-  json_t *pAll = json_load_file(zPath, 0, &err);
-  if (!pAll) {
-    fprintf(stderr, "zc-node: %s:%d: %s\n", zPath, err.line, err.text);
-    return -1;
-  }
+  if (!pAll) return -1;
   json_array_foreach(json_object_get(pAll, "committees"), i, c) {
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO committees(id, node, name, directed, submit_limit, fee,"
                   " paper_rules, address, contact, phone) VALUES(?,?,?,?,?,?,?,?,?,?)", "tttiiitttt",

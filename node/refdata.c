@@ -9,7 +9,7 @@
 #include "db.h"
 #include "manifest.h"
 
-static json_t *load_json(const zc_node *p, const char *zFile) {
+json_t *refdata_file(const zc_node *p, const char *zFile) {
   char zPath[1100];
   json_error_t err;
   snprintf(zPath, sizeof zPath, "%s/%s", p->cfg.zSchemas, zFile);
@@ -23,7 +23,7 @@ static const char *str(json_t *o, const char *zKey) {
 }
 
 static int load_catalog(zc_node *p) {
-  json_t *pCat = load_json(p, "catalog.json"), *s, *x;
+  json_t *pCat = refdata_file(p, "catalog.json"), *s, *x;
   size_t i, j;
   int rc = 0;
   if (!pCat) return -1;
@@ -43,7 +43,7 @@ static int load_catalog(zc_node *p) {
 }
 
 static int load_depts(zc_node *p) {
-  json_t *pAll = load_json(p, "depts.json"), *d;
+  json_t *pAll = refdata_file(p, "depts.json"), *d;
   size_t i;
   int rc = 0;
   if (!pAll) return -1;

@@ -9,6 +9,9 @@
  * and serialise the catalogue once. */
 int refdata_load(zc_node *p);
 
+/* schemas/zFile parsed (NULL, with a message on stderr, when missing or malformed). */
+json_t *refdata_file(const zc_node *p, const char *zFile);
+
 int refdata_health(zc_req *r);      /* GET /health */
 int refdata_federation(zc_req *r);  /* GET /federation */
 int refdata_catalog(zc_req *r);     /* GET /catalog */

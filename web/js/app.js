@@ -1,0 +1,140 @@
+// app.js - the portal shell: header (current region, region drop-down), navigation and
+// the hash router (#/login, #/register, ...). Pages live in pages/*.js; each exports a
+// function (ctx) => Node | Promise<Node>.
+import { state, onChange, loadNode, refreshMe, logout, roleName } from './state.js';
+import { fillRegionSelect } from './region.js';
+import { h, clear, pageHeader, errorPanel } from './ui.js';
+import { homePage } from './pages/home.js';
+import { loginPage } from './pages/login.js';
+import { registerPage } from './pages/register.js';
+import { registerUnitPage } from './pages/register-unit.js';
+import { catalogPage } from './pages/catalog.js';
+import { mePage } from './pages/me.js';
+import { profilePage, passwordPage } from './pages/account.js';
+import { unitInfoPage, unitRenamePage, recommendersPage } from './pages/unit.js';
+
+const SITE = '新疆维吾尔自治区职称申报评审系统';
+
+// auth: needs a session; roles: only these roles.
+const routes = {
+  '/': { title: '首页', page: homePage },
+  '/login': { title: '登录', page: loginPage },
+  '/register': { title: '申请人注册', page: registerPage },
+  '/register/unit': { title: '单位注册', page: registerUnitPage },
+  '/catalog': { title: '职称目录', page: catalogPage },
+  '/me': { title: '我的主页', page: mePage, auth: true },
+  '/me/profile': { title: '编辑个人信息', page: profilePage, auth: true },
+  '/me/password': { title: '修改密码', page: passwordPage, auth: true },
+  '/unit/info': { title: '完善单位信息', page: unitInfoPage, auth: true, roles: ['unit_admin'] },
+  '/unit/rename': { title: '变更单位名称', page: unitRenamePage, auth: true, roles: ['unit_admin'] },
+  '/unit/recommenders': { title: '推荐单位', page: recommendersPage, auth: true, roles: ['unit_admin'] },
+};
+
+export function parseHash(hash = window.location.hash) {
+  const raw = hash.replace(/^#/, '') || '/';
+  const [path, qs] = raw.split('?');
+  return { path: path.replace(/\/+$/, '') || '/', query: new URLSearchParams(qs || '') };
+}
+
+export function navigate(hash) {
+  if (window.location.hash === hash) render();
+  else window.location.hash = hash;
+}
+
+function navLinks() {
+  const items = [['#/', '首页'], ['#/catalog', '职称目录']];
+  if (state.me) items.push(['#/me', '我的主页']);
+  else items.push(['#/login', '登录'], ['#/register', '申请人注册'], ['#/register/unit', '单位注册']);
+  return items;
+}
+
+function renderChrome() {
+  const { path } = parseHash();
+  const nav = document.getElementById('nav-links');
+  clear(nav, navLinks().map(([href, text]) => {
+    const target = href.slice(1) || '/';
+    const active = target === '/' ? path === '/' : path === target || path.startsWith(target + '/');
+    return h('li', {}, h('a', { href, class: active ? 'active' : '', 'aria-current': active ? 'page' : undefined, text }));
+  }));
+
+  const box = document.getElementById('user-box');
+  if (state.me) {
+    clear(box,
+      h('span', { class: 'who' },
+        h('span', { class: 'who-name', text: state.me.name || state.me.username }),
+        h('span', { class: 'role-tag', text: roleName(state.me) })),
+      h('button', {
+        type: 'button', class: 'btn link light', text: '退出登录',
+        onclick: async (ev) => {
+          ev.currentTarget.disabled = true;
+          await logout();
+          navigate('#/login');
+        },
+      }));
+  } else {
+    clear(box);
+  }
+
+  const name = state.node ? state.node.name : '未知';
+  document.getElementById('region-name').textContent = name;
+  fillRegionSelect(document.getElementById('region-select'));
+}
+
+let renderSeq = 0;
+
+async function render() {
+  const seq = ++renderSeq;
+  const { path, query } = parseHash();
+  const main = document.getElementById('main');
+  const route = routes[path];
+  renderChrome();
+
+  if (!route) {
+    show(main, seq, '页面不存在', h('div', {}, pageHeader('页面不存在'),
+      h('p', {}, '您访问的页面不存在。', h('a', { href: '#/', text: '返回首页' }))));
+    return;
+  }
+  if (route.auth && !state.me) {
+    navigate('#/login?next=' + encodeURIComponent(path));
+    return;
+  }
+  if (route.roles && !route.roles.includes(state.me.role)) {
+    show(main, seq, route.title, h('div', {}, pageHeader(route.title),
+      errorPanel({ message: `当前账号（${roleName(state.me)}）无权使用此功能。` }),
+      h('p', {}, h('a', { href: '#/me', text: '返回我的主页' }))));
+    return;
+  }
+
+  clear(main, h('p', { class: 'loading', role: 'status', text: '加载中…' }));
+  let el;
+  try {
+    el = await route.page({ path, query, navigate });
+  } catch (e) {
+    console.error(e);
+    el = h('div', {}, pageHeader(route.title), errorPanel({ message: '页面加载失败，请刷新后重试。' }));
+  }
+  show(main, seq, route.title, el);
+}
+
+function show(main, seq, title, el) {
+  if (seq !== renderSeq) return; // a newer navigation won
+  clear(main, el);
+  document.title = `${title} - ${SITE}`;
+  const h1 = main.querySelector('h1');
+  if (h1 && document.activeElement !== document.body) h1.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+async function boot() {
+  document.getElementById('skip-link').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    document.getElementById('main').focus();
+  });
+  onChange(renderChrome);
+  await Promise.all([loadNode(), refreshMe()]);
+  window.addEventListener('hashchange', render);
+  await render();
+  document.body.dataset.ready = '1';
+}
+
+boot();

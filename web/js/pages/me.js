@@ -1,0 +1,97 @@
+// me.js - 我的主页: the profile, what the role may do, ID-card scans for applicants and the
+// unit's state for unit admins.
+import { get } from '../api.js';
+import { state, roleName, refreshMe, logout } from '../state.js';
+import { h, pageHeader, dl, formatTime } from '../ui.js';
+import { idcardPanel } from './idcard.js';
+import { missingLabels } from './unit.js';
+
+// Role-specific entries; only pages that exist are listed.
+const MENUS = {
+  unit_admin: [
+    ['#/unit/info', '完善单位信息', '填写单位地址、法定代表人、联系人等信息'],
+    ['#/unit/rename', '变更单位名称', '单位更名后修改单位全称和简称'],
+    ['#/unit/recommenders', '推荐单位', '选择本单位的推荐单位（最多两个）'],
+  ],
+};
+
+const COMMON = [
+  ['#/me/profile', '编辑个人信息', '修改手机号、电子邮箱'],
+  ['#/me/password', '修改密码', '定期修改密码，保护账号安全'],
+];
+
+export async function mePage({ navigate }) {
+  await refreshMe();
+  const a = state.me;
+  if (!a) {
+    navigate('#/login?next=/me');
+    return h('div');
+  }
+  const unitRes = a.role === 'unit_admin' ? await get('/units/me') : null;
+  const unit = unitRes && unitRes.status === 200 ? unitRes.body.unit : null;
+
+  const profile = h('section', { class: 'card profile', 'aria-labelledby': 'profile-title' },
+    h('h2', { id: 'profile-title', text: '个人资料' }),
+    dl([
+      ['姓名', a.name],
+      ['用户名', h('span', { class: 'mono', text: a.username })],
+      ['角色', h('span', { class: 'role-tag', dataset: { testid: 'role' }, text: roleName(a) })],
+      ['所属区域', a.home_name || a.home],
+      a.id_number_masked ? ['身份证号', h('span', { class: 'mono', text: a.id_number_masked })] : null,
+      ['手机号', a.phone],
+      ['电子邮箱', a.email || '未填写'],
+      a.unit ? ['所属单位', `${a.unit.name}（${a.unit.credit_code}）`] : null,
+      a.dept ? ['推荐单位', a.dept.name || a.dept.id || String(a.dept)] : null,
+      a.committee ? ['评审委员会', a.committee.name || a.committee.id || String(a.committee)] : null,
+      ['注册时间', formatTime(a.created)],
+    ]));
+
+  const menuItems = [...(MENUS[a.role] || []), ...COMMON];
+  const menu = h('section', { class: 'card menu', 'aria-labelledby': 'menu-title' },
+    h('h2', { id: 'menu-title', text: '功能菜单' }),
+    h('ul', { class: 'menu-list' },
+      menuItems.map(([href, title, desc]) => h('li', {},
+        h('a', { href }, h('span', { class: 'menu-title', text: title }), h('span', { class: 'menu-desc', text: desc })))),
+      h('li', {}, h('button', {
+        type: 'button', class: 'menu-button',
+        onclick: async (ev) => {
+          ev.currentTarget.disabled = true;
+          await logout();
+          navigate('#/login');
+        },
+      }, h('span', { class: 'menu-title', text: '退出登录' }), h('span', { class: 'menu-desc', text: '安全退出本系统' })))));
+
+  const warning = a.role === 'unit_admin'
+    ? h('p', { class: 'notice warn', role: 'note', text: '本账号为单位管理员账号，不能申报职称。' })
+    : null;
+  const blocks = [];
+  if (unit) blocks.push(unitSummary(unit));
+  if (a.role === 'applicant') {
+    const idc = a.idcard || {};
+    blocks.push(h('section', { class: 'card', 'aria-labelledby': 'idcard-title' },
+      h('h2', { id: 'idcard-title', text: '身份证件' }),
+      !(idc.front && idc.back) ? h('p', { class: 'notice warn', text: '请上传身份证人像面和国徽面，证件不全将影响职称申报。' }) : null,
+      idcardPanel(idc, () => refreshMe())));
+  }
+
+  return h('div', { class: 'me' },
+    pageHeader('我的主页', `欢迎您，${a.name || a.username}`),
+    warning,
+    h('div', { class: 'me-grid' }, h('div', { class: 'me-main' }, profile, blocks), menu));
+}
+
+function unitSummary(u) {
+  const missing = missingLabels(u.missing);
+  return h('section', { class: 'card', 'aria-labelledby': 'unit-title' },
+    h('h2', { id: 'unit-title' }, '本单位信息 ',
+      h('span', { class: 'badge ' + (u.complete ? 'ok' : 'warn'), text: u.complete ? '完整' : '不完整' })),
+    dl([
+      ['单位全称', u.name],
+      ['单位简称', u.short_name],
+      ['统一社会信用代码', h('span', { class: 'mono', text: u.credit_code })],
+      ['所在区域', u.node_name || u.node],
+      ['推荐单位', (u.recommenders || []).length ? u.recommenders.map((d) => `${d.name}（${d.node_name || d.node}）`).join('；') : '未选择'],
+    ]),
+    !u.complete ? h('p', { class: 'notice warn' }, `单位信息不完整，缺少：${missing.join('、')}。`,
+      h('a', { href: '#/unit/info', text: '立即完善' })) : null);
+}

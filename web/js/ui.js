@@ -1,0 +1,286 @@
+// ui.js - small DOM helpers shared by every page: an element builder, the one form helper
+// (fields, field errors, top-of-form errors, busy state), and a few reusable pieces.
+// Server text is always inserted as text, never as HTML.
+
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+// "（可于 14:05:30 之后重试）": the clock time for 429 answers that carry retry_after seconds;
+// the server's message already says how long to wait.
+export function retryText(seconds) {
+  const s = Math.max(1, Math.ceil(Number(seconds) || 0));
+  const at = new Date(Date.now() + s * 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  return `（可于 ${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())} 之后重试）`;
+}
+
+export function errorText(err) {
+  if (!err) return '操作失败，请重试。';
+  let msg = err.message || '操作失败，请重试。';
+  if (err.retry_after) msg = msg.replace(/[。.]$/, '') + retryText(err.retry_after);
+  return msg;
+}
+
+let formSeq = 0;
+
+// The one way to build a form. fields: [{name, label, type, required, hint, value,
+// autocomplete, inputmode, maxlength, placeholder, options:[{value,label}], accept,
+// render: () => Node (custom control), validate: (value, values) => message|undefined}].
+// onSubmit(values, form) may return an api() result: a 4xx/5xx/0 is shown automatically,
+// next to the field that error.field names (aliases maps server names to ours), else the
+// field that codeFields gives for error.code (codes that concern one field even when the
+// server names none), else next to fallbackField when given, else on top.
+export function createForm({ fields, submitText = '提交', onSubmit, aliases = {}, codeFields = {}, actions = [], className, fallbackField }) {
+  const id = 'f' + ++formSeq;
+  const alert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
+  const status = h('div', { class: 'form-status', role: 'status', 'aria-live': 'polite', hidden: true });
+  const controls = new Map();
+  const rows = new Map();
+
+  const el = h('form', { class: 'form ' + (className || ''), id, novalidate: true });
+  el.append(alert, status);
+
+  for (const f of fields) {
+    const fid = `${id}-${f.name}`;
+    const hintId = fid + '-hint';
+    const errId = fid + '-err';
+    let control;
+    if (f.render) {
+      control = f.render();
+    } else if (f.type === 'select') {
+      control = h('select', { id: fid, name: f.name, required: f.required },
+        (f.options || []).map((o) => h('option', { value: o.value, text: o.label })));
+      if (f.value !== undefined) control.value = f.value;
+    } else if (f.type === 'textarea') {
+      control = h('textarea', { id: fid, name: f.name, required: f.required, rows: f.rows || 3, maxlength: f.maxlength });
+      control.value = f.value ?? '';
+    } else {
+      control = h('input', {
+        id: fid, name: f.name, type: f.type || 'text', required: f.required,
+        autocomplete: f.autocomplete || (f.type === 'password' ? 'new-password' : 'off'),
+        inputmode: f.inputmode, maxlength: f.maxlength, placeholder: f.placeholder, accept: f.accept,
+        spellcheck: 'false',
+      });
+      if (f.type !== 'file') control.value = f.value ?? '';
+    }
+    // A file input keeps its native control (focusable, labelled) but shows a Chinese button
+    // and the chosen name, whatever the browser's own language.
+    let widget = control;
+    if (f.type === 'file') {
+      control.className = 'file-input';
+      const chosen = h('span', { class: 'file-name', text: '未选择文件' });
+      control.addEventListener('change', () => {
+        const file = control.files && control.files[0];
+        chosen.textContent = file ? file.name : '未选择文件';
+      });
+      widget = h('div', { class: 'file-pick' }, control,
+        h('span', { class: 'btn small file-button', 'aria-hidden': 'true', text: '选择文件' }), chosen);
+    }
+    const describedBy = [f.hint ? hintId : null, errId].filter(Boolean).join(' ');
+    control.setAttribute('aria-describedby', describedBy);
+    if (!control.id) control.id = fid;
+    const star = f.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null;
+    let label;
+    if (f.render) {
+      // a custom control (e.g. a list) is a labelled group, not a labelable element
+      label = h('span', { class: 'label', id: fid + '-label' }, f.label, star);
+      if (!control.getAttribute('role')) control.setAttribute('role', 'group');
+      control.setAttribute('aria-labelledby', label.id);
+    } else {
+      label = h('label', { for: control.id }, f.label, star);
+    }
+    const row = h('div', { class: 'field' + (f.wide ? ' wide' : ''), dataset: { field: f.name } },
+      label,
+      widget,
+      f.hint ? h('p', { class: 'hint', id: hintId, text: f.hint }) : null,
+      h('p', { class: 'field-error', id: errId, hidden: true }));
+    controls.set(f.name, control);
+    rows.set(f.name, row);
+    el.append(row);
+  }
+
+  const submit = h('button', { type: 'submit', class: 'btn primary', text: submitText });
+  el.append(h('div', { class: 'form-actions' }, submit, actions));
+
+  const form = {
+    el,
+    submit,
+    input: (name) => controls.get(name),
+    row: (name) => rows.get(name),
+    values() {
+      const v = {};
+      for (const f of fields) {
+        const c = controls.get(f.name);
+        if (f.render) v[f.name] = f.value ? f.value() : undefined;
+        else if (f.type === 'file') v[f.name] = c.files && c.files[0] ? c.files[0] : null;
+        else v[f.name] = f.trim === false || f.type === 'password' ? c.value : c.value.trim();
+      }
+      return v;
+    },
+    setFieldError(name, msg) {
+      const row = rows.get(name);
+      if (!row) return false;
+      const p = row.querySelector('.field-error');
+      p.textContent = msg;
+      p.hidden = !msg;
+      row.classList.toggle('invalid', !!msg);
+      const c = controls.get(name);
+      if (msg) c.setAttribute('aria-invalid', 'true');
+      else c.removeAttribute('aria-invalid');
+      return true;
+    },
+    setAlert(msg) {
+      alert.textContent = msg || '';
+      alert.hidden = !msg;
+    },
+    setStatus(msg) {
+      status.textContent = msg || '';
+      status.hidden = !msg;
+    },
+    clearErrors() {
+      for (const name of rows.keys()) form.setFieldError(name, '');
+      form.setAlert('');
+      form.setStatus('');
+    },
+    // Show an API error: next to its field when the form has it, otherwise on top.
+    showError(err, fallbackField) {
+      const msg = errorText(err);
+      const named = err && err.field ? aliases[err.field] || err.field : null;
+      const byCode = err && err.code ? codeFields[err.code] : null;
+      for (const name of [named, byCode, fallbackField]) {
+        if (name && form.setFieldError(name, msg)) {
+          const c = controls.get(name);
+          if (c && c.focus) c.focus();
+          return;
+        }
+      }
+      form.setAlert(msg);
+      alert.scrollIntoView({ block: 'nearest' });
+    },
+    setBusy(busy) {
+      el.setAttribute('aria-busy', busy ? 'true' : 'false');
+      el.classList.toggle('busy', busy);
+      for (const b of el.querySelectorAll('button')) {
+        if (busy) {
+          b.dataset.wasDisabled = b.disabled ? '1' : '';
+          b.disabled = true;
+        } else {
+          b.disabled = b.dataset.wasDisabled === '1';
+        }
+      }
+    },
+    // Run an async action with the form busy; API failures are shown, the result returned.
+    async run(action, fallbackField) {
+      form.setBusy(true);
+      try {
+        const res = await action();
+        if (res && (res.status === 0 || res.status >= 400)) form.showError(res.body && res.body.error, fallbackField);
+        return res;
+      } finally {
+        form.setBusy(false);
+      }
+    },
+  };
+
+  el.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (el.classList.contains('busy')) return;
+    form.clearErrors();
+    const values = form.values();
+    let first = null;
+    for (const f of fields) {
+      const v = values[f.name];
+      let msg;
+      if (f.required && (v === '' || v === null || v === undefined)) msg = `请填写${f.label}。`;
+      else if (f.validate) msg = f.validate(v, values);
+      if (msg) {
+        form.setFieldError(f.name, msg);
+        first = first || f.name;
+      }
+    }
+    if (first) {
+      const c = controls.get(first);
+      if (c && c.focus) c.focus();
+      return;
+    }
+    await form.run(() => onSubmit(values, form), fallbackField);
+  });
+
+  return form;
+}
+
+// Step 1 of both registrations: the notes, a consent checkbox and 下一步.
+export function notesStep({ title, items, onNext }) {
+  const next = h('button', { type: 'button', class: 'btn primary', disabled: true, text: '下一步', onclick: onNext });
+  const box = h('input', { type: 'checkbox', id: 'agree-' + ++formSeq });
+  box.addEventListener('change', () => { next.disabled = !box.checked; });
+  return h('section', { class: 'notes card', 'aria-labelledby': 'notes-title' },
+    h('h2', { id: 'notes-title', text: title }),
+    h('ol', { class: 'notes-list' }, items.map((t) => h('li', { text: t }))),
+    h('div', { class: 'agree' }, box, h('label', { for: box.id, text: '我已阅读并同意' })),
+    h('div', { class: 'form-actions' }, next));
+}
+
+export function stepper(labels, current) {
+  return h('ol', { class: 'stepper', 'aria-label': '注册步骤' },
+    labels.map((l, i) => h('li', {
+      class: i < current ? 'done' : i === current ? 'current' : '',
+      'aria-current': i === current ? 'step' : undefined,
+    }, h('span', { class: 'num', text: String(i + 1) }), h('span', { text: l }))));
+}
+
+// The system-assigned username, shown so that nobody misses it.
+export function usernameBox(username, note) {
+  return h('div', { class: 'username-box', role: 'status' },
+    h('div', { class: 'label', text: '您的用户名' }),
+    h('div', { class: 'username', dataset: { testid: 'username' }, text: username }),
+    h('p', { text: note || '用户名由系统生成，请务必记下。登录时可使用用户名、身份证号或手机号。' }));
+}
+
+export function pageHeader(title, sub) {
+  return h('div', { class: 'page-head' },
+    h('h1', { tabindex: '-1', text: title }),
+    sub ? h('p', { class: 'sub', text: sub }) : null);
+}
+
+export function errorPanel(err) {
+  return h('div', { class: 'form-alert', role: 'alert', text: errorText(err) });
+}
+
+export function dl(rows) {
+  return h('dl', { class: 'kv' }, rows.filter(Boolean).map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v ?? '—')]));
+}
+
+export function formatTime(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return s;
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
