@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Browser tests: start a one-node demo federation on a free loopback port, run the
-# portal tests against it with Debian's chromium, and always stop the federation.
-# ZC_NODES=N starts N nodes instead (the region-switch test needs two or more).
+# Browser tests: start a two-node demo federation (the region and Urumqi: the region
+# drop-down needs a second node) on free loopback ports, run the portal tests against the
+# region with Debian's chromium, and always stop the federation. ZC_NODES=N for more.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -33,7 +33,7 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-tools/zc-fed up --dir "$tmp" --nodes "${ZC_NODES:-1}" --base-port "$port" --demo
+tools/zc-fed up --dir "$tmp" --nodes "${ZC_NODES:-2}" --base-port "$port" --demo
 export ZC_URL="http://127.0.0.1:$port"
 export ZC_DIR="$tmp"
 
