@@ -76,7 +76,7 @@ browser: all
 
 lint:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	  --suppress=missingIncludeSystem --inline-suppr -Inode -Ifederation node federation tools tests/unit
+	  --suppress=missingIncludeSystem --inline-suppr --library=tools/cppcheck/jansson.cfg -Inode -Ifederation node federation tools tests/unit
 
 run: deps all
 	@tools/demo.sh up

@@ -194,6 +194,18 @@ static int load_manifest(zc_node *p) {
     fprintf(stderr, "zc-node: node %s is not in the manifest\n", p->cfg.zNode);
     return -1;
   }
+  /* The key must be the one the manifest lists for this node now: a node never signs
+   * with a key the others would not accept. */
+  const fed_manifest_key *pListed = NULL;
+  if (!p->cfg.zKey[0]) {
+    fprintf(stderr, "zc-node: --manifest needs --key (this node's private key)\n");
+    return -1;
+  }
+  if (fed_key_load_private(&p->pKey, p->cfg.zKey) ||
+      fed_manifest_key_of(&pListed, p->pManifest, p->cfg.zNode, p->pKey, node_now(p))) {
+    fprintf(stderr, "zc-node: key %s: %s\n", p->cfg.zKey, fed_last_error());
+    return -1;
+  }
   return 0;
 }
 
@@ -220,6 +232,8 @@ void node_close(zc_node *p) {
   p->db = NULL;
   json_decref(p->pRegions);
   fed_manifest_free(p->pManifest);
+  fed_key_free(p->pKey);
+  p->pKey = NULL;
   free(p->zCatalogJson);
   p->pRegions = NULL;
   p->pManifest = NULL;

@@ -29,6 +29,7 @@ typedef struct zc_node {
   unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
   json_t *pRegions;            /* schemas/regions.json "nodes" */
   struct fed_manifest *pManifest; /* the verified manifest, or NULL when run alone */
+  struct fed_key *pKey;           /* this node's signing key, listed in the manifest */
   char *zCatalogJson;          /* GET /catalog, serialised once */
   size_t nCatalogJson;
   time_t (*xNow)(void);        /* the clock; tests may replace it */

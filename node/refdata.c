@@ -70,8 +70,7 @@ static json_t *catalog_json(zc_node *p) {
         "SELECT code, level, name FROM qualifications WHERE series = ? ORDER BY level", "t", zCode));
   }
   for (int l = 1; l <= 5; l++) {
-    char zKey[4];
-    snprintf(zKey, sizeof zKey, "%d", l);
+    char zKey[2] = {(char)('0' + l), 0};
     json_object_set_new(levels, zKey, json_string(g_aLevel[l]));
   }
   return json_pack("{s:o, s:o}", "series", aSeries, "levels", levels);

@@ -91,7 +91,8 @@ static int parse_json_body(zc_req *r) {
     r->pJson = json_object();
     return 0;
   }
-  r->pJson = json_loadb(r->body.z, r->body.n, JSON_REJECT_DUPLICATES, &err);
+  /* NUL inside strings is let through so that the field's own check names the field. */
+  r->pJson = json_loadb(r->body.z, r->body.n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
   if (!r->pJson || !json_is_object(r->pJson)) {
     json_decref(r->pJson);
     r->pJson = NULL;

@@ -317,7 +317,10 @@ static int setup_data(void **state)
   tmp_data *p = calloc(1, sizeof *p);
   if (p == NULL) return -1;
   strcpy(p->zDir, "/tmp/zc-test-blob-XXXXXX");
-  if (mkdtemp(p->zDir) == NULL) return -1;
+  if (mkdtemp(p->zDir) == NULL) {
+    free(p);
+    return -1;
+  }
   snprintf(p->zData, sizeof p->zData, "%s/data", p->zDir);
   *state = p;
   return 0;

@@ -311,7 +311,10 @@ static int setup_dir(void **state)
   tmp_dir *p = calloc(1, sizeof *p);
   if (p == NULL) return -1;
   strcpy(p->zDir, "/tmp/zc-test-secret-XXXXXX");
-  if (mkdtemp(p->zDir) == NULL) return -1;
+  if (mkdtemp(p->zDir) == NULL) {
+    free(p);
+    return -1;
+  }
   snprintf(p->zPath, sizeof p->zPath, "%s/secret.key", p->zDir);
   *state = p;
   return 0;
