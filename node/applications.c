@@ -69,8 +69,8 @@ json_t *app_load(zc_req *r, const char *zId, app_access *pAccess) {
                     ? ACCESS_REVIEW : ACCESS_READ;
         break;
       case ROLE_NODE_ADMIN:
-      case ROLE_AUDITOR:
-        acc = ACCESS_READ;
+      case ROLE_AUDITOR: /* a draft never submitted is the applicant's alone */
+        if (json_integer_value(json_object_get(a, "submit_count")) > 0) acc = ACCESS_READ;
         break;
     }
   }
@@ -199,7 +199,6 @@ static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
   json_object_set_new(o, "submit_count", json_integer(json_integer_value(json_object_get(a, "submit_count"))));
   json_object_set_new(o, "submit_limit", json_integer(json_integer_value(json_object_get(c, "submit_limit"))));
   json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
-  if (w) json_object_set_new(w, "open", json_boolean(json_integer_value(json_object_get(w, "open"))));
   json_object_set_new(o, "window", w ? w : json_null());
   json_object_set_new(o, "committee", c);
   json_object_set_new(o, "round", json_integer(json_integer_value(json_object_get(a, "round"))));
@@ -410,11 +409,13 @@ int applications_save_section(zc_req *r) {
 #define MAX_ATTACHMENTS_PER_SECTION 20
 
 int applications_attach(zc_req *r) {
-  char zSection[32] = "", zName[256] = "", zSha[65], zId[40];
+  char zSection[32] = "", zName[512] = "", zSha[65], zId[40];
   const char *zErr;
   if (http_query(r, "section", zSection, sizeof zSection) || !section_find(zSection))
     return http_field_error(r, 400, "invalid_field", "section", "请指定附件所属的栏目");
-  if (http_query(r, "name", zName, sizeof zName) || !zName[0]) snprintf(zName, sizeof zName, "附件");
+  int rcName = http_query(r, "name", zName, sizeof zName);
+  if (rcName == HTTP_TOO_LONG) return http_field_error(r, 400, "invalid_field", "name", "附件名称过长（最多100个字）");
+  if (rcName || !zName[0]) snprintf(zName, sizeof zName, "附件");
   if ((zErr = validate_text(zName, 100, 0))) return http_field_error(r, 400, "invalid_field", "name", zErr);
   json_t *a = load_editable(r, r->aParam[0]);
   if (!a) return 0;

@@ -24,6 +24,8 @@ int committees_load(zc_node *p) {
                   (int)json_integer_value(json_object_get(c, "submit_limit")),
                   (int)json_integer_value(json_object_get(c, "fee")), str(c, "paper_rules"),
                   str(c, "address"), str(c, "contact"), str(c, "phone"));
+    /* the scope comes with the committee: a committee already known keeps its own */
+    if (sqlite3_changes(p->db) == 0) continue;
     json_array_foreach(json_object_get(c, "scope"), j, s)
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO committee_scopes(committee_id, series, level, specialty)"
                     " VALUES(?,?,?,?)", "ttit", str(c, "id"), str(s, "series"),
@@ -43,8 +45,10 @@ void committee_today(zc_node *p, char out[11]) {
 json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecialty) {
   char zToday[11];
   committee_today(p, zToday);
-  return db_row(p->db, "SELECT opens, closes, (opens <= ?1 AND ?1 <= closes) AS open FROM committee_windows"
-                " WHERE committee_id = ?2 AND specialty = ?3", "ttt", zToday, zCommittee, zSpecialty);
+  json_t *w = db_row(p->db, "SELECT opens, closes, (opens <= ?1 AND ?1 <= closes) AS open FROM committee_windows"
+                     " WHERE committee_id = ?2 AND specialty = ?3", "ttt", zToday, zCommittee, zSpecialty);
+  if (w) json_object_set_new(w, "open", json_boolean(json_integer_value(json_object_get(w, "open"))));
+  return w;
 }
 
 #define COMMITTEE_COLUMNS \

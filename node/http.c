@@ -125,6 +125,7 @@ int http_query(const zc_req *r, const char *zName, char *out, size_t nOut) {
     const char *zEnd = strchr(z, HTTP_QUERY_SEP);
     size_t n = zEnd ? (size_t)(zEnd - z) : strlen(z);
     if (n > nName && strncmp(z, zName, nName) == 0 && z[nName] == '=') {
+      if (n - nName - 1 >= nOut) return HTTP_TOO_LONG; /* never a silently cut value */
       snprintf(out, nOut, "%.*s", (int)(n - nName - 1), z + nName + 1);
       return 0;
     }

@@ -78,7 +78,9 @@ int http_file(zc_req *r, const char *zPath, const char *zType);
 void http_header(zc_req *r, const char *zName, const char *zFmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Query parameter zName (URL-decoded) into out; 0 when present. */
+/* Query parameter zName (URL-decoded) into out; 0 when present, -1 when absent,
+ * HTTP_TOO_LONG when it does not fit in out (nothing is ever cut). */
+#define HTTP_TOO_LONG (-3)
 int http_query(const zc_req *r, const char *zName, char *out, size_t nOut);
 /* Cookie zName into out; 0 when present. */
 int http_cookie(const zc_req *r, const char *zName, char *out, size_t nOut);

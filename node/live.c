@@ -26,6 +26,7 @@ typedef struct live_conn {
   zc_session who;
   live_msg *pHead, *pTail;
   int nPending;
+  int bClose; /* its session ended: close at the next writeable callback */
 } live_conn;
 
 static live_conn *g_conns;
@@ -134,6 +135,26 @@ static int identify(struct lws *wsi, live_conn *c) {
 
 void live_set_node(zc_node *p) { g_liveNode = p; }
 
+void live_revalidate(zc_node *p) {
+  for (live_conn *c = g_conns; c; c = c->pNext) {
+    if (c->bClose || db_int(p->db, 0, "SELECT 1 FROM sessions WHERE token_hash = ?", "t", c->who.zTokenHash)) continue;
+    c->bClose = 1;
+    lws_callback_on_writable(c->wsi);
+  }
+}
+
+/* A browser sends Origin: it must be this node's own page (Host), so that another site
+ * cannot open a socket with the user's cookie. Clients that send no Origin are not pages. */
+static int origin_ok(struct lws *wsi) {
+  char zOrigin[256], zHost[256];
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1;
+  if (lws_hdr_copy(wsi, zOrigin, sizeof zOrigin, WSI_TOKEN_ORIGIN) < 0 ||
+      lws_hdr_copy(wsi, zHost, sizeof zHost, WSI_TOKEN_HOST) < 0)
+    return 0;
+  const char *z = strstr(zOrigin, "://");
+  return z && strcmp(z + 3, zHost) == 0;
+}
+
 static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
   live_conn *c = (live_conn *)user;
   (void)in;
@@ -141,7 +162,7 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
   switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
       memset(c, 0, sizeof(*c));
-      return identify(wsi, c) ? 1 : 0; /* non-zero refuses the upgrade */
+      return !origin_ok(wsi) || identify(wsi, c) ? 1 : 0; /* non-zero refuses the upgrade */
     case LWS_CALLBACK_ESTABLISHED: {
       static const char zHello[] = "{\"type\":\"hello\"}";
       c->wsi = wsi;
@@ -152,6 +173,7 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
       live_msg *m = c->pHead;
+      if (c->bClose) return -1;
       if (!m) return 0;
       c->pHead = m->pNext;
       if (!c->pHead) c->pTail = NULL;

@@ -14,6 +14,9 @@ void live_flush(zc_req *r, int bCommitted);
 
 /* The node whose sessions authenticate sockets (set once by the server). */
 void live_set_node(zc_node *p);
+/* Close the sockets whose session no longer exists (after a logout or a password
+ * change ended sessions). */
+void live_revalidate(zc_node *p);
 /* The WebSocket protocol for server.c's protocol list. */
 struct lws_protocols;
 extern const struct lws_protocols g_live_protocol;

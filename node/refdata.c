@@ -116,9 +116,10 @@ int refdata_catalog(zc_req *r) {
 int refdata_depts(zc_req *r) {
   char zNode[16];
   json_t *a;
-  if (http_query(r, "node", zNode, sizeof zNode) == 0 && zNode[0]) {
-    if (!node_region_name(r->node, zNode))
-      return http_error(r, 400, "invalid_node", "未知的评审区域：%s", zNode);
+  int rc = http_query(r, "node", zNode, sizeof zNode);
+  if (rc == HTTP_TOO_LONG || (rc == 0 && zNode[0])) {
+    if (rc == HTTP_TOO_LONG || !node_region_name(r->node, zNode))
+      return http_error(r, 400, "invalid_node", "未知的评审区域");
     a = db_rows(r->node->db, "SELECT id, node, name, address, contact, phone FROM depts"
                 " WHERE node = ? ORDER BY id", "t", zNode);
   } else {

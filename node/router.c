@@ -105,11 +105,13 @@ static int parse_json_body(zc_req *r) {
 static int check_access(zc_req *r) {
   const zc_route *pRoute = r->pRoute;
   session_load(r);
+  /* API.md: every non-GET request carrying a live session cookie sends its CSRF token,
+   * whatever the route (a login or registration too). */
+  if (r->pSess && r->method != HTTP_GET && strcmp(r->zCsrf, r->pSess->zCsrf) != 0)
+    return http_error(r, 403, "csrf", "页面已过期或缺少安全令牌，请刷新页面后重试"), -1;
   if (pRoute->roles == ROLE_ANYONE) return 0;
   if (!r->pSess) return http_error(r, 401, "login_required", "请先登录"), -1;
   if (!(pRoute->roles & r->pSess->role)) return deny_role(r), -1;
-  if (r->method != HTTP_GET && strcmp(r->zCsrf, r->pSess->zCsrf) != 0)
-    return http_error(r, 403, "csrf", "页面已过期或缺少安全令牌，请刷新页面后重试"), -1;
   return 0;
 }
 

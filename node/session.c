@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "live.h"
 #include "router.h"
 #include "secret.h"
 
@@ -75,12 +76,15 @@ int session_close(zc_req *r) {
     db_exec(r->node->db, "DELETE FROM sessions WHERE token_hash = ?", "t", r->pSess->zTokenHash);
   http_header(r, "Set-Cookie", "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", SESSION_COOKIE);
   r->pSess = NULL;
+  live_revalidate(r->node);
   return 0;
 }
 
 int session_end_others(zc_node *p, const char *zAccount, const char *zKeepHash) {
-  return db_exec(p->db, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", "tt",
-                 zAccount, zKeepHash ? zKeepHash : "");
+  int rc = db_exec(p->db, "DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", "tt",
+                   zAccount, zKeepHash ? zKeepHash : "");
+  live_revalidate(p);
+  return rc;
 }
 
 /* ---- failed logins: a small open-addressing table, oldest entries reused ---- */

@@ -120,7 +120,7 @@ static int refuse_submit(zc_req *r, json_t *a) {
                               "“%s”栏目需要上传证明材料附件", s->zTitle), 1;
   }
   json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
-  if (!w || !json_integer_value(json_object_get(w, "open"))) {
+  if (!w || !json_is_true(json_object_get(w, "open"))) {
     if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", str(w, "opens"), str(w, "closes"));
     else http_error(r, 409, "window_closed", "评审委员会尚未公布该专业的申报时间");
     json_decref(w);
@@ -313,7 +313,7 @@ int workflow_opinion(zc_req *r) {
     rc = 0;
   else if (!zText || !*zText)
     rc = db_exec(r->node->db, "DELETE FROM application_opinions WHERE application_id = ? AND round = ? AND stage = ?"
-                 " AND section = ?", "tit", str(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
+                 " AND section = ?", "titt", str(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
                  stage_of_role(r->pSess->role), r->aParam[1]) ? -1 : app_answer(r, r->aParam[0]);
   else {
     json_t *o = json_pack("{s:s}", r->aParam[1], zText);

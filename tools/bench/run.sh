@@ -12,7 +12,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static)
+SCENARIOS=(catalog_vs_static surge)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -94,6 +94,7 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>
 # sampler_start PID: writes the peak VmRSS (kB), sampled every 0.2 s, to $WORK/peak.
 sampler_start() {
 	local pid=$1
+	echo 0 >"$WORK/peak"
 	(
 		peak=0
 		while [ -r "/proc/$pid/status" ]; do
@@ -188,7 +189,120 @@ scenario_catalog_vs_static() {
 	[ "$cat_err" -eq 0 ] && [ "$st_err" -eq 0 ] || echo "  note: wrk saw errors or non-2xx answers (see above)"
 }
 
-# Later: scenario_sections_concurrent - many applicants saving application sections at once.
+# Deadline surge: many applicants saving sections and then submitting on one node, next to
+# a plain sqlite insert rate measured on this machine in the same run.
+#   ZC_BENCH_APPLICANTS  applicants (default 200), spread over ZC_BENCH_CONNS connections
+#   ZC_BENCH_DURATION    seconds of the timed phase (default 15 for this scenario)
+#   ZC_BENCH_PROFILE=1   also record the node with perf during the timed phase and print
+#                        the hottest functions (perf must be installed and allowed)
+SURGE_APPLICANTS=${ZC_BENCH_APPLICANTS:-200}
+SURGE_DURATION=${ZC_BENCH_DURATION:-15}
+SURGE_SETUP_PARALLEL=16
+SURGE_ROW_BYTES=500
+SURGE_SQLITE_SECONDS=3
+AIM_SURGE_SAVES=1000
+AIM_SURGE_P99_MS=50
+
+# build_bench_tools: the C load generator and the sqlite baseline, into build/bench/.
+build_bench_tools() {
+	mkdir -p build/bench || die "cannot create build/bench"
+	local src
+	for src in surge sqlite_insert; do
+		if [ ! -x "build/bench/$src" ] || [ "tools/bench/$src.c" -nt "build/bench/$src" ]; then
+			local libs=""
+			[ "$src" = sqlite_insert ] && libs=$(pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+			# shellcheck disable=SC2086 # libs is a word list
+			gcc -O2 -Wall -Wextra -Werror -o "build/bench/$src" "tools/bench/$src.c" $libs ||
+				die "cannot build build/bench/$src"
+		fi
+	done
+}
+
+# kv FILE KEY: the value of a "key value" line.
+kv() { awk -v k="$2" '$1 == k {sub(/^[^ ]+ /, ""); print; exit}' "$1"; }
+
+scenario_surge() {
+	build_bench_tools
+	start_fed 1 --demo
+	local port=${BASE_URL##*:} n=$SURGE_APPLICANTS out=$WORK/surge.out
+	[ -f "$FED/demo-accounts.json" ] || die "no $FED/demo-accounts.json"
+	sleep 1
+	local idle_kb before_kb peak_kb
+	idle_kb=$(rss_kb "$NODE_PID")
+
+	# set-up, not timed: register, create, attach, fill every section once
+	python3 tools/bench/surge_setup.py "$BASE_URL" "$FED/demo-accounts.json" 650000 "$n" \
+		"$SURGE_SETUP_PARALLEL" "$WORK/plan.tsv" >"$WORK/setup.out" 2>&1 ||
+		{ cat "$WORK/setup.out" >&2; die "set-up failed"; }
+	before_kb=$(rss_kb "$NODE_PID")
+
+	# timed: saves for WARMUP + DURATION seconds, then one submit per application
+	local perf_pid=""
+	sampler_start "$NODE_PID"
+	if [ "${ZC_BENCH_PROFILE:-0}" = 1 ] && command -v perf >/dev/null 2>&1; then
+		# from the end of the warm-up to the end of the saves
+		(sleep "$WARMUP" && exec perf record -F 999 -g -p "$NODE_PID" -o "$WORK/perf.data" -- \
+			sleep "$SURGE_DURATION") >"$WORK/perf.log" 2>&1 &
+		perf_pid=$!
+	fi
+	build/bench/surge "$port" "$WORK/plan.tsv" "$CONNS" "$SURGE_DURATION" "$WARMUP" 1 "$NODE_PID" >"$out" 2>"$WORK/surge.err" ||
+		{ cat "$WORK/surge.err" "$out" >&2; die "the load generator failed"; }
+	peak_kb=$(sampler_stop)
+	[ -n "$perf_pid" ] && wait "$perf_pid" 2>/dev/null
+	kill -0 "$NODE_PID" 2>/dev/null || die "the node died under load (see $FED/650000/node.log)"
+	local after_kb
+	after_kb=$(rss_kb "$NODE_PID")
+	stop_all # the baseline runs on a quiet machine
+
+	# baseline: plain sqlite inserts on this machine, same filesystem
+	build/bench/sqlite_insert "$WORK/baseline.db" "$SURGE_SQLITE_SECONDS" "$SURGE_ROW_BYTES" "$n" \
+		>"$WORK/sqlite.out" 2>&1 || { cat "$WORK/sqlite.out" >&2; die "the sqlite baseline failed"; }
+	rm -f "$WORK"/baseline.db*
+
+	local save_rps p50 p90 p99 pmax errs sub_rps sub_p50 sub_p99 sub_max sub_errs ins_rps sav_tps ratio
+	save_rps=$(kv "$out" save_rps) p50=$(kv "$out" save_p50_ms) p90=$(kv "$out" save_p90_ms)
+	p99=$(kv "$out" save_p99_ms) pmax=$(kv "$out" save_max_ms) errs=$(kv "$out" save_errors)
+	sub_rps=$(kv "$out" submit_rps) sub_p50=$(kv "$out" submit_p50_ms) sub_p99=$(kv "$out" submit_p99_ms)
+	sub_max=$(kv "$out" submit_max_ms) sub_errs=$(kv "$out" submit_errors)
+	ins_rps=$(kv "$WORK/sqlite.out" insert_rps) sav_tps=$(kv "$WORK/sqlite.out" save_tps)
+	[ -n "$save_rps" ] && [ -n "$ins_rps" ] || { cat "$out" "$WORK/sqlite.out" >&2; die "could not read the results"; }
+	ratio=$(awk -v a="$save_rps" -v b="$ins_rps" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+
+	echo "== surge: one node, $n applicants on $(kv "$out" conns) keep-alive connections, $(kv "$out" sections) sections each;"
+	echo "   section saves for ${SURGE_DURATION} s (after a ${WARMUP} s warm-up), then one submit per application"
+	echo "  $(cat "$WORK/setup.out")"
+	printf '  %-34s %10s %9s %9s %9s %9s %7s\n' "what" "per s" "p50 ms" "p90 ms" "p99 ms" "max ms" "errors"
+	printf '  %-34s %10.0f %9.2f %9.2f %9.2f %9.2f %7d\n' "PUT .../sections/{name}" "$save_rps" "$p50" "$p90" "$p99" \
+		"$pmax" "$errs"
+	printf '  %-34s %10.0f %9.2f %9s %9.2f %9.2f %7d\n' "POST .../submit ($(kv "$out" submits))" "$sub_rps" "$sub_p50" \
+		"" "$sub_p99" "$sub_max" "$sub_errs"
+	printf '  %-34s %10.0f   (one row of %d B per transaction, WAL, synchronous=NORMAL)\n' "sqlite insert (baseline)" \
+		"$ins_rps" "$SURGE_ROW_BYTES"
+	printf '  %-34s %10.0f   (upsert of a section row + update of its application)\n' "sqlite save-shaped transaction" \
+		"$sav_tps"
+	echo "  ratio saves/s / sqlite inserts/s: $ratio"
+	echo "  answers: $(kv "$out" statuses); reconnects $(kv "$out" reconnects)"
+	local other
+	other=$(kv "$out" cpu_other)
+	echo "  CPU during the saves (cores of $(kv "$out" cpu_cores)): node $(kv "$out" cpu_node)," \
+		"load generator $(kv "$out" cpu_generator), everything else $other (other processes, interrupts)"
+	awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' &&
+		echo "  WARNING: other work used $other cores during the measurement: these figures understate the node"
+	local first
+	first=$(kv "$out" first_error)
+	[ -n "$first" ] && echo "  first error: $first"
+	echo "  node RSS: idle $((idle_kb / 1024)) MB, after set-up (before load) $((before_kb / 1024)) MB ($before_kb kB)," \
+		"peak under load $((peak_kb / 1024)) MB ($peak_kb kB), after $((after_kb / 1024)) MB"
+	echo "  aims:"
+	aim "section saves >= $AIM_SURGE_SAVES/s ($save_rps/s)" "$save_rps >= $AIM_SURGE_SAVES"
+	aim "save p99 < ${AIM_SURGE_P99_MS} ms at $(kv "$out" conns) connections ($p99 ms)" "$p99 < $AIM_SURGE_P99_MS"
+	[ "$errs" -eq 0 ] && [ "$sub_errs" -eq 0 ] || echo "  note: non-200 answers (see the first error above)"
+	if [ -f "$WORK/perf.data" ]; then
+		echo "  node profile (perf, self time, top 25):"
+		perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -n 25 | sed 's/^/    /'
+	fi
+}
 
 # ---- main ------------------------------------------------------------------------------
 

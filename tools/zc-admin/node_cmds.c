@@ -152,7 +152,7 @@ static const char *g_alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 static void demo_credit_code(const char *zNode, char out[19]) {
   static const int w[] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
   int sum = 0;
-  snprintf(out, 19, "91%.4s02MA7DEMO%.1s", zNode, zNode + 3);
+  snprintf(out, 19, "91%.4s02MA7DEMXY%.1s", zNode, zNode + 3); /* no I, O, Z, S, V */
   for (int i = 0; i < 17; i++) sum += (int)(strchr(g_alphabet, out[i]) - g_alphabet) * w[i];
   int c = 31 - sum % 31;
   out[17] = g_alphabet[c == 31 ? 0 : c];
