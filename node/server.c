@@ -19,22 +19,28 @@
 #define API_PREFIX "/v1"        /* the mount is /api; requests arrive as /v1/... */
 #define DISCARD_MAX (16L << 20) /* past this much refused body we just close */
 
-/* A request and the connection it came on (NULL once the client has gone). */
+/* A request and the connection it came on (wsi NULL once the client has gone). It lives
+ * from LWS_CALLBACK_HTTP until its answer is handed to lws; then the connection is free
+ * for the next request (keep-alive) and callbacks that still arrive find no request. */
+typedef struct pss_http pss_http;
 typedef struct conn_req {
   zc_req r;
   struct lws *wsi;
+  pss_http *pPss;
   struct timespec t0;
   long nLimit;      /* body limit for this request */
   long nSeen;       /* body bytes received */
   int bTooLarge;    /* refused: discard the rest, then answer 413 */
   int bPending;     /* a worker has it */
+  int bQueryTooLong; /* answered 414 */
+  int bChunked;     /* no Content-Length: answered 411 (lws reads no chunked bodies) */
   char zMethod[8];
   char zLogPath[160];
 } conn_req;
 
-typedef struct pss_http {
+struct pss_http {
   conn_req *pCr;
-} pss_http;
+};
 
 static struct lws_context *g_ctx;
 static volatile sig_atomic_t g_bStop;
@@ -92,22 +98,26 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, in
 
 /* The query's arguments, already URL-decoded by lws, one fragment each, separated by
  * HTTP_QUERY_SEP (a decoded value may contain '&'). Too long a query is dropped whole. */
-static void copy_query(struct lws *wsi, char *z, size_t n) {
+static int copy_query(struct lws *wsi, char *z, size_t n) {
   size_t used = 0;
   z[0] = 0;
   for (int i = 0;; i++) {
     char zFrag[1024];
+    int nFrag = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (nFrag <= 0) break;
+    if (nFrag >= (int)sizeof zFrag) return -1;
     int len = lws_hdr_copy_fragment(wsi, zFrag, sizeof zFrag, WSI_TOKEN_HTTP_URI_ARGS, i);
     if (len <= 0) break;
     if (used + (size_t)len + 2 > n) {
       z[0] = 0;
-      return;
+      return -1;
     }
     if (used) z[used++] = HTTP_QUERY_SEP;
     memcpy(z + used, zFrag, (size_t)len);
     used += (size_t)len;
     z[used] = 0;
   }
+  return 0;
 }
 
 static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
@@ -120,9 +130,10 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   r->node = g_node;
   if (method_of(wsi, c->zMethod, sizeof c->zMethod, &r->method)) r->method = 0;
   snprintf(c->zLogPath, sizeof c->zLogPath, "/api%s", zPathBelowApi);
-  if (strncmp(zPathBelowApi, API_PREFIX, strlen(API_PREFIX)) == 0)
+  if (strncmp(zPathBelowApi, API_PREFIX, strlen(API_PREFIX)) == 0 &&
+      strlen(zPathBelowApi + strlen(API_PREFIX)) < sizeof r->zPath) /* too long: no route, 404 */
     snprintf(r->zPath, sizeof r->zPath, "%s", zPathBelowApi + strlen(API_PREFIX));
-  copy_query(wsi, r->zQuery, sizeof r->zQuery);
+  c->bQueryTooLong = copy_query(wsi, r->zQuery, sizeof r->zQuery) != 0;
   copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, r->zCookie, sizeof r->zCookie);
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
@@ -131,6 +142,15 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   lws_get_peer_simple(wsi, r->zPeer, sizeof r->zPeer);
   if (strncmp(r->zPeer, "::ffff:", 7) == 0) memmove(r->zPeer, r->zPeer + 7, strlen(r->zPeer + 7) + 1);
   return c;
+}
+
+/* The answer is with lws: forget the request, and finish the transaction (keep-alive)
+ * or close. Returns what the lws callback should return. */
+static int answer_done(conn_req *c, int bClose) {
+  struct lws *wsi = c->wsi;
+  if (c->pPss) c->pPss->pCr = NULL;
+  conn_free(c);
+  return bClose || lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 /* Add "Name: value\r\n" lines from r->outHeaders to the header block. */
@@ -166,6 +186,8 @@ static int write_answer(conn_req *c, int bClose) {
       return -1;
     log_request(c, c->zLogPath);
     int n = lws_serve_http_file(wsi, r->zFile, r->zFileType, (const char *)aHead, (int)(p - aHead));
+    if (c->pPss) c->pPss->pCr = NULL;
+    conn_free(c); /* lws sends the file; FILE_COMPLETION ends the transaction */
     return (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
   }
   size_t nHead = 2048 + r->outHeaders.n;
@@ -190,8 +212,7 @@ static int write_answer(conn_req *c, int bClose) {
   log_request(c, c->zLogPath);
   if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start)) rc = -1;
   free(aBuf);
-  if (rc == 0 && (bClose || lws_http_transaction_completed(wsi))) rc = -1;
-  return rc;
+  return answer_done(c, bClose || rc != 0);
 }
 
 /* Route, run and answer a request whose body is complete. */
@@ -200,6 +221,14 @@ static int handle_request(conn_req *c) {
   if (c->bTooLarge) {
     http_error(r, 413, "too_large", "请求内容超过上限（%ld 字节）", c->nLimit);
     return write_answer(c, 1);
+  }
+  if (c->bChunked) {
+    http_error(r, 411, "length_required", "请求须带Content-Length（不支持分块传输的请求体）");
+    return write_answer(c, 1);
+  }
+  if (c->bQueryTooLong) {
+    http_error(r, 414, "too_long", "请求参数过长");
+    return write_answer(c, 0);
   }
   if (router_dispatch(r) == HTTP_PENDING) {
     c->bPending = 1;
@@ -226,10 +255,25 @@ static void resume_finished_jobs(void) {
   }
 }
 
+/* Is this request under /api/? The file mount hands misses to this protocol too. */
+static int is_api_request(struct lws *wsi) {
+  static const enum lws_token_indexes aTok[] = {WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_PUT_URI,
+                                                WSI_TOKEN_DELETE_URI};
+  static char z[16384 + 1]; /* lws copies a header whole or not at all; one event loop */
+  for (size_t i = 0; i < sizeof aTok / sizeof aTok[0]; i++)
+    if (lws_hdr_total_length(wsi, aTok[i]) >= 4 && lws_hdr_copy(wsi, z, sizeof z, aTok[i]) >= 4)
+      return strncmp(z, "/api", 4) == 0 && (z[4] == '/' || z[4] == 0);
+  return 0;
+}
+
 static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
   char zLen[32];
+  if (!is_api_request(wsi)) /* a file that is not there */
+    return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "页面不存在") ||
+           lws_http_transaction_completed(wsi) ? -1 : 0;
   conn_req *c = conn_from_headers(wsi, zIn);
   if (!c) return -1;
+  c->pPss = pss;
   pss->pCr = c;
   int bKnown = 0;
   c->r.pRoute = c->r.method ? router_match(&c->r, &bKnown) : NULL;
@@ -241,7 +285,11 @@ static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
     c->bTooLarge = 1;
     if (nLen > DISCARD_MAX) return handle_request(c); /* absurd: answer now and close */
   }
-  if (nLen > 0 || bChunked) return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
+  if (bChunked && !zLen[0]) {
+    c->bChunked = 1;
+    return handle_request(c);
+  }
+  if (nLen > 0) return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
   return handle_request(c);
 }
 
@@ -253,7 +301,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP:
       return begin_request(wsi, pss, (const char *)in);
     case LWS_CALLBACK_HTTP_BODY:
-      if (!c) return -1;
+      if (!c) return 0; /* answered already (e.g. refused as too large): discard */
       c->nSeen += (long)len;
       if (c->nSeen > c->nLimit) {
         c->bTooLarge = 1;
@@ -264,7 +312,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       buf_append(&c->r.body, in, len);
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      if (!c) return -1;
+      if (!c || c->bPending) return 0; /* a bodiless request was answered at once */
       return handle_request(c);
     case LWS_CALLBACK_HTTP_WRITEABLE:
       if (!c || c->bPending || c->r.status == 0) return 0;
@@ -275,6 +323,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       if (c) {
         pss->pCr = NULL;
+        c->pPss = NULL;
         if (c->bPending) c->wsi = NULL; /* freed when its job comes back */
         else conn_free(c);
       }
@@ -343,6 +392,8 @@ int server_run(zc_node *p) {
   info.mounts = &mApi;
   info.headers = &g_hdr_nosniff;
   info.keepalive_timeout = 30;
+  /* Room for long cookies and URLs, so that they get a 4xx rather than a dropped connection. */
+  info.max_http_header_data = 16384;
   info.timeout_secs = 30;
   info.vhost_name = p->cfg.zNode;
 
