@@ -162,7 +162,8 @@ static json_t *sections_shown(zc_node *p, json_t *a, json_t *aOpinions) {
     json_array_foreach(aOpinions, k, v)
       if (strcmp(str(v, "section"), s->zName) == 0) json_array_append(aMine, v);
     json_object_set_new(o, "opinions", aMine);
-    json_object_set_new(o, "missing", json_string(section_missing(s, json_object_get(o, "data")) ?: ""));
+    const section_field *pMissing = section_missing(s, json_object_get(o, "data"));
+    json_object_set_new(o, "missing", json_string(pMissing ? pMissing->zLabel : ""));
     json_array_append_new(aOut, o);
   }
   return aOut;

@@ -96,9 +96,12 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
   } else {
     char *zList = possible_choices(p, zUnitNode, zSeries);
     zc_buf b = {0};
-    buf_printf(&b, "%s所在评审区域（%s）及自治区均无评审“%s”的委员会。%s可申报：%s", "本单位",
-               node_region_name(p, zUnitNode) ? node_region_name(p, zUnitNode) : zUnitNode, str(q, "name"),
-               str(q, "series_name"), zList);
+    const char *zWhere = node_region_name(p, zUnitNode) ? node_region_name(p, zUnitNode) : zUnitNode;
+    if (strcmp(zUnitNode, "650000") == 0)
+      buf_printf(&b, "本单位所在评审区域（%s）没有评审“%s”的委员会。", zWhere, str(q, "name"));
+    else
+      buf_printf(&b, "本单位所在评审区域（%s）及自治区均没有评审“%s”的委员会。", zWhere, str(q, "name"));
+    buf_printf(&b, "%s可申报：%s", str(q, "series_name"), zList);
     free(zList);
     *pzWhy = b.z;
   }

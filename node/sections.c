@@ -175,11 +175,11 @@ const char *section_check(const section_def *s, json_t *pData, json_t **ppClean,
   return NULL;
 }
 
-const char *section_missing(const section_def *s, json_t *pData) {
+const section_field *section_missing(const section_def *s, json_t *pData) {
   for (int i = 0; i < s->nField; i++) {
     json_t *v = json_object_get(pData, s->aField[i].zName);
     if (s->aField[i].bRequired && (!v || (json_is_string(v) && json_string_length(v) == 0)))
-      return s->aField[i].zLabel;
+      return &s->aField[i];
   }
   return NULL;
 }

@@ -32,7 +32,7 @@ json_t *section_json(const section_def *s);
  * *pzField to the offending field name. */
 const char *section_check(const section_def *s, json_t *pData, json_t **ppClean, const char **pzField);
 
-/* The first required field empty in pData (its label), or NULL when all are filled. */
-const char *section_missing(const section_def *s, json_t *pData);
+/* The first required field empty in pData, or NULL when all are filled. */
+const section_field *section_missing(const section_def *s, json_t *pData);
 
 #endif

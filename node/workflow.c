@@ -109,11 +109,13 @@ static int refuse_submit(zc_req *r, json_t *a) {
                       zId, s->zName);
     json_t *d = z ? json_loads(z, 0, NULL) : json_object();
     free(z);
-    const char *zMissing = section_missing(s, d);
+    const section_field *pMissing = section_missing(s, d);
     json_decref(d);
-    if (zMissing)
-      return http_error_extra(r, 409, "incomplete", json_pack("{s:s, s:s}", "section", s->zName, "field", zMissing),
-                              "“%s”栏目的“%s”尚未填写", s->zTitle, zMissing), 1;
+    if (pMissing)
+      return http_error_extra(r, 409, "incomplete",
+                              json_pack("{s:s, s:s, s:s}", "section", s->zName, "field", pMissing->zName, "label",
+                                        pMissing->zLabel),
+                              "“%s”栏目的“%s”尚未填写", s->zTitle, pMissing->zLabel), 1;
     if (s->bAttachmentsRequired &&
         !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName))
       return http_error_extra(r, 409, "incomplete", json_pack("{s:s}", "section", s->zName),

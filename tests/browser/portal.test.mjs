@@ -1,143 +1,17 @@
 // Browser tests of the portal (web/) against a running node: ZC_URL is its base URL,
 // ZC_DIR the zc-fed directory (for demo-accounts.json). Run through tests/browser/run.sh.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  BASE, DIR, SHOTS, PASSWORD, CHINESE, digits, idNumber, badIdNumber, creditCode, phone, png,
+  useBrowser, go, field, fieldError, fill, submit,
+} from './helpers.mjs';
 
-const BASE = (process.env.ZC_URL || '').replace(/\/+$/, '');
-const DIR = process.env.ZC_DIR || '';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'shots');
-const PASSWORD = 'Xj-title2024';
-const CHINESE = /[\u4e00-\u9fff]/;
-
-// ---------- identifiers (shared/data/identifiers.md) ----------
-
-const rnd = (n) => Math.floor(Math.random() * n);
-const digits = (n) => Array.from({ length: n }, () => rnd(10)).join('');
-
-function idCheck(first17) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
-  return '10X98765432'[sum % 11];
-}
-
-// A valid resident ID number: Urumqi Tianshan district, a real birth date, random sequence.
-function idNumber() {
-  const y = 1970 + rnd(30);
-  const m = String(1 + rnd(12)).padStart(2, '0');
-  const d = String(1 + rnd(28)).padStart(2, '0');
-  const first17 = `650102${y}${m}${d}${digits(3)}`;
-  return first17 + idCheck(first17);
-}
-
-// The same number with a wrong check character.
-function badIdNumber() {
-  const good = idNumber();
-  const wrong = '10X98765432'.split('').find((c) => c !== good[17]);
-  return good.slice(0, 17) + wrong;
-}
-
-const CC = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-function creditCode() {
-  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let body = '91650100';
-  while (body.length < 17) body += CC[rnd(31)];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += CC.indexOf(body[i]) * w[i];
-  const c = 31 - (sum % 31);
-  return body + CC[c === 31 ? 0 : c];
-}
-
-const phone = () => '139' + digits(8);
-
-// A small real PNG (64x40, a blue card with a lighter band), built without dependencies.
-function png(width = 64, height = 40) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
-  const rows = [];
-  for (let y = 0; y < height; y++) {
-    const row = [0];
-    for (let x = 0; x < width; x++) row.push(...(y > 12 && y < 20 ? [220, 232, 250] : [40, 90, 180]));
-    rows.push(Buffer.from(row));
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-// ---------- browser helpers ----------
-
-let browser;
-const pageErrors = [];
-
-before(async () => {
-  assert.ok(BASE, 'ZC_URL must name a running node (use tests/browser/run.sh)');
-  fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-});
-
-async function open(hash = '#/', ctx) {
-  const context = ctx || (await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } }));
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.on('pageerror', (e) => pageErrors.push(`${hash}: ${e.message}`));
-  await page.goto(BASE + '/' + hash);
-  await page.waitForSelector('body[data-ready="1"]');
-  return page;
-}
-
-async function go(page, hash) {
-  await page.evaluate((h) => { window.location.hash = h; }, hash);
-  await page.waitForFunction((h) => window.location.hash === h, hash);
-}
-
-const field = (page, name) => page.locator(`[data-field="${name}"]`).locator('input, select, textarea').first();
-const fieldError = (page, name) => page.locator(`[data-field="${name}"] .field-error`);
-
-async function fill(page, values) {
-  for (const [name, value] of Object.entries(values)) await field(page, name).fill(value);
-}
-
-async function submit(page) {
-  await page.locator('form button[type="submit"]').first().click();
-}
+const b = useBrowser();
+const open = (hash, ctx) => b.open(hash, ctx);
+const assertNoPageErrors = () => b.assertNoPageErrors();
 
 async function passNotes(page) {
   const next = page.getByRole('button', { name: '下一步' });
@@ -152,10 +26,6 @@ async function expectRole(page, roleName) {
   const role = page.locator('[data-testid="role"]');
   await role.waitFor();
   assert.equal((await role.textContent()).trim(), roleName);
-}
-
-function assertNoPageErrors() {
-  assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
 }
 
 // Shared between the tests, which run in order.

@@ -14,8 +14,24 @@ for f in bin/zc-node tools/zc-fed; do
   [ -x "$f" ] || { echo "browser tests: $f is missing (run make first)" >&2; exit 1; }
 done
 
-# A free port on the loopback, as the kernel hands it out.
-port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')
+nodes=${ZC_NODES:-2}
+# A base port with $nodes free ports from it on, below the kernel's ephemeral range (where
+# outgoing connections of parallel runs take the port next to the one it hands out).
+free_ports() {
+  node -e '
+    const net = require("net");
+    const n = Number(process.argv[1]);
+    const free = (p) => new Promise((ok) => { const s = net.createServer(); s.once("error", () => ok(false)); s.listen(p, "127.0.0.1", () => s.close(() => ok(true))); });
+    (async () => {
+      for (let i = 0; i < 200; i++) {
+        const base = 20000 + Math.floor(Math.random() * 12000);
+        let all = true;
+        for (let k = 0; k < n && all; k++) all = await free(base + k);
+        if (all) { console.log(base); return; }
+      }
+      process.exit(1);
+    })();' "$1"
+}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zc-browser.XXXXXX")
 status=1
 
@@ -33,7 +49,14 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-tools/zc-fed up --dir "$tmp" --nodes "${ZC_NODES:-2}" --base-port "$port" --demo
+# Another program may still take a port between the check and the start: try again.
+for attempt in 1 2 3; do
+  port=$(free_ports "$nodes")
+  if tools/zc-fed up --dir "$tmp" --nodes "$nodes" --base-port "$port" --demo; then break; fi
+  tools/zc-fed down --dir "$tmp" >/dev/null 2>&1 || true
+  rm -rf "${tmp:?}"/* 2>/dev/null || true
+  [ "$attempt" -eq 3 ] && exit 1
+done
 export ZC_URL="http://127.0.0.1:$port"
 export ZC_DIR="$tmp"
 

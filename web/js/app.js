@@ -12,8 +12,16 @@ import { catalogPage } from './pages/catalog.js';
 import { mePage } from './pages/me.js';
 import { profilePage, passwordPage } from './pages/account.js';
 import { unitInfoPage, unitRenamePage, recommendersPage } from './pages/unit.js';
+import { myApplicationsPage, newApplicationPage } from './pages/applications.js';
+import { applicationPage } from './pages/application.js';
+import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
+import { committeesPage } from './pages/committees.js';
+import { startLive, livePage } from './live.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
+
+const REVIEWERS = ['unit_admin', 'dept_admin', 'committee_admin'];
+const READERS = [...REVIEWERS, 'node_admin', 'auditor'];
 
 // auth: needs a session; roles: only these roles.
 const routes = {
@@ -28,6 +36,23 @@ const routes = {
   '/unit/info': { title: '完善单位信息', page: unitInfoPage, auth: true, roles: ['unit_admin'] },
   '/unit/rename': { title: '变更单位名称', page: unitRenamePage, auth: true, roles: ['unit_admin'] },
   '/unit/recommenders': { title: '推荐单位', page: recommendersPage, auth: true, roles: ['unit_admin'] },
+  '/applications': { title: '我的申请书', page: myApplicationsPage, auth: true, roles: ['applicant'] },
+  '/applications/new': { title: '新增申请书', page: newApplicationPage, auth: true, roles: ['applicant'] },
+  '/applications/edit': { title: '编辑申请书', page: applicationPage, auth: true, roles: ['applicant'] },
+  '/review/queue': { title: '申请书审核', page: reviewQueuePage, auth: true, roles: REVIEWERS },
+  '/review/all': { title: '申请书查询', page: reviewAllPage, auth: true, roles: READERS },
+  '/review/handle': { title: '办理申请书', page: handlePage, auth: true, roles: READERS },
+  '/committees': { title: '评审委员会', page: committeesPage, auth: true, roles: ['node_admin', 'committee_admin'] },
+};
+
+// The navigation entries of each role after 我的主页.
+const ROLE_NAV = {
+  applicant: [['#/applications', '我的申请书']],
+  unit_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
+  dept_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
+  committee_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
+  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
+  auditor: [['#/review/all', '申请书查询']],
 };
 
 export function parseHash(hash = window.location.hash) {
@@ -43,7 +68,7 @@ export function navigate(hash) {
 
 function navLinks() {
   const items = [['#/', '首页'], ['#/catalog', '职称目录']];
-  if (state.me) items.push(['#/me', '我的主页']);
+  if (state.me) items.push(['#/me', '我的主页'], ...(ROLE_NAV[state.me.role] || []));
   else items.push(['#/login', '登录'], ['#/register', '申请人注册'], ['#/register/unit', '单位注册']);
   return items;
 }
@@ -95,7 +120,8 @@ async function render() {
     return;
   }
   if (route.auth && !state.me) {
-    navigate('#/login?next=' + encodeURIComponent(path));
+    const qs = query.toString();
+    navigate('#/login?next=' + encodeURIComponent(path + (qs ? '?' + qs : '')));
     return;
   }
   if (route.roles && !route.roles.includes(state.me.role)) {
@@ -106,6 +132,7 @@ async function render() {
   }
 
   clear(main, h('p', { class: 'loading', role: 'status', text: '加载中…' }));
+  livePage(null); // live updates go to the page being opened from now on
   let el;
   try {
     el = await route.page({ path, query, navigate });
@@ -132,6 +159,7 @@ async function boot() {
   });
   onChange(renderChrome);
   await Promise.all([loadNode(), refreshMe()]);
+  startLive();
   window.addEventListener('hashchange', render);
   await render();
   document.body.dataset.ready = '1';

@@ -47,10 +47,55 @@ export function errorText(err) {
   return msg;
 }
 
+// Where an error leads the user next: a link for the codes that have one.
+const ERROR_LINKS = {
+  unit_incomplete: ['#/unit/info', '完善单位信息'],
+  no_recommender: ['#/unit/recommenders', '选择推荐单位'],
+};
+
+// The error as shown: its text, plus a link when the error says where to fix it.
+export function errorContent(err) {
+  const link = err && ERROR_LINKS[err.code];
+  const text = errorText(err);
+  return link ? [text, h('a', { href: link[0], class: 'alert-link', text: link[1] })] : text;
+}
+
+// A top-of-area alert (errors) and status line (success): the one way to show messages,
+// used by every form and by pages for actions outside a form.
+export function messageArea() {
+  const alert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
+  const status = h('div', { class: 'form-status', role: 'status', 'aria-live': 'polite', hidden: true });
+  const m = {
+    alert,
+    status,
+    el: h('div', { class: 'messages' }, alert, status),
+    setAlert(msg) {
+      clear(alert, msg || '');
+      alert.hidden = !msg || (Array.isArray(msg) && !msg.length);
+      if (!alert.hidden) status.hidden = true;
+    },
+    setStatus(msg) {
+      clear(status, msg || '');
+      status.hidden = !msg;
+      if (msg) alert.hidden = true;
+    },
+    showError(err) {
+      m.setAlert(errorContent(err));
+      alert.scrollIntoView({ block: 'nearest' });
+    },
+    clear() {
+      m.setAlert('');
+      m.setStatus('');
+    },
+  };
+  return m;
+}
+
 let formSeq = 0;
 
-// The one way to build a form. fields: [{name, label, type, required, hint, value,
-// autocomplete, inputmode, maxlength, placeholder, options:[{value,label}], accept,
+// The one way to build a form. fields: [{name, label, type, required, requiredMark (marked
+// as required without blocking the submit), hint, value, autocomplete, inputmode,
+// maxlength, min, max, placeholder, options:[{value,label}], accept, rows, wide,
 // render: () => Node (custom control), validate: (value, values) => message|undefined}].
 // onSubmit(values, form) may return an api() result: a 4xx/5xx/0 is shown automatically,
 // next to the field that error.field names (aliases maps server names to ours), else the
@@ -58,8 +103,8 @@ let formSeq = 0;
 // server names none), else next to fallbackField when given, else on top.
 export function createForm({ fields, submitText = '提交', onSubmit, aliases = {}, codeFields = {}, actions = [], className, fallbackField }) {
   const id = 'f' + ++formSeq;
-  const alert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
-  const status = h('div', { class: 'form-status', role: 'status', 'aria-live': 'polite', hidden: true });
+  const msgs = messageArea();
+  const { alert, status } = msgs;
   const controls = new Map();
   const rows = new Map();
 
@@ -78,14 +123,14 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
         (f.options || []).map((o) => h('option', { value: o.value, text: o.label })));
       if (f.value !== undefined) control.value = f.value;
     } else if (f.type === 'textarea') {
-      control = h('textarea', { id: fid, name: f.name, required: f.required, rows: f.rows || 3, maxlength: f.maxlength });
+      control = h('textarea', { id: fid, name: f.name, required: f.required, rows: f.rows || 3, maxlength: f.maxlength, placeholder: f.placeholder });
       control.value = f.value ?? '';
     } else {
       control = h('input', {
         id: fid, name: f.name, type: f.type || 'text', required: f.required,
         autocomplete: f.autocomplete || (f.type === 'password' ? 'new-password' : 'off'),
         inputmode: f.inputmode, maxlength: f.maxlength, placeholder: f.placeholder, accept: f.accept,
-        spellcheck: 'false',
+        min: f.min, max: f.max, spellcheck: 'false',
       });
       if (f.type !== 'file') control.value = f.value ?? '';
     }
@@ -105,7 +150,9 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
     const describedBy = [f.hint ? hintId : null, errId].filter(Boolean).join(' ');
     control.setAttribute('aria-describedby', describedBy);
     if (!control.id) control.id = fid;
-    const star = f.required ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null;
+    // requiredMark: required to complete (marked) but not to save, e.g. a section saved as a draft
+    const star = f.required || f.requiredMark ? h('span', { class: 'req', 'aria-hidden': 'true', text: ' *' }) : null;
+    if (f.requiredMark && !f.render) control.setAttribute('aria-required', 'true');
     let label;
     if (f.render) {
       // a custom control (e.g. a list) is a labelled group, not a labelable element
@@ -155,14 +202,8 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
       else c.removeAttribute('aria-invalid');
       return true;
     },
-    setAlert(msg) {
-      alert.textContent = msg || '';
-      alert.hidden = !msg;
-    },
-    setStatus(msg) {
-      status.textContent = msg || '';
-      status.hidden = !msg;
-    },
+    setAlert: msgs.setAlert,
+    setStatus: msgs.setStatus,
     clearErrors() {
       for (const name of rows.keys()) form.setFieldError(name, '');
       form.setAlert('');
@@ -180,8 +221,7 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
           return;
         }
       }
-      form.setAlert(msg);
-      alert.scrollIntoView({ block: 'nearest' });
+      msgs.showError(err);
     },
     setBusy(busy) {
       el.setAttribute('aria-busy', busy ? 'true' : 'false');
@@ -194,6 +234,12 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
           b.disabled = b.dataset.wasDisabled === '1';
         }
       }
+    },
+    // A button's action other than the submit (e.g. 退回): old messages cleared, then run.
+    async act(action, fallbackField) {
+      if (el.classList.contains('busy')) return undefined;
+      form.clearErrors();
+      return form.run(action, fallbackField);
     },
     // Run an async action with the form busy; API failures are shown, the result returned.
     async run(action, fallbackField) {
@@ -247,8 +293,8 @@ export function notesStep({ title, items, onNext }) {
     h('div', { class: 'form-actions' }, next));
 }
 
-export function stepper(labels, current) {
-  return h('ol', { class: 'stepper', 'aria-label': '注册步骤' },
+export function stepper(labels, current, label = '注册步骤') {
+  return h('ol', { class: 'stepper', 'aria-label': label },
     labels.map((l, i) => h('li', {
       class: i < current ? 'done' : i === current ? 'current' : '',
       'aria-current': i === current ? 'step' : undefined,
@@ -270,7 +316,7 @@ export function pageHeader(title, sub) {
 }
 
 export function errorPanel(err) {
-  return h('div', { class: 'form-alert', role: 'alert', text: errorText(err) });
+  return h('div', { class: 'form-alert', role: 'alert' }, errorContent(err));
 }
 
 export function dl(rows) {
@@ -283,4 +329,85 @@ export function formatTime(s) {
   if (Number.isNaN(d.getTime())) return s;
   const p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// An action outside a form (提交, 收回, 删除 …): its buttons disabled in flight, a failure
+// shown in msgs (a messageArea), the api() result returned.
+export async function runAction(msgs, buttons, action) {
+  const list = (Array.isArray(buttons) ? buttons : [buttons]).filter(Boolean);
+  if (list.some((b) => b.getAttribute('aria-busy') === 'true')) return undefined;
+  const was = list.map((b) => b.disabled);
+  for (const b of list) {
+    b.disabled = true;
+    b.setAttribute('aria-busy', 'true');
+  }
+  msgs.clear();
+  try {
+    const res = await action();
+    if (res && (res.status === 0 || res.status >= 400)) msgs.showError(res.body && res.body.error);
+    return res;
+  } finally {
+    list.forEach((b, i) => {
+      b.disabled = was[i];
+      b.removeAttribute('aria-busy');
+    });
+  }
+}
+
+// A modal confirmation: resolves true when confirmed. body: text or nodes.
+export function confirmDialog({ title, body, confirmText = '确定', cancelText = '取消', danger = false }) {
+  return new Promise((resolve) => {
+    const ok = h('button', { type: 'button', class: 'btn ' + (danger ? 'danger solid' : 'primary'), text: confirmText });
+    const cancel = h('button', { type: 'button', class: 'btn', text: cancelText });
+    const titleId = 'dlg-' + ++formSeq;
+    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId },
+      h('h2', { id: titleId, text: title }),
+      h('div', { class: 'dialog-body' }, body),
+      h('div', { class: 'form-actions' }, ok, cancel));
+    let answered = false;
+    const done = (v) => {
+      if (answered) return;
+      answered = true;
+      dlg.close();
+      dlg.remove();
+      resolve(v);
+    };
+    ok.addEventListener('click', () => done(true));
+    cancel.addEventListener('click', () => done(false));
+    dlg.addEventListener('cancel', (ev) => { ev.preventDefault(); done(false); });
+    document.body.append(dlg);
+    dlg.showModal();
+    ok.focus();
+  });
+}
+
+// A short message in the corner (live updates). link: [href, text].
+export function toast(text, link) {
+  let box = document.getElementById('toasts');
+  if (!box) {
+    box = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
+    document.body.append(box);
+  }
+  const item = h('div', { class: 'toast' },
+    h('span', { class: 'toast-text', text }),
+    link ? h('a', { href: link[0], text: link[1], onclick: () => item.remove() }) : null,
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': '关闭', text: '×', onclick: () => item.remove() }));
+  box.append(item);
+  setTimeout(() => item.remove(), 6000);
+  return item;
+}
+
+// 我的主页 › 我的职称 › 我的申请书: items are [href, text], the last one plain text.
+export function crumbs(...items) {
+  return h('nav', { class: 'crumbs', 'aria-label': '当前位置' },
+    h('ol', {}, items.map((it, i) => h('li', {},
+      Array.isArray(it) ? h('a', { href: it[0], text: it[1] }) : h('span', { 'aria-current': i === items.length - 1 ? 'page' : undefined, text: it })))));
+}
+
+export function badge(text, kind = '', attrs = {}) {
+  return h('span', { class: `badge ${kind}`.trim(), ...attrs, text });
+}
+
+export function formatDate(s) {
+  return s ? String(s).slice(0, 10) : '—';
 }

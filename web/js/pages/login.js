@@ -46,7 +46,7 @@ export function loginPage({ query, navigate }) {
         h('a', { href: '#/register/unit', text: '单位注册' }))));
 }
 
-// Only routes of this portal are followed after login.
+// Only routes of this portal are followed after login (with a plain query such as ?id=).
 function safeNext(next) {
-  return next && /^\/[a-z/]*$/.test(next) ? '#' + next : '#/me';
+  return next && /^\/[a-z/]*(\?[A-Za-z0-9_=&%-]*)?$/.test(next) ? '#' + next : '#/me';
 }

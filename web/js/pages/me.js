@@ -5,20 +5,46 @@ import { state, roleName, refreshMe, logout } from '../state.js';
 import { h, pageHeader, dl, formatTime } from '../ui.js';
 import { idcardPanel } from './idcard.js';
 import { missingLabels } from './unit.js';
+import { statusBadge } from './application-parts.js';
 
-// Role-specific entries; only pages that exist are listed.
+// Role-specific groups of entries: [group title, [[href, title, description], ...]].
+const REVIEW = ['申请书办理', [
+  ['#/review/queue', '申请书审核', '办理等待本单位（部门）审核的申请书'],
+  ['#/review/all', '申请书查询', '查询经本单位（部门）办理的全部申请书'],
+]];
 const MENUS = {
-  unit_admin: [
-    ['#/unit/info', '完善单位信息', '填写单位地址、法定代表人、联系人等信息'],
-    ['#/unit/rename', '变更单位名称', '单位更名后修改单位全称和简称'],
-    ['#/unit/recommenders', '推荐单位', '选择本单位的推荐单位（最多两个）'],
+  applicant: [
+    ['我的职称', [
+      ['#/applications', '我的申请书', '查看申请书的状态和审核意见，编辑、提交或收回申请书'],
+      ['#/applications/new', '新增申请书', '选择申报年度、资格名称、专业和工作单位'],
+    ]],
   ],
+  unit_admin: [
+    ['单位管理', [
+      ['#/unit/info', '完善单位信息', '填写单位地址、法定代表人、联系人等信息'],
+      ['#/unit/rename', '变更单位名称', '单位更名后修改单位全称和简称'],
+      ['#/unit/recommenders', '推荐单位', '选择本单位的推荐单位（最多两个）'],
+    ]],
+    REVIEW,
+  ],
+  dept_admin: [REVIEW],
+  committee_admin: [
+    REVIEW,
+    ['评审委员会', [['#/committees', '评审委员会', '设置本委员会的申报时间、提交次数上限、评审费等']]],
+  ],
+  node_admin: [
+    ['管理', [
+      ['#/committees', '评审委员会', '本区域评审委员会的申报时间、提交次数上限、评审费等'],
+      ['#/review/all', '申请书查询', '查询本区域的申请书（只读）'],
+    ]],
+  ],
+  auditor: [['审计', [['#/review/all', '申请书查询', '查询本区域的申请书（只读）']]]],
 };
 
-const COMMON = [
+const COMMON = ['账号设置', [
   ['#/me/profile', '编辑个人信息', '修改手机号、电子邮箱'],
   ['#/me/password', '修改密码', '定期修改密码，保护账号安全'],
-];
+]];
 
 export async function mePage({ navigate }) {
   await refreshMe();
@@ -46,12 +72,16 @@ export async function mePage({ navigate }) {
       ['注册时间', formatTime(a.created)],
     ]));
 
-  const menuItems = [...(MENUS[a.role] || []), ...COMMON];
+  const item = ([href, title, desc]) => h('li', {},
+    h('a', { href }, h('span', { class: 'menu-title', text: title }), h('span', { class: 'menu-desc', text: desc })));
   const menu = h('section', { class: 'card menu', 'aria-labelledby': 'menu-title' },
     h('h2', { id: 'menu-title', text: '功能菜单' }),
+    (MENUS[a.role] || []).map(([group, items]) => [
+      h('h3', { class: 'menu-group', text: group }),
+      h('ul', { class: 'menu-list' }, items.map(item))]),
+    h('h3', { class: 'menu-group', text: COMMON[0] }),
     h('ul', { class: 'menu-list' },
-      menuItems.map(([href, title, desc]) => h('li', {},
-        h('a', { href }, h('span', { class: 'menu-title', text: title }), h('span', { class: 'menu-desc', text: desc })))),
+      COMMON[1].map(item),
       h('li', {}, h('button', {
         type: 'button', class: 'menu-button',
         onclick: async (ev) => {
@@ -67,6 +97,7 @@ export async function mePage({ navigate }) {
   const blocks = [];
   if (unit) blocks.push(unitSummary(unit));
   if (a.role === 'applicant') {
+    blocks.push(await myTitles());
     const idc = a.idcard || {};
     blocks.push(h('section', { class: 'card', 'aria-labelledby': 'idcard-title' },
       h('h2', { id: 'idcard-title', text: '身份证件' }),
@@ -94,4 +125,21 @@ function unitSummary(u) {
     ]),
     !u.complete ? h('p', { class: 'notice warn' }, `单位信息不完整，缺少：${missing.join('、')}。`,
       h('a', { href: '#/unit/info', text: '立即完善' })) : null);
+}
+
+// 我的职称: the applicant's applications in brief, leading to 我的申请书.
+async function myTitles() {
+  const res = await get('/applications');
+  const items = res.status === 200 && res.body ? res.body.items || [] : [];
+  return h('section', { class: 'card', 'aria-labelledby': 'titles-title', dataset: { testid: 'my-titles' } },
+    h('h2', { id: 'titles-title', text: '我的职称' }),
+    items.length
+      ? h('ul', { class: 'title-list' }, items.slice(0, 3).map((x) => h('li', {},
+        h('a', { href: '#/applications/edit?id=' + encodeURIComponent(x.id) },
+          h('strong', { text: `${x.year}年度 ${x.qualification_name}` }), h('span', { class: 'muted', text: ` · ${x.specialty_name}` })),
+        statusBadge(x.status, x.status_name, x.returned_by))))
+      : h('p', { class: 'muted', text: '您还没有申请书。' }),
+    h('div', { class: 'form-actions' },
+      h('a', { class: 'btn primary', href: '#/applications', text: '我的申请书' }),
+      h('a', { class: 'btn', href: '#/applications/new', text: '新增申请书' })));
 }

@@ -1,0 +1,199 @@
+// Shared by the browser test files: the node under test (ZC_URL, ZC_DIR from run.sh),
+// valid identifiers, a small PNG, the browser and its pages, form helpers and API calls
+// made from inside a page (so that they use its session cookie).
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const BASE = (process.env.ZC_URL || '').replace(/\/+$/, '');
+export const DIR = process.env.ZC_DIR || '';
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SHOTS = path.join(HERE, 'shots');
+export const PASSWORD = 'Xj-title2024';
+export const CHINESE = /[\u4e00-\u9fff]/;
+
+// ---------- identifiers (shared/data/identifiers.md) ----------
+
+export const rnd = (n) => Math.floor(Math.random() * n);
+export const digits = (n) => Array.from({ length: n }, () => rnd(10)).join('');
+
+function idCheck(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * w[i];
+  return '10X98765432'[sum % 11];
+}
+
+// A valid resident ID number: Urumqi Tianshan district, a real birth date, random sequence.
+export function idNumber() {
+  const y = 1970 + rnd(30);
+  const m = String(1 + rnd(12)).padStart(2, '0');
+  const d = String(1 + rnd(28)).padStart(2, '0');
+  const first17 = `650102${y}${m}${d}${digits(3)}`;
+  return first17 + idCheck(first17);
+}
+
+// The same number with a wrong check character.
+export function badIdNumber() {
+  const good = idNumber();
+  const wrong = '10X98765432'.split('').find((c) => c !== good[17]);
+  return good.slice(0, 17) + wrong;
+}
+
+const CC = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const CC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+function ccCheck(body17) {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += CC.indexOf(body17[i]) * CC_WEIGHTS[i];
+  const c = 31 - (sum % 31);
+  return CC[c === 31 ? 0 : c];
+}
+
+export function creditCode() {
+  let body = '91650100';
+  while (body.length < 17) body += CC[rnd(31)];
+  return body + ccCheck(body);
+}
+
+// 18 characters of the code's alphabet with the right check character.
+export function validCreditCode(code) {
+  return typeof code === 'string' && code.length === 18 && [...code].every((c) => CC.includes(c))
+    && ccCheck(code.slice(0, 17)) === code[17];
+}
+
+export const phone = () => '139' + digits(8);
+
+// A small real PNG (64x40, a blue card with a lighter band), built without dependencies.
+export function png(width = 64, height = 40) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = [0];
+    for (let x = 0; x < width; x++) row.push(...(y > 12 && y < 20 ? [220, 232, 250] : [40, 90, 180]));
+    rows.push(Buffer.from(row));
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// ---------- the browser ----------
+
+// Launches chromium before the file's tests and closes it after; open(hash, ctx) gives a
+// ready page (a new context unless ctx is given); errors collects uncaught page errors.
+export function useBrowser() {
+  const b = { browser: null, errors: [] };
+  before(async () => {
+    assert.ok(BASE, 'ZC_URL must name a running node (use tests/browser/run.sh)');
+    fs.mkdirSync(SHOTS, { recursive: true });
+    b.browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  after(async () => {
+    if (b.browser) await b.browser.close();
+  });
+  b.context = () => b.browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  b.open = async (hash = '#/', ctx) => {
+    const context = ctx || (await b.context());
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => b.errors.push(`${hash}: ${e.message}`));
+    await page.goto(BASE + '/' + hash);
+    await page.waitForSelector('body[data-ready="1"]');
+    return page;
+  };
+  b.assertNoPageErrors = () => assert.deepEqual(b.errors, [], 'uncaught errors in the page');
+  return b;
+}
+
+export async function go(page, hash) {
+  await page.evaluate((h) => { window.location.hash = h; }, hash);
+  await page.waitForFunction((h) => window.location.hash === h, hash);
+}
+
+export const field = (page, name) => page.locator(`[data-field="${name}"]`).locator('input, select, textarea').first();
+export const fieldError = (page, name) => page.locator(`[data-field="${name}"] .field-error`);
+
+export async function fill(page, values) {
+  for (const [name, value] of Object.entries(values)) await field(page, name).fill(value);
+}
+
+export async function submit(page) {
+  await page.locator('form button[type="submit"]').first().click();
+}
+
+// A full-page screenshot from the top (a sticky bar is drawn where the view was).
+export async function screenshot(page, name, opts = {}) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, name), fullPage: true, ...opts });
+}
+
+// ---------- the API from inside a page (its cookie; the CSRF token from GET /me) ----------
+
+export async function apiCall(page, method, apiPath, body, raw) {
+  return page.evaluate(async ([m, p, b, r]) => {
+    const me = await fetch('/api/v1/me').then((x) => (x.ok ? x.json() : {}));
+    const headers = { 'X-CSRF-Token': me.csrf || '' };
+    let data;
+    if (r) {
+      headers['Content-Type'] = r.type;
+      data = new Uint8Array(r.bytes);
+    } else if (b !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      data = JSON.stringify(b);
+    }
+    const res = await fetch('/api/v1' + p, { method: m, headers, body: data });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, body: json };
+  }, [method, apiPath, body, raw ? { type: raw.type, bytes: [...raw.bytes] } : null]);
+}
+
+// Signs the page's context in (the cookie is kept by the context) and reloads the page.
+export async function login(page, loginName, password) {
+  const res = await page.evaluate(async ([l, p]) => (await fetch('/api/v1/session', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: l, password: p }),
+  })).status, [loginName, password]);
+  assert.equal(res, 200, `login of ${loginName}`);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+}
+
+export function demoAccounts() {
+  const file = DIR && path.join(DIR, 'demo-accounts.json');
+  assert.ok(file && fs.existsSync(file), 'run.sh starts the federation with --demo: demo-accounts.json must exist');
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,173 @@
+// committees.js - 评审委员会: the committees of this node (a committee admin: its own) with
+// scope, submission windows per specialty, limit, fee, paper rules, address and contact,
+// and the edit form (PUT /committees/{id}).
+import { get, put } from '../api.js';
+import { state } from '../state.js';
+import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate } from '../ui.js';
+import { loadCatalog, levelName } from './application-parts.js';
+
+// Today in China Standard Time, as the server compares windows.
+function today() {
+  return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+function windowState(w) {
+  const t = today();
+  if (w.opens > t) return badge('未开始', 'muted');
+  if (w.closes < t) return badge('已截止', 'warn');
+  return badge('申报中', 'ok');
+}
+
+// "工程系列：副高级、正高级" from scope rows (which may repeat).
+function scopeText(scope) {
+  const bySeries = new Map();
+  for (const s of scope || []) {
+    const key = s.series_name || s.series;
+    if (!bySeries.has(key)) bySeries.set(key, new Set());
+    bySeries.get(key).add(s.level);
+  }
+  return [...bySeries].map(([name, levels]) => `${name}：${[...levels].sort().map(levelName).join('、')}`).join('；') || '—';
+}
+
+// The specialties a committee sets windows for: those of its scope's series.
+function scopeSpecialties(c, catalog) {
+  const out = [];
+  const seen = new Set();
+  for (const s of c.scope || []) {
+    const series = (catalog.series || []).find((x) => x.code === s.series);
+    for (const sp of (series && series.specialties) || []) {
+      if ((s.specialty && s.specialty !== sp.code) || seen.has(sp.code)) continue;
+      seen.add(sp.code);
+      out.push(sp);
+    }
+  }
+  for (const w of c.windows || []) {
+    if (!seen.has(w.specialty)) {
+      seen.add(w.specialty);
+      out.push({ code: w.specialty, name: w.specialty_name || w.specialty });
+    }
+  }
+  return out;
+}
+
+function windowsTable(c) {
+  const ws = c.windows || [];
+  if (!ws.length) return h('p', { class: 'muted', text: '尚未设置申报时间。' });
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack windows' },
+    h('thead', {}, h('tr', {}, ['专业', '开始日期', '截止日期', '状态'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, ws.map((w) => h('tr', { dataset: { specialty: w.specialty } },
+      h('td', { 'data-label': '专业', text: w.specialty_name || w.specialty }),
+      h('td', { 'data-label': '开始日期', text: formatDate(w.opens) }),
+      h('td', { 'data-label': '截止日期', text: formatDate(w.closes) }),
+      h('td', { 'data-label': '状态' }, windowState(w)))))));
+}
+
+// The windows editor: one row per specialty with two date inputs.
+function windowsEditor(c, catalog) {
+  const rows = scopeSpecialties(c, catalog).map((sp) => {
+    const w = (c.windows || []).find((x) => x.specialty === sp.code) || {};
+    const opens = h('input', { type: 'date', value: w.opens || '', 'aria-label': `${sp.name} 开始日期` });
+    const closes = h('input', { type: 'date', value: w.closes || '', 'aria-label': `${sp.name} 截止日期` });
+    return { sp, opens, closes };
+  });
+  const el = h('div', { class: 'table-wrap' }, h('table', { class: 'table compact window-editor' },
+    h('thead', {}, h('tr', {}, ['专业', '开始日期', '截止日期'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, rows.map((r) => h('tr', { dataset: { specialty: r.sp.code } },
+      h('th', { scope: 'row', text: r.sp.name }), h('td', {}, r.opens), h('td', {}, r.closes))))));
+  return {
+    el,
+    value: () => rows.filter((r) => r.opens.value || r.closes.value)
+      .map((r) => ({ specialty: r.sp.code, opens: r.opens.value, closes: r.closes.value })),
+    validate: (ws) => {
+      const half = ws.find((w) => !w.opens || !w.closes);
+      if (half) return '请同时填写开始日期和截止日期（不设置的专业两项都留空）。';
+      const bad = ws.find((w) => w.opens > w.closes);
+      if (bad) return '开始日期不能晚于截止日期。';
+      return undefined;
+    },
+  };
+}
+
+function committeeSection(c, catalog) {
+  const body = h('div');
+  const box = h('section', { class: 'card committee', id: 'committee-' + c.id, dataset: { committee: c.id } });
+
+  function show(cur, message) {
+    clear(box,
+      h('div', { class: 'committee-title' },
+        h('h2', {}, cur.name, cur.directed ? badge('定向', 'directed') : null),
+        h('button', { type: 'button', class: 'btn small', text: '编辑', onclick: () => edit(cur) })),
+      message ? h('div', { class: 'form-status', role: 'status', text: message }) : null,
+      body);
+    clear(body, h('div', { class: 'committee-body' }, h('div', {}, dl([
+        ['编号', h('span', { class: 'mono', text: cur.id })],
+        ['评审区域', cur.node_name || cur.node],
+        ['评审范围', scopeText(cur.scope)],
+        ['评审方式', cur.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
+        ['提交次数上限', `${cur.submit_limit} 次`],
+        ['评审费', `${cur.fee} 元`],
+        ['纸质材料要求', cur.paper_rules || '—'],
+        ['地址', cur.address || '—'],
+        ['联系人', cur.contact || '—'],
+        ['联系电话', cur.phone || '—'],
+      ])),
+      h('div', {}, h('h3', { class: 'sub-title', text: '各专业申报时间' }), windowsTable(cur))));
+  }
+
+  function edit(cur) {
+    const windows = windowsEditor(cur, catalog);
+    const form = createForm({
+      className: 'two-col',
+      submitText: '保存',
+      fields: [
+        { name: 'name', label: '委员会名称', required: true, maxlength: 60, value: cur.name, wide: true },
+        { name: 'submit_limit', label: '提交次数上限', type: 'number', required: true, min: 1, max: 9, value: String(cur.submit_limit ?? ''),
+          hint: '每份申请书最多可提交的次数（1至9次）', validate: (v) => (/^[1-9]$/.test(v) ? undefined : '提交次数上限应为1至9次。') },
+        { name: 'fee', label: '评审费（元）', type: 'number', required: true, min: 0, value: String(cur.fee ?? ''),
+          validate: (v) => (/^\d{1,6}$/.test(v) ? undefined : '评审费应为不小于0的整数（元）。') },
+        { name: 'paper_rules', label: '纸质材料要求', type: 'textarea', rows: 3, maxlength: 2000, value: cur.paper_rules || '', wide: true },
+        { name: 'address', label: '地址', maxlength: 100, value: cur.address || '', wide: true },
+        { name: 'contact', label: '联系人', maxlength: 30, value: cur.contact || '' },
+        { name: 'phone', label: '联系电话', maxlength: 30, value: cur.phone || '' },
+        { name: 'windows', label: '各专业申报时间', wide: true, render: () => windows.el, value: windows.value,
+          validate: windows.validate, hint: '日期按北京时间计；开始日期至截止日期（含）内可以提交申请书' },
+      ],
+      actions: [h('button', { type: 'button', class: 'btn', text: '取消', onclick: () => show(cur) })],
+      async onSubmit(v) {
+        const res = await put('/committees/' + encodeURIComponent(cur.id), {
+          name: v.name, submit_limit: Number(v.submit_limit), fee: Number(v.fee), paper_rules: v.paper_rules,
+          address: v.address, contact: v.contact, phone: v.phone, windows: v.windows,
+        });
+        if (res.status === 200 && res.body.committee) show(res.body.committee, '评审委员会信息已保存。');
+        return res;
+      },
+    });
+    clear(box, h('h2', { text: `编辑：${cur.name}` }), form.el);
+    form.input('name').focus();
+  }
+
+  show(c);
+  return box;
+}
+
+export async function committeesPage() {
+  const node = state.node ? state.node.node : '';
+  const [res, catalog] = await Promise.all([get('/committees?node=' + encodeURIComponent(node)), loadCatalog()]);
+  const admin = state.me.role === 'committee_admin';
+  const head = [crumbs(['#/me', '我的主页'], '评审委员会'),
+    pageHeader('评审委员会', admin ? '本评审委员会的申报时间、提交次数上限、评审费和纸质材料要求' : `${state.node ? state.node.name : ''}的评审委员会及其申报时间、评审费等`)];
+  if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
+  let items = res.body.items || [];
+  if (admin) {
+    const mine = state.me.committee && (state.me.committee.id || state.me.committee);
+    items = items.filter((c) => c.id === mine);
+    if (!items.length && mine) { // its committee is on another node
+      const one = await get('/committees/' + encodeURIComponent(mine));
+      if (one.status === 200) items = [one.body.committee];
+    }
+  }
+  return h('div', { class: 'committees' }, head,
+    items.length
+      ? items.map((c) => committeeSection(c, catalog || { series: [] }))
+      : h('section', { class: 'card' }, h('p', { class: 'muted', text: '没有可管理的评审委员会。' })));
+}
