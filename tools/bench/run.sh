@@ -7,6 +7,7 @@
 #   ZC_BENCH_DURATION  seconds per measurement (default 10)
 #   ZC_BENCH_CONNS     connections (default 64)
 #   ZC_BIN             binaries (default bin/)
+#   (surge: ZC_BENCH_APPLICANTS, ZC_BENCH_PROFILE; see scenario_surge)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,10 +34,13 @@ done
 WORK=$(mktemp -d /tmp/zc-bench.XXXXXX) || die "mktemp failed"
 FED=$WORK/fed
 SAMPLER_PID=""
-# stop_all: the sampler and the scenario's nodes (each scenario's exit, and the script's).
+PERF_PID=""
+# stop_all: the sampler, a profiler, and the scenario's nodes (each scenario's exit, and the script's).
 stop_all() {
 	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
 	SAMPLER_PID=""
+	[ -n "$PERF_PID" ] && kill -TERM "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
+	PERF_PID=""
 	[ -d "$FED" ] && tools/zc-fed down --dir "$FED" >/dev/null 2>&1
 	rm -rf "$FED"
 }
@@ -237,18 +241,18 @@ scenario_surge() {
 	before_kb=$(rss_kb "$NODE_PID")
 
 	# timed: saves for WARMUP + DURATION seconds, then one submit per application
-	local perf_pid=""
 	sampler_start "$NODE_PID"
 	if [ "${ZC_BENCH_PROFILE:-0}" = 1 ] && command -v perf >/dev/null 2>&1; then
 		# from the end of the warm-up to the end of the saves
-		(sleep "$WARMUP" && exec perf record -F 999 -g -p "$NODE_PID" -o "$WORK/perf.data" -- \
-			sleep "$SURGE_DURATION") >"$WORK/perf.log" 2>&1 &
-		perf_pid=$!
+		(sleep "$WARMUP" && exec perf record -F 499 --call-graph dwarf,16384 -p "$NODE_PID" \
+			-o "$WORK/perf.data" -- sleep "$SURGE_DURATION") >"$WORK/perf.log" 2>&1 &
+		PERF_PID=$!
 	fi
 	build/bench/surge "$port" "$WORK/plan.tsv" "$CONNS" "$SURGE_DURATION" "$WARMUP" 1 "$NODE_PID" >"$out" 2>"$WORK/surge.err" ||
 		{ cat "$WORK/surge.err" "$out" >&2; die "the load generator failed"; }
 	peak_kb=$(sampler_stop)
-	[ -n "$perf_pid" ] && wait "$perf_pid" 2>/dev/null
+	[ -n "$PERF_PID" ] && wait "$PERF_PID" 2>/dev/null
+	PERF_PID=""
 	kill -0 "$NODE_PID" 2>/dev/null || die "the node died under load (see $FED/650000/node.log)"
 	local after_kb
 	after_kb=$(rss_kb "$NODE_PID")
@@ -285,7 +289,8 @@ scenario_surge() {
 	local other
 	other=$(kv "$out" cpu_other)
 	echo "  CPU during the saves (cores of $(kv "$out" cpu_cores)): node $(kv "$out" cpu_node)," \
-		"load generator $(kv "$out" cpu_generator), everything else $other (other processes, interrupts)"
+		"load generator $(kv "$out" cpu_generator), everything else $other (other processes, interrupts);" \
+		"node CPU per save $(kv "$out" cpu_node_ms_per_save) ms"
 	awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' &&
 		echo "  WARNING: other work used $other cores during the measurement: these figures understate the node"
 	local first
@@ -298,9 +303,13 @@ scenario_surge() {
 	aim "save p99 < ${AIM_SURGE_P99_MS} ms at $(kv "$out" conns) connections ($p99 ms)" "$p99 < $AIM_SURGE_P99_MS"
 	[ "$errs" -eq 0 ] && [ "$sub_errs" -eq 0 ] || echo "  note: non-200 answers (see the first error above)"
 	if [ -f "$WORK/perf.data" ]; then
-		echo "  node profile (perf, self time, top 25):"
-		perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-			grep -E '^ +[0-9.]+%' | head -n 25 | sed 's/^/    /'
+		echo "  node profile during the saves (perf, share of the node's CPU):"
+		echo "    by library (self time):"
+		perf report -i "$WORK/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -n 8 | sed 's/^ */      /'
+		echo "    node functions, with what they call (inclusive), above 1%:"
+		perf report -i "$WORK/perf.data" --children --sort dso,symbol --stdio -g none --percent-limit 1 2>/dev/null |
+			awk '/^ +[0-9.]+%/ && $3 == "zc-node" {printf "      %7s  %s\n", $1, $5}' | head -n 30
 	fi
 }
 

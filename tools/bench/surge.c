@@ -440,13 +440,13 @@ int main(int argc, char **argv) {
         continue;
       }
       for (;;) {
-        if (c->nIn == c->nInCap) {
+        if (c->nIn + 1 >= c->nInCap) { /* room for a terminating NUL */
           if (c->nInCap >= IN_MAX) break;
           c->nInCap *= 2;
           c->aIn = realloc(c->aIn, c->nInCap);
           if (!c->aIn) die("out of memory");
         }
-        ssize_t n = recv(c->fd, c->aIn + c->nIn, c->nInCap - c->nIn, 0);
+        ssize_t n = recv(c->fd, c->aIn + c->nIn, c->nInCap - c->nIn - 1, 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) break;
         if (n <= 0) {
@@ -455,6 +455,7 @@ int main(int argc, char **argv) {
           break;
         }
         c->nIn += (size_t)n;
+        c->aIn[c->nIn] = 0;
         int status = 0, bClose = 0;
         size_t iBody = 0, nBody = 0;
         int rc = parse_answer(c, &status, &iBody, &nBody, &bClose);
@@ -492,6 +493,8 @@ int main(int argc, char **argv) {
     double node = (cpu1.node - cpu0.node) / w, self = (cpu1.self - cpu0.self) / w, busy = (cpu1.busy - cpu0.busy) / w;
     printf("cpu_cores %ld\ncpu_node %.2f\ncpu_generator %.2f\ncpu_other %.2f\n", sysconf(_SC_NPROCESSORS_ONLN),
            nodePid > 0 ? node : -1.0, self, busy - self - (nodePid > 0 ? node : 0));
+    if (nodePid > 0 && g_save.nTotal > 0)
+      printf("cpu_node_ms_per_save %.3f\n", 1e3 * (cpu1.node - cpu0.node) / (double)g_save.nTotal);
   }
   printf("statuses");
   for (int i = 0; i < 600; i++)

@@ -84,7 +84,7 @@ def field_value(f, name):
 class Client:
     def __init__(self, host, port):
         self.host, self.port = host, port
-        self.c = http.client.HTTPConnection(host, port, timeout=120)
+        self.c = http.client.HTTPConnection(host, port, timeout=60)
         self.token = self.csrf = None
 
     def call(self, method, path, body=None, ctype="application/json"):
@@ -105,7 +105,7 @@ class Client:
                 break
             except (ConnectionError, http.client.HTTPException):
                 self.c.close()
-                self.c = http.client.HTTPConnection(self.host, self.port, timeout=120)
+                self.c = http.client.HTTPConnection(self.host, self.port, timeout=60)
                 if attempt:
                     raise
         cookie = r.getheader("Set-Cookie") or ""
@@ -149,7 +149,18 @@ def main():
     lock = threading.Lock()
     t_reg = []
 
+    abort = threading.Event()  # the first failure stops the others at their next step
+
     def one(i):
+        if abort.is_set():
+            return None
+        try:
+            return one_applicant(i)
+        except Exception:
+            abort.set()
+            raise
+
+    def one_applicant(i):
         c = Client(u.hostname, u.port)
         t0 = time.monotonic()
         st, doc, raw = c.call("POST", "/api/v1/accounts", {"id_number": id_number(i), "name": NAME,
@@ -168,6 +179,8 @@ def main():
         if st != 200:
             fail("GET /api/v1/applications/{id}", st, raw)
         for s in doc["sections"]:
+            if abort.is_set():
+                raise RuntimeError("stopped after another applicant's failure")
             if s.get("attachments_required") and not s.get("attachments"):
                 q = urllib.parse.urlencode({"section": s["name"], "name": "证明材料.png"})
                 st, _, raw = c.call("POST", "/api/v1/applications/%s/attachments?%s" % (app, q), PNG, "image/png")
