@@ -143,29 +143,41 @@ static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
   return o;
 }
 
+/* The rows of aRows whose zKey equals zValue, as a new array (shared references). */
+static json_t *rows_where(json_t *aRows, const char *zKey, const char *zValue) {
+  json_t *aOut = json_array(), *v;
+  size_t i;
+  json_array_foreach(aRows, i, v)
+    if (strcmp(str(v, zKey), zValue) == 0) json_array_append(aOut, v);
+  return aOut;
+}
+
+/* Every section with its definition, saved data, attachments and opinions. Three queries
+ * for the whole application: this answer follows every section save, the busiest
+ * request of a deadline. */
 static json_t *sections_shown(zc_node *p, json_t *a, json_t *aOpinions) {
   json_t *aOut = json_array();
   const char *zId = str(a, "id");
+  json_t *aData = db_rows(p->db, "SELECT section, data_json FROM application_sections WHERE application_id = ?",
+                          "t", zId);
+  json_t *aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
+                         " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
+  times_in(aAtt, "uploaded");
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
-    json_t *o = section_json(s), *v;
+    json_t *o = section_json(s), *pData = NULL, *v;
     size_t k;
-    json_t *d = db_row(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
-                       "tt", zId, s->zName);
-    json_object_set_new(o, "data", d && json_object_get(d, "data") ? json_incref(json_object_get(d, "data")) : json_object());
-    json_decref(d);
-    json_t *aAtt = db_rows(p->db, "SELECT id, name, sha256, type, size, uploaded FROM application_attachments"
-                           " WHERE application_id = ? AND section = ? ORDER BY uploaded, id", "tt", zId, s->zName);
-    times_in(aAtt, "uploaded");
-    json_object_set_new(o, "attachments", aAtt);
-    json_t *aMine = json_array();
-    json_array_foreach(aOpinions, k, v)
-      if (strcmp(str(v, "section"), s->zName) == 0) json_array_append(aMine, v);
-    json_object_set_new(o, "opinions", aMine);
+    json_array_foreach(aData, k, v)
+      if (strcmp(str(v, "section"), s->zName) == 0) pData = json_object_get(v, "data");
+    json_object_set_new(o, "data", json_is_object(pData) ? json_incref(pData) : json_object());
+    json_object_set_new(o, "attachments", rows_where(aAtt, "section", s->zName));
+    json_object_set_new(o, "opinions", rows_where(aOpinions, "section", s->zName));
     const section_field *pMissing = section_missing(s, json_object_get(o, "data"));
     json_object_set_new(o, "missing", json_string(pMissing ? pMissing->zLabel : ""));
     json_array_append_new(aOut, o);
   }
+  json_decref(aData);
+  json_decref(aAtt);
   return aOut;
 }
 

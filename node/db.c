@@ -225,7 +225,9 @@ int db_rollback(sqlite3 *db) {
 int db_open(sqlite3 **out, const char *zPath) {
   sqlite3 *db = NULL;
   *out = NULL;
-  if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+  /* One connection per process, used by one thread (the event loop): no mutexes. */
+  if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
     fprintf(stderr, "db: cannot open %s: %s\n", zPath, db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return -1;

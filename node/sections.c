@@ -2,6 +2,7 @@
  * the portal renders forms from it, the API checks saves and submits against it. */
 #include "sections.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,20 +73,34 @@ const section_def *section_find(const char *zName) {
   return NULL;
 }
 
-json_t *section_json(const section_def *s) {
+/* A section's field list never changes: built once, then shared by reference (the event
+ * loop is the only thread that answers requests). */
+#define MAX_SECTIONS 16
+_Static_assert(sizeof g_sections / sizeof g_sections[0] <= MAX_SECTIONS, "raise MAX_SECTIONS");
+
+static json_t *fields_json(const section_def *s) {
+  static json_t *aCache[MAX_SECTIONS];
+  int i = (int)(s - g_sections);
+  assert(i >= 0 && i < g_nSections);
+  if (aCache[i]) return aCache[i];
   json_t *aFields = json_array();
-  for (int i = 0; i < s->nField; i++) {
-    const section_field *f = &s->aField[i];
+  for (int k = 0; k < s->nField; k++) {
+    const section_field *f = &s->aField[k];
     json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "name", f->zName, "label", f->zLabel, "type", f->zType,
                           "required", f->bRequired);
     if (f->azOptions) {
       json_t *a = json_array();
-      for (int k = 0; f->azOptions[k]; k++) json_array_append_new(a, json_string(f->azOptions[k]));
+      for (int n = 0; f->azOptions[n]; n++) json_array_append_new(a, json_string(f->azOptions[n]));
       json_object_set_new(o, "options", a);
     }
     json_array_append_new(aFields, o);
   }
-  return json_pack("{s:s, s:s, s:o, s:b}", "name", s->zName, "title", s->zTitle, "fields", aFields,
+  aCache[i] = aFields; /* kept for the life of the process */
+  return aFields;
+}
+
+json_t *section_json(const section_def *s) {
+  return json_pack("{s:s, s:s, s:O, s:b}", "name", s->zName, "title", s->zTitle, "fields", fields_json(s),
                    "attachments_required", s->bAttachmentsRequired);
 }
 
