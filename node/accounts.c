@@ -200,10 +200,14 @@ static json_t *find_login(zc_node *p, const char *zLogin) {
     return db_row(p->db, "SELECT id, password_hash FROM accounts WHERE id_digest = ? AND disabled = 0",
                   "t", zDigest);
   }
-  if (!validate_mobile(zLogin) &&
-      db_int(p->db, 0, "SELECT count(*) FROM accounts WHERE phone = ? AND disabled = 0", "t", zLogin) == 1)
-    return db_row(p->db, "SELECT id, password_hash FROM accounts WHERE phone = ? AND disabled = 0",
-                  "t", zLogin);
+  /* A mobile number names its one account; shared with a unit's contact phone, it names the
+   * applicant (mobile numbers are unique among applicants). */
+  if (!validate_mobile(zLogin)) {
+    json_t *a = db_row(p->db, "SELECT id, password_hash FROM accounts WHERE phone = ?1 AND disabled = 0 AND"
+                       " ((SELECT count(*) FROM accounts WHERE phone = ?1 AND disabled = 0) = 1 OR role = 'applicant')"
+                       " ORDER BY role = 'applicant' DESC LIMIT 1", "t", zLogin);
+    if (a) return a;
+  }
   return db_row(p->db, zSql, "t", zLogin);
 }
 
@@ -312,13 +316,29 @@ static int password_finish(zc_req *r, pw_job *j) {
   return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
 }
 
+/* The strength rule, also against everything the account logs in with: username, phone
+ * and ID number (kept encrypted: decrypted here for the check only). */
+static const char *weak_for_account(zc_node *p, const char *zPassword, const char *zAccount) {
+  json_t *a = db_row(p->db, "SELECT username, phone, id_enc FROM accounts WHERE id = ?", "t", zAccount);
+  const char *zErr = validate_password(zPassword, json_string_value(json_object_get(a, "username")));
+  if (!zErr && json_string_value(json_object_get(a, "phone")))
+    zErr = validate_password(zPassword, json_string_value(json_object_get(a, "phone")));
+  if (!zErr && json_string_value(json_object_get(a, "id_enc"))) {
+    char *zId = secret_decrypt(p->aDataKey, json_string_value(json_object_get(a, "id_enc")));
+    if (zId) zErr = validate_password(zPassword, zId);
+    free(zId);
+  }
+  json_decref(a);
+  return zErr;
+}
+
 int accounts_password(zc_req *r) {
   const char *zErr;
   const char *zOld = json_str_field(r, "old", "原密码", 1);
   if (!zOld) return 0;
   const char *zNew = json_str_field(r, "new", "新密码", 1);
   if (!zNew) return 0;
-  if ((zErr = validate_password(zNew, r->pSess->zUsername)))
+  if ((zErr = weak_for_account(r->node, zNew, r->pSess->zAccount)))
     return http_field_error(r, 400, "weak_password", "new", zErr);
   if (strcmp(zOld, zNew) == 0) return http_field_error(r, 400, "invalid_field", "new", "新密码不能与原密码相同");
   char *zHash = db_text(r->node->db, "SELECT password_hash FROM accounts WHERE id = ?", "t", r->pSess->zAccount);
@@ -377,7 +397,8 @@ int accounts_idcard_admin(zc_req *r) {
 /* Node admin's account list: masked ID numbers and phones only. */
 int accounts_list(zc_req *r) {
   char zQ[64] = "", zLike[80];
-  http_query(r, "q", zQ, sizeof zQ);
+  if (http_query(r, "q", zQ, sizeof zQ) == HTTP_TOO_LONG)
+    return http_field_error(r, 400, "invalid_field", "q", "搜索内容过长");
   snprintf(zLike, sizeof zLike, "%%%s%%", zQ);
   json_t *a = db_rows(r->node->db,
       "SELECT id, username, name, role, home, phone, id_masked AS id_number_masked FROM accounts"

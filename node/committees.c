@@ -127,11 +127,11 @@ static json_t *committee_full(zc_node *p, const char *zId) {
 
 int committees_list(zc_req *r) {
   char zNode[16] = "";
-  json_t *aIds, *v, *aOut = json_array();
+  json_t *aIds, *v, *aOut;
   size_t i;
-  http_query(r, "node", zNode, sizeof zNode);
-  if (zNode[0] && !node_region_name(r->node, zNode))
-    return http_error(r, 400, "invalid_node", "未知的评审区域：%s", zNode);
+  if (http_query(r, "node", zNode, sizeof zNode) == HTTP_TOO_LONG || (zNode[0] && !node_region_name(r->node, zNode)))
+    return http_error(r, 400, "invalid_node", "未知的评审区域");
+  aOut = json_array();
   aIds = db_rows(r->node->db, "SELECT id FROM committees WHERE ?1 = '' OR node = ?1 ORDER BY node, id", "t", zNode);
   json_array_foreach(aIds, i, v) json_array_append_new(aOut, committee_full(r->node, str(v, "id")));
   json_decref(aIds);

@@ -79,7 +79,7 @@ long router_body_limit(const zc_node *p, const zc_route *pRoute) {
 /* Why this caller may not use this route, in words a person understands. */
 static int deny_role(zc_req *r) {
   unsigned want = r->pRoute->roles, have = r->pSess->role;
-  if (want == ROLE_APPLICANT && have == ROLE_UNIT_ADMIN)
+  if (want == ROLE_APPLICANT && have == ROLE_UNIT_ADMIN && strncmp(r->pRoute->zPattern, "/applications", 13) == 0)
     return http_error(r, 403, "unit_admin_cannot_apply",
                       "本账号为基层单位管理员账号，不能申报职称（一个账号只有一个角色）；请使用个人申请人账号申报");
   return http_error(r, 403, "forbidden", "您的账号角色（%s）无权进行此操作", role_label(have));

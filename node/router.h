@@ -1,7 +1,8 @@
 /* router.h - where a request goes. Routes are one table (routes.c): method, path pattern
  * with {param} segments, handler, the roles allowed and how the body is read. The router
- * runs the same steps for every request, in this order: match, session, login, role,
- * CSRF, body, then the handler inside one transaction that is rolled back on any 4xx/5xx.
+ * runs the same steps for every request, in this order: match, session, CSRF (any non-GET
+ * carrying a live session), login, role, body, then the handler inside one transaction
+ * that is rolled back on any 4xx/5xx.
  */
 #ifndef ZC_ROUTER_H
 #define ZC_ROUTER_H

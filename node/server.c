@@ -257,8 +257,9 @@ static void resume_finished_jobs(void) {
 
 /* Is this request under /api/? The file mount hands misses to this protocol too. */
 static int is_api_request(struct lws *wsi) {
-  static const enum lws_token_indexes aTok[] = {WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_PUT_URI,
-                                                WSI_TOKEN_DELETE_URI};
+  static const enum lws_token_indexes aTok[] = {WSI_TOKEN_GET_URI,   WSI_TOKEN_POST_URI,    WSI_TOKEN_PUT_URI,
+                                                WSI_TOKEN_DELETE_URI, WSI_TOKEN_PATCH_URI,   WSI_TOKEN_OPTIONS_URI,
+                                                WSI_TOKEN_HEAD_URI};
   static char z[16384 + 1]; /* lws copies a header whole or not at all; one event loop */
   for (size_t i = 0; i < sizeof aTok / sizeof aTok[0]; i++)
     if (lws_hdr_total_length(wsi, aTok[i]) >= 4 && lws_hdr_copy(wsi, z, sizeof z, aTok[i]) >= 4)

@@ -103,7 +103,21 @@ static unsigned rl_hash(const char *z) {
   return h;
 }
 
-/* The slot for a key: its own, else an empty or expired one nearby, else the oldest. */
+static int rl_limit(const char *zKind);
+
+/* Is slot s blocking its key now? Such a slot is never reused before its window ends:
+ * otherwise a flood of failures under other names would lift a lockout. */
+static int rl_blocking(const rl_slot *s, time_t now) {
+  char zKind[16];
+  size_t n = strcspn(s->zKey, ":");
+  if (!s->zKey[0] || s->tStart + LOGIN_WINDOW <= now || n >= sizeof zKind) return 0;
+  memcpy(zKind, s->zKey, n);
+  zKind[n] = 0;
+  return s->nFail >= rl_limit(zKind);
+}
+
+/* The slot for a key: its own, else an empty or expired one nearby, else the oldest
+ * that is not blocking. */
 static rl_slot *rl_find(const char *zKey, time_t now, int bCreate) {
   unsigned h = rl_hash(zKey);
   rl_slot *pFree = NULL, *pOldest = NULL;
@@ -111,8 +125,9 @@ static rl_slot *rl_find(const char *zKey, time_t now, int bCreate) {
     rl_slot *s = &g_rl[(h + i) % RL_SLOTS];
     if (strcmp(s->zKey, zKey) == 0) return s;
     if (!pFree && (s->zKey[0] == 0 || s->tStart + LOGIN_WINDOW <= now)) pFree = s;
-    if (!pOldest || s->tStart < pOldest->tStart) pOldest = s;
+    if (!rl_blocking(s, now) && (!pOldest || s->tStart < pOldest->tStart)) pOldest = s;
   }
+  if (bCreate && !pFree && !pOldest) pOldest = &g_rl[h % RL_SLOTS]; /* sixteen lockouts in one place */
   if (!bCreate) return NULL;
   rl_slot *s = pFree ? pFree : pOldest;
   snprintf(s->zKey, sizeof s->zKey, "%s", zKey);

@@ -15,6 +15,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 import zc_test  # noqa: E402
 
@@ -48,6 +49,16 @@ class Result(unittest.TestResult):
         super().addError(test, err)
         self.bad.append(test.id() if hasattr(test, "id") else str(test))
         self._line("ERROR", test, self._indent(self.errors[-1][1]))
+
+    def addSubTest(self, test, subtest, err):
+        # a failing subTest fails its test: the test then reports neither success nor failure
+        # itself, so it is counted here (once per failing subTest)
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self.bad.append(subtest.id())
+            kind = "FAIL" if issubclass(err[0], test.failureException) else "ERROR"
+            detail = (self.failures if kind == "FAIL" else self.errors)[-1][1]
+            self._line(kind, subtest, self._indent(detail))
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)

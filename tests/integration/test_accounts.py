@@ -19,6 +19,11 @@ class TestRegistration(ZcCase):
         """Nothing carries this registration's name (node admin's list)."""
         self.assertEqual(self.admin_lists(body["name"]), [], f"an account was created for {body['name']}")
 
+    def assertIdFree(self, idn):
+        """The ID number was not taken by the refused registration: it registers now."""
+        _, _, r = self.register(id_number=idn)
+        self.assertStatus(r, 201)
+
     # -- success --
     def test_register_returns_201_with_account(self):
         c, body, r = self.register()
@@ -126,6 +131,7 @@ class TestRegistration(ZcCase):
     def test_letters_in_id_number_are_invalid(self):
         _, body, r = self.register(id_number="65010219900101A23X")
         self.assertError(r, 400, "invalid_id_number", "id_number")
+        self.assertNotCreated(body)
 
     # -- duplicates --
     def test_duplicate_id_number_is_409(self):
@@ -187,6 +193,8 @@ class TestRegistration(ZcCase):
                 body = self.applicant_body(**{field: ""})
                 r = self.client().post("/api/v1/accounts", body)
                 self.assertError(r, 400, "missing_field", field)
+                if field != "id_number":
+                    self.assertIdFree(body["id_number"])
 
     def test_empty_object_names_first_missing_field(self):
         self.assertError(self.client().post("/api/v1/accounts", {}), 400, "missing_field")
@@ -200,6 +208,8 @@ class TestRegistration(ZcCase):
                 self.assertError(r, 400, "invalid_field", field)
                 if field != "name":
                     self.assertNotCreated(body)
+                if field != "id_number":
+                    self.assertIdFree(body["id_number"])
 
     def test_invalid_name_is_refused(self):
         for bad in ("王", "A1", "王<script>", "王" * 31):
@@ -207,6 +217,7 @@ class TestRegistration(ZcCase):
                 body = self.applicant_body(name=bad)
                 r = self.client().post("/api/v1/accounts", body)
                 self.assertError(r, 400, "invalid_field", "name")
+                self.assertIdFree(body["id_number"])
 
     def test_nul_in_name_is_refused(self):
         body = self.applicant_body()
@@ -217,8 +228,11 @@ class TestRegistration(ZcCase):
         self.assertNotCreated(body)
 
     def test_bad_json_is_400(self):
-        r = self.client().post("/api/v1/accounts", b'{"id_number": "650102', ctype="application/json")
+        body = self.applicant_body()
+        raw = json.dumps(body, ensure_ascii=False)[:-2].encode()  # cut short
+        r = self.client().post("/api/v1/accounts", raw, ctype="application/json")
         self.assertError(r, 400, "bad_json")
+        self.assertNotCreated(body)
 
     def test_json_array_body_is_bad_json(self):
         body = self.applicant_body()
@@ -257,11 +271,13 @@ class TestRegistration(ZcCase):
         idn = id_number()
         body = self.applicant_body(id_number=idn, password="Aa!" + idn)
         self.assertError(self.client().post("/api/v1/accounts", body), 400, "weak_password", "password")
+        self.assertNotCreated(body)
 
     def test_password_containing_phone_is_weak(self):
         phone = mobile()
         body = self.applicant_body(phone=phone, password="Aa!" + phone)
         self.assertError(self.client().post("/api/v1/accounts", body), 400, "weak_password", "password")
+        self.assertNotCreated(body)
 
     def test_overlong_password_is_refused(self):
         body = self.applicant_body(password="Aa1!" * 20)

@@ -43,10 +43,12 @@ class TestIdcardUpload(ZcCase):
     def test_text_is_415(self):
         u = self.new_applicant()
         self.assertError(self.upload(u, "front", "我的身份证".encode() * 10, "text/plain"), 415, "unsupported_type")
+        self.assertEqual(u.me().json["account"]["idcard"], {"front": False, "back": False})
 
     def test_truncated_png_is_415(self):
         u = self.new_applicant()
         self.assertError(self.upload(u, "front", PNG[:40], "image/png"), 415, "unsupported_type")
+        self.assertError(u.get("/api/v1/me/idcard?side=front"), 404)
 
     def test_refused_upload_keeps_previous_scan(self):
         u = self.new_applicant()
@@ -77,6 +79,7 @@ class TestIdcardUpload(ZcCase):
     def test_empty_body_is_400(self):
         u = self.new_applicant()
         self.assertError(self.upload(u, "front", b""), 400)
+        self.assertEqual(u.me().json["account"]["idcard"], {"front": False, "back": False})
 
     def test_upload_needs_csrf(self):
         u = self.new_applicant()

@@ -103,6 +103,19 @@ class TestPassword(ZcCase):
         r = u.post("/api/v1/me/password", {"old": u.password, "new": "Aa!" + u.username})
         self.assertError(r, 400, "weak_password", "new")
 
+    def test_new_password_containing_id_number_is_weak(self):
+        # the rule registration applies (密码不能包含用户名、身份证号或手机号) holds for a change too
+        u = self.new_applicant()
+        r = u.post("/api/v1/me/password", {"old": u.password, "new": "Aa!" + u.body["id_number"]})
+        self.assertError(r, 400, "weak_password", "new")
+        self.assertStatus(self.client().login(u.username, u.password), 200)
+
+    def test_new_password_containing_phone_is_weak(self):
+        u = self.new_applicant()
+        r = u.post("/api/v1/me/password", {"old": u.password, "new": "Aa!" + u.body["phone"]})
+        self.assertError(r, 400, "weak_password", "new")
+        self.assertStatus(self.client().login(u.username, u.password), 200)
+
     def test_same_password_is_refused(self):
         u = self.new_applicant()
         self.assertError(u.post("/api/v1/me/password", {"old": u.password, "new": u.password}), 400, field="new")

@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 
-from zc_test import PDF, PNG, ZcCase, _pids_naming, raw_http, unit_names
+from zc_test import PNG, ZcCase, _pids_naming, is_sanitized, raw_http, unit_names
 
 
 def get_bytes(path, extra=b""):
@@ -27,17 +27,26 @@ class TestOddRequests(ZcCase):
         self.assertStillHealthy()
         return status, data
 
-    def test_nul_in_api_path_is_4xx(self):
-        self.assert4xx(get_bytes(b"/api/v1/health%00x"))
-
-    def test_nul_at_end_of_api_path_is_4xx(self):
-        self.assert4xx(get_bytes(b"/api/v1/me%00"))
-
-    def test_nul_in_query_is_harmless(self):
-        status, data = raw_http(self.node, get_bytes(b"/api/v1/depts?node=650100%00x"))
-        self.assertIsNotNone(status, "no HTTP answer")
-        self.assertLess(status, 500)
+    # A NUL (%00) in the URL is refused by libwebsockets' own parser (lws_parse_urldecode
+    # returns -1 on a decoded NUL): it hangs up before any callback of ours runs, so the
+    # node cannot answer a 4xx there. What must hold: no answer other than a 4xx, no crash.
+    def assertRefusedOrClosed(self, request_bytes):
+        status, data = raw_http(self.node, request_bytes)
+        if status is not None:
+            self.assertGreaterEqual(status, 400, data[:300])
+            self.assertLess(status, 500, data[:300])
+        else:
+            self.assertEqual(data, b"", "a partial answer")
         self.assertStillHealthy()
+
+    def test_nul_in_api_path_is_refused(self):
+        self.assertRefusedOrClosed(get_bytes(b"/api/v1/health%00x"))
+
+    def test_nul_at_end_of_api_path_is_refused(self):
+        self.assertRefusedOrClosed(get_bytes(b"/api/v1/me%00"))
+
+    def test_nul_in_query_is_refused(self):
+        self.assertRefusedOrClosed(get_bytes(b"/api/v1/depts?node=650100%00x"))
 
     def test_8k_path_is_4xx(self):
         self.assert4xx(get_bytes(b"/api/v1/health/" + b"a" * 8192))
@@ -165,7 +174,10 @@ def read_response(s):
 
 
 class TestHttpLayer(ZcCase):
-    """Things between the socket and the router."""
+    """Memory use per connection, measured on a node of its own (a heap that earlier tests
+    left with free space would hide a leak)."""
+    NODE_LABEL = "memory"
+    NODE_DEMO = False
 
     def rss_kib(self):
         pids = _pids_naming(self.node.data)
@@ -201,6 +213,10 @@ class TestHttpLayer(ZcCase):
         time.sleep(0.3)
         grown = self.rss_kib() - before
         self.assertEqual(seen, {"404"})
+        if is_sanitized():
+            # ASan's quarantine keeps freed memory: RSS proves nothing here. LeakSanitizer
+            # reports what these requests leaked when the node stops (run.py shows it).
+            return
         self.assertLess(grown, 4096, f"the node grew by {grown} KiB over {n} connections asking {path!r}")
 
     def test_missing_static_files_do_not_leak_memory(self):

@@ -36,6 +36,18 @@ class TestLogin(ZcCase):
         self.assertStatus(r, 200)
         self.assertEqual(r.json["account"]["username"], u.username)
 
+    def test_login_by_phone_shared_with_a_unit_admin(self):
+        # API.md: login = username or ID number or phone. A unit may register with the
+        # applicant's mobile as its contact phone (phones are unique among applicants only);
+        # the applicant must still be able to log in with it. (Own address: a failure here
+        # must not count toward the shared node's per-address limit.)
+        src = "127.0.0.20"
+        u = self.new_applicant(source=src)
+        self.new_unit_admin(source=src, phone=u.body["phone"])
+        r = self.client(src).login(u.body["phone"], u.password)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.json["account"]["username"], u.username)
+
     def test_login_by_lowercase_x_id_number(self):
         idn = id_number(want_x=True)
         u = self.new_applicant(id_number=idn)

@@ -1,5 +1,7 @@
 """Basic units: POST /api/v1/units (registration with the unit's admin), GET/PUT /units/me,
 renaming and the recommending units; who may call them."""
+import json
+
 from zc_test import _CC_A, REGION, ZcCase, cc_bad_check, cc_check, credit_code, unit_names
 
 INFO = {"address": "乌鲁木齐市天山区人民路8号", "legal_person": "张建国", "contact": "李娜",
@@ -12,8 +14,18 @@ class TestUnitRegistration(ZcCase):
         body = self.unit_body(**over)
         return c, body, c.remember(c.post("/api/v1/units", body))
 
-    def assertNotCreated(self, body):
-        self.assertEqual(self.units_named(body["name"]), [], f"a unit was created: {body['name']}")
+    def assertNotCreated(self, body, taken_code=False):
+        """No unit with this name (or, unless the code belongs to another unit, this credit
+        code) and no admin account named like its contact."""
+        name, cc = body.get("name"), body.get("credit_code")
+        if isinstance(name, str) and len(name) >= 2:
+            same = [u for u in self.units_named(name) if u["name"] == name]
+            self.assertEqual(same, [], f"a unit was created: {name}")
+        if not taken_code and isinstance(cc, str) and len(cc) == 18:
+            same = [u for u in self.units_named(cc) if u["credit_code"] == cc.upper()]
+            self.assertEqual(same, [], f"a unit was created with {cc}")
+        if isinstance(body.get("contact"), str):
+            self.assertEqual(self.admin_lists(body["contact"]), [], "an admin account was created")
 
     def test_register_unit_201(self):
         c, body, r = self.register()
@@ -81,7 +93,7 @@ class TestUnitRegistration(ZcCase):
         self.assertStatus(self.register(credit_code=cc)[2], 201)
         _, body, r = self.register(credit_code=cc)
         self.assertError(r, 409, "unit_exists", "credit_code")
-        self.assertNotCreated(body)
+        self.assertNotCreated(body, taken_code=True)
 
     def test_duplicate_full_name_is_409(self):
         _, first, r = self.register()
@@ -147,17 +159,23 @@ class TestUnitRegistration(ZcCase):
         name, _ = unit_names()
         _, body, r = self.register(name=name, short_name=name)
         self.assertError(r, 400, "invalid_field", "short_name")
+        self.assertNotCreated(body)
 
     def test_too_short_name_is_400(self):
         _, body, r = self.register(name="新疆")
         self.assertError(r, 400, "invalid_field", "name")
+        self.assertNotCreated(body)
 
     def test_wrong_type_is_invalid_field(self):
         _, body, r = self.register(name=12345)
         self.assertError(r, 400, "invalid_field", "name")
+        self.assertNotCreated(body)
 
     def test_bad_json_is_400(self):
-        self.assertError(self.client().post("/api/v1/units", b"{"), 400, "bad_json")
+        body = self.unit_body()
+        raw = json.dumps(body, ensure_ascii=False)[:-1].encode()
+        self.assertError(self.client().post("/api/v1/units", raw), 400, "bad_json")
+        self.assertNotCreated(body)
 
 
 class TestUnitInformation(ZcCase):
@@ -369,8 +387,10 @@ class TestRecommenders(ZcCase):
 
     def test_not_a_list_is_400(self):
         ua = self.new_unit_admin()
+        self.put(ua, ["650000-D02"])
         self.assertError(ua.put("/api/v1/units/me/recommenders", {"depts": "650000-D01"}), 400, field="depts")
         self.assertError(ua.put("/api/v1/units/me/recommenders", {}), 400, field="depts")
+        self.assertEqual(self.current(ua), ["650000-D02"])
 
     def test_change_later(self):
         ua = self.new_unit_admin()

@@ -1,0 +1,795 @@
+/* test_router.c - unit tests of node/router.c: matching paths to the route table (with
+ * {id} captures, a trailing slash, 404 against 405), and router_dispatch on an in-memory
+ * node with the real routes and handlers: the CSRF token of a live session, login, role and
+ * body checks in that order, and a handler's refusal rolling back everything it wrote. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accounts.h"
+#include "blob.h"
+#include "db.h"
+#include "http.h"
+#include "node.h"
+#include "refdata.h"
+#include "router.h"
+#include "session.h"
+#include "units.h"
+#include "worker.h"
+
+#define PASSWORD "Zc!Passw0rd#2026"
+
+/* ---- an in-memory node ---------------------------------------------------------------- */
+
+typedef struct fixture {
+  zc_node node;
+  char zDir[64];
+  int iPeer; /* each request of a test from its own address: the login limits stay apart */
+} fixture;
+
+static int setup_node(void **state)
+{
+  fixture *f = calloc(1, sizeof *f);
+  zc_node *p;
+  json_t *pAll;
+
+  assert_non_null(f);
+  p = &f->node;
+  snprintf(f->zDir, sizeof f->zDir, "/tmp/zc-test-router-XXXXXX");
+  assert_non_null(mkdtemp(f->zDir));
+  snprintf(p->cfg.zNode, sizeof p->cfg.zNode, "650000");
+  snprintf(p->cfg.zData, sizeof p->cfg.zData, "%s", f->zDir);
+  snprintf(p->cfg.zSchemas, sizeof p->cfg.zSchemas, "schemas");
+  snprintf(p->cfg.zWeb, sizeof p->cfg.zWeb, "web");
+  p->cfg.nMaxBody = 64 * 1024;
+  snprintf(p->zName, sizeof p->zName, "自治区");
+  pAll = json_load_file("schemas/regions.json", 0, NULL);
+  assert_non_null(pAll);
+  p->pRegions = json_incref(json_object_get(pAll, "nodes"));
+  json_decref(pAll);
+  assert_non_null(p->pRegions);
+  memset(p->aPepper, 0x11, sizeof p->aPepper);
+  memset(p->aDataKey, 0x22, sizeof p->aDataKey);
+  assert_int_equal(db_open(&p->db, ":memory:"), 0);
+  assert_int_equal(db_migrate(p->db, "schemas"), 0);
+  assert_int_equal(refdata_load(p), 0);
+  worker_set_inline(1);
+  *state = f;
+  return 0;
+}
+
+static int teardown_node(void **state)
+{
+  fixture *f = *state;
+  node_close(&f->node);
+  rmdir(f->zDir);
+  free(f);
+  return 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------- */
+
+/* A client: the cookie and CSRF token it was given. */
+typedef struct client {
+  char zCookie[128];
+  char zCsrf[128];
+} client;
+
+static zc_req *req_new(fixture *f, int method, const char *zPath, const char *zBody)
+{
+  zc_req *r = calloc(1, sizeof *r);
+  assert_non_null(r);
+  r->node = &f->node;
+  r->method = method;
+  snprintf(r->zPath, sizeof r->zPath, "%s", zPath);
+  snprintf(r->zPeer, sizeof r->zPeer, "10.9.%d.%d", f->iPeer / 250, f->iPeer % 250 + 1);
+  f->iPeer++;
+  if (zBody) buf_append(&r->body, zBody, strlen(zBody));
+  return r;
+}
+
+static void req_free(zc_req *r)
+{
+  http_req_reset(r);
+  free(r);
+}
+
+static void req_as(zc_req *r, const client *c, int bCsrf)
+{
+  if (!c) return;
+  snprintf(r->zCookie, sizeof r->zCookie, "%s", c->zCookie);
+  if (bCsrf) snprintf(r->zCsrf, sizeof r->zCsrf, "%s", c->zCsrf);
+}
+
+/* Dispatch and return the status; the answer stays in r. */
+static int dispatch(zc_req *r)
+{
+  int rc = router_dispatch(r);
+  assert_int_not_equal(rc, HTTP_PENDING); /* worker_set_inline(1): nothing is deferred */
+  assert_true(sqlite3_get_autocommit(r->node->db)); /* no transaction left open */
+  return r->status;
+}
+
+static json_t *answer(const zc_req *r)
+{
+  json_t *v = json_loadb(r->out.z ? r->out.z : "", r->out.n, 0, NULL);
+  assert_non_null(v);
+  return v;
+}
+
+/* Does z contain a CJK ideograph (U+4E00..U+9FFF: lead bytes E4..E9 in UTF-8)? */
+static int has_cjk(const char *z)
+{
+  for (; *z; z++)
+    if ((unsigned char)z[0] >= 0xE4 && (unsigned char)z[0] <= 0xE9 && z[1] && z[2]) return 1;
+  return 0;
+}
+
+/* The error code of an answer; checks the envelope {"error":{"code","message"}}. */
+static void assert_error(const zc_req *r, int status, const char *zCode)
+{
+  json_t *v = answer(r), *e;
+  const char *zMsg;
+  if (r->status != status) fail_msg("status %d, wanted %d: %.*s", r->status, status, (int)r->out.n, r->out.z);
+  assert_int_equal(json_object_size(v), 1);
+  e = json_object_get(v, "error");
+  assert_true(json_is_object(e));
+  assert_string_equal(json_string_value(json_object_get(e, "code")), zCode);
+  zMsg = json_string_value(json_object_get(e, "message"));
+  assert_non_null(zMsg);
+  assert_true(strlen(zMsg) > 0);
+  assert_true(has_cjk(zMsg));
+  json_decref(v);
+}
+
+/* Take the session cookie and csrf from a login or registration answer. */
+static void take_session(const zc_req *r, client *c)
+{
+  const char *z = r->outHeaders.z ? strstr(r->outHeaders.z, "Set-Cookie: zc_session=") : NULL;
+  json_t *v;
+  memset(c, 0, sizeof *c);
+  assert_non_null(z);
+  z += strlen("Set-Cookie: ");
+  snprintf(c->zCookie, sizeof c->zCookie, "%.*s", (int)strcspn(z, ";\r"), z);
+  v = answer(r);
+  snprintf(c->zCsrf, sizeof c->zCsrf, "%s", json_string_value(json_object_get(v, "csrf")));
+  json_decref(v);
+  assert_int_equal(strlen(c->zCsrf), 64);
+}
+
+/* A valid ID number: 650102 19900101 nnn + check. */
+static void make_id(char out[19], int iSeq)
+{
+  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int s = 0;
+  snprintf(out, 19, "65010219900101%03d", iSeq % 1000);
+  for (int i = 0; i < 17; i++) s += (out[i] - '0') * w[i];
+  out[17] = "10X98765432"[s % 11];
+  out[18] = 0;
+}
+
+/* A valid credit code from a 9-character organisation code. */
+static void make_credit_code(char out[19], const char *zOrg)
+{
+  static const char *zA = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int w[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int s = 0, c;
+  snprintf(out, 19, "91650102%.9s", zOrg);
+  for (int i = 0; i < 17; i++) s += (int)(strchr(zA, out[i]) - zA) * w[i];
+  c = 31 - s % 31;
+  out[17] = zA[c == 31 ? 0 : c];
+  out[18] = 0;
+}
+
+/* Register an applicant through the API; c gets its session. */
+static void register_applicant(fixture *f, client *c, int iSeq)
+{
+  char zBody[512], zId[19];
+  zc_req *r;
+  make_id(zId, iSeq);
+  snprintf(zBody, sizeof zBody,
+           "{\"id_number\":\"%s\",\"name\":\"王小明\",\"password\":\"%s\",\"phone\":\"138%08d\"}", zId,
+           PASSWORD, iSeq);
+  r = req_new(f, HTTP_POST, "/accounts", zBody);
+  if (dispatch(r) != 201) fail_msg("registration: %d %.*s", r->status, (int)r->out.n, r->out.z);
+  take_session(r, c);
+  req_free(r);
+}
+
+static void register_unit(fixture *f, client *c, const char *zOrg, const char *zName, const char *zShort)
+{
+  char zBody[512], zCode[19];
+  zc_req *r;
+  make_credit_code(zCode, zOrg);
+  snprintf(zBody, sizeof zBody,
+           "{\"credit_code\":\"%s\",\"name\":\"%s\",\"short_name\":\"%s\",\"password\":\"%s\","
+           "\"contact\":\"李娜\",\"phone\":\"0991-2345678\",\"node\":\"650000\"}",
+           zCode, zName, zShort, PASSWORD);
+  r = req_new(f, HTTP_POST, "/units", zBody);
+  if (dispatch(r) != 201) fail_msg("unit registration: %d %.*s", r->status, (int)r->out.n, r->out.z);
+  if (c) take_session(r, c);
+  req_free(r);
+}
+
+static sqlite3_int64 count(fixture *f, const char *zSql)
+{
+  return db_int(f->node.db, -1, zSql, NULL);
+}
+
+/* ---- matching ------------------------------------------------------------------------- */
+
+static const zc_route *match(zc_req *r, int method, const char *zPath, int *pbKnown)
+{
+  memset(r, 0, sizeof *r);
+  r->method = method;
+  snprintf(r->zPath, sizeof r->zPath, "%s", zPath);
+  return router_match(r, pbKnown);
+}
+
+static void test_match_plain(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  const zc_route *p = match(&r, HTTP_GET, "/health", &bKnown);
+  (void)state;
+  assert_non_null(p);
+  assert_ptr_equal(p->xHandler, refdata_health);
+  assert_string_equal(p->zPattern, "/health");
+  assert_int_equal(r.nParam, 0);
+}
+
+static void test_match_method_picks_route(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  (void)state;
+  assert_ptr_equal(match(&r, HTTP_GET, "/me", &bKnown)->xHandler, accounts_me);
+  assert_ptr_equal(match(&r, HTTP_PUT, "/me", &bKnown)->xHandler, accounts_update_me);
+  assert_ptr_equal(match(&r, HTTP_POST, "/session", &bKnown)->xHandler, accounts_login);
+  assert_ptr_equal(match(&r, HTTP_DELETE, "/session", &bKnown)->xHandler, accounts_logout);
+  assert_ptr_equal(match(&r, HTTP_POST, "/units", &bKnown)->xHandler, units_register);
+  assert_ptr_equal(match(&r, HTTP_GET, "/units", &bKnown)->xHandler, units_search);
+}
+
+static void test_match_capture(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  const zc_route *p = match(&r, HTTP_GET, "/accounts/a0123456789abcdef/idcard", &bKnown);
+  (void)state;
+  assert_non_null(p);
+  assert_ptr_equal(p->xHandler, accounts_idcard_admin);
+  assert_int_equal(r.nParam, 1);
+  assert_string_equal(r.aParam[0], "a0123456789abcdef");
+}
+
+static void test_match_two_captures(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  const zc_route *p = match(&r, HTTP_PUT, "/applications/p42/sections/basic", &bKnown);
+  (void)state;
+  assert_non_null(p);
+  assert_int_equal(r.nParam, 2);
+  assert_string_equal(r.aParam[0], "p42");
+  assert_string_equal(r.aParam[1], "basic");
+}
+
+static void test_match_capture_is_one_segment(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  (void)state;
+  assert_null(match(&r, HTTP_GET, "/accounts/a/b/idcard", &bKnown));
+  assert_int_equal(bKnown, 0);
+  assert_null(match(&r, HTTP_GET, "/accounts//idcard", &bKnown)); /* empty capture */
+  assert_int_equal(r.nParam, 0);
+}
+
+static void test_match_trailing_slash(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  (void)state;
+  assert_ptr_equal(match(&r, HTTP_GET, "/health/", &bKnown)->xHandler, refdata_health);
+  assert_ptr_equal(match(&r, HTTP_GET, "/units/me/", &bKnown)->xHandler, units_me);
+  assert_non_null(match(&r, HTTP_GET, "/accounts/x1/idcard/", &bKnown));
+  assert_string_equal(r.aParam[0], "x1");
+  assert_null(match(&r, HTTP_GET, "/health//", &bKnown));
+  assert_null(match(&r, HTTP_GET, "//health", &bKnown));
+}
+
+static void test_match_no_prefix_or_partial(void **state)
+{
+  zc_req r;
+  int bKnown = 0;
+  (void)state;
+  assert_null(match(&r, HTTP_GET, "/healthz", &bKnown));
+  assert_int_equal(bKnown, 0);
+  assert_null(match(&r, HTTP_GET, "/healt", &bKnown));
+  assert_null(match(&r, HTTP_GET, "/", &bKnown));
+  assert_null(match(&r, HTTP_GET, "", &bKnown));
+  assert_null(match(&r, HTTP_GET, "/HEALTH", &bKnown));
+  assert_null(match(&r, HTTP_GET, "/units/me/rename/x", &bKnown));
+}
+
+static void test_match_404_vs_405(void **state)
+{
+  zc_req r;
+  int bKnown = 1;
+  (void)state;
+  assert_null(match(&r, HTTP_GET, "/no-such-path", &bKnown));
+  assert_int_equal(bKnown, 0);
+  assert_null(match(&r, HTTP_DELETE, "/catalog", &bKnown));
+  assert_int_equal(bKnown, 1);
+  assert_null(match(&r, HTTP_POST, "/me", &bKnown));
+  assert_int_equal(bKnown, 1);
+  assert_null(match(&r, HTTP_PUT, "/accounts/x/idcard", &bKnown));
+  assert_int_equal(bKnown, 1);
+  assert_int_equal(r.nParam, 0); /* a failed match leaves no captures behind */
+  assert_null(match(&r, 0, "/health", &bKnown)); /* a method the server does not know */
+  assert_int_equal(bKnown, 1);
+}
+
+static void test_every_route_matches_itself(void **state)
+{
+  (void)state;
+  for (int i = 0; i < g_nRoutes; i++) {
+    char zPath[256];
+    const char *p = g_routes[i].zPattern;
+    size_t n = 0;
+    zc_req r;
+    int bKnown = 0;
+    while (*p && n + 8 < sizeof zPath) { /* {param} -> "v1" */
+      if (*p == '{') {
+        memcpy(zPath + n, "v1", 2);
+        n += 2;
+        p = strchr(p, '}') + 1;
+      } else zPath[n++] = *p++;
+    }
+    zPath[n] = 0;
+    if (match(&r, g_routes[i].method, zPath, &bKnown) != &g_routes[i])
+      fail_msg("route %s does not match its own path %s", g_routes[i].zPattern, zPath);
+    for (int k = 0; k < r.nParam; k++) assert_string_equal(r.aParam[k], "v1");
+  }
+}
+
+static void test_route_table_is_sane(void **state)
+{
+  (void)state;
+  for (int i = 0; i < g_nRoutes; i++) {
+    const zc_route *a = &g_routes[i];
+    assert_non_null(a->xHandler);
+    assert_true(a->zPattern[0] == '/');
+    assert_true(a->roles == ROLE_ANYONE || (a->roles & ~(unsigned)ROLE_ANY_USER) == 0);
+    if (a->method == HTTP_GET) assert_int_equal(a->body, BODY_NONE);
+    for (int k = 0; k < i; k++)
+      if (g_routes[k].method == a->method && strcmp(g_routes[k].zPattern, a->zPattern) == 0)
+        fail_msg("route %s listed twice", a->zPattern);
+  }
+}
+
+static void test_role_names(void **state)
+{
+  static const char *a[] = {"applicant", "unit_admin", "dept_admin", "committee_admin", "node_admin", "auditor"};
+  (void)state;
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+    unsigned role = role_from_name(a[i]);
+    assert_int_not_equal(role, 0);
+    assert_true(role & ROLE_ANY_USER);
+    assert_string_equal(role_name(role), a[i]);
+    assert_true((unsigned char)role_label(role)[0] >= 0x80); /* a Chinese label */
+  }
+  assert_int_equal(role_from_name("emperor"), 0);
+  assert_int_equal(role_from_name(NULL), 0);
+  assert_string_equal(role_name(0), "");
+  assert_int_equal(role_from_name("applicant"), ROLE_APPLICANT);
+  assert_int_equal(role_from_name("unit_admin"), ROLE_UNIT_ADMIN);
+}
+
+static void test_body_limit(void **state)
+{
+  fixture *f = *state;
+  zc_req r;
+  int bKnown;
+  assert_int_equal(router_body_limit(&f->node, match(&r, HTTP_POST, "/me/idcard", &bKnown)), (long)BLOB_MAX);
+  assert_int_equal(router_body_limit(&f->node, match(&r, HTTP_POST, "/accounts", &bKnown)), 64 * 1024);
+  assert_int_equal(router_body_limit(&f->node, NULL), 64 * 1024);
+}
+
+/* ---- dispatch: the checks before a handler -------------------------------------------- */
+
+static void test_dispatch_404_and_405(void **state)
+{
+  fixture *f = *state;
+  zc_req *r = req_new(f, HTTP_GET, "/no-such", NULL);
+  dispatch(r);
+  assert_error(r, 404, "not_found");
+  req_free(r);
+  r = req_new(f, HTTP_DELETE, "/catalog", NULL);
+  dispatch(r);
+  assert_error(r, 405, "method_not_allowed");
+  req_free(r);
+}
+
+static void test_dispatch_public_route(void **state)
+{
+  fixture *f = *state;
+  zc_req *r = req_new(f, HTTP_GET, "/health", NULL);
+  json_t *v;
+  assert_int_equal(dispatch(r), 200);
+  v = answer(r);
+  assert_string_equal(json_string_value(json_object_get(v, "node")), "650000");
+  json_decref(v);
+  req_free(r);
+}
+
+static void test_dispatch_anonymous_is_401(void **state)
+{
+  fixture *f = *state;
+  static const struct { int method; const char *zPath, *zBody; } a[] = {
+    {HTTP_GET, "/me", NULL},
+    {HTTP_PUT, "/me", "not json"},              /* login is checked before the body */
+    {HTTP_DELETE, "/session", NULL},
+    {HTTP_GET, "/units/me", NULL},
+    {HTTP_GET, "/accounts", NULL},
+    {HTTP_POST, "/me/idcard", "raw"},
+  };
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+    zc_req *r = req_new(f, a[i].method, a[i].zPath, a[i].zBody);
+    dispatch(r);
+    assert_error(r, 401, "login_required");
+    req_free(r);
+  }
+}
+
+static void test_dispatch_unknown_cookie_is_401(void **state)
+{
+  fixture *f = *state;
+  zc_req *r = req_new(f, HTTP_GET, "/me", NULL);
+  snprintf(r->zCookie, sizeof r->zCookie, "zc_session=%064d", 0);
+  dispatch(r);
+  assert_error(r, 401, "login_required");
+  req_free(r);
+}
+
+static void test_dispatch_wrong_role_is_403(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 1);
+  r = req_new(f, HTTP_GET, "/units/me", NULL);
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "forbidden");
+  req_free(r);
+  r = req_new(f, HTTP_GET, "/accounts", NULL);
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "forbidden");
+  req_free(r);
+  /* the role is checked before the body: bad JSON with the token still says forbidden */
+  r = req_new(f, HTTP_PUT, "/units/me", "{");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "forbidden");
+  req_free(r);
+  /* a live session without its token is refused first, whatever the route */
+  r = req_new(f, HTTP_PUT, "/units/me", "{}");
+  req_as(r, &c, 0);
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+}
+
+/* API.md: every non-GET request carrying the session cookie sends the token, public
+ * routes included (a login or a registration made while logged in). */
+static void test_dispatch_public_route_with_session_needs_csrf(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  sqlite3_int64 nAcc;
+  register_applicant(f, &c, 11);
+  nAcc = count(f, "SELECT count(*) FROM accounts");
+  r = req_new(f, HTTP_POST, "/session", "{\"login\":\"x\",\"password\":\"y\"}");
+  req_as(r, &c, 0);
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+  r = req_new(f, HTTP_POST, "/units", "{}");
+  req_as(r, &c, 0);
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts"), nAcc);
+  /* without a cookie there is no token to send */
+  r = req_new(f, HTTP_POST, "/units", "{}");
+  dispatch(r);
+  assert_error(r, 400, "missing_field");
+  req_free(r);
+}
+
+static void test_dispatch_unit_admin_cannot_apply(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  int bKnown;
+  zc_req m;
+  register_unit(f, &c, "MA7RQUTE1", "新疆路由测试有限公司", "路由测试");
+  r = req_new(f, HTTP_POST, "/me/idcard", "x");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "unit_admin_cannot_apply");
+  req_free(r);
+  if (!match(&m, HTTP_POST, "/applications", &bKnown)) return;
+  r = req_new(f, HTTP_POST, "/applications", "{}");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "unit_admin_cannot_apply");
+  req_free(r);
+}
+
+static void test_dispatch_missing_csrf_is_403(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 2);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@example.cn\"}");
+  req_as(r, &c, 0);
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE email IS NOT NULL"), 0);
+}
+
+static void test_dispatch_wrong_csrf_is_403(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 3);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@example.cn\"}");
+  req_as(r, &c, 1);
+  r->zCsrf[0] = r->zCsrf[0] == 'a' ? 'b' : 'a';
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+  /* a prefix of the token is not the token */
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@example.cn\"}");
+  req_as(r, &c, 1);
+  r->zCsrf[10] = 0;
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE email IS NOT NULL"), 0);
+}
+
+static void test_dispatch_csrf_checked_before_body(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 4);
+  r = req_new(f, HTTP_PUT, "/me", "{ not json");
+  req_as(r, &c, 0);
+  dispatch(r);
+  assert_error(r, 403, "csrf");
+  req_free(r);
+}
+
+static void test_dispatch_get_needs_no_csrf(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 5);
+  r = req_new(f, HTTP_GET, "/me", NULL);
+  req_as(r, &c, 0);
+  assert_int_equal(dispatch(r), 200);
+  req_free(r);
+}
+
+static void test_dispatch_with_csrf_succeeds(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 6);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"ok@example.cn\"}");
+  req_as(r, &c, 1);
+  assert_int_equal(dispatch(r), 200);
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE email = 'ok@example.cn'"), 1);
+}
+
+static void test_dispatch_bad_json_is_400(void **state)
+{
+  fixture *f = *state;
+  static const char *a[] = {"{", "[1,2]", "\"text\"", "42", "null", "{\"a\":1,\"a\":2}", "{\"a\":1} x"};
+  client c;
+  register_applicant(f, &c, 7);
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+    zc_req *r = req_new(f, HTTP_PUT, "/me", a[i]);
+    req_as(r, &c, 1);
+    dispatch(r);
+    assert_error(r, 400, "bad_json");
+    req_free(r);
+  }
+  for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) { /* public routes too */
+    zc_req *r = req_new(f, HTTP_POST, "/accounts", a[i]);
+    dispatch(r);
+    assert_error(r, 400, "bad_json");
+    req_free(r);
+  }
+}
+
+static void test_dispatch_empty_body_is_empty_object(void **state)
+{
+  fixture *f = *state;
+  zc_req *r = req_new(f, HTTP_POST, "/accounts", NULL);
+  dispatch(r);
+  assert_error(r, 400, "missing_field");
+  req_free(r);
+}
+
+/* ---- dispatch: transactions ----------------------------------------------------------- */
+
+static void test_success_commits_change_and_entry(void **state)
+{
+  fixture *f = *state;
+  client c;
+  sqlite3_int64 nAcc = count(f, "SELECT count(*) FROM accounts");
+  sqlite3_int64 nOut = count(f, "SELECT count(*) FROM outbox");
+  register_applicant(f, &c, 8);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts"), nAcc + 1);
+  assert_int_equal(count(f, "SELECT count(*) FROM outbox"), nOut + 1);
+  assert_int_equal(count(f, "SELECT count(*) FROM sessions"), 1);
+}
+
+static void test_duplicate_unit_rolls_back(void **state)
+{
+  fixture *f = *state;
+  char zBody[512], zCode[19];
+  zc_req *r;
+  register_unit(f, NULL, "MA7RQUTE2", "新疆回滚测试有限公司", "回滚测试");
+  sqlite3_int64 nUnits = count(f, "SELECT count(*) FROM units");
+  sqlite3_int64 nNames = count(f, "SELECT count(*) FROM unit_names");
+  sqlite3_int64 nAcc = count(f, "SELECT count(*) FROM accounts");
+  sqlite3_int64 nOut = count(f, "SELECT count(*) FROM outbox");
+  sqlite3_int64 nSess = count(f, "SELECT count(*) FROM sessions");
+  make_credit_code(zCode, "MA7RQUTE3");
+  snprintf(zBody, sizeof zBody,
+           "{\"credit_code\":\"%s\",\"name\":\"新疆回滚测试有限公司\",\"short_name\":\"另一简称\","
+           "\"password\":\"%s\",\"contact\":\"李娜\",\"phone\":\"0991-2345678\"}", zCode, PASSWORD);
+  r = req_new(f, HTTP_POST, "/units", zBody);
+  dispatch(r);
+  assert_error(r, 409, "unit_exists");
+  assert_null(r->outHeaders.z ? strstr(r->outHeaders.z, "zc_session=") : NULL);
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM units"), nUnits);
+  assert_int_equal(count(f, "SELECT count(*) FROM unit_names"), nNames);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts"), nAcc);
+  assert_int_equal(count(f, "SELECT count(*) FROM outbox"), nOut);
+  assert_int_equal(count(f, "SELECT count(*) FROM sessions"), nSess);
+}
+
+/* PUT /me writes the phone, then refuses the e-mail: the phone must not stay written. */
+static void test_handler_refusal_rolls_back_earlier_writes(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 9); /* phone 13800000009 */
+  r = req_new(f, HTTP_PUT, "/me", "{\"phone\":\"13912345678\",\"email\":\"not-an-email\"}");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 400, "invalid_field");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE phone = '13912345678'"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE phone = '13800000009'"), 1);
+}
+
+/* POST /units/me/rename to a taken name: no rename, no history row, no log entry. */
+static void test_rename_refusal_rolls_back(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_unit(f, NULL, "MA7RQUTE4", "新疆甲方测试有限公司", "甲方测试");
+  register_unit(f, &c, "MA7RQUTE5", "新疆乙方测试有限公司", "乙方测试");
+  sqlite3_int64 nNames = count(f, "SELECT count(*) FROM unit_names");
+  sqlite3_int64 nOut = count(f, "SELECT count(*) FROM outbox");
+  r = req_new(f, HTTP_POST, "/units/me/rename", "{\"name\":\"新疆甲方测试有限公司\"}");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 409, "unit_exists");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM unit_names"), nNames);
+  assert_int_equal(count(f, "SELECT count(*) FROM outbox"), nOut);
+  assert_int_equal(count(f, "SELECT count(*) FROM units WHERE name = '新疆乙方测试有限公司'"), 1);
+}
+
+/* Recommenders: three is refused after nothing was deleted. */
+static void test_recommenders_refusal_keeps_old(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_unit(f, &c, "MA7RQUTE6", "新疆推荐测试有限公司", "推荐测试");
+  r = req_new(f, HTTP_PUT, "/units/me/recommenders", "{\"depts\":[\"650000-D01\"]}");
+  req_as(r, &c, 1);
+  assert_int_equal(dispatch(r), 200);
+  req_free(r);
+  r = req_new(f, HTTP_PUT, "/units/me/recommenders", "{\"depts\":[\"650000-D02\",\"no-such\"]}");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 400, "invalid_field");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM unit_recommenders WHERE dept_id = '650000-D01'"), 1);
+  assert_int_equal(count(f, "SELECT count(*) FROM unit_recommenders"), 1);
+}
+
+static void test_wrong_password_rolls_back_nothing_written(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 10);
+  sqlite3_int64 nSess = count(f, "SELECT count(*) FROM sessions");
+  r = req_new(f, HTTP_POST, "/me/password", "{\"old\":\"Wrong!Passw0rd1\",\"new\":\"New!Passw0rd#77\"}");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 400, "wrong_password");
+  req_free(r);
+  assert_int_equal(count(f, "SELECT count(*) FROM sessions"), nSess);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_match_plain),
+      cmocka_unit_test(test_match_method_picks_route),
+      cmocka_unit_test(test_match_capture),
+      cmocka_unit_test(test_match_two_captures),
+      cmocka_unit_test(test_match_capture_is_one_segment),
+      cmocka_unit_test(test_match_trailing_slash),
+      cmocka_unit_test(test_match_no_prefix_or_partial),
+      cmocka_unit_test(test_match_404_vs_405),
+      cmocka_unit_test(test_every_route_matches_itself),
+      cmocka_unit_test(test_route_table_is_sane),
+      cmocka_unit_test(test_role_names),
+      cmocka_unit_test_setup_teardown(test_body_limit, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_404_and_405, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_public_route, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_anonymous_is_401, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_unknown_cookie_is_401, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_wrong_role_is_403, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_public_route_with_session_needs_csrf, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_unit_admin_cannot_apply, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_missing_csrf_is_403, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_wrong_csrf_is_403, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_csrf_checked_before_body, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_get_needs_no_csrf, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_with_csrf_succeeds, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_bad_json_is_400, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_empty_body_is_empty_object, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_success_commits_change_and_entry, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_duplicate_unit_rolls_back, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_handler_refusal_rolls_back_earlier_writes, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_rename_refusal_rolls_back, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_recommenders_refusal_keeps_old, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_wrong_password_rolls_back_nothing_written, setup_node, teardown_node),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
