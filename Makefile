@@ -30,7 +30,8 @@ LIBFED  := $(BUILD)/libzcfed.a
 LIBNODE := $(BUILD)/libzcnode.a
 TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run stop check test unit asan integration browser bench lint clean
+
+.PHONY: all deps run stop check test unit asan asan-bin integration browser bench lint clean
 all: $(BIN)/zc-node $(BIN)/zc-admin $(BIN)/zc-audit
 
 $(BUILD)/%.o: %.c $(wildcard node/*.h federation/*.h tools/zc-admin/*.h) Makefile
@@ -65,8 +66,12 @@ unit: $(TESTS)
 
 # The same unit tests, and the node the integration tests start, built with ASan+UBSan.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin SANFLAGS="$(ASAN_FLAGS)" CFLAGS=
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin SANFLAGS="$(ASAN_FLAGS)" CFLAGS= unit build/asan/bin/zc-node build/asan/bin/zc-admin
+	@$(ASAN_MAKE) unit
+# The sanitizer build of the binaries, which integration-asan runs the integration tests on.
+asan-bin:
+	@$(ASAN_MAKE) build/asan/bin/zc-node build/asan/bin/zc-admin
 
 integration: all
 	@python3 tests/integration/run.py

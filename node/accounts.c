@@ -49,7 +49,9 @@ int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const c
   snprintf(j->zNew, sizeof j->zNew, "%s", zNew ? zNew : "");
   j->pData = pData;
   j->xThen = xThen;
-  return worker_defer(r, pw_work, pw_done, j, pw_free);
+  int rc = worker_defer(r, pw_work, pw_done, j, pw_free);
+  if (rc == WORKER_BUSY) return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
+  return rc;
 }
 
 /* ---- creating accounts ---- */
@@ -144,6 +146,7 @@ static int answer_with_session(zc_req *r, int status, const char *zAccount) {
 /* ---- registration (申请人注册) ---- */
 
 #define ID_TAKEN_MSG "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉"
+#define PHONE_TAKEN_MSG "该手机号已被其他申请人账号使用"
 
 static int register_finish(zc_req *r, pw_job *j) {
   char zId[40], zUser[24];
@@ -155,8 +158,11 @@ static int register_finish(zc_req *r, pw_job *j) {
                    .zIdNumber = json_string_value(json_object_get(d, "id_number")),
                    .zPasswordHash = j->zNewHash};
   int rc = account_insert(r->node, &a, zId, zUser);
-  if (rc == DB_CONSTRAINT) /* registered meanwhile by a concurrent request */
+  if (rc == DB_CONSTRAINT) { /* registered meanwhile by a concurrent request */
+    if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", a.zPhone))
+      return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
     return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
+  }
   if (rc || session_open(r, zId)) return -1;
   return answer_with_session(r, 201, zId);
 }
@@ -182,7 +188,7 @@ int accounts_register(zc_req *r) {
   if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id_digest = ?", "t", zDigest))
     return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
   if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", zPhone)) {
-    return http_field_error(r, 409, "phone_taken", "phone", "该手机号已被其他申请人账号使用");
+    return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
   }
   json_t *d = json_pack("{s:s, s:s, s:s}", "id_number", zIdNumber, "name", zName, "phone", zPhone);
   return password_then(r, NULL, NULL, zPassword, d, register_finish);
@@ -222,6 +228,7 @@ static int login_finish(zc_req *r, pw_job *j) {
   const char *zAccount = json_string_value(json_object_get(j->pData, "account"));
   const char *zKey = json_string_value(json_object_get(j->pData, "key"));
   time_t now = node_now(r->node);
+  ratelimit_leave(zKey);
   if (!zAccount || !j->bChecked) {
     ratelimit_fail("account", zKey, now);
     ratelimit_fail("address", r->zPeer, now);
@@ -245,7 +252,7 @@ int accounts_login(zc_req *r) {
   if (!zLogin) return 0;
   const char *zPassword = json_str_field(r, "password", "密码", 1);
   if (!zPassword) return 0;
-  if (strlen(zLogin) > 64 || strlen(zPassword) > 128)
+  if (strlen(zLogin) > 64 || strlen(zPassword) > PASSWORD_MAX_BYTES)
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   json_t *a = find_login(r->node, zLogin);
   const char *zAccount = a ? json_string_value(json_object_get(a, "id")) : NULL;
@@ -258,9 +265,18 @@ int accounts_login(zc_req *r) {
     json_decref(a);
     return too_many(r, nWait);
   }
+  /* One password check per account at a time: attempts sent in parallel cannot outrun
+   * the count of failures (login_finish counts them). */
+  if (ratelimit_enter(zKey)) {
+    json_decref(a);
+    http_header(r, "Retry-After", "1");
+    return http_error_extra(r, 429, "too_many_attempts", json_pack("{s:i}", "retry_after", 1),
+                            "正在验证该账号的上一次登录，请稍后再试");
+  }
   const char *zHash = a ? json_string_value(json_object_get(a, "password_hash")) : NULL;
   json_t *d = json_pack("{s:s?, s:s}", "account", zAccount, "key", zKey);
   int rc = password_then(r, zPassword, zHash ? zHash : dummy_hash(), NULL, d, login_finish);
+  if (rc != HTTP_PENDING) ratelimit_leave(zKey); /* answered at once (busy, or run inline) */
   json_decref(a);
   return rc;
 }
@@ -290,7 +306,7 @@ int accounts_update_me(zc_req *r) {
       return http_field_error(r, 400, "invalid_field", "phone", zErr);
     if (bApplicant && db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role ="
                              " 'applicant' AND id <> ?", "tt", zPhone, r->pSess->zAccount)) {
-      return http_field_error(r, 409, "phone_taken", "phone", "该手机号已被其他申请人账号使用");
+      return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
     }
     db_exec(r->node->db, "UPDATE accounts SET phone = ?, updated = ? WHERE id = ?", "tIt", zPhone,
             (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
@@ -408,9 +424,11 @@ int accounts_list(zc_req *r) {
   json_array_foreach(a, i, v) {
     const char *zPhone = json_string_value(json_object_get(v, "phone"));
     if (zPhone) {
-      char zMasked[32];
+      char *zMasked = strdup(zPhone); /* masking keeps the length */
+      if (!zMasked) continue;
       mask_phone(zPhone, zMasked);
       json_object_set_new(v, "phone", json_string(zMasked));
+      free(zMasked);
     }
   }
   return http_json(r, 200, json_pack("{s:o}", "items", a));

@@ -30,11 +30,14 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
 /* The account as GET /me shows it (NULL when unknown). */
 json_t *account_json(zc_node *p, const char *zId);
 
+/* 64 characters of at most 4 bytes each (validate_password's limit): never cut. */
+#define PASSWORD_MAX_BYTES 256
+
 /* Password work off the event loop: verify zCheck against zCheckHash (when given), then
  * hash zNew (when given); xThen continues on the loop with the result in the job. */
 typedef struct pw_job {
-  char zCheck[129], zCheckHash[SECRET_HASH_MAX];
-  char zNew[129], zNewHash[SECRET_HASH_MAX];
+  char zCheck[PASSWORD_MAX_BYTES + 1], zCheckHash[SECRET_HASH_MAX];
+  char zNew[PASSWORD_MAX_BYTES + 1], zNewHash[SECRET_HASH_MAX];
   int bChecked;   /* zCheck matched */
   int bHashed;    /* zNewHash holds a hash */
   json_t *pData;  /* what the continuation needs; freed with the job */

@@ -225,6 +225,12 @@ static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
   json_t *aHist = db_rows(p->db, "SELECT at, actor_name, actor_role, action, from_status AS \"from\", to_status AS \"to\","
                           " detail_json FROM application_history WHERE application_id = ? ORDER BY id", "t", zId);
   times_in(aHist, "at");
+  if (acc == ACCESS_OWNER) { /* opinions reach the applicant with a return, never before */
+    size_t k;
+    json_t *h;
+    json_array_foreach(aHist, k, h)
+      if (strcmp(str(h, "action"), "return") != 0) json_object_del(json_object_get(h, "detail"), "opinions");
+  }
   json_object_set_new(o, "history", aHist);
   json_object_set_new(o, "actions", workflow_actions(r, a));
   set_time(a, "created");
@@ -357,7 +363,8 @@ int applications_list(zc_req *r) {
                            " AND g.ref = ? WHERE ?2 = '' OR a.status = ?2 ORDER BY a.updated DESC", "tt", s->zCommittee, zStatus);
       break;
     default:
-      a = db_rows(db, LIST_COLUMNS "WHERE ?1 = '' OR a.status = ?1 ORDER BY a.updated DESC LIMIT 500", "t", zStatus);
+      a = db_rows(db, LIST_COLUMNS "WHERE a.submit_count > 0 AND (?1 = '' OR a.status = ?1) ORDER BY a.updated DESC"
+                  " LIMIT 500", "t", zStatus);
   }
   size_t i;
   json_t *v;
@@ -499,10 +506,12 @@ int applications_qualification(zc_req *r) {
               " qualifications WHERE code = ?), specialty = ?, committee_id = ?, committee_node = ?, directed = ?,"
               " updated = ? WHERE id = ?", "ttttiIt", zQual, zSp, str(c, "id"), str(c, "node"),
               json_is_true(json_object_get(c, "directed")), (sqlite3_int64)node_now(r->node), r->aParam[0]) ||
-      app_history(r, r->aParam[0], "change_qualification", str(a, "status"), str(a, "status"), pDetail))
+      app_history(r, r->aParam[0], "change_qualification", str(a, "status"), str(a, "status"),
+                  json_incref(pDetail)))
     rc = -1;
   else
     rc = app_answer(r, r->aParam[0]);
+  json_decref(pDetail);
 done:
   json_decref(c);
   json_decref(a);

@@ -4,7 +4,10 @@
 #include "blob.h"
 #include "secret.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -227,4 +230,39 @@ int blob_path(const char *zDataDir, const char *zSha, char *out, size_t nOut)
     return -1;
   }
   return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+}
+
+/* One blob file: removed when not used and older than tBefore. */
+static int sweep_file(const char *zPath, const char *zName, time_t tBefore, int (*xUsed)(const char *, void *),
+                      void *pArg)
+{
+  struct stat st;
+  if (!is_sha256_hex(zName) || stat(zPath, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (st.st_mtime >= tBefore || xUsed(zName, pArg)) return 0;
+  return unlink(zPath) == 0;
+}
+
+int blob_sweep(const char *zDataDir, time_t tBefore, int (*xUsed)(const char *zSha, void *pArg), void *pArg)
+{
+  char zTop[PATH_MAX];
+  int nRemoved = 0;
+  DIR *pTop, *pSub;
+  struct dirent *e, *f;
+
+  if (snprintf(zTop, sizeof zTop, "%s/blobs", zDataDir) >= (int)sizeof zTop) return 0;
+  if ((pTop = opendir(zTop)) == NULL) return 0;
+  while ((e = readdir(pTop)) != NULL) {
+    char zSub[PATH_MAX];
+    if (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0])) continue;
+    if (snprintf(zSub, sizeof zSub, "%s/%s", zTop, e->d_name) >= (int)sizeof zSub) continue;
+    if ((pSub = opendir(zSub)) == NULL) continue;
+    while ((f = readdir(pSub)) != NULL) {
+      char zPath[PATH_MAX];
+      if (snprintf(zPath, sizeof zPath, "%s/%s", zSub, f->d_name) >= (int)sizeof zPath) continue;
+      nRemoved += sweep_file(zPath, f->d_name, tBefore, xUsed, pArg);
+    }
+    closedir(pSub);
+  }
+  closedir(pTop);
+  return nRemoved;
 }

@@ -4,6 +4,7 @@
 #define ZC_BLOB_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define BLOB_MAX (2u * 1024 * 1024)
 
@@ -15,6 +16,11 @@ const char *blob_sniff(const void *data, size_t n);
  * present is left alone) and put its hex SHA-256 in sha[65]. 0 on success, -1 on I/O
  * failure. */
 int blob_store(const char *zDataDir, const void *data, size_t n, char sha[65]);
+
+/* Remove stored blobs older than tBefore for which xUsed(sha, pArg) is 0: replaced ID-card
+ * scans, deleted attachments, uploads whose transaction was rolled back. Returns how many
+ * were removed. */
+int blob_sweep(const char *zDataDir, time_t tBefore, int (*xUsed)(const char *zSha, void *pArg), void *pArg);
 
 /* The path of a stored blob into out (size nOut); 0 if it exists, -1 if not. */
 int blob_path(const char *zDataDir, const char *zSha, char *out, size_t nOut);

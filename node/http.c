@@ -72,8 +72,21 @@ int http_json(zc_req *r, int status, json_t *pBody) {
   return 0;
 }
 
+/* vsnprintf into z (size n) and, if it was cut, cut further to a whole UTF-8 character. */
+static void format_message(char *z, size_t n, const char *zFmt, va_list ap) {
+  int len = vsnprintf(z, n, zFmt, ap);
+  if (len < 0) {
+    z[0] = 0;
+  } else if ((size_t)len >= n) {
+    size_t k = n - 1;
+    while (k > 0 && ((unsigned char)z[k] & 0xC0) == 0x80) k--; /* back to a lead byte */
+    z[k] = 0;
+  }
+}
+
 static int error_with(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zMsg) {
   json_t *e = json_pack("{s:s, s:s}", "code", zCode, "message", zMsg);
+  if (!e) e = json_pack("{s:s, s:s}", "code", zCode, "message", "请求有误"); /* zMsg was not UTF-8 */
   if (pExtra) json_object_update(e, pExtra);
   json_decref(pExtra);
   r->out.n = 0;
@@ -81,19 +94,19 @@ static int error_with(zc_req *r, int status, const char *zCode, json_t *pExtra, 
 }
 
 int http_error(zc_req *r, int status, const char *zCode, const char *zFmt, ...) {
-  char zMsg[1024];
+  char zMsg[2048];
   va_list ap;
   va_start(ap, zFmt);
-  vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  format_message(zMsg, sizeof zMsg, zFmt, ap);
   va_end(ap);
   return error_with(r, status, zCode, NULL, zMsg);
 }
 
 int http_error_extra(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zFmt, ...) {
-  char zMsg[1024];
+  char zMsg[2048];
   va_list ap;
   va_start(ap, zFmt);
-  vsnprintf(zMsg, sizeof zMsg, zFmt, ap);
+  format_message(zMsg, sizeof zMsg, zFmt, ap);
   va_end(ap);
   return error_with(r, status, zCode, pExtra, zMsg);
 }

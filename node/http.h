@@ -44,6 +44,8 @@ typedef struct zc_req {
   char zCookie[512];        /* raw Cookie header */
   char zCsrf[128];          /* X-CSRF-Token header */
   char zContentType[128];
+  char zOrigin[256];        /* Origin header, when a browser sent one */
+  char zHost[256];          /* Host header */
   char *aParam[HTTP_MAX_PARAMS]; /* path captures of {…} segments, into zParamBuf */
   int nParam;
   char zParamBuf[512];

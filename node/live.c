@@ -10,6 +10,7 @@
 #include "applications.h"
 #include "db.h"
 #include "router.h"
+#include "server.h"
 #include "session.h"
 
 #define LIVE_MAX_PENDING 64 /* a slow browser loses the oldest events, never the node's memory */
@@ -39,8 +40,19 @@ void live_application_changed(zc_req *r, const char *zId) {
                      " FROM applications WHERE id = ?", "t", zId);
   if (!a) return;
   json_object_set_new(a, "status_name", json_string(app_status_label(str(a, "status"))));
+  /* a reviewer hears only of applications that have reached it (application_access) */
+  json_object_set_new(a, "reached", db_rows(r->node->db, "SELECT kind, ref FROM application_access"
+                                            " WHERE application_id = ?", "t", zId));
   if (!r->pEvents) r->pEvents = json_array();
   json_array_append_new(r->pEvents, a);
+}
+
+static int has_reached(json_t *e, const char *zKind, const char *zRef) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(e, "reached"), i, v)
+    if (strcmp(str(v, "kind"), zKind) == 0 && strcmp(str(v, "ref"), zRef) == 0) return 1;
+  return 0;
 }
 
 /* Does event e concern connection c, and is it a new item in c's queue? */
@@ -52,15 +64,14 @@ static int concerns(const live_conn *c, json_t *e, int *pbQueue) {
     case ROLE_APPLICANT:
       return strcmp(str(e, "applicant_id"), s->zAccount) == 0;
     case ROLE_UNIT_ADMIN:
-      *pbQueue = strcmp(zStatus, "unit_review") == 0;
-      return strcmp(str(e, "unit_id"), s->zUnit) == 0;
+      *pbQueue = strcmp(zStatus, "unit_review") == 0 && strcmp(str(e, "unit_id"), s->zUnit) == 0;
+      return has_reached(e, "unit", s->zUnit);
     case ROLE_DEPT_ADMIN:
-      *pbQueue = strcmp(zStatus, "dept_review") == 0;
-      return (z = str(e, "dept_id")) && strcmp(z, s->zDept) == 0;
+      *pbQueue = strcmp(zStatus, "dept_review") == 0 && (z = str(e, "dept_id")) && strcmp(z, s->zDept) == 0;
+      return has_reached(e, "dept", s->zDept);
     case ROLE_COMMITTEE_ADMIN:
-      *pbQueue = strcmp(zStatus, "committee_review") == 0;
-      return strcmp(str(e, "committee_id"), s->zCommittee) == 0 && strcmp(zStatus, "dept_review") != 0 &&
-             strcmp(zStatus, "unit_review") != 0 && strcmp(zStatus, "draft") != 0;
+      *pbQueue = strcmp(zStatus, "committee_review") == 0 && strcmp(str(e, "committee_id"), s->zCommittee) == 0;
+      return has_reached(e, "committee", s->zCommittee);
     default:
       return 0;
   }
@@ -124,9 +135,8 @@ static int identify(struct lws *wsi, live_conn *c) {
   zc_req r;
   memset(&r, 0, sizeof r);
   r.node = g_liveNode;
-  if (!r.node || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE) >= (int)sizeof r.zCookie ||
-      lws_hdr_copy(wsi, r.zCookie, sizeof r.zCookie, WSI_TOKEN_HTTP_COOKIE) < 0)
-    return -1;
+  if (!r.node) return -1;
+  server_session_cookie(wsi, r.zCookie, sizeof r.zCookie);
   session_load(&r);
   if (!r.pSess) return -1;
   c->who = r.sess;
@@ -135,12 +145,24 @@ static int identify(struct lws *wsi, live_conn *c) {
 
 void live_set_node(zc_node *p) { g_liveNode = p; }
 
+#define LIVE_CHECK_USECS (60 * LWS_USEC_PER_SEC)
+
+/* Is the socket's session still live (same rule as session_load: not expired, not idle
+ * too long, not ended)? */
+static int session_live(zc_node *p, const live_conn *c) {
+  time_t now = node_now(p);
+  return db_int(p->db, 0, "SELECT 1 FROM sessions WHERE token_hash = ? AND expires > ? AND last_seen > ?", "tII",
+                c->who.zTokenHash, (sqlite3_int64)now, (sqlite3_int64)(now - SESSION_IDLE)) == 1;
+}
+
+static void close_if_ended(zc_node *p, live_conn *c) {
+  if (c->bClose || session_live(p, c)) return;
+  c->bClose = 1;
+  lws_callback_on_writable(c->wsi);
+}
+
 void live_revalidate(zc_node *p) {
-  for (live_conn *c = g_conns; c; c = c->pNext) {
-    if (c->bClose || db_int(p->db, 0, "SELECT 1 FROM sessions WHERE token_hash = ?", "t", c->who.zTokenHash)) continue;
-    c->bClose = 1;
-    lws_callback_on_writable(c->wsi);
-  }
+  for (live_conn *c = g_conns; c; c = c->pNext) close_if_ended(p, c);
 }
 
 /* A browser sends Origin: it must be this node's own page (Host), so that another site
@@ -169,8 +191,13 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
       c->pNext = g_conns;
       g_conns = c;
       conn_push(c, zHello, sizeof zHello - 1);
+      lws_set_timer_usecs(wsi, LIVE_CHECK_USECS);
       return 0;
     }
+    case LWS_CALLBACK_TIMER:
+      close_if_ended(g_liveNode, c);
+      lws_set_timer_usecs(wsi, LIVE_CHECK_USECS);
+      return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE: {
       live_msg *m = c->pHead;
       if (c->bClose) return -1;

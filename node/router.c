@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "blob.h"
 #include "db.h"
@@ -91,6 +92,9 @@ static int parse_json_body(zc_req *r) {
     r->pJson = json_object();
     return 0;
   }
+  /* JSON only as JSON: a cross-site form can send text/plain without asking first */
+  if (strncasecmp(r->zContentType, "application/json", 16) != 0)
+    return http_error(r, 415, "unsupported_type", "请求内容须为JSON（Content-Type: application/json）"), -1;
   /* NUL inside strings is let through so that the field's own check names the field. */
   r->pJson = json_loadb(r->body.z, r->body.n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
   if (!r->pJson || !json_is_object(r->pJson)) {
@@ -101,9 +105,19 @@ static int parse_json_body(zc_req *r) {
   return 0;
 }
 
+/* Origin "http://host:port" names the host this request was sent to. */
+static int same_origin(const zc_req *r) {
+  const char *z = strstr(r->zOrigin, "://");
+  return z && r->zHost[0] && strcmp(z + 3, r->zHost) == 0;
+}
+
 /* The checks before any handler runs; 0 to go on, -1 when the answer is already set. */
 static int check_access(zc_req *r) {
   const zc_route *pRoute = r->pRoute;
+  /* A browser says where a page came from: only this node's own pages may change things
+   * (this also stops a foreign page from logging a visitor into someone else's account). */
+  if (r->method != HTTP_GET && r->zOrigin[0] && !same_origin(r))
+    return http_error(r, 403, "cross_origin", "不接受来自其他网站页面的请求"), -1;
   session_load(r);
   /* API.md: every non-GET request carrying a live session cookie sends its CSRF token,
    * whatever the route (a login or registration too). */
@@ -113,6 +127,25 @@ static int check_access(zc_req *r) {
   if (!r->pSess) return http_error(r, 401, "login_required", "请先登录"), -1;
   if (!(pRoute->roles & r->pSess->role)) return deny_role(r), -1;
   return 0;
+}
+
+int router_may_call(zc_req *r) {
+  session_load(r);
+  return r->pRoute->roles == ROLE_ANYONE || (r->pSess && (r->pRoute->roles & r->pSess->role));
+}
+
+/* Remove Set-Cookie lines from the answer's headers. */
+static void drop_cookies(zc_req *r) {
+  zc_buf keep = {0};
+  const char *z = r->outHeaders.z;
+  while (z && *z) {
+    const char *zEol = strstr(z, "\r\n");
+    size_t n = zEol ? (size_t)(zEol - z) + 2 : strlen(z);
+    if (strncasecmp(z, "Set-Cookie:", 11) != 0) buf_append(&keep, z, n);
+    z += n;
+  }
+  buf_free(&r->outHeaders);
+  r->outHeaders = keep;
 }
 
 /* Run a handler inside a transaction for anything that may write; roll back unless it
@@ -128,6 +161,7 @@ int router_run(zc_req *r, int (*xRun)(zc_req *, void *), void *pArg) {
   }
   if (rc != 0 && r->status < 400) http_error(r, 500, "internal", "服务器内部错误，请稍后重试");
   if (r->status == 0) http_error(r, 500, "internal", "服务器内部错误，请稍后重试");
+  if (r->status >= 400) drop_cookies(r); /* no cookie for a session that was rolled back */
   if (bWrite) {
     if (r->status >= 400) db_rollback(db);
     else if (db_commit(db)) {

@@ -50,6 +50,9 @@ long router_body_limit(const zc_node *p, const zc_route *pRoute);
  * Returns HTTP_PENDING when a handler deferred its answer. */
 int router_dispatch(zc_req *r);
 
+/* Would the caller (by session cookie) be let in by the route's roles? */
+int router_may_call(zc_req *r);
+
 /* Run xRun(r, pArg) as router_dispatch runs a handler: in one transaction for any
  * method but GET, rolled back unless the answer is a success (worker.c resumes with it). */
 int router_run(zc_req *r, int (*xRun)(zc_req *, void *), void *pArg);

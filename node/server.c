@@ -14,6 +14,7 @@
 #include "http.h"
 #include "live.h"
 #include "router.h"
+#include "session.h"
 #include "worker.h"
 
 #define API_PREFIX "/v1"        /* the mount is /api; requests arrive as /v1/... */
@@ -31,7 +32,9 @@ typedef struct conn_req {
   long nLimit;      /* body limit for this request */
   long nSeen;       /* body bytes received */
   int bTooLarge;    /* refused: discard the rest, then answer 413 */
+  int bDispatched;  /* handed to the router: never again, whatever lws calls later */
   int bPending;     /* a worker has it */
+  int bDiscard;     /* the caller may not upload here: read the body without keeping it */
   int bQueryTooLong; /* answered 414 */
   int bChunked;     /* no Content-Length: answered 411 (lws reads no chunked bodies) */
   char zMethod[8];
@@ -96,6 +99,17 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, in
   if (lws_hdr_total_length(wsi, tok) < n && lws_hdr_copy(wsi, z, n, tok) < 0) z[0] = 0;
 }
 
+void server_session_cookie(struct lws *wsi, char *z, size_t n) {
+  char zVal[128];
+  size_t nVal = sizeof zVal;
+  z[0] = 0;
+  /* only our cookie: other cookies of the site may make the header long */
+  if (lws_http_cookie_get(wsi, SESSION_COOKIE, zVal, &nVal) == 0 && nVal < sizeof zVal) {
+    zVal[nVal] = 0;
+    snprintf(z, n, "%s=%s", SESSION_COOKIE, zVal);
+  }
+}
+
 /* The query's arguments, already URL-decoded by lws, one fragment each, separated by
  * HTTP_QUERY_SEP (a decoded value may contain '&'). Too long a query is dropped whole. */
 static int copy_query(struct lws *wsi, char *z, size_t n) {
@@ -134,8 +148,10 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
       strlen(zPathBelowApi + strlen(API_PREFIX)) < sizeof r->zPath) /* too long: no route, 404 */
     snprintf(r->zPath, sizeof r->zPath, "%s", zPathBelowApi + strlen(API_PREFIX));
   c->bQueryTooLong = copy_query(wsi, r->zQuery, sizeof r->zQuery) != 0;
-  copy_header(wsi, WSI_TOKEN_HTTP_COOKIE, r->zCookie, sizeof r->zCookie);
+  server_session_cookie(wsi, r->zCookie, sizeof r->zCookie);
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
+  copy_header(wsi, WSI_TOKEN_ORIGIN, r->zOrigin, sizeof r->zOrigin);
+  copy_header(wsi, WSI_TOKEN_HOST, r->zHost, sizeof r->zHost);
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
       lws_hdr_custom_copy(wsi, r->zCsrf, sizeof r->zCsrf, "x-csrf-token:", 13) < 0)
     r->zCsrf[0] = 0;
@@ -188,7 +204,7 @@ static int write_answer(conn_req *c, int bClose) {
     int n = lws_serve_http_file(wsi, r->zFile, r->zFileType, (const char *)aHead, (int)(p - aHead));
     if (c->pPss) c->pPss->pCr = NULL;
     conn_free(c); /* lws sends the file; FILE_COMPLETION ends the transaction */
-    return (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
+      return (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
   }
   size_t nHead = 2048 + r->outHeaders.n;
   unsigned char *aBuf = malloc(LWS_PRE + nHead + r->out.n);
@@ -207,7 +223,7 @@ static int write_answer(conn_req *c, int bClose) {
     free(aBuf);
     return -1;
   }
-  memcpy(p, r->out.z, r->out.n);
+  if (r->out.n) memcpy(p, r->out.z, r->out.n);
   p += r->out.n;
   log_request(c, c->zLogPath);
   if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start)) rc = -1;
@@ -230,6 +246,7 @@ static int handle_request(conn_req *c) {
     http_error(r, 414, "too_long", "请求参数过长");
     return write_answer(c, 0);
   }
+  c->bDispatched = 1;
   if (router_dispatch(r) == HTTP_PENDING) {
     c->bPending = 1;
     return 0;
@@ -279,6 +296,9 @@ static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
   int bKnown = 0;
   c->r.pRoute = c->r.method ? router_match(&c->r, &bKnown) : NULL;
   c->nLimit = router_body_limit(g_node, c->r.pRoute);
+  /* An upload is kept only for a caller who may make it: anyone else's body is read and
+   * dropped, and the router answers 401/403 once it is in (the client sees the answer). */
+  if (c->r.pRoute && c->r.pRoute->body == BODY_RAW && !router_may_call(&c->r)) c->bDiscard = 1;
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, zLen, sizeof zLen);
   long nLen = zLen[0] ? atol(zLen) : 0;
   int bChunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
@@ -294,16 +314,32 @@ static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
   return handle_request(c);
 }
 
+/* The request a callback is about. user is our pss only for these reasons (for others,
+ * e.g. FILTER_NETWORK_CONNECTION, it may be something else of lws's). */
+static conn_req *conn_of(pss_http *pss, enum lws_callback_reasons reason) {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      return pss ? pss->pCr : NULL;
+    default:
+      return NULL;
+  }
+}
+
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                          void *in, size_t len) {
   pss_http *pss = (pss_http *)user;
-  conn_req *c = pss ? pss->pCr : NULL;
+  conn_req *c = conn_of(pss, reason);
   switch (reason) {
     case LWS_CALLBACK_HTTP:
       return begin_request(wsi, pss, (const char *)in);
     case LWS_CALLBACK_HTTP_BODY:
       if (!c) return 0; /* answered already (e.g. refused as too large): discard */
       c->nSeen += (long)len;
+      if (c->bDiscard) return c->nSeen > DISCARD_MAX ? -1 : 0;
       if (c->nSeen > c->nLimit) {
         c->bTooLarge = 1;
         buf_free(&c->r.body);
@@ -313,7 +349,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       buf_append(&c->r.body, in, len);
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      if (!c || c->bPending) return 0; /* a bodiless request was answered at once */
+      if (!c || c->bDispatched) return 0; /* answered at once, or already with the router */
       return handle_request(c);
     case LWS_CALLBACK_HTTP_WRITEABLE:
       if (!c || c->bPending || c->r.status == 0) return 0;

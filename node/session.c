@@ -94,6 +94,7 @@ typedef struct rl_slot {
   char zKey[96];
   time_t tStart; /* window start */
   int nFail;
+  int nBusy;     /* "busy:" keys: a password check is running */
 } rl_slot;
 static rl_slot g_rl[RL_SLOTS];
 
@@ -110,6 +111,7 @@ static int rl_limit(const char *zKind);
 static int rl_blocking(const rl_slot *s, time_t now) {
   char zKind[16];
   size_t n = strcspn(s->zKey, ":");
+  if (s->nBusy) return 1;
   if (!s->zKey[0] || s->tStart + LOGIN_WINDOW <= now || n >= sizeof zKind) return 0;
   memcpy(zKind, s->zKey, n);
   zKind[n] = 0;
@@ -124,7 +126,7 @@ static rl_slot *rl_find(const char *zKey, time_t now, int bCreate) {
   for (unsigned i = 0; i < 16; i++) {
     rl_slot *s = &g_rl[(h + i) % RL_SLOTS];
     if (strcmp(s->zKey, zKey) == 0) return s;
-    if (!pFree && (s->zKey[0] == 0 || s->tStart + LOGIN_WINDOW <= now)) pFree = s;
+    if (!pFree && (s->zKey[0] == 0 || (s->tStart + LOGIN_WINDOW <= now && !s->nBusy))) pFree = s;
     if (!rl_blocking(s, now) && (!pOldest || s->tStart < pOldest->tStart)) pOldest = s;
   }
   if (bCreate && !pFree && !pOldest) pOldest = &g_rl[h % RL_SLOTS]; /* sixteen lockouts in one place */
@@ -157,6 +159,22 @@ void ratelimit_fail(const char *zKind, const char *zKey, time_t now) {
     s->nFail = 0;
   }
   s->nFail++;
+}
+
+int ratelimit_enter(const char *zKey) {
+  char zFull[96];
+  snprintf(zFull, sizeof zFull, "busy:%s", zKey);
+  rl_slot *s = rl_find(zFull, time(NULL), 1);
+  if (s->nBusy > 0) return -1;
+  s->nBusy = 1;
+  return 0;
+}
+
+void ratelimit_leave(const char *zKey) {
+  char zFull[96];
+  snprintf(zFull, sizeof zFull, "busy:%s", zKey);
+  rl_slot *s = rl_find(zFull, 0, 0);
+  if (s) memset(s, 0, sizeof(*s));
 }
 
 void ratelimit_clear(const char *zKind, const char *zKey) {

@@ -19,6 +19,7 @@ static struct {
   pthread_cond_t cv;
   zc_job *pTodo, *pTodoTail;
   zc_job *pDone, *pDoneTail;
+  int nTodo;
   pthread_t aThread[8];
   int nThread;
   int bStop;
@@ -50,6 +51,7 @@ static void *worker_main(void *pArg) {
     while (!g_w.bStop && !g_w.pTodo) pthread_cond_wait(&g_w.cv, &g_w.mu);
     if (g_w.bStop) break;
     zc_job *j = list_pop(&g_w.pTodo, &g_w.pTodoTail);
+    g_w.nTodo--;
     pthread_mutex_unlock(&g_w.mu);
     j->xWork(j->pCtx);
     pthread_mutex_lock(&g_w.mu);
@@ -93,6 +95,13 @@ int worker_defer(zc_req *r, worker_fn xWork, worker_done_fn xDone, void *pCtx,
     if (xFree) xFree(pCtx);
     return rc;
   }
+  pthread_mutex_lock(&g_w.mu);
+  int bFull = g_w.nTodo >= WORKER_MAX_QUEUE;
+  pthread_mutex_unlock(&g_w.mu);
+  if (bFull) {
+    if (xFree) xFree(pCtx);
+    return WORKER_BUSY;
+  }
   zc_job *j = calloc(1, sizeof(*j));
   if (!j) return -1;
   j->r = r;
@@ -102,6 +111,7 @@ int worker_defer(zc_req *r, worker_fn xWork, worker_done_fn xDone, void *pCtx,
   j->xFree = xFree;
   pthread_mutex_lock(&g_w.mu);
   list_push(&g_w.pTodo, &g_w.pTodoTail, j);
+  g_w.nTodo++;
   pthread_cond_signal(&g_w.cv);
   pthread_mutex_unlock(&g_w.mu);
   return HTTP_PENDING;

@@ -280,6 +280,8 @@ static int run_action(zc_req *r, const char *zAction) {
   const struct transition *t = transition_find(str(a, "status"), zAction, r->pSess->role);
   if (acc == ACCESS_READ)
     rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(str(a, "status")));
+  else if (!t && strcmp(zAction, "withdraw") == 0 && !app_editable(str(a, "status")))
+    rc = http_error(r, 409, "not_withdrawable", "申请书当前状态为“%s”，单位已经办理，不能收回", app_status_label(str(a, "status")));
   else if (!t)
     rc = http_error(r, 409, "invalid_action", "申请书当前状态为“%s”，不能进行此操作", app_status_label(str(a, "status")));
   else if (!refuse_incomplete_unit(r))

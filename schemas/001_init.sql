@@ -90,6 +90,8 @@ CREATE TABLE accounts (
   disabled INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX accounts_phone ON accounts(phone);
+-- A mobile number logs in one applicant: unique among applicants.
+CREATE UNIQUE INDEX accounts_applicant_phone ON accounts(phone) WHERE role = 'applicant';
 CREATE INDEX accounts_unit ON accounts(unit_id);
 
 CREATE TABLE sessions (

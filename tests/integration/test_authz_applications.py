@@ -92,6 +92,8 @@ class TestAuthorizationMatrix(AppFlow, ZcCase):
                 return 409, "not_editable"
             if endpoint == "withdraw" and stage == "unit_review":
                 return None
+            if endpoint == "withdraw":  # API.md: past the unit, a withdrawal is not_withdrawable
+                return 409, "not_withdrawable"
             return 409, "invalid_action"
         # reviewer endpoints: forward, return, opinion
         if role not in REVIEWER_ROLES:

@@ -340,10 +340,10 @@ class TestConcurrency(ZcCase):
         self.assertTrue(all(r.body == want for r in results), "a catalogue answer differed")
 
     def test_20_concurrent_logins(self):
-        users = [self.new_applicant() for _ in range(4)]
+        users = [self.new_applicant() for _ in range(20)]
 
         def login(i):
-            u = users[i % 4]
+            u = users[i]
             c = self.client()
             r = c.login(u.username, u.password)
             me = c.me() if r.status == 200 else None
@@ -355,6 +355,22 @@ class TestConcurrency(ZcCase):
             self.assertEqual(r.json["account"]["username"], u.username)
             self.assertEqual(me.json["account"]["username"], u.username)
         self.assertEqual(len({r.json["csrf"] for _, r, _ in results}), 20, "two logins share a session")
+
+    def test_parallel_wrong_logins_cannot_outrun_the_limit(self):
+        # one password check per account at a time: the rest are told to wait (429), and
+        # no more than the limit of failures is ever tried
+        u = self.new_applicant()
+        results = self.run_threads(40, lambda i: self.client().login(u.username, "Wrong#Pass1"))
+        tried = [r for r in results if r.status == 401]
+        self.assertTrue(all(r.status in (401, 429) for r in results), [r.status for r in results])
+        self.assertLessEqual(len(tried), 5, "more wrong passwords were checked than the limit allows")
+        # then one at a time: in all, at most five wrong passwords are ever checked
+        for _ in range(6 - len(tried)):
+            r = self.client().login(u.username, "Wrong#Pass1")
+            if r.status == 401:
+                tried.append(r)
+        self.assertEqual(len(tried), 5)
+        self.assertError(self.client().login(u.username, u.password), 429, "too_many_attempts")
 
     def test_20_concurrent_registrations_of_one_id_number(self):
         body = self.applicant_body()

@@ -98,8 +98,23 @@ class TestLogin(ZcCase):
                          "invalid_field", "login")
 
     def test_login_bad_json(self):
+        self.assertError(self.client().post("/api/v1/session", b"{login: a", ctype="application/json"),
+                         400, "bad_json")
+
+    def test_login_as_a_form_is_refused(self):
+        # a cross-site form can post text/plain or urlencoded without asking: JSON routes take JSON only
         self.assertError(self.client().post("/api/v1/session", b"login=a&password=b",
-                                            ctype="application/x-www-form-urlencoded"), 400, "bad_json")
+                                            ctype="application/x-www-form-urlencoded"), 415, "unsupported_type")
+        self.assertError(self.client().post("/api/v1/session", b'{"login":"a","password":"b"}',
+                                            ctype="text/plain"), 415, "unsupported_type")
+
+    def test_login_from_another_site_is_refused(self):
+        u = self.new_applicant()
+        c = self.client()
+        r = c.post("/api/v1/session", {"login": u.username, "password": u.password},
+                   headers={"Origin": "https://evil.example"})
+        self.assertError(r, 403, "cross_origin")
+        self.assertNotIn("zc_session", c.cookies)
 
     def test_get_me_without_session_is_401(self):
         self.assertError(self.client().me(), 401, "login_required")

@@ -91,7 +91,10 @@ static zc_req *req_new(fixture *f, int method, const char *zPath, const char *zB
   snprintf(r->zPath, sizeof r->zPath, "%s", zPath);
   snprintf(r->zPeer, sizeof r->zPeer, "10.9.%d.%d", f->iPeer / 250, f->iPeer % 250 + 1);
   f->iPeer++;
-  if (zBody) buf_append(&r->body, zBody, strlen(zBody));
+  if (zBody) {
+    buf_append(&r->body, zBody, strlen(zBody));
+    snprintf(r->zContentType, sizeof r->zContentType, "application/json; charset=utf-8");
+  }
   return r;
 }
 
@@ -526,12 +529,13 @@ static void test_dispatch_unit_admin_cannot_apply(void **state)
   int bKnown;
   zc_req m;
   register_unit(f, &c, "MA7RQUTE1", "新疆路由测试有限公司", "路由测试");
+  /* applicant-only routes that are not about applying say so plainly */
   r = req_new(f, HTTP_POST, "/me/idcard", "x");
   req_as(r, &c, 1);
   dispatch(r);
-  assert_error(r, 403, "unit_admin_cannot_apply");
+  assert_error(r, 403, "forbidden");
   req_free(r);
-  if (!match(&m, HTTP_POST, "/applications", &bKnown)) return;
+  assert_true(match(&m, HTTP_POST, "/applications", &bKnown));
   r = req_new(f, HTTP_POST, "/applications", "{}");
   req_as(r, &c, 1);
   dispatch(r);
@@ -611,6 +615,35 @@ static void test_dispatch_with_csrf_succeeds(void **state)
   assert_int_equal(dispatch(r), 200);
   req_free(r);
   assert_int_equal(count(f, "SELECT count(*) FROM accounts WHERE email = 'ok@example.cn'"), 1);
+}
+
+/* JSON routes take JSON only, and no page of another site may change anything. */
+static void test_dispatch_form_or_foreign_origin_is_refused(void **state)
+{
+  fixture *f = *state;
+  client c;
+  zc_req *r;
+  register_applicant(f, &c, 8);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@b.cn\"}");
+  snprintf(r->zContentType, sizeof r->zContentType, "text/plain");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 415, "unsupported_type");
+  req_free(r);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@b.cn\"}");
+  snprintf(r->zOrigin, sizeof r->zOrigin, "https://evil.example");
+  snprintf(r->zHost, sizeof r->zHost, "127.0.0.1:8600");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_error(r, 403, "cross_origin");
+  req_free(r);
+  r = req_new(f, HTTP_PUT, "/me", "{\"email\":\"a@b.cn\"}");
+  snprintf(r->zOrigin, sizeof r->zOrigin, "http://127.0.0.1:8600");
+  snprintf(r->zHost, sizeof r->zHost, "127.0.0.1:8600");
+  req_as(r, &c, 1);
+  dispatch(r);
+  assert_int_equal(r->status, 200);
+  req_free(r);
 }
 
 static void test_dispatch_bad_json_is_400(void **state)
@@ -782,6 +815,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_dispatch_csrf_checked_before_body, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_dispatch_get_needs_no_csrf, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_dispatch_with_csrf_succeeds, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_dispatch_form_or_foreign_origin_is_refused, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_dispatch_bad_json_is_400, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_dispatch_empty_body_is_empty_object, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_success_commits_change_and_entry, setup_node, teardown_node),

@@ -115,6 +115,12 @@ int cmd_account(int argc, char **argv) {
                     " node_admin, auditor), --name and --password are required\n");
     return 2;
   }
+  const char *zErr = validate_person_name(a.zName);
+  if (!zErr && a.zPhone) zErr = validate_phone(a.zPhone);
+  if (zErr) {
+    fprintf(stderr, "zc-admin account: %s\n", zErr);
+    return 2;
+  }
   if (open_node(&node, argc, argv, NULL)) return 1;
   if (zIdIn) {
     const char *zErr = validate_id_number(zIdIn, zIdNumber, node_now(&node));
