@@ -61,11 +61,14 @@ void http_req_reset(zc_req *r) {
   r->zFileType[0] = 0;
 }
 
+static int dump_to_buf(const char *z, size_t n, void *pArg) {
+  buf_append((zc_buf *)pArg, z, n);
+  return 0;
+}
+
 int http_json(zc_req *r, int status, json_t *pBody) {
-  char *z = json_dumps(pBody, JSON_COMPACT);
   r->out.n = 0;
-  if (z) buf_append(&r->out, z, strlen(z));
-  free(z);
+  if (pBody) json_dump_callback(pBody, dump_to_buf, &r->out, JSON_COMPACT);
   json_decref(pBody);
   r->status = status;
   r->zOutType = "application/json; charset=utf-8";
