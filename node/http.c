@@ -66,9 +66,11 @@ static int dump_to_buf(const char *z, size_t n, void *pArg) {
   return 0;
 }
 
+void buf_json(zc_buf *b, const json_t *v) { json_dump_callback(v, dump_to_buf, b, JSON_COMPACT); }
+
 int http_json(zc_req *r, int status, json_t *pBody) {
   r->out.n = 0;
-  if (pBody) json_dump_callback(pBody, dump_to_buf, &r->out, JSON_COMPACT);
+  if (pBody) buf_json(&r->out, pBody);
   json_decref(pBody);
   r->status = status;
   r->zOutType = "application/json; charset=utf-8";

@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
@@ -102,6 +103,22 @@ static json_t *fields_json(const section_def *s) {
 json_t *section_json(const section_def *s) {
   return json_pack("{s:s, s:s, s:O, s:b}", "name", s->zName, "title", s->zTitle, "fields", fields_json(s),
                    "attachments_required", s->bAttachmentsRequired);
+}
+
+const char *section_head_text(const section_def *s, size_t *pn) {
+  static char *azHead[MAX_SECTIONS];
+  static size_t anHead[MAX_SECTIONS];
+  int i = (int)(s - g_sections);
+  assert(i >= 0 && i < g_nSections);
+  if (!azHead[i]) {
+    json_t *o = section_json(s);
+    azHead[i] = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!azHead[i]) abort(); /* out of memory at the first answer: nothing sensible left */
+    anHead[i] = strlen(azHead[i]) - 1; /* without the closing '}' */
+  }
+  *pn = anHead[i];
+  return azHead[i];
 }
 
 static const section_field *field_find(const section_def *s, const char *zName) {

@@ -27,6 +27,11 @@ const section_def *section_find(const char *zName);
 /* The section's definition as the API shows it ({name,title,fields,attachments_required}). */
 json_t *section_json(const section_def *s);
 
+/* The section's definition as JSON text without its closing brace, made once: the
+ * application's answer (after every section save) splices it in rather than building and
+ * serialising the same field lists each time. */
+const char *section_head_text(const section_def *s, size_t *pn);
+
 /* Check pData (an object) against the section; on success *ppClean is the data to store
  * (known fields, numbers as integers). On failure returns a Chinese message and sets
  * *pzField to the offending field name. */
