@@ -17,6 +17,7 @@
 #include "workflow.h"
 
 static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+static int app_answer_row(zc_req *r, json_t *a, app_access acc);
 
 static const struct { const char *zCode, *zLabel; } g_status[] = {
   {"draft", "草稿"},           {"unit_review", "单位审核中"},     {"dept_review", "推荐单位审核中"},
@@ -175,7 +176,9 @@ static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
     zHead = section_head_text(s, &nHead);
     if (i) buf_append(b, ",", 1);
     buf_append(b, zHead, nHead);
-    buf_printf(b, ",\"data\":%s,\"attachments\":", zData);
+    buf_append(b, ",\"data\":", 8);
+    buf_append(b, zData, strlen(zData));
+    buf_append(b, ",\"attachments\":", 15);
     json_t *aMine = rows_where(aAtt, "section", s->zName);
     buf_json(b, aMine);
     json_decref(aMine);
@@ -256,9 +259,15 @@ static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
 int app_answer(zc_req *r, const char *zId) {
   app_access acc;
   json_t *a = app_load(r, zId, &acc);
-  if (!a) return 0;
+  return a ? app_answer_row(r, a, acc) : 0;
+}
+
+/* The answer for application row a (stolen) as the caller with access acc sees it. */
+static int app_answer_row(zc_req *r, json_t *a, app_access acc) {
   json_t *o = app_json(r, a, acc);
   zc_buf secs = {0};
+  buf_reserve(&secs, 8192); /* an application's sections are about 6 KiB */
+  buf_reserve(&r->out, 16384);
   sections_text(r->node, a, json_object_get(o, "opinions"), &secs);
   json_decref(a);
   http_json(r, 200, o);
@@ -420,12 +429,17 @@ int applications_save_section(zc_req *r) {
   const char *zField = NULL, *zErr;
   json_t *pClean = NULL;
   if (!s) return http_error(r, 404, "not_found", "申请书没有该栏目");
+  json_t *pData = json_object_get(r->pJson, "data");
   json_t *a = load_editable(r, r->aParam[0]);
   if (!a) return 0;
-  json_decref(a);
-  json_t *pData = json_object_get(r->pJson, "data");
-  if (!pData) return http_field_error(r, 400, "missing_field", "data", "请提交栏目内容（data）");
-  if ((zErr = section_check(s, pData, &pClean, &zField))) return http_field_error(r, 400, "invalid_field", zField, zErr);
+  if (!pData) {
+    json_decref(a);
+    return http_field_error(r, 400, "missing_field", "data", "请提交栏目内容（data）");
+  }
+  if ((zErr = section_check(s, pData, &pClean, &zField))) {
+    json_decref(a);
+    return http_field_error(r, 400, "invalid_field", zField, zErr);
+  }
   /* merge into what was saved: a form may send only the fields it shows */
   char *zOld = db_text(r->node->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
                        "tt", r->aParam[0], s->zName);
@@ -445,7 +459,13 @@ int applications_save_section(zc_req *r) {
                    " updated = excluded.updated", "tttI", r->aParam[0], s->zName, zNew, now) ||
            db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
   free(zNew);
-  return rc ? -1 : app_answer(r, r->aParam[0]);
+  if (rc) {
+    json_decref(a);
+    return -1;
+  }
+  /* the row loaded above is the application now, but for the time it was updated */
+  json_object_set_new(a, "updated", json_integer(now));
+  return app_answer_row(r, a, ACCESS_OWNER);
 }
 
 /* ---- attachments ---- */

@@ -3,6 +3,8 @@
 #include "db.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,4 +310,59 @@ int db_migrate(sqlite3 *db, const char *zSchemasDir) {
   else db_rollback(db);
   for (int i = 0; i < nFile; i++) free(aFile[i]);
   return rc;
+}
+
+/* ---- checkpoints off the event loop ---- */
+
+static struct {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int bRunning, bStop;
+  char zPath[1024];
+} g_ckpt = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Once a second, copy the WAL back into the database on a connection of its own. */
+static void *checkpoint_main(void *pArg) {
+  sqlite3 *db = NULL;
+  (void)pArg;
+  if (sqlite3_open_v2(g_ckpt.zPath, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    fprintf(stderr, "db: checkpointer cannot open %s\n", g_ckpt.zPath);
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, 1000);
+  pthread_mutex_lock(&g_ckpt.mu);
+  while (!g_ckpt.bStop) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += 1;
+    pthread_cond_timedwait(&g_ckpt.cv, &g_ckpt.mu, &t);
+    if (g_ckpt.bStop) break;
+    pthread_mutex_unlock(&g_ckpt.mu);
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_lock(&g_ckpt.mu);
+  }
+  pthread_mutex_unlock(&g_ckpt.mu);
+  sqlite3_close(db);
+  return NULL;
+}
+
+int db_checkpoint_in_background(sqlite3 *db, const char *zPath) {
+  snprintf(g_ckpt.zPath, sizeof g_ckpt.zPath, "%s", zPath);
+  g_ckpt.bStop = 0;
+  if (pthread_create(&g_ckpt.thread, NULL, checkpoint_main, NULL)) return -1;
+  g_ckpt.bRunning = 1;
+  /* the connection of the event loop no longer checkpoints when a commit fills the WAL */
+  return exec_plain(db, "PRAGMA wal_autocheckpoint=0");
+}
+
+void db_checkpoint_stop(void) {
+  if (!g_ckpt.bRunning) return;
+  pthread_mutex_lock(&g_ckpt.mu);
+  g_ckpt.bStop = 1;
+  pthread_cond_signal(&g_ckpt.cv);
+  pthread_mutex_unlock(&g_ckpt.mu);
+  pthread_join(g_ckpt.thread, NULL);
+  g_ckpt.bRunning = 0;
 }

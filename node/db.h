@@ -40,6 +40,11 @@ char *db_text(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 json_t *db_row(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 json_t *db_rows(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 
+/* Checkpoint the WAL of database zPath once a second on a thread and connection of its
+ * own, and stop db's own checkpoints: a commit on the event loop never waits for one. */
+int db_checkpoint_in_background(sqlite3 *db, const char *zPath);
+void db_checkpoint_stop(void);
+
 /* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. Return 0 on success. */
 int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);

@@ -8,6 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+void buf_reserve(zc_buf *b, size_t n) {
+  if (b->nAlloc >= n) return;
+  char *z = realloc(b->z, n);
+  if (!z) abort();
+  b->z = z;
+  b->nAlloc = n;
+}
+
 void buf_append(zc_buf *b, const void *p, size_t n) {
   if (b->n + n + 1 > b->nAlloc) {
     size_t nNew = b->nAlloc ? b->nAlloc : 256;

@@ -18,6 +18,7 @@ typedef struct zc_buf {
 void buf_append(zc_buf *b, const void *p, size_t n);
 void buf_printf(zc_buf *b, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(zc_buf *b);
+void buf_reserve(zc_buf *b, size_t n); /* room for n bytes in all, kept until freed */
 void buf_json(zc_buf *b, const json_t *v); /* v as compact JSON text */
 
 /* Who is calling: filled by the router from the session cookie (session.c). */

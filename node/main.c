@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db.h"
 #include "node.h"
 #include "server.h"
 
@@ -42,7 +43,11 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  char zDb[600];
+  snprintf(zDb, sizeof zDb, "%.590s/node.db", node.cfg.zData);
+  if (db_checkpoint_in_background(node.db, zDb)) fprintf(stderr, "zc-node: checkpoints stay on the event loop\n");
   int rc = server_run(&node);
+  db_checkpoint_stop();
   node_close(&node);
   return rc ? 1 : 0;
 }
