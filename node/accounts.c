@@ -3,6 +3,7 @@
  * writes does so in the router's transaction when the work comes back. */
 #include "accounts.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,21 @@
 
 /* ---- passwords off the event loop ---- */
 
+/* A hash to check a password against when the login names nobody, so that both cases
+ * take the same time and say the same thing. Made once, on a worker. */
+static char g_zDummyHash[SECRET_HASH_MAX];
+static void make_dummy_hash(void) { secret_password_hash("zc-no-such-account", g_zDummyHash); }
+
 static void pw_work(void *pCtx) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   pw_job *j = pCtx;
-  if (j->zCheckHash[0]) j->bChecked = secret_password_verify(j->zCheckHash, j->zCheck) == 1;
-  if (j->zNew[0] && (!j->zCheckHash[0] || j->bChecked))
-    j->bHashed = secret_password_hash(j->zNew, j->zNewHash) == 0;
+  if (j->zCheck[0] && j->zCheckHash[0]) {
+    j->bChecked = secret_password_verify(j->zCheckHash, j->zCheck) == 1;
+  } else if (j->zCheck[0]) { /* nobody to check against: the same work, never a match */
+    pthread_once(&once, make_dummy_hash);
+    secret_password_verify(g_zDummyHash, j->zCheck);
+  }
+  if (j->zNew[0] && (!j->zCheck[0] || j->bChecked)) j->bHashed = secret_password_hash(j->zNew, j->zNewHash) == 0;
 }
 
 static int pw_done(zc_req *r, void *pCtx) {
@@ -107,7 +118,6 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
 }
 
 json_t *account_json(zc_node *p, const char *zId) {
-  char zTime[21];
   json_t *a = db_row(p->db,
       "SELECT id, username, name, role, home, phone, email, id_masked AS id_number_masked,"
       " unit_id, dept_id AS dept, committee_id AS committee, created FROM accounts WHERE id = ?",
@@ -117,8 +127,7 @@ json_t *account_json(zc_node *p, const char *zId) {
   json_object_set_new(a, "role_name", json_string(role_label(role)));
   json_object_set_new(a, "home_name",
                       json_string(node_region_name(p, json_string_value(json_object_get(a, "home")))));
-  node_time_str((time_t)json_integer_value(json_object_get(a, "created")), zTime);
-  json_object_set_new(a, "created", json_string(zTime));
+  json_set_time(a, "created");
   const char *zUnit = json_string_value(json_object_get(a, "unit_id"));
   json_object_set_new(a, "unit", zUnit ? db_row(p->db, "SELECT id, name, credit_code FROM units"
                                                 " WHERE id = ?", "t", zUnit) : json_null());
@@ -239,14 +248,6 @@ static int login_finish(zc_req *r, pw_job *j) {
   return answer_with_session(r, 200, zAccount);
 }
 
-/* A hash to verify against when the login names nobody, so that both cases take the
- * same time and say the same thing. */
-static const char *dummy_hash(void) {
-  static char zHash[SECRET_HASH_MAX];
-  if (!zHash[0]) secret_password_hash("zc-no-such-account", zHash);
-  return zHash;
-}
-
 int accounts_login(zc_req *r) {
   const char *zLogin = json_str_field(r, "login", "用户名/身份证号/手机号", 1);
   if (!zLogin) return 0;
@@ -267,7 +268,7 @@ int accounts_login(zc_req *r) {
   }
   /* One password check per account at a time: attempts sent in parallel cannot outrun
    * the count of failures (login_finish counts them). */
-  if (ratelimit_enter(zKey)) {
+  if (ratelimit_enter(zKey, now)) {
     json_decref(a);
     http_header(r, "Retry-After", "1");
     return http_error_extra(r, 429, "too_many_attempts", json_pack("{s:i}", "retry_after", 1),
@@ -275,7 +276,7 @@ int accounts_login(zc_req *r) {
   }
   const char *zHash = a ? json_string_value(json_object_get(a, "password_hash")) : NULL;
   json_t *d = json_pack("{s:s?, s:s}", "account", zAccount, "key", zKey);
-  int rc = password_then(r, zPassword, zHash ? zHash : dummy_hash(), NULL, d, login_finish);
+  int rc = password_then(r, zPassword, zHash, NULL, d, login_finish);
   if (rc != HTTP_PENDING) ratelimit_leave(zKey); /* answered at once (busy, or run inline) */
   json_decref(a);
   return rc;

@@ -33,8 +33,9 @@ json_t *account_json(zc_node *p, const char *zId);
 /* 64 characters of at most 4 bytes each (validate_password's limit): never cut. */
 #define PASSWORD_MAX_BYTES 256
 
-/* Password work off the event loop: verify zCheck against zCheckHash (when given), then
- * hash zNew (when given); xThen continues on the loop with the result in the job. */
+/* Password work off the event loop: verify zCheck against zCheckHash (with no hash, it
+ * costs the same and never matches), then hash zNew (when given, and only if the check
+ * passed or there was none); xThen continues on the loop with the result in the job. */
 typedef struct pw_job {
   char zCheck[PASSWORD_MAX_BYTES + 1], zCheckHash[SECRET_HASH_MAX];
   char zNew[PASSWORD_MAX_BYTES + 1], zNewHash[SECRET_HASH_MAX];

@@ -16,7 +16,6 @@
 #include "validate.h"
 #include "workflow.h"
 
-static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
 static int app_answer_row(zc_req *r, json_t *a, app_access acc);
 
 static const struct { const char *zCode, *zLabel; } g_status[] = {
@@ -49,24 +48,24 @@ json_t *app_load(zc_req *r, const char *zId, app_access *pAccess) {
   json_t *a = db_row(r->node->db, "SELECT * FROM applications WHERE id = ?", "t", zId);
   app_access acc = ACCESS_NONE;
   if (a) {
-    const char *zStage = workflow_stage(str(a, "status"));
+    const char *zStage = workflow_stage(jstr(a, "status"));
     switch (s->role) {
       case ROLE_APPLICANT:
-        if (strcmp(str(a, "applicant_id"), s->zAccount) == 0) acc = ACCESS_OWNER;
+        if (strcmp(jstr(a, "applicant_id"), s->zAccount) == 0) acc = ACCESS_OWNER;
         break;
       case ROLE_UNIT_ADMIN:
         if (has_access(r->node, zId, "unit", s->zUnit))
-          acc = zStage && strcmp(zStage, "unit") == 0 && strcmp(str(a, "unit_id"), s->zUnit) == 0 ? ACCESS_REVIEW
+          acc = zStage && strcmp(zStage, "unit") == 0 && strcmp(jstr(a, "unit_id"), s->zUnit) == 0 ? ACCESS_REVIEW
                                                                                                 : ACCESS_READ;
         break;
       case ROLE_DEPT_ADMIN:
         if (has_access(r->node, zId, "dept", s->zDept))
-          acc = zStage && strcmp(zStage, "dept") == 0 && str(a, "dept_id") && strcmp(str(a, "dept_id"), s->zDept) == 0
+          acc = zStage && strcmp(zStage, "dept") == 0 && jstr(a, "dept_id") && strcmp(jstr(a, "dept_id"), s->zDept) == 0
                     ? ACCESS_REVIEW : ACCESS_READ;
         break;
       case ROLE_COMMITTEE_ADMIN:
         if (has_access(r->node, zId, "committee", s->zCommittee))
-          acc = zStage && strcmp(zStage, "committee") == 0 && strcmp(str(a, "committee_id"), s->zCommittee) == 0
+          acc = zStage && strcmp(zStage, "committee") == 0 && strcmp(jstr(a, "committee_id"), s->zCommittee) == 0
                     ? ACCESS_REVIEW : ACCESS_READ;
         break;
       case ROLE_NODE_ADMIN:
@@ -94,8 +93,8 @@ static json_t *load_editable(zc_req *r, const char *zId) {
     http_error(r, 403, "forbidden", "只有申请人本人可以修改申请书");
     return NULL;
   }
-  if (!app_editable(str(a, "status"))) {
-    http_error(r, 409, "not_editable", "申请书当前状态为“%s”，不能修改；如需修改请先收回", app_status_label(str(a, "status")));
+  if (!app_editable(jstr(a, "status"))) {
+    http_error(r, 409, "not_editable", "申请书当前状态为“%s”，不能修改；如需修改请先收回", app_status_label(jstr(a, "status")));
     json_decref(a);
     return NULL;
   }
@@ -117,30 +116,16 @@ int app_history(zc_req *r, const char *zId, const char *zAction, const char *zFr
 
 /* ---- the application as shown ---- */
 
-static void set_time(json_t *o, const char *zKey) {
-  json_t *v = json_object_get(o, zKey);
-  char zTime[21];
-  if (!json_is_integer(v)) return;
-  node_time_str((time_t)json_integer_value(v), zTime);
-  json_object_set_new(o, zKey, json_string(zTime));
-}
-
-static void times_in(json_t *a, const char *zKey) {
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) set_time(v, zKey);
-}
-
 /* Opinions the caller may read: reviewers all; the applicant those of past rounds and of
  * the current one once it came back. */
 static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
   int round = (int)json_integer_value(json_object_get(a, "round"));
-  int bAll = acc != ACCESS_OWNER || strcmp(str(a, "status"), "returned") == 0;
+  int bAll = acc != ACCESS_OWNER || strcmp(jstr(a, "status"), "returned") == 0;
   json_t *o = db_rows(p->db, "SELECT o.round, o.stage, o.section, o.text, o.updated, x.name AS author"
                       " FROM application_opinions o LEFT JOIN accounts x ON x.id = o.author_id"
                       " WHERE o.application_id = ? AND (? OR o.round < ?) ORDER BY o.round, o.stage, o.section",
-                      "tii", str(a, "id"), bAll, round);
-  times_in(o, "updated");
+                      "tii", jstr(a, "id"), bAll, round);
+  json_set_times(o, "updated");
   return o;
 }
 
@@ -149,7 +134,7 @@ static json_t *rows_where(json_t *aRows, const char *zKey, const char *zValue) {
   json_t *aOut = json_array(), *v;
   size_t i;
   json_array_foreach(aRows, i, v)
-    if (strcmp(str(v, zKey), zValue) == 0) json_array_append(aOut, v);
+    if (strcmp(jstr(v, zKey), zValue) == 0) json_array_append(aOut, v);
   return aOut;
 }
 
@@ -159,12 +144,12 @@ static json_t *rows_where(json_t *aRows, const char *zKey, const char *zValue) {
  * as text made once, and the saved data (compact JSON written by this node) copied as
  * stored. */
 static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
-  const char *zId = str(a, "id");
+  const char *zId = jstr(a, "id");
   json_t *aData = db_rows(p->db, "SELECT section, data_json AS data_text FROM application_sections"
                           " WHERE application_id = ?", "t", zId);
   json_t *aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
                          " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
-  times_in(aAtt, "uploaded");
+  json_set_times(aAtt, "uploaded");
   buf_append(b, "[", 1);
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
@@ -172,7 +157,7 @@ static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
     json_t *v, *pData;
     size_t k, nHead;
     json_array_foreach(aData, k, v)
-      if (strcmp(str(v, "section"), s->zName) == 0) zData = str(v, "data_text");
+      if (strcmp(jstr(v, "section"), s->zName) == 0) zData = jstr(v, "data_text");
     zHead = section_head_text(s, &nHead);
     if (i) buf_append(b, ",", 1);
     buf_append(b, zHead, nHead);
@@ -199,57 +184,54 @@ static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
 /* The application as GET /applications/{id} answers it, for a caller with access acc. */
 static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
   zc_node *p = r->node;
-  const char *zId = str(a, "id");
+  const char *zId = jstr(a, "id");
   json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "id", zId, "year", json_integer_value(json_object_get(a, "year")),
-                        "status", str(a, "status"), "status_name", app_status_label(str(a, "status")));
-  const char *zRet = str(a, "returned_by");
+                        "status", jstr(a, "status"), "status_name", app_status_label(jstr(a, "status")));
+  const char *zRet = jstr(a, "returned_by");
   static const char *const aRetName[][2] = {{"unit", "基层单位"}, {"dept", "推荐单位"}, {"committee", "评审委员会"}};
   json_object_set_new(o, "returned_by", zRet ? json_string(zRet) : json_null());
   for (int i = 0; zRet && i < 3; i++)
     if (strcmp(aRetName[i][0], zRet) == 0) json_object_set_new(o, "returned_by_name", json_string(aRetName[i][1]));
   json_object_set_new(o, "qualification", db_row(p->db, "SELECT q.code, q.name, q.level, s.code AS series,"
                       " s.name AS series_name FROM qualifications q JOIN series s ON s.code = q.series WHERE q.code = ?",
-                      "t", str(a, "qualification")));
+                      "t", jstr(a, "qualification")));
   json_object_set_new(o, "specialty", db_row(p->db, "SELECT code, name FROM specialties WHERE code = ?", "t",
-                                             str(a, "specialty")));
+                                             jstr(a, "specialty")));
   json_object_set_new(o, "level", json_integer(json_integer_value(json_object_get(a, "level"))));
   json_object_set_new(o, "applicant", db_row(p->db, "SELECT id, name, username, id_masked AS id_number_masked"
-                      " FROM accounts WHERE id = ?", "t", str(a, "applicant_id")));
+                      " FROM accounts WHERE id = ?", "t", jstr(a, "applicant_id")));
   json_object_set_new(o, "unit", db_row(p->db, "SELECT id, name, credit_code, node FROM units WHERE id = ?", "t",
-                                        str(a, "unit_id")));
-  json_object_set_new(o, "dept", str(a, "dept_id") ? db_row(p->db, "SELECT id, name, node FROM depts WHERE id = ?",
-                                                           "t", str(a, "dept_id")) : json_null());
-  json_t *c = db_row(p->db, "SELECT id, node, name, directed, submit_limit, fee, paper_rules, address, contact, phone"
-                     " FROM committees WHERE id = ?", "t", str(a, "committee_id"));
-  json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
-  json_object_set_new(c, "node_name", json_string(node_region_name(p, str(c, "node"))));
+                                        jstr(a, "unit_id")));
+  json_object_set_new(o, "dept", jstr(a, "dept_id") ? db_row(p->db, "SELECT id, name, node FROM depts WHERE id = ?",
+                                                           "t", jstr(a, "dept_id")) : json_null());
+  json_t *c = committee_json(p, jstr(a, "committee_id"));
   json_object_set_new(o, "directed", json_boolean(json_integer_value(json_object_get(a, "directed"))));
   json_object_set_new(o, "submit_count", json_integer(json_integer_value(json_object_get(a, "submit_count"))));
   json_object_set_new(o, "submit_limit", json_integer(json_integer_value(json_object_get(c, "submit_limit"))));
-  json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
+  json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
   json_object_set_new(o, "window", w ? w : json_null());
   json_object_set_new(o, "committee", c);
   json_object_set_new(o, "round", json_integer(json_integer_value(json_object_get(a, "round"))));
   json_object_set_new(o, "recommendation", json_incref(json_object_get(a, "recommendation")));
-  json_object_set_new(o, "editable", json_boolean(acc == ACCESS_OWNER && app_editable(str(a, "status"))));
-  json_object_set_new(o, "withdrawable", json_boolean(acc == ACCESS_OWNER && strcmp(str(a, "status"), "unit_review") == 0 &&
+  json_object_set_new(o, "editable", json_boolean(acc == ACCESS_OWNER && app_editable(jstr(a, "status"))));
+  json_object_set_new(o, "withdrawable", json_boolean(acc == ACCESS_OWNER && strcmp(jstr(a, "status"), "unit_review") == 0 &&
                                                       !json_integer_value(json_object_get(a, "unit_acted"))));
   json_t *aOpinions = visible_opinions(p, a, acc);
   json_object_set_new(o, "opinions", aOpinions); /* sections are added as text: app_answer */
   json_t *aHist = db_rows(p->db, "SELECT at, actor_name, actor_role, action, from_status AS \"from\", to_status AS \"to\","
                           " detail_json FROM application_history WHERE application_id = ? ORDER BY id", "t", zId);
-  times_in(aHist, "at");
+  json_set_times(aHist, "at");
   if (acc == ACCESS_OWNER) { /* opinions reach the applicant with a return, never before */
     size_t k;
     json_t *h;
     json_array_foreach(aHist, k, h)
-      if (strcmp(str(h, "action"), "return") != 0) json_object_del(json_object_get(h, "detail"), "opinions");
+      if (strcmp(jstr(h, "action"), "return") != 0) json_object_del(json_object_get(h, "detail"), "opinions");
   }
   json_object_set_new(o, "history", aHist);
-  json_object_set_new(o, "actions", workflow_actions(r, a));
-  set_time(a, "created");
-  set_time(a, "updated");
-  set_time(a, "submitted");
+  json_object_set_new(o, "actions", workflow_actions(r, a, acc));
+  json_set_time(a, "created");
+  json_set_time(a, "updated");
+  json_set_time(a, "submitted");
   json_object_set(o, "created", json_object_get(a, "created"));
   json_object_set(o, "updated", json_object_get(a, "updated"));
   json_object_set(o, "submitted", json_object_get(a, "submitted"));
@@ -321,11 +303,11 @@ int applications_create(zc_req *r) {
   json_t *u = db_row(r->node->db, "SELECT id, node FROM units WHERE credit_code = ?", "t", zCode);
   if (!u) return http_field_error(r, 404, "unit_not_found", "unit", "未找到该单位，请确认统一社会信用代码或让单位先完成注册");
   int rc = 0;
-  json_t *c = route_choice(r, zQual, zSp, str(u, "node"), zSeries);
+  json_t *c = route_choice(r, zQual, zSp, jstr(u, "node"), zSeries);
   const char *zWant = json_str_field(r, "committee", "评审委员会", 0);
   if (!c || r->status) goto done;
-  if (zWant && *zWant && strcmp(zWant, str(c, "id")) != 0) {
-    rc = http_error(r, 409, "wrong_jurisdiction", "按属地化原则，该申报应由“%s”评审", str(c, "name"));
+  if (zWant && *zWant && strcmp(zWant, jstr(c, "id")) != 0) {
+    rc = http_error(r, 409, "wrong_jurisdiction", "按属地化原则，该申报应由“%s”评审", jstr(c, "name"));
     goto done;
   }
   if (db_int(r->node->db, 0, "SELECT 1 FROM applications WHERE applicant_id = ? AND year = ? AND status <> 'failed'",
@@ -338,13 +320,13 @@ int applications_create(zc_req *r) {
       db_exec(r->node->db, "INSERT INTO applications(id, applicant_id, year, series, specialty, qualification, level,"
               " unit_id, unit_node, committee_id, committee_node, directed, status, created, updated)"
               " SELECT ?, ?, ?, q.series, ?, q.code, q.level, ?, ?, ?, ?, ?, 'draft', ?, ? FROM qualifications q"
-              " WHERE q.code = ?", "ttItttttiIIt", zId, r->pSess->zAccount, (sqlite3_int64)year, zSp, str(u, "id"),
-              str(u, "node"), str(c, "id"), str(c, "node"), json_is_true(json_object_get(c, "directed")), now, now, zQual) ||
+              " WHERE q.code = ?", "ttItttttiIIt", zId, r->pSess->zAccount, (sqlite3_int64)year, zSp, jstr(u, "id"),
+              jstr(u, "node"), jstr(c, "id"), jstr(c, "node"), json_is_true(json_object_get(c, "directed")), now, now, zQual) ||
       db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
               " SELECT ?, 'basic', json_object('name', name), ? FROM accounts WHERE id = ?", "tIt", zId, now,
               r->pSess->zAccount) ||
       app_history(r, zId, "create", NULL, "draft", json_pack("{s:s, s:s, s:s}", "qualification", zQual, "specialty", zSp,
-                                                               "committee", str(c, "id")))) {
+                                                               "committee", jstr(c, "id")))) {
     rc = -1;
     goto done;
   }
@@ -402,8 +384,8 @@ int applications_list(zc_req *r) {
   size_t i;
   json_t *v;
   json_array_foreach(a, i, v) {
-    json_object_set_new(v, "status_name", json_string(app_status_label(str(v, "status"))));
-    set_time(v, "updated");
+    json_object_set_new(v, "status_name", json_string(app_status_label(jstr(v, "status"))));
+    json_set_time(v, "updated");
   }
   return http_json(r, 200, json_pack("{s:o}", "items", a));
 }
@@ -507,11 +489,11 @@ int applications_attachment_get(zc_req *r) {
   json_decref(a);
   json_t *f = db_row(r->node->db, "SELECT sha256, type FROM application_attachments WHERE id = ? AND application_id = ?",
                      "tt", r->aParam[1], r->aParam[0]);
-  if (!f || blob_path(r->node->cfg.zData, str(f, "sha256"), zPath, sizeof zPath)) {
+  if (!f || blob_path(r->node->cfg.zData, jstr(f, "sha256"), zPath, sizeof zPath)) {
     json_decref(f);
     return http_error(r, 404, "not_found", "附件不存在");
   }
-  http_file(r, zPath, str(f, "type"));
+  http_file(r, zPath, jstr(f, "type"));
   json_decref(f);
   return 0;
 }
@@ -537,20 +519,20 @@ int applications_qualification(zc_req *r) {
   json_t *a = load_editable(r, r->aParam[0]);
   if (!a) return 0;
   int rc = 0;
-  json_t *c = route_choice(r, zQual, zSp, str(a, "unit_node"), zSeries);
+  json_t *c = route_choice(r, zQual, zSp, jstr(a, "unit_node"), zSeries);
   if (!c) goto done;
-  if (strcmp(zQual, str(a, "qualification")) == 0 && strcmp(zSp, str(a, "specialty")) == 0) {
+  if (strcmp(zQual, jstr(a, "qualification")) == 0 && strcmp(zSp, jstr(a, "specialty")) == 0) {
     rc = http_field_error(r, 400, "invalid_field", "qualification", "资格名称和专业均未改变");
     goto done;
   }
-  json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "from", "qualification", str(a, "qualification"),
-                              "specialty", str(a, "specialty"), "committee", str(a, "committee_id"), "to",
-                              "qualification", zQual, "specialty", zSp, "committee", str(c, "id"));
+  json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "from", "qualification", jstr(a, "qualification"),
+                              "specialty", jstr(a, "specialty"), "committee", jstr(a, "committee_id"), "to",
+                              "qualification", zQual, "specialty", zSp, "committee", jstr(c, "id"));
   if (db_exec(r->node->db, "UPDATE applications SET (series, qualification, level) = (SELECT series, code, level FROM"
               " qualifications WHERE code = ?), specialty = ?, committee_id = ?, committee_node = ?, directed = ?,"
-              " updated = ? WHERE id = ?", "ttttiIt", zQual, zSp, str(c, "id"), str(c, "node"),
+              " updated = ? WHERE id = ?", "ttttiIt", zQual, zSp, jstr(c, "id"), jstr(c, "node"),
               json_is_true(json_object_get(c, "directed")), (sqlite3_int64)node_now(r->node), r->aParam[0]) ||
-      app_history(r, r->aParam[0], "change_qualification", str(a, "status"), str(a, "status"),
+      app_history(r, r->aParam[0], "change_qualification", jstr(a, "status"), jstr(a, "status"),
                   json_incref(pDetail)))
     rc = -1;
   else

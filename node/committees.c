@@ -10,7 +10,6 @@
 #include "router.h"
 #include "validate.h"
 
-static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
 
 int committees_load(zc_node *p) {
   json_t *c, *s, *pAll = refdata_file(p, "committees.json");
@@ -20,16 +19,16 @@ int committees_load(zc_node *p) {
   json_array_foreach(json_object_get(pAll, "committees"), i, c) {
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO committees(id, node, name, directed, submit_limit, fee,"
                   " paper_rules, address, contact, phone) VALUES(?,?,?,?,?,?,?,?,?,?)", "tttiiitttt",
-                  str(c, "id"), str(c, "node"), str(c, "name"), json_is_true(json_object_get(c, "directed")),
+                  jstr(c, "id"), jstr(c, "node"), jstr(c, "name"), json_is_true(json_object_get(c, "directed")),
                   (int)json_integer_value(json_object_get(c, "submit_limit")),
-                  (int)json_integer_value(json_object_get(c, "fee")), str(c, "paper_rules"),
-                  str(c, "address"), str(c, "contact"), str(c, "phone"));
+                  (int)json_integer_value(json_object_get(c, "fee")), jstr(c, "paper_rules"),
+                  jstr(c, "address"), jstr(c, "contact"), jstr(c, "phone"));
     /* the scope comes with the committee: a committee already known keeps its own */
     if (sqlite3_changes(p->db) == 0) continue;
     json_array_foreach(json_object_get(c, "scope"), j, s)
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO committee_scopes(committee_id, series, level, specialty)"
-                    " VALUES(?,?,?,?)", "ttit", str(c, "id"), str(s, "series"),
-                    (int)json_integer_value(json_object_get(s, "level")), str(s, "specialty"));
+                    " VALUES(?,?,?,?)", "ttit", jstr(c, "id"), jstr(s, "series"),
+                    (int)json_integer_value(json_object_get(s, "level")), jstr(s, "specialty"));
   }
   json_decref(pAll);
   return rc ? -1 : 0;
@@ -54,6 +53,18 @@ json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecia
 #define COMMITTEE_COLUMNS \
   "c.id, c.node, c.name, c.directed, c.submit_limit, c.fee, c.paper_rules, c.address, c.contact, c.phone"
 
+/* A committee row as the API shows it: directed as a boolean, with its node's name. */
+static json_t *committee_shown(zc_node *p, json_t *c) {
+  if (!c) return NULL;
+  json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
+  json_object_set_new(c, "node_name", json_string(node_region_name(p, jstr(c, "node"))));
+  return c;
+}
+
+json_t *committee_json(zc_node *p, const char *zId) {
+  return committee_shown(p, db_row(p->db, "SELECT " COMMITTEE_COLUMNS " FROM committees c WHERE c.id = ?", "t", zId));
+}
+
 /* The committee of node zNode covering (series, level, specialty). */
 static json_t *committee_at(zc_node *p, const char *zNode, const char *zSeries, int level, const char *zSpecialty) {
   return db_row(p->db, "SELECT " COMMITTEE_COLUMNS " FROM committees c JOIN committee_scopes s ON s.committee_id = c.id"
@@ -73,7 +84,7 @@ static char *possible_choices(zc_node *p, const char *zUnitNode, const char *zSe
   zc_buf b = {0};
   size_t i;
   json_t *v;
-  json_array_foreach(a, i, v) buf_printf(&b, "%s%s（%s）", i ? "、" : "", str(v, "qname"), str(v, "cname"));
+  json_array_foreach(a, i, v) buf_printf(&b, "%s%s（%s）", i ? "、" : "", jstr(v, "qname"), jstr(v, "cname"));
   json_decref(a);
   if (!b.n) buf_printf(&b, "无");
   return b.z;
@@ -86,22 +97,21 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
   json_t *c = NULL;
   *pzWhy = NULL;
   if (!q) return NULL;
-  const char *zSeries = str(q, "series");
+  const char *zSeries = jstr(q, "series");
   int level = (int)json_integer_value(json_object_get(q, "level"));
   c = committee_at(p, zUnitNode, zSeries, level, zSpecialty);
   if (!c && strcmp(zUnitNode, "650000") != 0) c = committee_at(p, "650000", zSeries, level, zSpecialty);
   if (c) {
-    json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
-    json_object_set_new(c, "node_name", json_string(node_region_name(p, str(c, "node"))));
+    committee_shown(p, c);
   } else {
     char *zList = possible_choices(p, zUnitNode, zSeries);
     zc_buf b = {0};
     const char *zWhere = node_region_name(p, zUnitNode) ? node_region_name(p, zUnitNode) : zUnitNode;
     if (strcmp(zUnitNode, "650000") == 0)
-      buf_printf(&b, "本单位所在评审区域（%s）没有评审“%s”的委员会。", zWhere, str(q, "name"));
+      buf_printf(&b, "本单位所在评审区域（%s）没有评审“%s”的委员会。", zWhere, jstr(q, "name"));
     else
-      buf_printf(&b, "本单位所在评审区域（%s）及自治区均没有评审“%s”的委员会。", zWhere, str(q, "name"));
-    buf_printf(&b, "%s可申报：%s", str(q, "series_name"), zList);
+      buf_printf(&b, "本单位所在评审区域（%s）及自治区均没有评审“%s”的委员会。", zWhere, jstr(q, "name"));
+    buf_printf(&b, "%s可申报：%s", jstr(q, "series_name"), zList);
     free(zList);
     *pzWhy = b.z;
   }
@@ -112,10 +122,8 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
 /* ---- API ---- */
 
 static json_t *committee_full(zc_node *p, const char *zId) {
-  json_t *c = db_row(p->db, "SELECT " COMMITTEE_COLUMNS " FROM committees c WHERE c.id = ?", "t", zId);
+  json_t *c = committee_json(p, zId);
   if (!c) return NULL;
-  json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
-  json_object_set_new(c, "node_name", json_string(node_region_name(p, str(c, "node"))));
   json_object_set_new(c, "scope", db_rows(p->db, "SELECT s.series, s.level, s.specialty, se.name AS series_name"
                       " FROM committee_scopes s JOIN series se ON se.code = s.series WHERE s.committee_id = ?"
                       " ORDER BY s.series, s.level", "t", zId));
@@ -133,7 +141,7 @@ int committees_list(zc_req *r) {
     return http_error(r, 400, "invalid_node", "未知的评审区域");
   aOut = json_array();
   aIds = db_rows(r->node->db, "SELECT id FROM committees WHERE ?1 = '' OR node = ?1 ORDER BY node, id", "t", zNode);
-  json_array_foreach(aIds, i, v) json_array_append_new(aOut, committee_full(r->node, str(v, "id")));
+  json_array_foreach(aIds, i, v) json_array_append_new(aOut, committee_full(r->node, jstr(v, "id")));
   json_decref(aIds);
   return http_json(r, 200, json_pack("{s:o}", "items", aOut));
 }
@@ -151,7 +159,7 @@ static int update_windows(zc_req *r, const char *zId, json_t *a) {
   long dOpen, dClose;
   if (!json_is_array(a)) return http_field_error(r, 400, "invalid_field", "windows", "申报时间应为列表"), -1;
   json_array_foreach(a, i, w) {
-    const char *zSp = str(w, "specialty"), *zOpen = str(w, "opens"), *zClose = str(w, "closes");
+    const char *zSp = jstr(w, "specialty"), *zOpen = jstr(w, "opens"), *zClose = jstr(w, "closes");
     if (!zSp || !db_int(r->node->db, 0, "SELECT 1 FROM specialties sp JOIN committee_scopes s ON s.series = sp.series"
                         " WHERE sp.code = ? AND s.committee_id = ?", "tt", zSp, zId))
       return http_field_error(r, 400, "invalid_field", "windows", "申报时间中的专业不在本委员会评审范围内"), -1;
@@ -162,7 +170,7 @@ static int update_windows(zc_req *r, const char *zId, json_t *a) {
   db_exec(r->node->db, "DELETE FROM committee_windows WHERE committee_id = ?", "t", zId);
   json_array_foreach(a, i, w)
     if (db_exec(r->node->db, "INSERT OR REPLACE INTO committee_windows(committee_id, specialty, opens, closes)"
-                " VALUES(?,?,?,?)", "tttt", zId, str(w, "specialty"), str(w, "opens"), str(w, "closes")))
+                " VALUES(?,?,?,?)", "tttt", zId, jstr(w, "specialty"), jstr(w, "opens"), jstr(w, "closes")))
       return -1;
   return 0;
 }
@@ -199,8 +207,8 @@ int committees_update(zc_req *r) {
               "UPDATE committees SET name = coalesce(?, name), paper_rules = coalesce(?, paper_rules),"
               " address = coalesce(?, address), contact = coalesce(?, contact), phone = coalesce(?, phone),"
               " submit_limit = iif(?, ?, submit_limit), fee = iif(?, ?, fee), updated = ? WHERE id = ?",
-              "tttttiiiiIt", str(o, "name"), str(o, "paper_rules"), str(o, "address"), str(o, "contact"),
-              str(o, "phone"), bLimit == 0, (int)nLimit, bFee == 0, (int)nFee, (sqlite3_int64)node_now(r->node), zId))
+              "tttttiiiiIt", jstr(o, "name"), jstr(o, "paper_rules"), jstr(o, "address"), jstr(o, "contact"),
+              jstr(o, "phone"), bLimit == 0, (int)nLimit, bFee == 0, (int)nFee, (sqlite3_int64)node_now(r->node), zId))
     return -1;
   if (json_object_get(o, "windows") && update_windows(r, zId, json_object_get(o, "windows"))) return r->status ? 0 : -1;
   return http_json(r, 200, json_pack("{s:o}", "committee", committee_full(r->node, zId)));
@@ -219,14 +227,14 @@ int committees_route(zc_req *r) {
     json_decref(u);
     return http_field_error(r, 400, "invalid_field", "specialty", "专业与资格名称不属于同一系列");
   }
-  json_t *c = committee_for(r->node, str(u, "node"), zQual, zSp, &zWhy);
+  json_t *c = committee_for(r->node, jstr(u, "node"), zQual, zSp, &zWhy);
   if (!c) {
     http_error(r, 409, "wrong_jurisdiction", "%s", zWhy);
     free(zWhy);
     json_decref(u);
     return 0;
   }
-  json_t *w = committee_window(r->node, str(c, "id"), zSp);
+  json_t *w = committee_window(r->node, jstr(c, "id"), zSp);
   json_object_set_new(c, "window", w ? w : json_null());
   return http_json(r, 200, json_pack("{s:o, s:o}", "committee", c, "unit", u));
 }

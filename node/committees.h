@@ -20,6 +20,9 @@ int committees_load(zc_node *p);
 json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualification,
                       const char *zSpecialty, char **pzWhy);
 
+/* The committee zId as the API shows it (no scope or windows), or NULL. */
+json_t *committee_json(zc_node *p, const char *zId);
+
 /* Today's date "YYYY-MM-DD" in China Standard Time (windows are calendar dates there). */
 void committee_today(zc_node *p, char out[11]);
 

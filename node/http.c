@@ -207,6 +207,20 @@ const char *http_status_text(int status) {
   }
 }
 
+void json_set_time(json_t *o, const char *zKey) {
+  json_t *v = json_object_get(o, zKey);
+  char zTime[21];
+  if (!json_is_integer(v)) return;
+  node_time_str((time_t)json_integer_value(v), zTime);
+  json_object_set_new(o, zKey, json_string(zTime));
+}
+
+void json_set_times(json_t *a, const char *zKey) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) json_set_time(v, zKey);
+}
+
 const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
   json_t *v = r->pJson ? json_object_get(r->pJson, zKey) : NULL;
   char zMsg[256];

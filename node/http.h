@@ -91,6 +91,15 @@ int http_cookie(const zc_req *r, const char *zName, char *out, size_t nOut);
 /* The Chinese reason phrase-free status line text ("Not Found") for logs and headers. */
 const char *http_status_text(int status);
 
+/* The string member zKey of object o, or NULL: the one accessor every file uses. */
+static inline const char *jstr(const json_t *o, const char *zKey) {
+  return json_string_value(json_object_get(o, zKey));
+}
+/* Integer member zKey of o (seconds since 1970) rewritten as RFC 3339 text; in every
+ * object of array a for the second. Other values are left alone. */
+void json_set_time(json_t *o, const char *zKey);
+void json_set_times(json_t *a, const char *zKey);
+
 /* Reading a JSON body's fields with their types checked. A wrong type or a missing
  * required field answers 400 (`missing_field` / `invalid_field`, naming the field) and
  * returns NULL (or -1); the handler then just returns 0. zLabel is the field's Chinese

@@ -33,13 +33,12 @@ typedef struct live_conn {
 static live_conn *g_conns;
 static zc_node *g_liveNode;
 
-static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
 
 void live_application_changed(zc_req *r, const char *zId) {
   json_t *a = db_row(r->node->db, "SELECT id, status, returned_by, applicant_id, unit_id, dept_id, committee_id"
                      " FROM applications WHERE id = ?", "t", zId);
   if (!a) return;
-  json_object_set_new(a, "status_name", json_string(app_status_label(str(a, "status"))));
+  json_object_set_new(a, "status_name", json_string(app_status_label(jstr(a, "status"))));
   /* a reviewer hears only of applications that have reached it (application_access) */
   json_object_set_new(a, "reached", db_rows(r->node->db, "SELECT kind, ref FROM application_access"
                                             " WHERE application_id = ?", "t", zId));
@@ -51,26 +50,26 @@ static int has_reached(json_t *e, const char *zKind, const char *zRef) {
   size_t i;
   json_t *v;
   json_array_foreach(json_object_get(e, "reached"), i, v)
-    if (strcmp(str(v, "kind"), zKind) == 0 && strcmp(str(v, "ref"), zRef) == 0) return 1;
+    if (strcmp(jstr(v, "kind"), zKind) == 0 && strcmp(jstr(v, "ref"), zRef) == 0) return 1;
   return 0;
 }
 
 /* Does event e concern connection c, and is it a new item in c's queue? */
 static int concerns(const live_conn *c, json_t *e, int *pbQueue) {
   const zc_session *s = &c->who;
-  const char *zStatus = str(e, "status"), *z;
+  const char *zStatus = jstr(e, "status"), *z;
   *pbQueue = 0;
   switch (s->role) {
     case ROLE_APPLICANT:
-      return strcmp(str(e, "applicant_id"), s->zAccount) == 0;
+      return strcmp(jstr(e, "applicant_id"), s->zAccount) == 0;
     case ROLE_UNIT_ADMIN:
-      *pbQueue = strcmp(zStatus, "unit_review") == 0 && strcmp(str(e, "unit_id"), s->zUnit) == 0;
+      *pbQueue = strcmp(zStatus, "unit_review") == 0 && strcmp(jstr(e, "unit_id"), s->zUnit) == 0;
       return has_reached(e, "unit", s->zUnit);
     case ROLE_DEPT_ADMIN:
-      *pbQueue = strcmp(zStatus, "dept_review") == 0 && (z = str(e, "dept_id")) && strcmp(z, s->zDept) == 0;
+      *pbQueue = strcmp(zStatus, "dept_review") == 0 && (z = jstr(e, "dept_id")) && strcmp(z, s->zDept) == 0;
       return has_reached(e, "dept", s->zDept);
     case ROLE_COMMITTEE_ADMIN:
-      *pbQueue = strcmp(zStatus, "committee_review") == 0 && strcmp(str(e, "committee_id"), s->zCommittee) == 0;
+      *pbQueue = strcmp(zStatus, "committee_review") == 0 && strcmp(jstr(e, "committee_id"), s->zCommittee) == 0;
       return has_reached(e, "committee", s->zCommittee);
     default:
       return 0;
@@ -103,8 +102,8 @@ void live_flush(zc_req *r, int bCommitted) {
     for (live_conn *c = g_conns; bCommitted && c; c = c->pNext) {
       int bQueue;
       if (!concerns(c, e, &bQueue)) continue;
-      json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "type", "application", "id", str(e, "id"), "status",
-                            str(e, "status"), "status_name", str(e, "status_name"), "returned_by",
+      json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:O, s:b}", "type", "application", "id", jstr(e, "id"), "status",
+                            jstr(e, "status"), "status_name", jstr(e, "status_name"), "returned_by",
                             json_object_get(e, "returned_by"), "queue", bQueue);
       char *z = json_dumps(m, JSON_COMPACT);
       if (z) conn_push(c, z, strlen(z));

@@ -18,9 +18,6 @@ json_t *refdata_file(const zc_node *p, const char *zFile) {
   return v;
 }
 
-static const char *str(json_t *o, const char *zKey) {
-  return json_string_value(json_object_get(o, zKey));
-}
 
 static int load_catalog(zc_node *p) {
   json_t *pCat = refdata_file(p, "catalog.json"), *s, *x;
@@ -29,14 +26,14 @@ static int load_catalog(zc_node *p) {
   if (!pCat) return -1;
   json_array_foreach(json_object_get(pCat, "series"), i, s) {
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO series(code, name, position) VALUES(?,?,?)",
-                  "tti", str(s, "code"), str(s, "name"), (int)i);
+                  "tti", jstr(s, "code"), jstr(s, "name"), (int)i);
     json_array_foreach(json_object_get(s, "specialties"), j, x)
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO specialties(code, series, name, position)"
-                    " VALUES(?,?,?,?)", "ttti", str(x, "code"), str(s, "code"), str(x, "name"), (int)j);
+                    " VALUES(?,?,?,?)", "ttti", jstr(x, "code"), jstr(s, "code"), jstr(x, "name"), (int)j);
     json_array_foreach(json_object_get(s, "qualifications"), j, x)
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO qualifications(code, series, level, name)"
-                    " VALUES(?,?,?,?)", "ttIt", str(x, "code"), str(s, "code"),
-                    (sqlite3_int64)json_integer_value(json_object_get(x, "level")), str(x, "name"));
+                    " VALUES(?,?,?,?)", "ttIt", jstr(x, "code"), jstr(s, "code"),
+                    (sqlite3_int64)json_integer_value(json_object_get(x, "level")), jstr(x, "name"));
   }
   json_decref(pCat);
   return rc ? -1 : 0;
@@ -49,8 +46,8 @@ static int load_depts(zc_node *p) {
   if (!pAll) return -1;
   json_array_foreach(json_object_get(pAll, "depts"), i, d)
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO depts(id, node, name, address, contact, phone)"
-                  " VALUES(?,?,?,?,?,?)", "tttttt", str(d, "id"), str(d, "node"), str(d, "name"),
-                  str(d, "address"), str(d, "contact"), str(d, "phone"));
+                  " VALUES(?,?,?,?,?,?)", "tttttt", jstr(d, "id"), jstr(d, "node"), jstr(d, "name"),
+                  jstr(d, "address"), jstr(d, "contact"), jstr(d, "phone"));
   json_decref(pAll);
   return rc ? -1 : 0;
 }
@@ -63,7 +60,7 @@ static json_t *catalog_json(zc_node *p) {
   json_t *s, *levels = json_object();
   size_t i;
   json_array_foreach(aSeries, i, s) {
-    const char *zCode = str(s, "code");
+    const char *zCode = jstr(s, "code");
     json_object_set_new(s, "specialties", db_rows(p->db,
         "SELECT code, name FROM specialties WHERE series = ? ORDER BY position", "t", zCode));
     json_object_set_new(s, "qualifications", db_rows(p->db,
@@ -128,7 +125,7 @@ int refdata_depts(zc_req *r) {
   size_t i;
   json_t *d;
   json_array_foreach(a, i, d)
-    json_object_set_new(d, "node_name", json_string(node_region_name(r->node, str(d, "node"))));
+    json_object_set_new(d, "node_name", json_string(node_region_name(r->node, jstr(d, "node"))));
   return http_json(r, 200, json_pack("{s:o}", "items", a));
 }
 
@@ -136,7 +133,7 @@ int refdata_qualification(zc_node *p, const char *zCode, char zSeries[16]) {
   json_t *q = db_row(p->db, "SELECT series, level FROM qualifications WHERE code = ?", "t", zCode);
   int level = 0;
   if (q) {
-    snprintf(zSeries, 16, "%s", str(q, "series"));
+    snprintf(zSeries, 16, "%s", jstr(q, "series"));
     level = (int)json_integer_value(json_object_get(q, "level"));
     json_decref(q);
   }

@@ -161,10 +161,10 @@ void ratelimit_fail(const char *zKind, const char *zKey, time_t now) {
   s->nFail++;
 }
 
-int ratelimit_enter(const char *zKey) {
+int ratelimit_enter(const char *zKey, time_t now) {
   char zFull[96];
   snprintf(zFull, sizeof zFull, "busy:%s", zKey);
-  rl_slot *s = rl_find(zFull, time(NULL), 1);
+  rl_slot *s = rl_find(zFull, now, 1);
   if (s->nBusy > 0) return -1;
   s->nBusy = 1;
   return 0;

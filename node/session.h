@@ -30,7 +30,7 @@ void ratelimit_fail(const char *zKind, const char *zKey, time_t now);
 void ratelimit_clear(const char *zKind, const char *zKey);
 /* A password check for account key zKey starts (0) or one is already running (-1);
  * ratelimit_leave() when it ends. */
-int ratelimit_enter(const char *zKey);
+int ratelimit_enter(const char *zKey, time_t now);
 void ratelimit_leave(const char *zKey);
 
 #endif

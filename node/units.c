@@ -39,14 +39,19 @@ static const struct unit_field {
 #define N_UNIT_FIELDS (sizeof g_unitFields / sizeof g_unitFields[0])
 _Static_assert(N_UNIT_FIELDS == 7, "units_update_me binds exactly these fields");
 
-static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
+
+const char *unit_field_label(const char *zName) {
+  for (size_t i = 0; i < N_UNIT_FIELDS; i++)
+    if (strcmp(g_unitFields[i].zName, zName) == 0) return g_unitFields[i].zLabel;
+  return zName;
+}
 
 int unit_is_complete(zc_node *p, const char *zId, json_t **ppMissing) {
   json_t *u = db_row(p->db, "SELECT address, legal_person, contact, phone, industry FROM units"
                      " WHERE id = ?", "t", zId);
   json_t *aMissing = json_array();
   for (size_t i = 0; u && i < N_UNIT_FIELDS; i++) {
-    const char *z = str(u, g_unitFields[i].zName);
+    const char *z = jstr(u, g_unitFields[i].zName);
     if (g_unitFields[i].bRequired && (!z || !*z))
       json_array_append_new(aMissing, json_string(g_unitFields[i].zName));
   }
@@ -64,20 +69,16 @@ json_t *unit_json(zc_node *p, const char *zId) {
   json_t *aMissing = NULL, *v;
   size_t i;
   if (!u) return NULL;
-  json_object_set_new(u, "node_name", json_string(node_region_name(p, str(u, "node"))));
+  json_object_set_new(u, "node_name", json_string(node_region_name(p, jstr(u, "node"))));
   json_object_set_new(u, "complete", json_boolean(unit_is_complete(p, zId, &aMissing)));
   json_object_set_new(u, "missing", aMissing);
   json_t *aRec = db_rows(p->db, "SELECT d.id, d.name, d.node FROM unit_recommenders r JOIN depts d"
                          " ON d.id = r.dept_id WHERE r.unit_id = ? ORDER BY r.position", "t", zId);
-  json_array_foreach(aRec, i, v) json_object_set_new(v, "node_name", json_string(node_region_name(p, str(v, "node"))));
+  json_array_foreach(aRec, i, v) json_object_set_new(v, "node_name", json_string(node_region_name(p, jstr(v, "node"))));
   json_object_set_new(u, "recommenders", aRec);
   json_t *aNames = db_rows(p->db, "SELECT name, short_name, changed_at FROM unit_names WHERE unit_id = ?"
                            " ORDER BY rowid", "t", zId);
-  json_array_foreach(aNames, i, v) {
-    char zTime[21];
-    node_time_str((time_t)json_integer_value(json_object_get(v, "changed_at")), zTime);
-    json_object_set_new(v, "changed_at", json_string(zTime));
-  }
+  json_set_times(aNames, "changed_at");
   json_object_set_new(u, "names", aNames);
   return u;
 }
@@ -116,18 +117,18 @@ static int register_finish(zc_req *r, pw_job *j) {
   time_t now = node_now(r->node);
   if (!j->bHashed || account_new_id(zUnit, 'u')) return -1;
   /* checked again inside the transaction: a concurrent registration may have won */
-  if (refuse_existing(r, str(d, "credit_code"), str(d, "name"), str(d, "short_name"), NULL)) return 0;
+  if (refuse_existing(r, jstr(d, "credit_code"), jstr(d, "name"), jstr(d, "short_name"), NULL)) return 0;
   if (db_exec(r->node->db, "INSERT INTO units(id, credit_code, name, short_name, node, contact, phone,"
-              " created, updated) VALUES(?,?,?,?,?,?,?,?,?)", "tttttttII", zUnit, str(d, "credit_code"),
-              str(d, "name"), str(d, "short_name"), r->node->cfg.zNode, str(d, "contact"), str(d, "phone"),
+              " created, updated) VALUES(?,?,?,?,?,?,?,?,?)", "tttttttII", zUnit, jstr(d, "credit_code"),
+              jstr(d, "name"), jstr(d, "short_name"), r->node->cfg.zNode, jstr(d, "contact"), jstr(d, "phone"),
               (sqlite3_int64)now, (sqlite3_int64)now) ||
       db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)",
-              "tttI", zUnit, str(d, "name"), str(d, "short_name"), (sqlite3_int64)now) ||
+              "tttI", zUnit, jstr(d, "name"), jstr(d, "short_name"), (sqlite3_int64)now) ||
       outbox_record(r->node, "unit.registered",
-                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code", str(d, "credit_code"),
-                              "name", str(d, "name"), "short_name", str(d, "short_name"), "node", r->node->cfg.zNode)))
+                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code", jstr(d, "credit_code"),
+                              "name", jstr(d, "name"), "short_name", jstr(d, "short_name"), "node", r->node->cfg.zNode)))
     return -1;
-  account_new a = {.zRole = "unit_admin", .zName = str(d, "contact"), .zPhone = str(d, "phone"),
+  account_new a = {.zRole = "unit_admin", .zName = jstr(d, "contact"), .zPhone = jstr(d, "phone"),
                    .zPasswordHash = j->zNewHash, .zUnit = zUnit};
   if (account_insert(r->node, &a, zAccount, zUser) || session_open(r, zAccount)) return -1;
   return http_json(r, 201, json_pack("{s:o, s:o, s:s}", "unit", unit_json(r->node, zUnit), "account",
@@ -215,8 +216,8 @@ int units_rename(zc_req *r) {
   if (r->status) return 0;
   json_t *u = db_row(r->node->db, "SELECT name, short_name FROM units WHERE id = ?", "t", r->pSess->zUnit);
   if (!u) return http_error(r, 404, "not_found", "单位不存在");
-  if (!zShort || !*zShort) zShort = str(u, "short_name");
-  int bSame = strcmp(zName, str(u, "name")) == 0 && strcmp(zShort, str(u, "short_name")) == 0;
+  if (!zShort || !*zShort) zShort = jstr(u, "short_name");
+  int bSame = strcmp(zName, jstr(u, "name")) == 0 && strcmp(zShort, jstr(u, "short_name")) == 0;
   int rc = 0;
   if (bSame) rc = http_field_error(r, 400, "invalid_field", "name", "新名称与当前名称相同");
   else if (check_names(r, zName, zShort) || refuse_existing(r, NULL, zName, zShort, r->pSess->zUnit)) rc = 0;

@@ -15,6 +15,9 @@ int units_search(zc_req *r);          /* GET /units?q= (credit code or name) */
 
 /* The unit as GET /units/me shows it, with `complete` and `missing`. NULL if unknown. */
 json_t *unit_json(zc_node *p, const char *zId);
+/* The Chinese label of a unit information field ("address" -> "单位地址"), or zName. */
+const char *unit_field_label(const char *zName);
+
 /* 1 when every field review needs is filled in; *ppMissing (if given) gets their names. */
 int unit_is_complete(zc_node *p, const char *zId, json_t **ppMissing);
 

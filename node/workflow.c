@@ -14,7 +14,6 @@
 #include "units.h"
 #include "validate.h"
 
-static const char *str(json_t *o, const char *zKey) { return json_string_value(json_object_get(o, zKey)); }
 
 /* What a transition needs besides who and when. */
 enum {
@@ -76,19 +75,13 @@ static const char *stage_of_role(unsigned role) {
   return role == ROLE_UNIT_ADMIN ? "unit" : role == ROLE_DEPT_ADMIN ? "dept" : role == ROLE_COMMITTEE_ADMIN ? "committee" : NULL;
 }
 
-json_t *workflow_actions(zc_req *r, json_t *pApp) {
+json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
   json_t *a = json_array();
-  app_access acc = ACCESS_NONE;
   unsigned role = r->pSess->role;
-  const char *zStatus = str(pApp, "status");
+  const char *zStatus = jstr(pApp, "status");
   /* the caller acts only as the applicant (own) or as the current stage's reviewer */
-  if (role == ROLE_APPLICANT) acc = strcmp(str(pApp, "applicant_id"), r->pSess->zAccount) == 0 ? ACCESS_OWNER : ACCESS_NONE;
-  else if (stage_of_role(role) && workflow_stage(zStatus) && strcmp(stage_of_role(role), workflow_stage(zStatus)) == 0) {
-    const char *zMine = role == ROLE_UNIT_ADMIN ? r->pSess->zUnit : role == ROLE_DEPT_ADMIN ? r->pSess->zDept : r->pSess->zCommittee;
-    const char *zTheirs = str(pApp, role == ROLE_UNIT_ADMIN ? "unit_id" : role == ROLE_DEPT_ADMIN ? "dept_id" : "committee_id");
-    acc = zTheirs && strcmp(zMine, zTheirs) == 0 ? ACCESS_REVIEW : ACCESS_NONE;
-  }
-  for (int i = 0; acc != ACCESS_NONE && i < N_TRANSITIONS; i++) {
+  int bActs = acc == ACCESS_OWNER || acc == ACCESS_REVIEW;
+  for (int i = 0; bActs && i < N_TRANSITIONS; i++) {
     const struct transition *t = &g_transitions[i];
     if (strcmp(t->zFrom, zStatus) || t->role != role) continue;
     if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(pApp, "unit_acted"))) continue;
@@ -102,7 +95,7 @@ json_t *workflow_actions(zc_req *r, json_t *pApp) {
 /* Why the applicant cannot submit now (answered), or 0. */
 static int refuse_submit(zc_req *r, json_t *a) {
   zc_node *p = r->node;
-  const char *zId = str(a, "id");
+  const char *zId = jstr(a, "id");
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
     char *z = db_text(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?", "tt",
@@ -121,15 +114,15 @@ static int refuse_submit(zc_req *r, json_t *a) {
       return http_error_extra(r, 409, "incomplete", json_pack("{s:s}", "section", s->zName),
                               "“%s”栏目需要上传证明材料附件", s->zTitle), 1;
   }
-  json_t *w = committee_window(p, str(a, "committee_id"), str(a, "specialty"));
+  json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
   if (!w || !json_is_true(json_object_get(w, "open"))) {
-    if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", str(w, "opens"), str(w, "closes"));
+    if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", jstr(w, "opens"), jstr(w, "closes"));
     else http_error(r, 409, "window_closed", "评审委员会尚未公布该专业的申报时间");
     json_decref(w);
     return 1;
   }
   json_decref(w);
-  int nLimit = (int)db_int(p->db, 3, "SELECT submit_limit FROM committees WHERE id = ?", "t", str(a, "committee_id"));
+  int nLimit = (int)db_int(p->db, 3, "SELECT submit_limit FROM committees WHERE id = ?", "t", jstr(a, "committee_id"));
   int nCount = (int)json_integer_value(json_object_get(a, "submit_count"));
   if (nCount >= nLimit)
     return http_error_extra(r, 409, "submission_limit", json_pack("{s:i, s:i}", "submit_count", nCount, "submit_limit", nLimit),
@@ -140,16 +133,16 @@ static int refuse_submit(zc_req *r, json_t *a) {
 /* The recommending unit a unit forwards to: the requested one if it is among the unit's
  * recommenders now, else the first of them. Answers and returns NULL when none fits. */
 static char *pick_dept(zc_req *r, json_t *a) {
-  const char *zWant = str(r->pJson, "dept");
+  const char *zWant = jstr(r->pJson, "dept");
   char *zDept;
   if (zWant && *zWant) {
     zDept = db_text(r->node->db, "SELECT dept_id FROM unit_recommenders WHERE unit_id = ? AND dept_id = ?", "tt",
-                    str(a, "unit_id"), zWant);
+                    jstr(a, "unit_id"), zWant);
     if (!zDept) http_field_error(r, 400, "invalid_field", "dept", "所选推荐单位不是本单位当前的推荐单位");
     return zDept;
   }
   zDept = db_text(r->node->db, "SELECT dept_id FROM unit_recommenders WHERE unit_id = ? ORDER BY position LIMIT 1", "t",
-                  str(a, "unit_id"));
+                  jstr(a, "unit_id"));
   if (!zDept) http_error(r, 409, "no_recommender", "本单位尚未选择推荐单位，请先在“推荐单位”中选择");
   return zDept;
 }
@@ -160,15 +153,10 @@ static int refuse_incomplete_unit(zc_req *r) {
     json_decref(aMissing);
     return 0;
   }
-  static const struct { const char *zName, *zLabel; } aLabel[] = {
-    {"address", "单位地址"}, {"legal_person", "法定代表人"}, {"contact", "联系人"}, {"phone", "联系电话"}, {"industry", "所属行业"},
-  };
   zc_buf b = {0};
   size_t i;
   json_t *v;
-  json_array_foreach(aMissing, i, v)
-    for (size_t k = 0; k < sizeof aLabel / sizeof aLabel[0]; k++)
-      if (strcmp(aLabel[k].zName, json_string_value(v)) == 0) buf_printf(&b, "%s%s", b.n ? "、" : "", aLabel[k].zLabel);
+  json_array_foreach(aMissing, i, v) buf_printf(&b, "%s%s", b.n ? "、" : "", unit_field_label(json_string_value(v)));
   http_error_extra(r, 409, "unit_incomplete", json_pack("{s:o}", "missing", aMissing),
                    "本单位信息不完整（缺少：%s），请先完善单位信息再审核", b.z ? b.z : "");
   buf_free(&b);
@@ -189,13 +177,13 @@ static int save_opinions(zc_req *r, json_t *a, json_t *pOpinions) {
       return http_field_error(r, 400, "invalid_field", "opinions", "审核意见应为不超过2000字的文本"), 1;
     if (json_string_length(v) == 0) continue;
     if (db_exec(r->node->db, "INSERT OR REPLACE INTO application_opinions(application_id, round, stage, section, text,"
-                " author_id, updated) VALUES(?,?,?,?,?,?,?)", "tittttI", str(a, "id"),
+                " author_id, updated) VALUES(?,?,?,?,?,?,?)", "tittttI", jstr(a, "id"),
                 (int)json_integer_value(json_object_get(a, "round")), stage_of_role(r->pSess->role), zSection,
                 json_string_value(v), r->pSess->zAccount, (sqlite3_int64)node_now(r->node)))
       return -1;
   }
   if (r->pSess->role == ROLE_UNIT_ADMIN)
-    db_exec(r->node->db, "UPDATE applications SET unit_acted = 1 WHERE id = ?", "t", str(a, "id"));
+    db_exec(r->node->db, "UPDATE applications SET unit_acted = 1 WHERE id = ?", "t", jstr(a, "id"));
   return 0;
 }
 
@@ -204,14 +192,14 @@ static int save_opinions(zc_req *r, json_t *a, json_t *pOpinions) {
 /* Apply transition t to application a (whose status the caller saw). The status check in
  * the UPDATE makes a repeated click a no-op that answers 409 instead of moving twice. */
 static int apply(zc_req *r, json_t *a, const struct transition *t) {
-  const char *zId = str(a, "id");
+  const char *zId = jstr(a, "id");
   char *zDept = NULL;
   const char *zRec = NULL;
   json_t *pDetail = json_object();
   int rc = 0;
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
   if (t->flags & T_RECOMMEND) {
-    zRec = str(r->pJson, "recommendation");
+    zRec = jstr(r->pJson, "recommendation");
     if (!zRec || !*zRec) {
       rc = http_field_error(r, 400, "missing_field", "recommendation", "请填写单位推荐意见");
       goto done;
@@ -248,15 +236,15 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
   }
   /* who may read it from now on */
   if (t->flags & T_SUBMIT)
-    rc = db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'unit', ?)", "tt", zId, str(a, "unit_id"));
+    rc = db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'unit', ?)", "tt", zId, jstr(a, "unit_id"));
   if (zDept) {
     json_object_set_new(pDetail, "dept", json_string(zDept));
     rc |= db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'dept', ?)", "tt", zId, zDept);
   }
   if (t->flags & T_TO_COMMITTEE) {
-    json_object_set_new(pDetail, "committee", json_string(str(a, "committee_id")));
+    json_object_set_new(pDetail, "committee", json_string(jstr(a, "committee_id")));
     rc |= db_exec(r->node->db, "INSERT OR IGNORE INTO application_access VALUES(?, 'committee', ?)", "tt", zId,
-                  str(a, "committee_id"));
+                  jstr(a, "committee_id"));
   }
   if (rc || app_history(r, zId, t->zAction, t->zFrom, t->zTo, json_incref(pDetail))) {
     rc = -1;
@@ -277,13 +265,13 @@ static int run_action(zc_req *r, const char *zAction) {
   json_t *a = app_load(r, r->aParam[0], &acc);
   int rc = 0;
   if (!a) return 0;
-  const struct transition *t = transition_find(str(a, "status"), zAction, r->pSess->role);
+  const struct transition *t = transition_find(jstr(a, "status"), zAction, r->pSess->role);
   if (acc == ACCESS_READ)
-    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(str(a, "status")));
-  else if (!t && strcmp(zAction, "withdraw") == 0 && !app_editable(str(a, "status")))
-    rc = http_error(r, 409, "not_withdrawable", "申请书当前状态为“%s”，单位已经办理，不能收回", app_status_label(str(a, "status")));
+    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(jstr(a, "status")));
+  else if (!t && strcmp(zAction, "withdraw") == 0 && !app_editable(jstr(a, "status")))
+    rc = http_error(r, 409, "not_withdrawable", "申请书当前状态为“%s”，单位已经办理，不能收回", app_status_label(jstr(a, "status")));
   else if (!t)
-    rc = http_error(r, 409, "invalid_action", "申请书当前状态为“%s”，不能进行此操作", app_status_label(str(a, "status")));
+    rc = http_error(r, 409, "invalid_action", "申请书当前状态为“%s”，不能进行此操作", app_status_label(jstr(a, "status")));
   else if (!refuse_incomplete_unit(r))
     rc = apply(r, a, t);
   json_decref(a);
@@ -312,12 +300,12 @@ int workflow_opinion(zc_req *r) {
   if (!a) return 0;
   int rc;
   if (acc != ACCESS_REVIEW)
-    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(str(a, "status")));
+    rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(jstr(a, "status")));
   else if (refuse_incomplete_unit(r))
     rc = 0;
   else if (!zText || !*zText)
     rc = db_exec(r->node->db, "DELETE FROM application_opinions WHERE application_id = ? AND round = ? AND stage = ?"
-                 " AND section = ?", "titt", str(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
+                 " AND section = ?", "titt", jstr(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
                  stage_of_role(r->pSess->role), r->aParam[1]) ? -1 : app_answer(r, r->aParam[0]);
   else {
     json_t *o = json_pack("{s:s}", r->aParam[1], zText);

@@ -4,6 +4,7 @@
 #ifndef ZC_WORKFLOW_H
 #define ZC_WORKFLOW_H
 
+#include "applications.h"
 #include "http.h"
 
 int workflow_submit(zc_req *r);    /* POST /applications/{id}/submit */
@@ -14,6 +15,6 @@ int workflow_opinion(zc_req *r);   /* PUT /applications/{id}/opinions/{section} 
 /* The stage ("unit", "dept", "committee") whose reviewer acts in zStatus, or NULL. */
 const char *workflow_stage(const char *zStatus);
 /* The actions the caller could take now (for the portal's buttons), as a JSON array. */
-json_t *workflow_actions(zc_req *r, json_t *pApp);
+json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc);
 
 #endif

@@ -2,6 +2,7 @@
 // badges, the key-facts bar, the committee card, sections read-only, attachments, opinions,
 // the history, the list table, and the qualification chooser of 新增申请书 and 更改资格.
 import { get } from '../api.js';
+import { livePage } from '../live.js';
 import { ROLE_NAMES } from '../state.js';
 import { h, clear, dl, badge, formatTime, formatDate } from '../ui.js';
 import { formatSize } from './fields.js';
@@ -265,6 +266,20 @@ export function historyTable(history) {
         h('td', { 'data-label': cols[3], text: action }),
         h('td', { 'data-label': cols[4], text: change }));
     }))));
+}
+
+// The 办理记录 card of a detail page, kept current by parts.
+export function historyCard(parts) {
+  return h('section', { class: 'card', 'aria-labelledby': 'history-title' },
+    h('h2', { id: 'history-title', text: '办理记录' }),
+    parts.part((a) => historyTable(a.history)));
+}
+
+// Reload a detail page when its application changes (or the live socket reconnected).
+export function followApplication(id, reload) {
+  livePage(async (msg) => {
+    if (msg.type === 'resync' || msg.id === id) await reload();
+  });
 }
 
 // ---------- lists ----------

@@ -2,13 +2,13 @@
 // per section with its own 保存, attachments per section, 提交 / 收回 / 更改资格, the return
 // opinions in red, and the history. Read-only (查看申请书) when the status allows no edits.
 import { get, put, post, del, upload } from '../api.js';
-import { livePage, ownAction } from '../live.js';
+import { ownAction } from '../live.js';
 import {
   h, clear, createForm, pageHeader, errorPanel, crumbs, messageArea, runAction, confirmDialog, errorText, badge,
 } from '../ui.js';
 import { FILE_ACCEPT, checkFile } from './fields.js';
 import {
-  factsBar, returnedBanner, opinionList, sectionValues, sectionState, attachmentList, historyTable, liveParts,
+  factsBar, returnedBanner, opinionList, sectionValues, sectionState, attachmentList, historyCard, followApplication, liveParts,
   loadCatalog, qualificationFields, bindQualification, committeeCard, qualificationText, jump, sectionToc,
 } from './application-parts.js';
 
@@ -306,14 +306,10 @@ export async function applicationPage({ query, navigate }) {
       h('div', { class: 'card toc-card' }, parts.part((a) => sectionToc(a, (s) => a.status === 'returned'
         && (s.opinions || []).some((o) => o.round === a.round)), 'nav', { 'aria-label': '申请书栏目' })),
       (app.sections || []).map(sectionCard),
-      h('section', { class: 'card', 'aria-labelledby': 'history-title' },
-        h('h2', { id: 'history-title', text: '办理记录' }),
-        parts.part((a) => historyTable(a.history))));
+      historyCard(parts));
   }
 
-  livePage(async (msg) => {
-    if (msg.type === 'resync' || msg.id === id) await reload();
-  });
+  followApplication(id, reload);
   render();
   return root;
 }

@@ -9,7 +9,7 @@ import {
 } from '../ui.js';
 import {
   STATUS_NAMES, STAGE_OF_ROLE, applicationTable, factsBar, returnedBanner, opinionList, sectionValues,
-  attachmentList, historyTable, liveParts, sectionToc,
+  attachmentList, historyCard, followApplication, liveParts, sectionToc,
 } from './application-parts.js';
 
 const HOME = ['#/me', '我的主页'];
@@ -275,14 +275,10 @@ export async function handlePage({ query }) {
       acting ? decisions() : h('p', { class: 'form-actions' },
         STAGE_OF_ROLE[role] ? h('a', { class: 'btn', href: '#/review/queue', text: '返回申请书审核' }) : null,
         h('a', { class: 'btn', href: '#/review/all', text: '返回申请书查询' })),
-      h('section', { class: 'card', 'aria-labelledby': 'history-title' },
-        h('h2', { id: 'history-title', text: '办理记录' }),
-        parts.part((a) => historyTable(a.history))));
+      historyCard(parts));
   }
 
-  livePage(async (msg) => {
-    if (msg.type === 'resync' || msg.id === id) await reload();
-  });
+  followApplication(id, reload);
   render();
   return root;
 }
