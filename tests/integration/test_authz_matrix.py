@@ -1,0 +1,506 @@
+"""The authorisation matrix: every route of node/routes.c called by every kind of caller,
+and for the routes of one application with the application in each interesting state.
+
+The expectations are the table MATRIX below, written out by hand: what the API means, not
+what routes.c happens to say. routes.c is read for one thing only, to check that the table
+has a row for each of its routes (a new route without expectations fails
+test_every_route_has_expectations).
+
+Callers (columns): anonymous; the application's applicant (owner); another applicant; the
+admin of the owner's unit U; another unit's admin (U2); the dept admin of U's recommending
+unit D; another dept's admin (D2); the admin of the committee C the application goes to;
+another committee's admin (C2); the node admin; the auditor.
+
+States (rows of application routes): draft (never submitted), unit (unit_review at U),
+dept (dept_review at D), cmte (committee_review at C), returned (returned by C, so that
+U, D and C have all read it and none of them may act on it). One applicant may hold only
+one application a year, so each state's application has an applicant of its own: the
+"owner" column is that application's applicant (for the other routes, the draft's).
+
+Every request is one that would succeed for the rightful caller (valid bodies, existing
+ids), so that a refusal is about who asks. In each row the refused callers go first and
+the rightful one last; a success that moves or removes the application (submit, withdraw,
+review, delete) gets a fresh application in that state. A refused write must leave the
+application exactly as it was. Each caller logs in once."""
+import json
+import os
+import re
+import urllib.parse
+
+from test_applications import API, DEPT, GC_G, PDF, PNG, AppFlow, this_year
+from zc_test import ROOT, Client, ZcCase, has_cjk, unit_names
+
+OTHER_DEPT = "650000-D02"          # a recommending unit U does not use
+OTHER_COMMITTEE = "650000-JJ-G"    # economics, levels 4-5: not C's business
+D2_PASSWORD = "Dept2!Passw0rd#26"
+
+ACTORS = ["anon", "owner", "other", "unit", "unit2", "dept", "dept2", "cmte", "cmte2", "admin", "audit"]
+STATES = ["draft", "unit", "dept", "cmte", "returned"]
+
+# What each cell says: the status, and for errors the code.
+LEGEND = {
+    "200": (200, None), "201": (201, None),
+    "401": (401, "login_required"),
+    "403": (403, "forbidden"),
+    "403u": (403, "unit_admin_cannot_apply"),
+    "403n": (403, "not_current_reviewer"),
+    "404": (404, "not_found"),
+    "409e": (409, "not_editable"),
+    "409a": (409, "invalid_action"),
+    "409w": (409, "not_withdrawable"),
+    "409d": (409, "not_deletable"),
+}
+
+# A route may have several rows (#variant: another body or target). #foreign names, under the
+# row's application, an attachment of another applicant's draft (the victim): nobody may
+# read or delete one application's attachment through another application.
+MATRIX = """
+# route                                               state    anon  owner other unit  unit2 dept  dept2 cmte  cmte2 admin audit
+GET    /health                                        -        200   200   200   200   200   200   200   200   200   200   200
+GET    /federation                                    -        200   200   200   200   200   200   200   200   200   200   200
+GET    /catalog                                       -        200   200   200   200   200   200   200   200   200   200   200
+GET    /depts                                         -        200   200   200   200   200   200   200   200   200   200   200
+POST   /accounts                                      -        201   201   201   201   201   201   201   201   201   201   201
+GET    /accounts                                      -        401   403   403   403   403   403   403   403   403   200   403
+GET    /accounts/{id}/idcard                          -        401   403   403   403   403   403   403   403   403   200   403
+POST   /session                                       -        200   200   200   200   200   200   200   200   200   200   200
+DELETE /session                                       -        401   200   200   200   200   200   200   200   200   200   200
+GET    /me                                            -        401   200   200   200   200   200   200   200   200   200   200
+PUT    /me                                            -        401   200   200   200   200   200   200   200   200   200   200
+POST   /me/password                                   -        401   200   200   200   200   200   200   200   200   200   200
+POST   /me/idcard                                     -        401   201   201   403   403   403   403   403   403   403   403
+GET    /me/idcard                                     -        401   200   200   403   403   403   403   403   403   403   403
+POST   /units                                         -        201   201   201   201   201   201   201   201   201   201   201
+GET    /units                                         -        401   200   200   200   200   200   200   200   200   200   200
+GET    /units/me                                      -        401   403   403   200   200   403   403   403   403   403   403
+PUT    /units/me                                      -        401   403   403   200   200   403   403   403   403   403   403
+POST   /units/me/rename                               -        401   403   403   200   200   403   403   403   403   403   403
+PUT    /units/me/recommenders                         -        401   403   403   200   200   403   403   403   403   403   403
+GET    /committees                                    -        200   200   200   200   200   200   200   200   200   200   200
+GET    /committees/{id}                               -        200   200   200   200   200   200   200   200   200   200   200
+PUT    /committees/{id}                               -        401   403   403   403   403   403   403   200   404   200   403
+GET    /jurisdiction                                  -        401   200   200   200   200   200   200   200   200   200   200
+POST   /applications                                  -        401   201   201   403u  403u  403   403   403   403   403   403
+GET    /applications                                  -        401   200   200   200   200   200   200   200   200   200   200
+
+GET    /applications/{id}                             draft    401   200   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}                             unit     401   200   404   200   404   404   404   404   404   200   200
+GET    /applications/{id}                             dept     401   200   404   200   404   200   404   404   404   200   200
+GET    /applications/{id}                             cmte     401   200   404   200   404   200   404   200   404   200   200
+GET    /applications/{id}                             returned 401   200   404   200   404   200   404   200   404   200   200
+
+GET    /applications/{id}/attachments/{att}           draft    401   200   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/attachments/{att}           unit     401   200   404   200   404   404   404   404   404   200   200
+GET    /applications/{id}/attachments/{att}           dept     401   200   404   200   404   200   404   404   404   200   200
+GET    /applications/{id}/attachments/{att}           cmte     401   200   404   200   404   200   404   200   404   200   200
+GET    /applications/{id}/attachments/{att}           returned 401   200   404   200   404   200   404   200   404   200   200
+
+GET    /applications/{id}/attachments/{att}#foreign   draft    401   404   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/attachments/{att}#foreign   unit     401   404   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/attachments/{att}#foreign   dept     401   404   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/attachments/{att}#foreign   cmte     401   404   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/attachments/{att}#foreign   returned 401   404   404   404   404   404   404   404   404   404   404
+
+PUT    /applications/{id}/sections/{name}             draft    401   200   404   403u  403u  403   403   403   403   403   403
+PUT    /applications/{id}/sections/{name}             unit     401   409e  404   403u  403u  403   403   403   403   403   403
+PUT    /applications/{id}/sections/{name}             dept     401   409e  404   403u  403u  403   403   403   403   403   403
+PUT    /applications/{id}/sections/{name}             cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+PUT    /applications/{id}/sections/{name}             returned 401   200   404   403u  403u  403   403   403   403   403   403
+
+POST   /applications/{id}/attachments                 draft    401   201   404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/attachments                 unit     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/attachments                 dept     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/attachments                 cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/attachments                 returned 401   201   404   403u  403u  403   403   403   403   403   403
+
+DELETE /applications/{id}/attachments/{att}           draft    401   200   404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}           unit     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}           dept     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}           cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}           returned 401   200   404   403u  403u  403   403   403   403   403   403
+
+DELETE /applications/{id}/attachments/{att}#foreign   draft    401   404   404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}#foreign   unit     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}#foreign   dept     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}#foreign   cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}/attachments/{att}#foreign   returned 401   404   404   403u  403u  403   403   403   403   403   403
+
+POST   /applications/{id}/qualification               draft    401   200   404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/qualification               unit     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/qualification               dept     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/qualification               cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/qualification               returned 401   200   404   403u  403u  403   403   403   403   403   403
+
+DELETE /applications/{id}                             draft    401   200   404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}                             unit     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}                             dept     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}                             cmte     401   409e  404   403u  403u  403   403   403   403   403   403
+DELETE /applications/{id}                             returned 401   409d  404   403u  403u  403   403   403   403   403   403
+
+POST   /applications/{id}/submit                      draft    401   200   404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/submit                      unit     401   409a  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/submit                      dept     401   409a  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/submit                      cmte     401   409a  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/submit                      returned 401   200   404   403u  403u  403   403   403   403   403   403
+
+POST   /applications/{id}/withdraw                    draft    401   409a  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/withdraw                    unit     401   200   404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/withdraw                    dept     401   409w  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/withdraw                    cmte     401   409w  404   403u  403u  403   403   403   403   403   403
+POST   /applications/{id}/withdraw                    returned 401   409a  404   403u  403u  403   403   403   403   403   403
+
+POST   /applications/{id}/review#forward              draft    401   403   403   404   404   404   404   404   404   403   403
+POST   /applications/{id}/review#forward              unit     401   403   403   200   404   404   404   404   404   403   403
+POST   /applications/{id}/review#forward              dept     401   403   403   403n  404   200   404   404   404   403   403
+POST   /applications/{id}/review#forward              cmte     401   403   403   403n  404   403n  404   200   404   403   403
+POST   /applications/{id}/review#forward              returned 401   403   403   403n  404   403n  404   403n  404   403   403
+
+POST   /applications/{id}/review#return               draft    401   403   403   404   404   404   404   404   404   403   403
+POST   /applications/{id}/review#return               unit     401   403   403   200   404   404   404   404   404   403   403
+POST   /applications/{id}/review#return               dept     401   403   403   403n  404   200   404   404   404   403   403
+POST   /applications/{id}/review#return               cmte     401   403   403   403n  404   403n  404   200   404   403   403
+POST   /applications/{id}/review#return               returned 401   403   403   403n  404   403n  404   403n  404   403   403
+
+PUT    /applications/{id}/opinions/{section}          draft    401   403   403   404   404   404   404   404   404   403   403
+PUT    /applications/{id}/opinions/{section}          unit     401   403   403   200   404   404   404   404   404   403   403
+PUT    /applications/{id}/opinions/{section}          dept     401   403   403   403n  404   200   404   404   404   403   403
+PUT    /applications/{id}/opinions/{section}          cmte     401   403   403   403n  404   403n  404   200   404   403   403
+PUT    /applications/{id}/opinions/{section}          returned 401   403   403   403n  404   403n  404   403n  404   403   403
+"""
+
+# Cells whose success moves or removes the application: that row gets a fresh one.
+FRESH = {
+    "DELETE /applications/{id}": {"draft"},
+    "POST /applications/{id}/submit": {"draft", "returned"},
+    "POST /applications/{id}/withdraw": {"unit"},
+    "POST /applications/{id}/review#forward": {"unit", "dept", "cmte"},
+    "POST /applications/{id}/review#return": {"unit", "dept", "cmte"},
+}
+
+# Which of the five applications each caller finds in its lists (GET /applications, the
+# default view, and ?view=queue); the owners each find their own.
+LISTED = {
+    "other": ((), ()),
+    "unit": (("unit", "dept", "cmte", "returned"), ("unit",)),
+    "unit2": ((), ()),
+    "dept": (("dept", "cmte", "returned"), ("dept",)),
+    "dept2": ((), ()),
+    "cmte": (("cmte", "returned"), ("cmte",)),
+    "cmte2": ((), ()),
+    "admin": (("unit", "dept", "cmte", "returned"), None),
+    "audit": (("unit", "dept", "cmte", "returned"), None),
+}
+
+
+def parse_matrix(text=MATRIX):
+    """[(route, state, {actor: token})] in table order; raises on a malformed row."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 3 + len(ACTORS):
+            raise AssertionError(f"MATRIX row has {len(parts)} columns, not {3 + len(ACTORS)}: {line!r}")
+        method, pattern, state, cells = parts[0], parts[1], parts[2], parts[3:]
+        bad = [c for c in cells if c not in LEGEND]
+        if bad:
+            raise AssertionError(f"MATRIX row has unknown cells {bad}: {line!r}")
+        rows.append((f"{method} {pattern}", state, dict(zip(ACTORS, cells))))
+    return rows
+
+
+def route_of(label):
+    """'POST /applications/{id}/review#forward' -> 'POST /applications/{id}/review'."""
+    return label.split("#", 1)[0]
+
+
+def routes_in_source():
+    """METHOD pattern of every entry of node/routes.c (for coverage only)."""
+    with open(os.path.join(ROOT, "node", "routes.c"), encoding="utf-8") as f:
+        text = f.read()
+    return {f"{m} {p}" for m, p in re.findall(r'\{\s*HTTP_([A-Z]+)\s*,\s*"([^"]+)"', text)}
+
+
+def is_application_route(label):
+    return route_of(label).split()[1].startswith("/applications/{id}")
+
+
+# ---- the request of each row ----------------------------------------------------------------
+# Each builder gets the cell (x: x.t the test, x.who the caller's name, x.c its client,
+# x.app the application of the row) and returns (method, path under /api/v1, options).
+
+def _app(x, tail=""):
+    return f"/applications/{x.app.app_id}{tail}"
+
+
+def _attach_query(section, name):
+    return "?" + urllib.parse.urlencode({"section": section, "name": name})
+
+
+def _new_password(x):
+    pw = "Mx!" + x.c.pw[::-1][:10] + "#27"
+    return {"old": x.c.pw, "new": pw}
+
+
+REQUESTS = {
+    "GET /health": lambda x: ("GET", "/health", {}),
+    "GET /federation": lambda x: ("GET", "/federation", {}),
+    "GET /catalog": lambda x: ("GET", "/catalog", {}),
+    "GET /depts": lambda x: ("GET", "/depts", {}),
+    "POST /accounts": lambda x: ("POST", "/accounts", {"body": x.t.applicant_body()}),
+    "GET /accounts": lambda x: ("GET", "/accounts?q=" + urllib.parse.quote(x.t.owner0.body["name"]), {}),
+    "GET /accounts/{id}/idcard": lambda x: ("GET", f"/accounts/{x.t.owner0.account['id']}/idcard?side=front", {}),
+    "POST /session": lambda x: ("POST", "/session", {"body": {"login": (x.c if x.who != "anon" else x.t.other).login_name,
+                                                               "password": (x.c if x.who != "anon" else x.t.other).pw}}),
+    "DELETE /session": lambda x: ("DELETE", "/session", {"session": "own"}),
+    "GET /me": lambda x: ("GET", "/me", {}),
+    "PUT /me": lambda x: ("PUT", "/me", {"body": {"email": "authz.matrix@example.com"}}),
+    "POST /me/password": lambda x: ("POST", "/me/password", {"body": _new_password(x) if x.who != "anon" else
+                                                              {"old": "Old!Passw0rd#1", "new": "New!Passw0rd#2"}}),
+    "POST /me/idcard": lambda x: ("POST", "/me/idcard?side=front", {"raw": PNG, "ctype": "image/png"}),
+    "GET /me/idcard": lambda x: ("GET", "/me/idcard?side=front", {}),
+    "POST /units": lambda x: ("POST", "/units", {"body": x.t.unit_body()}),
+    "GET /units": lambda x: ("GET", "/units?q=" + x.t.U.cc, {}),
+    "GET /units/me": lambda x: ("GET", "/units/me", {}),
+    "PUT /units/me": lambda x: ("PUT", "/units/me", {"body": x.t.unit_info()}),
+    "POST /units/me/rename": lambda x: ("POST", "/units/me/rename",
+                                        {"body": dict(zip(("name", "short_name"), unit_names()))}),
+    "PUT /units/me/recommenders": lambda x: ("PUT", "/units/me/recommenders", {"body": {"depts": [DEPT]}}),
+    "GET /committees": lambda x: ("GET", "/committees", {}),
+    "GET /committees/{id}": lambda x: ("GET", f"/committees/{GC_G}", {}),
+    "PUT /committees/{id}": lambda x: ("PUT", f"/committees/{GC_G}", {"body": {"address": "乌鲁木齐市友好北路1号"}}),
+    "GET /jurisdiction": lambda x: ("GET", "/jurisdiction?" + urllib.parse.urlencode(
+        {"unit": x.t.U.cc, "qualification": "GC4", "specialty": "GC-JZ"}), {}),
+    "POST /applications": lambda x: ("POST", "/applications", {"body": {
+        "year": this_year() + 1, "qualification": "GC4", "specialty": "GC-JZ", "unit": x.t.U.cc}}),
+    "GET /applications": lambda x: ("GET", "/applications", {}),
+
+    "GET /applications/{id}": lambda x: ("GET", _app(x), {}),
+    "GET /applications/{id}/attachments/{att}": lambda x: ("GET", _app(x, f"/attachments/{x.app.att_id}"), {}),
+    "GET /applications/{id}/attachments/{att}#foreign": lambda x: ("GET", _app(x, f"/attachments/{x.t.victim.att_id}"), {}),
+    "PUT /applications/{id}/sections/{name}": lambda x: ("PUT", _app(x, "/sections/work"), {
+        "body": {"data": {"experience": "2008年7月至今 新疆某建设公司 工程师（修改）"}}}),
+    "POST /applications/{id}/attachments": lambda x: ("POST", _app(x, "/attachments" + _attach_query("awards", "获奖证书")),
+                                                      {"raw": PNG, "ctype": "image/png"}),
+    "DELETE /applications/{id}/attachments/{att}": lambda x: ("DELETE", _app(x, f"/attachments/{x.app.spare_id}"), {}),
+    "DELETE /applications/{id}/attachments/{att}#foreign": lambda x: ("DELETE", _app(x, f"/attachments/{x.t.victim.att_id}"),
+                                                                      {}),
+    "POST /applications/{id}/qualification": lambda x: ("POST", _app(x, "/qualification"), {
+        "body": {"qualification": "GC5", "specialty": "GC-JZ"}}),
+    "DELETE /applications/{id}": lambda x: ("DELETE", _app(x), {}),
+    "POST /applications/{id}/submit": lambda x: ("POST", _app(x, "/submit"), {"body": {}}),
+    "POST /applications/{id}/withdraw": lambda x: ("POST", _app(x, "/withdraw"), {"body": {}}),
+    "POST /applications/{id}/review#forward": lambda x: ("POST", _app(x, "/review"), {
+        "body": {"action": "forward", "recommendation": "该同志业绩突出，同意推荐。"}}),
+    "POST /applications/{id}/review#return": lambda x: ("POST", _app(x, "/review"), {
+        "body": {"action": "return", "opinions": {"work": "请写明起止年月"}}}),
+    "PUT /applications/{id}/opinions/{section}": lambda x: ("PUT", _app(x, "/opinions/work"), {
+        "body": {"text": "工作经历属实"}}),
+}
+
+
+class Cell:
+    def __init__(self, t, who, c, app):
+        self.t, self.who, self.c, self.app = t, who, c, app
+
+
+class TestAuthzMatrix(AppFlow, ZcCase):
+    NODE_LABEL = "authz_matrix"
+
+    # -- the callers and the applications, made once --
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls("test_matrix")
+        t.build()
+
+    def build(self):
+        cls = type(self)
+        cls.U = self.new_unit(depts=(DEPT,))
+        cls.U.login_name, cls.U.pw = cls.U.username, cls.U.password
+        cls.U2 = self.new_unit(depts=(OTHER_DEPT,))
+        cls.U2.login_name, cls.U2.pw = cls.U2.username, cls.U2.password
+        cls.apps = {state: self.app_in(state) for state in STATES}
+        cls.owner0 = cls.apps["draft"]
+        cls.victim = self.app_in("draft")
+        cls.other = self.new_applicant()
+        for who in (cls.owner0, cls.other):
+            who.login_name, who.pw = who.username, who.password
+            self.assertStatus(who.post(API + "/me/idcard?side=front", raw=PNG, ctype="image/png"), 201)
+        cls.actors = {
+            "anon": Client(self.node), "owner": cls.owner0, "other": cls.other, "unit": cls.U, "unit2": cls.U2,
+            "dept": self.demo_actor("dept_admin"), "dept2": self.other_dept_admin(),
+            "cmte": self.demo_actor("committee_admin", GC_G), "cmte2": self.demo_actor("committee_admin", OTHER_COMMITTEE),
+            "admin": self.demo_actor("node_admin"), "audit": self.demo_actor("auditor"),
+        }
+
+    def demo_actor(self, role, committee=None):
+        c = self.demo(role, committee)
+        c.login_name, c.pw = c.demo["login"], c.demo["password"]
+        return c
+
+    def other_dept_admin(self):
+        """D2's admin: the demo data has none, zc-admin adds one to the running node."""
+        r = self.node.admin("account", "--role", "dept_admin", "--name", "周建国", "--password", D2_PASSWORD,
+                            "--dept", OTHER_DEPT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        username = json.loads(r.stdout.strip().splitlines()[-1])["username"]
+        c = self.client()
+        self.assertStatus(c.login(username, D2_PASSWORD), 200)
+        c.login_name, c.pw = username, D2_PASSWORD
+        return c
+
+    def app_in(self, state):
+        """A new applicant's application at U in state, with its education attachment
+        (a.att_id) and a spare one to delete (a.spare_id)."""
+        a = self.new_app(self.U)
+        a.login_name, a.pw = a.username, a.password
+        self.fill(a)
+        r = self.attach(a, "papers", PDF, "application/pdf", "备用附件")
+        self.assertStatus(r, 201)
+        a.spare_id = r.json["id"]
+        edu = next(s for s in self.get_app(a, a.app_id)["sections"] if s["name"] == "education")
+        a.att_id = edu["attachments"][0]["id"]
+        steps = {"draft": [], "unit": ["submit"], "dept": ["submit", "unit"], "cmte": ["submit", "unit", "dept"],
+                 "returned": ["submit", "unit", "dept", "return"]}[state]
+        for step in steps:
+            if step == "submit":
+                r = self.submit(a)
+            elif step == "unit":
+                r = self.review(self.U, a.app_id, "forward", recommendation="同意推荐")
+            elif step == "dept":
+                r = self.review(self.dept_admin(), a.app_id, "forward")
+            else:
+                r = self.review(self.committee_admin(GC_G), a.app_id, "return", opinions={"papers": "请补充检索证明"})
+            self.assertStatus(r, 200)
+        want = {"draft": "draft", "unit": "unit_review", "dept": "dept_review", "cmte": "committee_review",
+                "returned": "returned"}[state]
+        self.assertEqual(self.get_app(a, a.app_id)["status"], want)
+        return a
+
+    # -- one request --
+    def send(self, label, who, c, app):
+        method, path, opt = REQUESTS[label](Cell(self, who, c, app))
+        if opt.get("session") == "own" and who != "anon":
+            caller = self.client()           # logging out: a session of its own
+            r = caller.login(c.login_name, c.pw)
+            if r.status != 200:
+                return r
+        else:
+            caller = Client(self.node)      # the caller's session, in a jar of its own
+            caller.cookies, caller.csrf = dict(c.cookies), c.csrf
+        r = caller.request(method, API + path, body=opt.get("body"), raw=opt.get("raw"), ctype=opt.get("ctype"))
+        if label == "POST /me/password" and r.status == 200:
+            c.pw = opt["body"]["new"]
+        return r
+
+    def judge(self, where, r, token, label, app):
+        """What is wrong with answer r where token was expected (None when nothing)."""
+        status, code = LEGEND[token]
+        if r.status != status:
+            return f"{where}: expected {token}, got {r!r}"
+        if status < 300:
+            if label == "GET /applications/{id}" and (r.json or {}).get("id") != app.app_id:
+                return f"{where}: not the application: {r!r}"
+            if label == "GET /applications/{id}/attachments/{att}" and r.body != PNG:
+                return f"{where}: not the attachment's bytes"
+            return None
+        e = r.error
+        if list((r.json or {}).keys()) != ["error"] or not has_cjk(e.get("message", "")):
+            return f"{where}: not the error envelope with a Chinese message: {r!r}"
+        if e.get("code") != code:
+            return f"{where}: expected code {code}, got {r!r}"
+        return None
+
+    def run_row(self, label, state, cells):
+        app = None
+        actors = dict(self.actors)
+        if is_application_route(label):
+            app = self.app_in(state) if state in FRESH.get(label, ()) else self.apps[state]
+            actors["owner"] = app
+        # refused callers first, the rightful ones last
+        order = sorted(ACTORS, key=lambda who: LEGEND[cells[who]][0] < 300)
+        check_unchanged = app is not None and not label.startswith("GET ")
+        before = self.snap(app) if check_unchanged else None
+        problems = []
+        for who in order:
+            token = cells[who]
+            if check_unchanged and LEGEND[token][0] < 300 and before is not None:
+                after = self.snap(app)
+                if after != before:
+                    problems.append(f"{label} [{state}]: refused calls changed the application: {before} -> {after}")
+                before = None
+            r = self.send(label, who, actors[who], app)
+            bad = self.judge(f"{label} [{state}] as {who}", r, token, label, app)
+            if bad:
+                problems.append(bad)
+        if check_unchanged and before is not None and self.snap(app) != before:
+            problems.append(f"{label} [{state}]: refused calls changed the application")
+        return problems
+
+    # -- the tests --
+    def test_every_route_has_expectations(self):
+        rows = parse_matrix()
+        in_table = {route_of(label) for label, _, _ in rows}
+        in_source = routes_in_source()
+        self.assertGreaterEqual(len(in_source), 30, "routes.c was not read")
+        self.assertEqual(sorted(in_source - in_table), [], "routes of node/routes.c without a row in MATRIX")
+        self.assertEqual(sorted(in_table - in_source), [], "MATRIX rows for routes routes.c does not have")
+        self.assertEqual(sorted({label for label, _, _ in rows} ^ set(REQUESTS)), [],
+                         "MATRIX rows and REQUESTS differ")
+        states = {}
+        for label, state, _ in rows:
+            states.setdefault(label, []).append(state)
+        for label, seen in states.items():
+            want = STATES if is_application_route(label) else ["-"]
+            self.assertEqual(seen, want, f"{label}: the states of its rows")
+        for label, fresh in FRESH.items():
+            self.assertIn(label, states)
+            self.assertLessEqual(fresh, set(STATES))
+
+    def test_matrix(self):
+        problems = []
+        n = 0
+        for label, state, cells in parse_matrix():
+            problems += self.run_row(label, state, cells)
+            n += len(cells)
+        self.assertGreater(n, 900)
+        victim = self.get_app(self.victim, self.victim.app_id)
+        if self.victim.att_id not in {x["id"] for s in victim["sections"] for x in s["attachments"]}:
+            problems.append("the victim's attachment was deleted through another application")
+        # nobody lost their session along the way (logouts used sessions of their own)
+        for who, c in self.actors.items():
+            if who != "anon":
+                r = c.me()
+                if r.status != 200:
+                    problems.append(f"{who} lost its session: {r!r}")
+        if problems:
+            self.fail(f"{len(problems)} of {n} calls answered wrongly:\n" + "\n".join(problems))
+
+    def test_lists_show_only_what_one_may_see(self):
+        ids = {state: a.app_id for state, a in self.apps.items()}
+        problems = []
+
+        def listed(c, query=""):
+            r = c.get(f"{API}/applications{query}")
+            if r.status != 200:
+                problems.append(f"GET /applications{query}: {r!r}")
+                return set()
+            return {x["id"] for x in r.json["items"]} & set(ids.values())
+        for state, a in self.apps.items():
+            got = listed(a)
+            if got != {a.app_id}:
+                problems.append(f"owner of the {state} application lists {got}")
+        for who, (everything, queue) in LISTED.items():
+            c = self.actors[who]
+            want = {ids[s] for s in everything}
+            got = listed(c)
+            if got != want:
+                problems.append(f"{who} lists {sorted(k for k, v in ids.items() if v in got)}, not {list(everything)}")
+            if queue is not None:
+                got = listed(c, "?view=queue")
+                if got != {ids[s] for s in queue}:
+                    problems.append(f"{who}'s queue has {sorted(k for k, v in ids.items() if v in got)}, not {list(queue)}")
+        self.assertEqual(Client(self.node).get(API + "/applications").status, 401)
+        if problems:
+            self.fail("\n".join(problems))
