@@ -299,6 +299,15 @@ REQUESTS = {
 }
 
 
+def shown(r):
+    """An answer in a few words: status and error code, or what kind of body came."""
+    if r.code:
+        return f"{r.status} {r.code}"
+    if r.json is not None or not r.body:
+        return f"{r.status}"
+    return f"{r.status} ({len(r.body)} bytes of {r.header('Content-Type')})"
+
+
 class Cell:
     def __init__(self, t, who, c, app):
         self.t, self.who, self.c, self.app = t, who, c, app
@@ -398,18 +407,18 @@ class TestAuthzMatrix(AppFlow, ZcCase):
         """What is wrong with answer r where token was expected (None when nothing)."""
         status, code = LEGEND[token]
         if r.status != status:
-            return f"{where}: expected {token}, got {r!r}"
+            return f"{where}: expected {token} {code or ''}, got {shown(r)}"
         if status < 300:
             if label == "GET /applications/{id}" and (r.json or {}).get("id") != app.app_id:
-                return f"{where}: not the application: {r!r}"
+                return f"{where}: not the application: {shown(r)}"
             if label == "GET /applications/{id}/attachments/{att}" and r.body != PNG:
                 return f"{where}: not the attachment's bytes"
             return None
         e = r.error
         if list((r.json or {}).keys()) != ["error"] or not has_cjk(e.get("message", "")):
-            return f"{where}: not the error envelope with a Chinese message: {r!r}"
+            return f"{where}: not the error envelope with a Chinese message: {r.body[:200]!r}"
         if e.get("code") != code:
-            return f"{where}: expected code {code}, got {r!r}"
+            return f"{where}: expected {token} {code}, got {shown(r)}"
         return None
 
     def run_row(self, label, state, cells):
@@ -426,17 +435,22 @@ class TestAuthzMatrix(AppFlow, ZcCase):
         for who in order:
             token = cells[who]
             if check_unchanged and LEGEND[token][0] < 300 and before is not None:
-                after = self.snap(app)
-                if after != before:
-                    problems.append(f"{label} [{state}]: refused calls changed the application: {before} -> {after}")
+                problems += self.changes(before, app)
                 before = None
             r = self.send(label, who, actors[who], app)
-            bad = self.judge(f"{label} [{state}] as {who}", r, token, label, app)
+            bad = self.judge(f"as {who}", r, token, label, app)
             if bad:
                 problems.append(bad)
-        if check_unchanged and before is not None and self.snap(app) != before:
-            problems.append(f"{label} [{state}]: refused calls changed the application")
+        if check_unchanged and before is not None:
+            problems += self.changes(before, app)
         return problems
+
+    def changes(self, before, app):
+        """[what refused calls changed in the application], from its snapshot before them."""
+        after = self.snap(app)
+        diff = [k for k in before if before[k] != after.get(k)]
+        diff += [f"{k} section" for k, v in before["sections"].items() if v != after["sections"].get(k)]
+        return [f"refused calls changed the application: {', '.join(diff)}"] if diff else []
 
     # -- the tests --
     def test_every_route_has_expectations(self):
@@ -459,23 +473,24 @@ class TestAuthzMatrix(AppFlow, ZcCase):
             self.assertLessEqual(fresh, set(STATES))
 
     def test_matrix(self):
-        problems = []
-        n = 0
+        """Each row is a subTest of its own, so that a failing row shows all of its cells."""
+        n = wrong = 0
         for label, state, cells in parse_matrix():
-            problems += self.run_row(label, state, cells)
-            n += len(cells)
+            with self.subTest(row=f"{label} [{state}]"):
+                problems = self.run_row(label, state, cells)
+                n += len(cells)
+                wrong += len(problems)
+                if problems:
+                    self.fail(f"{len(problems)} of {len(cells)} calls answered wrongly:\n" + "\n".join(problems))
         self.assertGreater(n, 900)
+        self.assertEqual(wrong, 0, f"{wrong} of {n} calls answered wrongly (the rows above)")
         victim = self.get_app(self.victim, self.victim.app_id)
-        if self.victim.att_id not in {x["id"] for s in victim["sections"] for x in s["attachments"]}:
-            problems.append("the victim's attachment was deleted through another application")
+        self.assertIn(self.victim.att_id, {x["id"] for s in victim["sections"] for x in s["attachments"]},
+                      "the victim's attachment was deleted through another application")
         # nobody lost their session along the way (logouts used sessions of their own)
         for who, c in self.actors.items():
             if who != "anon":
-                r = c.me()
-                if r.status != 200:
-                    problems.append(f"{who} lost its session: {r!r}")
-        if problems:
-            self.fail(f"{len(problems)} of {n} calls answered wrongly:\n" + "\n".join(problems))
+                self.assertEqual(c.me().status, 200, f"{who} lost its session")
 
     def test_lists_show_only_what_one_may_see(self):
         ids = {state: a.app_id for state, a in self.apps.items()}
@@ -484,7 +499,7 @@ class TestAuthzMatrix(AppFlow, ZcCase):
         def listed(c, query=""):
             r = c.get(f"{API}/applications{query}")
             if r.status != 200:
-                problems.append(f"GET /applications{query}: {r!r}")
+                problems.append(f"GET /applications{query}: {shown(r)}")
                 return set()
             return {x["id"] for x in r.json["items"]} & set(ids.values())
         for state, a in self.apps.items():
