@@ -237,9 +237,16 @@ def _attach_query(section, name):
     return "?" + urllib.parse.urlencode({"section": section, "name": name})
 
 
+def _login_body(x):
+    """The caller's own credentials (anonymous: the other applicant's)."""
+    c = x.t.other if x.who == "anon" else x.c
+    return {"login": c.login_name, "password": c.pw}
+
+
 def _new_password(x):
-    pw = "Mx!" + x.c.pw[::-1][:10] + "#27"
-    return {"old": x.c.pw, "new": pw}
+    if x.who == "anon":
+        return {"old": "Old!Passw0rd#1", "new": "New!Passw0rd#2"}
+    return {"old": x.c.pw, "new": "Nw!" + x.c.pw}
 
 
 REQUESTS = {
@@ -250,13 +257,11 @@ REQUESTS = {
     "POST /accounts": lambda x: ("POST", "/accounts", {"body": x.t.applicant_body()}),
     "GET /accounts": lambda x: ("GET", "/accounts?q=" + urllib.parse.quote(x.t.owner0.body["name"]), {}),
     "GET /accounts/{id}/idcard": lambda x: ("GET", f"/accounts/{x.t.owner0.account['id']}/idcard?side=front", {}),
-    "POST /session": lambda x: ("POST", "/session", {"body": {"login": (x.c if x.who != "anon" else x.t.other).login_name,
-                                                               "password": (x.c if x.who != "anon" else x.t.other).pw}}),
+    "POST /session": lambda x: ("POST", "/session", {"body": _login_body(x)}),
     "DELETE /session": lambda x: ("DELETE", "/session", {"session": "own"}),
     "GET /me": lambda x: ("GET", "/me", {}),
     "PUT /me": lambda x: ("PUT", "/me", {"body": {"email": "authz.matrix@example.com"}}),
-    "POST /me/password": lambda x: ("POST", "/me/password", {"body": _new_password(x) if x.who != "anon" else
-                                                              {"old": "Old!Passw0rd#1", "new": "New!Passw0rd#2"}}),
+    "POST /me/password": lambda x: ("POST", "/me/password", {"body": _new_password(x)}),
     "POST /me/idcard": lambda x: ("POST", "/me/idcard?side=front", {"raw": PNG, "ctype": "image/png"}),
     "GET /me/idcard": lambda x: ("GET", "/me/idcard?side=front", {}),
     "POST /units": lambda x: ("POST", "/units", {"body": x.t.unit_body()}),
@@ -299,6 +304,13 @@ REQUESTS = {
 }
 
 
+def credentials(c, login=None, password=None):
+    """c, knowing what it logs in with (a registered caller: its username and password)."""
+    c.login_name = login or c.username
+    c.pw = password or c.password
+    return c
+
+
 def shown(r):
     """An answer in a few words: status and error code, or what kind of body came."""
     if r.code:
@@ -309,6 +321,8 @@ def shown(r):
 
 
 class Cell:
+    """What a request builder needs: the test, the caller (name and client), the application."""
+
     def __init__(self, t, who, c, app):
         self.t, self.who, self.c, self.app = t, who, c, app
 
@@ -325,16 +339,13 @@ class TestAuthzMatrix(AppFlow, ZcCase):
 
     def build(self):
         cls = type(self)
-        cls.U = self.new_unit(depts=(DEPT,))
-        cls.U.login_name, cls.U.pw = cls.U.username, cls.U.password
-        cls.U2 = self.new_unit(depts=(OTHER_DEPT,))
-        cls.U2.login_name, cls.U2.pw = cls.U2.username, cls.U2.password
+        cls.U = credentials(self.new_unit(depts=(DEPT,)))
+        cls.U2 = credentials(self.new_unit(depts=(OTHER_DEPT,)))
         cls.apps = {state: self.app_in(state) for state in STATES}
         cls.owner0 = cls.apps["draft"]
         cls.victim = self.app_in("draft")
-        cls.other = self.new_applicant()
+        cls.other = credentials(self.new_applicant())
         for who in (cls.owner0, cls.other):
-            who.login_name, who.pw = who.username, who.password
             self.assertStatus(who.post(API + "/me/idcard?side=front", raw=PNG, ctype="image/png"), 201)
         cls.actors = {
             "anon": Client(self.node), "owner": cls.owner0, "other": cls.other, "unit": cls.U, "unit2": cls.U2,
@@ -345,8 +356,7 @@ class TestAuthzMatrix(AppFlow, ZcCase):
 
     def demo_actor(self, role, committee=None):
         c = self.demo(role, committee)
-        c.login_name, c.pw = c.demo["login"], c.demo["password"]
-        return c
+        return credentials(c, c.demo["login"], c.demo["password"])
 
     def other_dept_admin(self):
         """D2's admin: the demo data has none, zc-admin adds one to the running node."""
@@ -356,14 +366,12 @@ class TestAuthzMatrix(AppFlow, ZcCase):
         username = json.loads(r.stdout.strip().splitlines()[-1])["username"]
         c = self.client()
         self.assertStatus(c.login(username, D2_PASSWORD), 200)
-        c.login_name, c.pw = username, D2_PASSWORD
-        return c
+        return credentials(c, username, D2_PASSWORD)
 
     def app_in(self, state):
         """A new applicant's application at U in state, with its education attachment
         (a.att_id) and a spare one to delete (a.spare_id)."""
-        a = self.new_app(self.U)
-        a.login_name, a.pw = a.username, a.password
+        a = credentials(self.new_app(self.U))
         self.fill(a)
         r = self.attach(a, "papers", PDF, "application/pdf", "备用附件")
         self.assertStatus(r, 201)
