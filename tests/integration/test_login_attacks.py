@@ -70,7 +70,7 @@ class LimitsCase(ZcCase):
         self.assertRegex(r.header("Retry-After") or "", r"^\d+$")
         return e
 
-    def fail(self, c, login, n):
+    def fail_logins(self, c, login, n):
         for _ in range(n):
             self.assertError(c.login(login, WRONG), 401, "bad_credentials")
 
@@ -81,7 +81,7 @@ class TestLockoutNotAWeapon(LimitsCase):
         victim = self.new_applicant(source="127.0.1.1")
         key = "account:" + victim.account["id"]
         c = self.client("127.0.1.1")
-        self.fail(c, victim.username, PAIR_MAX)
+        self.fail_logins(c, victim.username, PAIR_MAX)
         self.assertTooMany(c.login(victim.username, victim.password))
         names = colliding_names(key, 16)
         for k, name in enumerate(names):          # 4 names per address: under its limit of 20
@@ -94,7 +94,7 @@ class TestLockoutNotAWeapon(LimitsCase):
     def test_failures_from_another_address_do_not_lock_out_the_owner(self):
         owner = self.new_applicant(source="127.0.2.1")
         attacker = self.client("127.0.2.2")
-        self.fail(attacker, owner.username, PAIR_MAX)
+        self.fail_logins(attacker, owner.username, PAIR_MAX)
         self.assertTooMany(attacker.login(owner.username, owner.password))  # its own budget is spent
         c = self.client("127.0.2.1")             # the owner's address, a browser never logged in
         self.assertStatus(c.login(owner.username, owner.password), 200)
@@ -104,13 +104,12 @@ class TestLockoutNotAWeapon(LimitsCase):
         owner = self.new_applicant(source="127.0.3.1")
         browser = self.client("127.0.3.1")
         self.assertStatus(browser.login(owner.username, owner.password), 200)
-        self.assertIn("zc_device", browser.cookies)
         self.assertStatus(browser.delete("/api/v1/session"), 200)
         self.assertNotIn("zc_session", browser.cookies)
         # an attacker behind the same NAT, then from enough addresses to lock the account
-        self.fail(self.client("127.0.3.1"), owner.username, PAIR_MAX)
+        self.fail_logins(self.client("127.0.3.1"), owner.username, PAIR_MAX)
         for k in range(ACCOUNT_MAX // PAIR_MAX - 1):
-            self.fail(self.client(f"127.0.3.{10 + k}"), owner.username, PAIR_MAX)
+            self.fail_logins(self.client(f"127.0.3.{10 + k}"), owner.username, PAIR_MAX)
         self.assertTooMany(self.client("127.0.3.1").login(owner.username, owner.password))
         self.assertTooMany(self.client("127.0.3.99").login(owner.username, owner.password))
         r = browser.login(owner.username, owner.password)
@@ -123,7 +122,7 @@ class TestLockoutNotAWeapon(LimitsCase):
         c = self.client("127.0.4.2")
         self.assertStatus(c.login(mine.username, mine.password), 200)
         self.assertStatus(c.delete("/api/v1/session"), 200)
-        self.fail(c, victim.username, PAIR_MAX)   # my device cookie buys no extra guesses on another account
+        self.fail_logins(c, victim.username, PAIR_MAX)   # my device cookie buys no extra guesses on another account
         self.assertTooMany(c.login(victim.username, WRONG))
         forged = self.client("127.0.4.2")
         forged.cookies["zc_device"] = c.cookies["zc_device"].replace(mine.account["id"], victim.account["id"])
@@ -132,10 +131,10 @@ class TestLockoutNotAWeapon(LimitsCase):
     def test_account_wide_limit_is_slower_and_holds(self):
         owner = self.new_applicant(source="127.0.5.1")
         for k in range(ACCOUNT_MAX // PAIR_MAX - 1):       # 25 failures from 5 addresses
-            self.fail(self.client(f"127.0.5.{10 + k}"), owner.username, PAIR_MAX)
+            self.fail_logins(self.client(f"127.0.5.{10 + k}"), owner.username, PAIR_MAX)
         fresh = self.client("127.0.5.2")
         self.assertStatus(fresh.login(owner.username, owner.password), 200)
-        self.fail(self.client("127.0.5.30"), owner.username, PAIR_MAX)    # 30
+        self.fail_logins(self.client("127.0.5.30"), owner.username, PAIR_MAX)    # 30
         e = self.assertTooMany(self.client("127.0.5.3").login(owner.username, owner.password))
         self.assertLessEqual(e["retry_after"], 3600)
         self.assertTrue(re.search(r"\d+\s*分钟", e["message"]), e["message"])
@@ -207,7 +206,7 @@ class TestRestart(LimitsCase):
     def test_a_restart_keeps_running_limits(self):
         u = self.new_applicant(source="127.0.7.1")
         c = self.client("127.0.7.1")
-        self.fail(c, u.username, PAIR_MAX)
+        self.fail_logins(c, u.username, PAIR_MAX)
         self.assertTooMany(c.login(u.username, u.password))
         self.node.halt()
         self.node.resume()
@@ -256,6 +255,28 @@ class TestPasswordChangeRace(LimitsCase):
               flush=True)
         self.assertTrue(all(won > 0 for won, _ in results), f"logins did not race the change: {results}")
         self.assertEqual([alive for _, alive in results], [0] * 5, results)
+
+    def test_two_changes_at_once_one_wins(self):
+        # Both checked the same old password in parallel; the second to finish must not
+        # overwrite the first on the strength of a check against a hash no longer current.
+        outcomes = []
+        for k in range(4):
+            owner = self.new_applicant(source=f"127.0.15.{k + 1}")
+            other = self.client(f"127.0.15.{k + 1}")
+            self.assertStatus(other.login(owner.username, owner.password), 200)
+            news = ["First!Passw0rd#1", "Second!Passw0rd#2"]
+            rs = parallel(2, lambda i: (owner, other)[i].post("/api/v1/me/password",
+                                                               {"old": owner.password, "new": news[i]}))
+            codes = [r.status for r in rs]
+            outcomes.append(codes)
+            self.assertEqual(sorted(codes), [200, 400], rs)
+            loser = codes.index(400)
+            self.assertError(rs[loser], 400, "wrong_password", "old")
+            won = news[1 - loser]
+            self.assertStatus(self.client(f"127.0.16.{k + 1}").login(owner.username, won), 200)
+            self.assertError(self.client(f"127.0.16.{k + 1}").login(owner.username, news[loser]), 401,
+                             "bad_credentials")
+        print(f"\n    answers of two changes at once: {outcomes}", flush=True)
 
 
 class TestSecureCookies(ZcCase):
