@@ -303,7 +303,8 @@ int accounts_login(zc_req *r) {
   json_t *a = find_login(r->node, zLogin);
   const char *zAccount = a ? jstr(a, "id") : NULL;
   memset(&at, 0, sizeof at);
-  snprintf(at.zAccount, sizeof at.zAccount, "%s", zAccount ? zAccount : zLogin);
+  /* a login naming nobody is counted under its own name, never an account id's key */
+  snprintf(at.zAccount, sizeof at.zAccount, "%s%s", zAccount ? "" : "name:", zAccount ? zAccount : zLogin);
   snprintf(at.zAddress, sizeof at.zAddress, "%s", r->zPeer);
   if (zAccount) session_device_of(r, zAccount, at.zDevice);
   /* Counted before the check starts (limiter.h): parallel guesses cannot outrun the limits. */

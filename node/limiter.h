@@ -30,8 +30,8 @@ void limiter_close(zc_limiter *p);
 /* Nothing is in flight when the server starts: forget checks a stopped process began. */
 int limiter_reset_in_flight(zc_limiter *p);
 
-/* One login attempt. zAccount: the account id, or the login as typed when it names
- * nobody; zDevice: the trusted device's id when the request carries a valid device
+/* One login attempt. zAccount: the account id, or "name:" and the login as typed when it
+ * names nobody; zDevice: the trusted device's id when the request carries a valid device
  * cookie of that account, else "". */
 typedef struct limiter_attempt {
   char zAccount[80];

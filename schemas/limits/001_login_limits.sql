@@ -4,7 +4,8 @@
 -- Released migrations are never edited: add a new numbered file in this directory.
 
 -- One row per limited key ("pair:ACCOUNT|ADDRESS", "address:ADDRESS", "account:ACCOUNT",
--- "device:ID"); ACCOUNT is the account id, or the login as typed when it names nobody.
+-- "device:ID"); ACCOUNT is the account id, or "name:" and the login as typed when it names
+-- nobody.
 CREATE TABLE login_limits (
   key TEXT PRIMARY KEY,
   window_start INTEGER NOT NULL,   -- the first failure (or check) of the window

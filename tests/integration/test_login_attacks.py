@@ -53,7 +53,7 @@ def colliding_names(key, n, slots=4096):
     want, out, i = fnv1a(key) % slots, [], 0
     while len(out) < n:
         name = f"zz{i:x}"
-        if fnv1a("account:" + name) % slots == want:
+        if fnv1a("account:" + name) % slots == want:  # the old key of a login naming nobody
             out.append(name)
         i += 1
     return out
