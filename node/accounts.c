@@ -314,6 +314,11 @@ int accounts_login(zc_req *r) {
     return refuse_attempt(r, rc, nWait);
   }
   json_t *d = attempt_json(&at);
+  if (!d) {
+    limiter_end(r->node->pLimiter, &at, LIMITER_VOID, node_now(r->node));
+    json_decref(a);
+    return -1;
+  }
   if (zAccount) json_object_set_new(d, "account", json_string(zAccount));
   json_incref(d); /* ours too: to see whether the check ended when it ran inline */
   rc = password_then(r, zPassword, a ? jstr(a, "password_hash") : NULL, NULL, d, login_finish);

@@ -144,6 +144,7 @@ static void prune(zc_limiter *p, time_t now) {
 int limiter_begin(zc_limiter *p, limiter_attempt *a, time_t now, long *pnWait) {
   int rc = 0;
   *pnWait = 0;
+  if (!p) return -1; /* a node opened without its counters checks no password */
   prune(p, now);
   a->bTrusted = 0;
   if (a->zDevice[0]) {
@@ -180,6 +181,7 @@ static void end_key(zc_limiter *p, const limiter_attempt *a, int iRule, int bOwn
 }
 
 void limiter_end(zc_limiter *p, const limiter_attempt *a, int outcome, time_t now) {
+  if (!p) return;
   const int *aRule = a->bTrusted ? g_trusted : g_untrusted;
   int nRule = a->bTrusted ? 1 : (int)(sizeof g_untrusted / sizeof g_untrusted[0]);
   int bTx = db_begin(p->db) == 0;

@@ -43,6 +43,7 @@ typedef struct limiter_attempt {
 /* limiter_begin's answers besides 0 (a check may start now; it is counted in flight). */
 #define LIMITER_BLOCKED (-10)   /* too many failures: *pnWait seconds until allowed */
 #define LIMITER_IN_FLIGHT (-11) /* this client's previous check of the account still runs */
+/* -1 when the counters cannot be read or written (or p is NULL): the caller answers 503. */
 int limiter_begin(zc_limiter *p, limiter_attempt *a, time_t now, long *pnWait);
 
 /* How a begun check ended. */
