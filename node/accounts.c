@@ -1,6 +1,7 @@
 /* accounts.c - applicant registration, sessions, the profile, passwords and ID-card
  * scans (accounts.h). Argon2 runs on a worker thread (password_then); everything that
- * writes does so in the router's transaction when the work comes back. */
+ * writes does so in the router's transaction when the work comes back, and only if the
+ * credentials the work checked are still the account's then. */
 #include "accounts.h"
 
 #include <pthread.h>
@@ -10,6 +11,7 @@
 
 #include "blob.h"
 #include "db.h"
+#include "limiter.h"
 #include "outbox.h"
 #include "router.h"
 #include "session.h"
@@ -233,22 +235,65 @@ static int too_many(zc_req *r, long nWait) {
                           "登录失败次数过多，请在%ld分钟后再试", nMin);
 }
 
+/* The limiter's view of a login, kept in the job's data while the check runs. */
+static json_t *attempt_json(const limiter_attempt *a) {
+  return json_pack("{s:s, s:s, s:s, s:b}", "key", a->zAccount, "address", a->zAddress, "device", a->zDevice,
+                   "trusted", a->bTrusted);
+}
+
+static void attempt_of(const json_t *d, limiter_attempt *a) {
+  memset(a, 0, sizeof(*a));
+  snprintf(a->zAccount, sizeof a->zAccount, "%s", jstr(d, "key"));
+  snprintf(a->zAddress, sizeof a->zAddress, "%s", jstr(d, "address"));
+  snprintf(a->zDevice, sizeof a->zDevice, "%s", jstr(d, "device"));
+  a->bTrusted = json_is_true(json_object_get(d, "trusted"));
+}
+
+/* Tell the limiter how the check ended, once. */
+static void attempt_end(zc_req *r, json_t *d, int outcome) {
+  limiter_attempt a;
+  if (json_is_true(json_object_get(d, "ended"))) return;
+  attempt_of(d, &a);
+  limiter_end(r->node->pLimiter, &a, outcome, node_now(r->node));
+  json_object_set_new(d, "ended", json_true());
+}
+
+/* Are the credentials a check was made against still the account's? A password change
+ * (or a disabled account) committed while the check ran must win over it. */
+static int credentials_current(zc_node *p, const char *zAccount, const char *zHash) {
+  return db_int(p->db, 0, "SELECT 1 FROM accounts WHERE id = ? AND password_hash = ? AND disabled = 0", "tt",
+                zAccount, zHash) == 1;
+}
+
 static int login_finish(zc_req *r, pw_job *j) {
-  const char *zAccount = json_string_value(json_object_get(j->pData, "account"));
-  const char *zKey = json_string_value(json_object_get(j->pData, "key"));
-  time_t now = node_now(r->node);
-  ratelimit_leave(zKey);
+  const char *zAccount = jstr(j->pData, "account");
   if (!zAccount || !j->bChecked) {
-    ratelimit_fail("account", zKey, now);
-    ratelimit_fail("address", r->zPeer, now);
+    attempt_end(r, j->pData, LIMITER_FAILED);
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   }
-  ratelimit_clear("account", zKey);
-  if (session_open(r, zAccount)) return -1;
+  if (!credentials_current(r->node, zAccount, j->zCheckHash)) {
+    attempt_end(r, j->pData, LIMITER_VOID); /* says nothing about the guess */
+    return http_error(r, 401, "bad_credentials", "用户名或密码错误");
+  }
+  attempt_end(r, j->pData, LIMITER_OK);
+  if (session_open(r, zAccount) || session_device_issue(r, zAccount)) return -1;
   return answer_with_session(r, 200, zAccount);
 }
 
+/* 429 for an attempt the limiter refused. */
+static int refuse_attempt(zc_req *r, int rcLimit, long nWait) {
+  if (rcLimit == LIMITER_BLOCKED) return too_many(r, nWait);
+  if (rcLimit == LIMITER_IN_FLIGHT) {
+    http_header(r, "Retry-After", "1");
+    return http_error_extra(r, 429, "too_many_attempts", json_pack("{s:i}", "retry_after", 1),
+                            "正在验证该账号的上一次登录，请稍后再试");
+  }
+  return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
+}
+
 int accounts_login(zc_req *r) {
+  limiter_attempt at;
+  long nWait = 0;
   const char *zLogin = json_str_field(r, "login", "用户名/身份证号/手机号", 1);
   if (!zLogin) return 0;
   const char *zPassword = json_str_field(r, "password", "密码", 1);
@@ -256,28 +301,29 @@ int accounts_login(zc_req *r) {
   if (strlen(zLogin) > 64 || strlen(zPassword) > PASSWORD_MAX_BYTES)
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   json_t *a = find_login(r->node, zLogin);
-  const char *zAccount = a ? json_string_value(json_object_get(a, "id")) : NULL;
-  char zKey[80];
-  snprintf(zKey, sizeof zKey, "%s", zAccount ? zAccount : zLogin);
-  time_t now = node_now(r->node);
-  long nWait = ratelimit_wait("address", r->zPeer, now);
-  if (!nWait) nWait = ratelimit_wait("account", zKey, now);
-  if (nWait) {
+  const char *zAccount = a ? jstr(a, "id") : NULL;
+  memset(&at, 0, sizeof at);
+  /* a login naming nobody is counted under its own name, never an account id's key */
+  snprintf(at.zAccount, sizeof at.zAccount, "%s%s", zAccount ? "" : "name:", zAccount ? zAccount : zLogin);
+  snprintf(at.zAddress, sizeof at.zAddress, "%s", r->zPeer);
+  if (zAccount) session_device_of(r, zAccount, at.zDevice);
+  /* Counted before the check starts (limiter.h): parallel guesses cannot outrun the limits. */
+  int rc = limiter_begin(r->node->pLimiter, &at, node_now(r->node), &nWait);
+  if (rc) {
     json_decref(a);
-    return too_many(r, nWait);
+    return refuse_attempt(r, rc, nWait);
   }
-  /* One password check per account at a time: attempts sent in parallel cannot outrun
-   * the count of failures (login_finish counts them). */
-  if (ratelimit_enter(zKey, now)) {
+  json_t *d = attempt_json(&at);
+  if (!d) {
+    limiter_end(r->node->pLimiter, &at, LIMITER_VOID, node_now(r->node));
     json_decref(a);
-    http_header(r, "Retry-After", "1");
-    return http_error_extra(r, 429, "too_many_attempts", json_pack("{s:i}", "retry_after", 1),
-                            "正在验证该账号的上一次登录，请稍后再试");
+    return -1;
   }
-  const char *zHash = a ? json_string_value(json_object_get(a, "password_hash")) : NULL;
-  json_t *d = json_pack("{s:s?, s:s}", "account", zAccount, "key", zKey);
-  int rc = password_then(r, zPassword, zHash, NULL, d, login_finish);
-  if (rc != HTTP_PENDING) ratelimit_leave(zKey); /* answered at once (busy, or run inline) */
+  if (zAccount) json_object_set_new(d, "account", json_string(zAccount));
+  json_incref(d); /* ours too: to see whether the check ended when it ran inline */
+  rc = password_then(r, zPassword, a ? jstr(a, "password_hash") : NULL, NULL, d, login_finish);
+  if (rc != HTTP_PENDING) attempt_end(r, d, LIMITER_VOID); /* answered at once: busy */
+  json_decref(d);
   json_decref(a);
   return rc;
 }
@@ -326,10 +372,15 @@ int accounts_update_me(zc_req *r) {
 static int password_finish(zc_req *r, pw_job *j) {
   if (!j->bChecked) return http_field_error(r, 400, "wrong_password", "old", "原密码不正确");
   if (!j->bHashed) return -1;
-  if (db_exec(r->node->db, "UPDATE accounts SET password_hash = ?, updated = ? WHERE id = ?", "tIt",
-              j->zNewHash, (sqlite3_int64)node_now(r->node), r->pSess->zAccount) ||
-      session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash))
+  /* Only over the hash the old password was checked against: a change that committed
+   * meanwhile (another session's) is not overwritten on the strength of a stale check. */
+  if (db_exec(r->node->db, "UPDATE accounts SET password_hash = ?, updated = ? WHERE id = ? AND"
+              " password_hash = ? AND disabled = 0", "tItt", j->zNewHash, (sqlite3_int64)node_now(r->node),
+              r->pSess->zAccount, j->zCheckHash))
     return -1;
+  if (sqlite3_changes(r->node->db) != 1)
+    return http_field_error(r, 400, "wrong_password", "old", "原密码已失效：密码刚刚在别处被修改");
+  if (session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash)) return -1;
   return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "limiter.h"
 #include "node.h"
 #include "server.h"
 
@@ -18,6 +19,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: zc-node --node ID --port P --data DIR [--manifest F --root-pem P --key F]\n"
           "               [--pepper F] [--bind ADDR] [--web DIR] [--schemas DIR] [--max-body N]\n"
+          "               [--secure-cookies]   (behind a TLS proxy: cookies only over HTTPS)\n"
           "               [--config FILE]   (FILE: one 'name = value' per line, same names)\n");
 }
 
@@ -38,6 +40,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (node_open(&node, &cfg)) return 1;
+  /* checks a stopped process had in flight never end: they must not block anyone */
+  if (limiter_reset_in_flight(node.pLimiter)) {
+    node_close(&node);
+    return 1;
+  }
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, NULL);

@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "db.h"
 #include "fed_error.h"
+#include "limiter.h"
 #include "manifest.h"
 #include "refdata.h"
 #include "secret.h"
@@ -67,6 +68,10 @@ static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
     cfg->iPort = atoi(zVal);
     return cfg->iPort > 0 && cfg->iPort < 65536 ? 0 : -1;
   }
+  if (strcmp(zName, "secure-cookies") == 0) {
+    cfg->bSecureCookies = strcmp(zVal, "1") == 0;
+    return cfg->bSecureCookies || strcmp(zVal, "0") == 0 ? 0 : -1;
+  }
   if (strcmp(zName, "max-body") == 0) {
     cfg->nMaxBody = atol(zVal);
     return cfg->nMaxBody >= 1024 ? 0 : -1;
@@ -78,6 +83,13 @@ static char *trim(char *z) {
   while (*z == ' ' || *z == '\t') z++;
   char *e = z + strlen(z);
   while (e > z && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) *--e = 0;
+  return z;
+}
+
+/* A config file may spell names with '_' too (secure_cookies = 1). */
+static char *dashed(char *z) {
+  for (char *c = z; *c; c++)
+    if (*c == '_') *c = '-';
   return z;
 }
 
@@ -93,7 +105,7 @@ static int config_file(zc_config *cfg, const char *zPath) {
     iLine++;
     char *z = trim(zLine), *zEq;
     if (*z == 0 || *z == '#') continue;
-    if (!(zEq = strchr(z, '=')) || (*zEq = 0, config_set(cfg, trim(z), trim(zEq + 1)))) {
+    if (!(zEq = strchr(z, '=')) || (*zEq = 0, config_set(cfg, dashed(trim(z)), trim(zEq + 1)))) {
       fprintf(stderr, "zc-node: %s:%d: bad setting\n", zPath, iLine);
       rc = -1;
     }
@@ -102,9 +114,16 @@ static int config_file(zc_config *cfg, const char *zPath) {
   return rc;
 }
 
+/* Settings that are on or off: "--secure-cookies" alone means on. */
+static int is_switch(const char *zName) { return strcmp(zName, "secure-cookies") == 0; }
+
 int node_config_parse(zc_config *cfg, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *zArg = argv[i];
+    if (strncmp(zArg, "--", 2) == 0 && is_switch(zArg + 2) && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+      config_set(cfg, zArg + 2, "1"); /* a switch given alone: on */
+      continue;
+    }
     if (strncmp(zArg, "--", 2) != 0 || i + 1 >= argc) {
       fprintf(stderr, "zc-node: unexpected argument '%s'\n", zArg);
       return -1;
@@ -231,6 +250,12 @@ int node_open(zc_node *p, const zc_config *cfg) {
     node_close(p);
     return -1;
   }
+  snprintf(zPath, sizeof zPath, "%s/limits.db", p->cfg.zData);
+  if (limiter_open(&p->pLimiter, zPath, p->cfg.zSchemas)) {
+    fprintf(stderr, "zc-node: cannot open the login limits %s\n", zPath);
+    node_close(p);
+    return -1;
+  }
   /* Files nothing refers to any more (personal data among them) do not stay on disk; an
    * hour's grace covers uploads whose request is still in flight elsewhere. */
   int nSwept = blob_sweep(p->cfg.zData, node_now(p) - 3600, blob_in_use, p);
@@ -241,6 +266,8 @@ int node_open(zc_node *p, const zc_config *cfg) {
 void node_close(zc_node *p) {
   db_close(p->db);
   p->db = NULL;
+  limiter_close(p->pLimiter);
+  p->pLimiter = NULL;
   json_decref(p->pRegions);
   fed_manifest_free(p->pManifest);
   fed_key_free(p->pKey);

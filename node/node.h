@@ -19,6 +19,7 @@ typedef struct zc_config {
   char zWeb[512];       /* web/ directory served as static files */
   char zSchemas[512];   /* schemas/ directory: migrations and reference data */
   long nMaxBody;        /* largest JSON body accepted, bytes */
+  int bSecureCookies;   /* cookies carry Secure: the node is reached over HTTPS (a TLS proxy) */
 } zc_config;
 
 typedef struct zc_node {
@@ -33,6 +34,7 @@ typedef struct zc_node {
   char *zCatalogJson;          /* GET /catalog, serialised once */
   size_t nCatalogJson;
   time_t (*xNow)(void);        /* the clock; tests may replace it */
+  struct zc_limiter *pLimiter; /* failed-login counters, DIR/limits.db (limiter.h) */
 } zc_node;
 
 /* Fill cfg with defaults (paths relative to the executable's ../web, ../schemas). */

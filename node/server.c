@@ -100,13 +100,19 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, in
 }
 
 void server_session_cookie(struct lws *wsi, char *z, size_t n) {
-  char zVal[128];
-  size_t nVal = sizeof zVal;
+  static const char *const azOurs[] = {SESSION_COOKIE, DEVICE_COOKIE};
+  size_t used = 0;
   z[0] = 0;
-  /* only our cookie: other cookies of the site may make the header long */
-  if (lws_http_cookie_get(wsi, SESSION_COOKIE, zVal, &nVal) == 0 && nVal < sizeof zVal) {
-    zVal[nVal] = 0;
-    snprintf(z, n, "%s=%s", SESSION_COOKIE, zVal);
+  /* only our cookies: other cookies of the site may make the header long */
+  for (size_t i = 0; i < sizeof azOurs / sizeof azOurs[0]; i++) {
+    char zVal[256];
+    size_t nVal = sizeof zVal;
+    if (lws_http_cookie_get(wsi, azOurs[i], zVal, &nVal) == 0 && nVal < sizeof zVal) {
+      zVal[nVal] = 0;
+      int k = snprintf(z + used, n - used, "%s%s=%s", used ? "; " : "", azOurs[i], zVal);
+      if (k < 0 || (size_t)k >= n - used) z[used] = 0; /* does not fit: left out whole */
+      else used += (size_t)k;
+    }
   }
 }
 

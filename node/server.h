@@ -9,7 +9,8 @@
 int server_run(zc_node *p);
 void server_stop(void);
 
-/* Our session cookie alone ("zc_session=…") from a request's headers into z, or "". */
+/* Our cookies alone ("zc_session=…; zc_device=…", those present) from a request's
+ * headers into z, or "". */
 struct lws;
 void server_session_cookie(struct lws *wsi, char *z, size_t n);
 

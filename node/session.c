@@ -1,7 +1,9 @@
-/* session.c - session cookies, CSRF tokens and the failed-login limits (session.h). */
+/* session.c - session cookies, CSRF tokens and device cookies (session.h). */
 #include "session.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -27,6 +29,11 @@ static void fill_session(zc_req *r, json_t *row, const char *zHash) {
   if ((z = json_string_value(json_object_get(row, "committee_id"))))
     snprintf(s->zCommittee, sizeof s->zCommittee, "%s", z);
   r->pSess = s;
+}
+
+void session_set_cookie(zc_req *r, const char *zName, const char *zValue, const char *zPath, int nMaxAge) {
+  http_header(r, "Set-Cookie", "%s=%s; Path=%s; HttpOnly; SameSite=Lax; Max-Age=%d%s", zName, zValue, zPath,
+              nMaxAge, r->node->cfg.bSecureCookies ? "; Secure" : "");
 }
 
 int session_load(zc_req *r) {
@@ -60,8 +67,7 @@ int session_open(zc_req *r, const char *zAccount) {
               " VALUES(?,?,?,?,?,?,?)", "ttttIII", zHash, zAccount, zCsrf, r->zPeer,
               (sqlite3_int64)now, (sqlite3_int64)now, (sqlite3_int64)(now + SESSION_TTL)))
     return -1;
-  http_header(r, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d",
-              SESSION_COOKIE, zToken, SESSION_TTL);
+  session_set_cookie(r, SESSION_COOKIE, zToken, "/", SESSION_TTL);
   json_t *row = db_row(r->node->db,
       SESSION_SELECT
       " WHERE s.token_hash = ?", "t", zHash);
@@ -74,7 +80,7 @@ int session_open(zc_req *r, const char *zAccount) {
 int session_close(zc_req *r) {
   if (r->pSess)
     db_exec(r->node->db, "DELETE FROM sessions WHERE token_hash = ?", "t", r->pSess->zTokenHash);
-  http_header(r, "Set-Cookie", "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", SESSION_COOKIE);
+  session_set_cookie(r, SESSION_COOKIE, "", "/", 0);
   r->pSess = NULL;
   live_revalidate(r->node);
   return 0;
@@ -87,99 +93,44 @@ int session_end_others(zc_node *p, const char *zAccount, const char *zKeepHash) 
   return rc;
 }
 
-/* ---- failed logins: a small open-addressing table, oldest entries reused ---- */
+/* ---- device cookies (OWASP "slow brute force": a browser that logged in keeps its own
+ * budget of failed logins). The value is ACCOUNT.EXPIRES.ID.MAC, MAC an HMAC-SHA256 of
+ * the rest under a key derived from the node's data key: the node keeps nothing. */
 
-#define RL_SLOTS 4096
-typedef struct rl_slot {
-  char zKey[96];
-  time_t tStart; /* window start */
-  int nFail;
-  int nBusy;     /* "busy:" keys: a password check is running */
-} rl_slot;
-static rl_slot g_rl[RL_SLOTS];
-
-static unsigned rl_hash(const char *z) {
-  unsigned h = 2166136261u;
-  while (*z) h = (h ^ (unsigned char)*z++) * 16777619u;
-  return h;
+static void device_mac(const zc_node *p, const char *zSigned, char zMac[65]) {
+  char zKey[65];
+  secret_hmac_hex(p->aDataKey, sizeof p->aDataKey, "zc-device-cookie-v1", zKey);
+  secret_hmac_hex((const unsigned char *)zKey, 64, zSigned, zMac);
+  OPENSSL_cleanse(zKey, sizeof zKey);
 }
 
-static int rl_limit(const char *zKind);
-
-/* Is slot s blocking its key now? Such a slot is never reused before its window ends:
- * otherwise a flood of failures under other names would lift a lockout. */
-static int rl_blocking(const rl_slot *s, time_t now) {
-  char zKind[16];
-  size_t n = strcspn(s->zKey, ":");
-  if (s->nBusy) return 1;
-  if (!s->zKey[0] || s->tStart + LOGIN_WINDOW <= now || n >= sizeof zKind) return 0;
-  memcpy(zKind, s->zKey, n);
-  zKind[n] = 0;
-  return s->nFail >= rl_limit(zKind);
-}
-
-/* The slot for a key: its own, else an empty or expired one nearby, else the oldest
- * that is not blocking. */
-static rl_slot *rl_find(const char *zKey, time_t now, int bCreate) {
-  unsigned h = rl_hash(zKey);
-  rl_slot *pFree = NULL, *pOldest = NULL;
-  for (unsigned i = 0; i < 16; i++) {
-    rl_slot *s = &g_rl[(h + i) % RL_SLOTS];
-    if (strcmp(s->zKey, zKey) == 0) return s;
-    if (!pFree && (s->zKey[0] == 0 || (s->tStart + LOGIN_WINDOW <= now && !s->nBusy))) pFree = s;
-    if (!rl_blocking(s, now) && (!pOldest || s->tStart < pOldest->tStart)) pOldest = s;
-  }
-  if (bCreate && !pFree && !pOldest) pOldest = &g_rl[h % RL_SLOTS]; /* sixteen lockouts in one place */
-  if (!bCreate) return NULL;
-  rl_slot *s = pFree ? pFree : pOldest;
-  snprintf(s->zKey, sizeof s->zKey, "%s", zKey);
-  s->tStart = now;
-  s->nFail = 0;
-  return s;
-}
-
-static int rl_limit(const char *zKind) {
-  return strcmp(zKind, "address") == 0 ? LOGIN_MAX_PER_ADDRESS : LOGIN_MAX_PER_ACCOUNT;
-}
-
-long ratelimit_wait(const char *zKind, const char *zKey, time_t now) {
-  char zFull[96];
-  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
-  rl_slot *s = rl_find(zFull, now, 0);
-  if (!s || s->tStart + LOGIN_WINDOW <= now || s->nFail < rl_limit(zKind)) return 0;
-  return (long)(s->tStart + LOGIN_WINDOW - now);
-}
-
-void ratelimit_fail(const char *zKind, const char *zKey, time_t now) {
-  char zFull[96];
-  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
-  rl_slot *s = rl_find(zFull, now, 1);
-  if (s->tStart + LOGIN_WINDOW <= now) {
-    s->tStart = now;
-    s->nFail = 0;
-  }
-  s->nFail++;
-}
-
-int ratelimit_enter(const char *zKey, time_t now) {
-  char zFull[96];
-  snprintf(zFull, sizeof zFull, "busy:%s", zKey);
-  rl_slot *s = rl_find(zFull, now, 1);
-  if (s->nBusy > 0) return -1;
-  s->nBusy = 1;
+int session_device_issue(zc_req *r, const char *zAccount) {
+  char zId[33], zSigned[160], zMac[65], zValue[240];
+  long long tExpires = (long long)node_now(r->node) + DEVICE_TTL;
+  if (secret_token_hex(zId, 16)) return -1;
+  snprintf(zSigned, sizeof zSigned, "%.39s.%lld.%s", zAccount, tExpires, zId);
+  device_mac(r->node, zSigned, zMac);
+  snprintf(zValue, sizeof zValue, "%s.%s", zSigned, zMac);
+  session_set_cookie(r, DEVICE_COOKIE, zValue, DEVICE_COOKIE_PATH, DEVICE_TTL);
   return 0;
 }
 
-void ratelimit_leave(const char *zKey) {
-  char zFull[96];
-  snprintf(zFull, sizeof zFull, "busy:%s", zKey);
-  rl_slot *s = rl_find(zFull, 0, 0);
-  if (s) memset(s, 0, sizeof(*s));
-}
-
-void ratelimit_clear(const char *zKind, const char *zKey) {
-  char zFull[96];
-  snprintf(zFull, sizeof zFull, "%s:%s", zKind, zKey);
-  rl_slot *s = rl_find(zFull, 0, 0);
-  if (s) memset(s, 0, sizeof(*s));
+int session_device_of(const zc_req *r, const char *zAccount, char zIdOut[33]) {
+  char zValue[256], zMac[65];
+  zIdOut[0] = 0;
+  if (http_cookie(r, DEVICE_COOKIE, zValue, sizeof zValue)) return 0;
+  char *zDot = strrchr(zValue, '.');
+  if (!zDot || strlen(zDot + 1) != 64) return 0;
+  *zDot = 0;
+  device_mac(r->node, zValue, zMac);
+  if (CRYPTO_memcmp(zMac, zDot + 1, 64) != 0) return 0;
+  /* signed by this node: ACCOUNT.EXPIRES.ID, all three as written */
+  char *zExp = strchr(zValue, '.');
+  char *zId = zExp ? strchr(zExp + 1, '.') : NULL;
+  if (!zId || strlen(zId + 1) != 32) return 0;
+  *zExp++ = 0;
+  *zId++ = 0;
+  if (strcmp(zValue, zAccount) != 0 || strtoll(zExp, NULL, 10) <= (long long)node_now(r->node)) return 0;
+  snprintf(zIdOut, 33, "%s", zId);
+  return 1;
 }

@@ -1,6 +1,6 @@
 /* session.h - logins that last: random 256-bit tokens in an HttpOnly SameSite cookie,
- * stored only as their SHA-256, each with its CSRF token; and the limits on failed
- * logins per account and per address. */
+ * stored only as their SHA-256, each with its CSRF token; and the device cookies that
+ * give a browser its own budget of failed logins (the limits themselves: limiter.h). */
 #ifndef ZC_SESSION_H
 #define ZC_SESSION_H
 
@@ -19,18 +19,20 @@ int session_close(zc_req *r);
 /* End every session of zAccount except the one with zKeepHash (may be NULL). */
 int session_end_others(zc_node *p, const char *zAccount, const char *zKeepHash);
 
-/* Failed logins. Limits: per account 5 failures in 15 minutes, per address 20; a blocked
- * key stays blocked until its window ends. Kept in memory: a restart forgets them. */
-#define LOGIN_WINDOW (15 * 60)
-#define LOGIN_MAX_PER_ACCOUNT 5
-#define LOGIN_MAX_PER_ADDRESS 20
-/* Seconds until zKind:zKey may try again, 0 when allowed now. */
-long ratelimit_wait(const char *zKind, const char *zKey, time_t now);
-void ratelimit_fail(const char *zKind, const char *zKey, time_t now);
-void ratelimit_clear(const char *zKind, const char *zKey);
-/* A password check for account key zKey starts (0) or one is already running (-1);
- * ratelimit_leave() when it ends. */
-int ratelimit_enter(const char *zKey, time_t now);
-void ratelimit_leave(const char *zKey);
+/* Set-Cookie zName=zValue for zPath: HttpOnly, SameSite=Lax, and Secure when the node
+ * is configured for HTTPS (--secure-cookies). nMaxAge 0 removes the cookie. */
+void session_set_cookie(zc_req *r, const char *zName, const char *zValue, const char *zPath, int nMaxAge);
+
+/* Device cookies: a browser that logged in to an account gets its own budget of failed
+ * logins for it (limiter.h), so that attackers elsewhere cannot lock it out. Only sent
+ * with logins (its path); bound to the account by an HMAC under the node's key. */
+#define DEVICE_COOKIE "zc_device"
+#define DEVICE_COOKIE_PATH "/api/v1/session"
+#define DEVICE_TTL (180 * 24 * 3600)
+/* Set a new device cookie for zAccount (after a successful login). */
+int session_device_issue(zc_req *r, const char *zAccount);
+/* 1 with the device's id in zIdOut when the request carries a valid, unexpired device
+ * cookie of zAccount; else 0 (zIdOut ""). */
+int session_device_of(const zc_req *r, const char *zAccount, char zIdOut[33]);
 
 #endif

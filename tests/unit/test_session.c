@@ -1,7 +1,7 @@
 /* test_session.c - unit tests of node/session.c: a session opened is loaded back from its
  * cookie (HttpOnly, SameSite, only the token's hash stored), sessions end at their absolute
  * and idle limits (the node's clock replaced), logging out and ending the other sessions;
- * and the failed-login limits' windows. */
+ * device cookies bound to their account. (The failed-login limits: test_limiter.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -375,132 +375,83 @@ static void test_end_others_without_keep_ends_all(void **state)
   assert_true(load_token(f, b1.zToken));
 }
 
-/* ---- failed-login limits -------------------------------------------------------------- */
+/* ---- device cookies ------------------------------------------------------------------- */
 
-/* A key no other test uses (the table is process-wide). */
-static const char *key(const char *zTest)
+/* Issue a device cookie for zAccount; its value into zValue. */
+static void issue_device(fixture *f, const char *zAccount, char zValue[256])
 {
-  static char z[64];
-  static int n;
-  snprintf(z, sizeof z, "%s-%d", zTest, ++n);
-  return z;
+  zc_req r;
+  req_init(&r, f);
+  assert_int_equal(session_device_issue(&r, zAccount), 0);
+  const char *z = strstr(r.outHeaders.z, "Set-Cookie: " DEVICE_COOKIE "=");
+  assert_non_null(z);
+  assert_non_null(strstr(z, "; HttpOnly"));
+  assert_non_null(strstr(z, "; Path=" DEVICE_COOKIE_PATH));
+  z += strlen("Set-Cookie: " DEVICE_COOKIE "=");
+  snprintf(zValue, 256, "%.*s", (int)strcspn(z, ";"), z);
+  http_req_reset(&r);
 }
 
-static void test_rl_account_window(void **state)
+static int device_of(fixture *f, const char *zValue, const char *zAccount, char zId[33])
 {
-  const char *k = key("acct");
-  time_t t0 = 1800000000;
-  (void)state;
-  assert_int_equal(ratelimit_wait("account", k, t0), 0);
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT - 1; i++) {
-    ratelimit_fail("account", k, t0 + i);
-    assert_int_equal(ratelimit_wait("account", k, t0 + i), 0);
-  }
-  ratelimit_fail("account", k, t0 + 10);
-  /* blocked until the window that began with the first failure ends */
-  assert_int_equal(ratelimit_wait("account", k, t0 + 10), LOGIN_WINDOW - 10);
-  assert_int_equal(ratelimit_wait("account", k, t0 + 100), LOGIN_WINDOW - 100);
-  assert_int_equal(ratelimit_wait("account", k, t0 + LOGIN_WINDOW - 1), 1);
-  assert_int_equal(ratelimit_wait("account", k, t0 + LOGIN_WINDOW), 0);
+  zc_req r;
+  req_init(&r, f);
+  snprintf(r.zCookie, sizeof r.zCookie, "a=1; " DEVICE_COOKIE "=%s", zValue);
+  int b = session_device_of(&r, zAccount, zId);
+  http_req_reset(&r);
+  return b;
 }
 
-static void test_rl_address_limit_is_higher(void **state)
+static void test_device_cookie_is_bound_to_its_account(void **state)
 {
-  const char *k = key("10.0.0");
-  time_t t0 = 1800000000;
-  char zCopy[64];
-  (void)state;
-  snprintf(zCopy, sizeof zCopy, "%s", k);
-  for (int i = 0; i < LOGIN_MAX_PER_ADDRESS - 1; i++) ratelimit_fail("address", zCopy, t0);
-  assert_int_equal(ratelimit_wait("address", zCopy, t0), 0);
-  ratelimit_fail("address", zCopy, t0);
-  assert_true(ratelimit_wait("address", zCopy, t0) > 0);
+  fixture *f = *state;
+  char zValue[256], zOther[256], zId[33], zId2[33];
+  issue_device(f, f->zAlice, zValue);
+  assert_true(device_of(f, zValue, f->zAlice, zId));
+  assert_int_equal(strlen(zId), 32);
+  assert_false(device_of(f, zValue, f->zBob, zId2)); /* another account's login: untrusted */
+  assert_string_equal(zId2, "");
+  issue_device(f, f->zAlice, zOther);
+  assert_true(device_of(f, zOther, f->zAlice, zId2));
+  assert_string_not_equal(zId, zId2); /* each browser its own budget */
 }
 
-static void test_rl_kinds_are_separate(void **state)
+static void test_device_cookie_forgeries_are_untrusted(void **state)
 {
-  char k[64];
-  time_t t0 = 1800000000;
-  (void)state;
-  snprintf(k, sizeof k, "%s", key("same"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT; i++) ratelimit_fail("account", k, t0);
-  assert_true(ratelimit_wait("account", k, t0) > 0);
-  assert_int_equal(ratelimit_wait("address", k, t0), 0);
+  fixture *f = *state;
+  char zValue[256], zBad[300], zId[33];
+  issue_device(f, f->zAlice, zValue);
+  snprintf(zBad, sizeof zBad, "%s", zValue);
+  zBad[strlen(zBad) - 1] ^= 1; /* the MAC */
+  assert_false(device_of(f, zBad, f->zAlice, zId));
+  /* Bob's account id written over Alice's: the MAC no longer fits */
+  snprintf(zBad, sizeof zBad, "%s%s", f->zBob, strchr(zValue, '.'));
+  assert_false(device_of(f, zBad, f->zBob, zId));
+  assert_false(device_of(f, "", f->zAlice, zId));
+  assert_false(device_of(f, "garbage", f->zAlice, zId));
+  assert_false(device_of(f, "a.b.c.d", f->zAlice, zId));
+  g_now += DEVICE_TTL; /* expired */
+  assert_false(device_of(f, zValue, f->zAlice, zId));
 }
 
-static void test_rl_keys_are_separate(void **state)
+static void test_cookies_secure_when_configured(void **state)
 {
-  char a[64], b[64];
-  time_t t0 = 1800000000;
-  (void)state;
-  snprintf(a, sizeof a, "%s", key("alice"));
-  snprintf(b, sizeof b, "%s", key("alice"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT; i++) ratelimit_fail("account", a, t0);
-  assert_true(ratelimit_wait("account", a, t0) > 0);
-  assert_int_equal(ratelimit_wait("account", b, t0), 0);
-}
-
-static void test_rl_new_window_after_expiry(void **state)
-{
-  char k[64];
-  time_t t0 = 1800000000;
-  (void)state;
-  snprintf(k, sizeof k, "%s", key("renew"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT; i++) ratelimit_fail("account", k, t0);
-  assert_true(ratelimit_wait("account", k, t0) > 0);
-  /* the first failure after the window starts a fresh count */
-  ratelimit_fail("account", k, t0 + LOGIN_WINDOW + 5);
-  assert_int_equal(ratelimit_wait("account", k, t0 + LOGIN_WINDOW + 5), 0);
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT - 1; i++) ratelimit_fail("account", k, t0 + LOGIN_WINDOW + 6);
-  assert_int_equal(ratelimit_wait("account", k, t0 + LOGIN_WINDOW + 6), LOGIN_WINDOW - 1);
-}
-
-static void test_rl_failures_spread_over_window_edge(void **state)
-{
-  char k[64];
-  time_t t0 = 1800000000;
-  (void)state;
-  snprintf(k, sizeof k, "%s", key("edge"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT - 1; i++) ratelimit_fail("account", k, t0);
-  /* the 5th failure comes after the first's window: not blocked */
-  ratelimit_fail("account", k, t0 + LOGIN_WINDOW);
-  assert_int_equal(ratelimit_wait("account", k, t0 + LOGIN_WINDOW), 0);
-}
-
-static void test_rl_clear(void **state)
-{
-  char k[64];
-  time_t t0 = 1800000000;
-  (void)state;
-  snprintf(k, sizeof k, "%s", key("clear"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT; i++) ratelimit_fail("account", k, t0);
-  assert_true(ratelimit_wait("account", k, t0) > 0);
-  ratelimit_clear("account", k);
-  assert_int_equal(ratelimit_wait("account", k, t0), 0);
-  /* and counting starts again from nothing */
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT - 1; i++) ratelimit_fail("account", k, t0 + 1);
-  assert_int_equal(ratelimit_wait("account", k, t0 + 1), 0);
-  ratelimit_clear("account", key("never-failed")); /* harmless */
-}
-
-/* session.h: "a blocked key stays blocked until its window ends". A burst of failures for
- * other keys (a distributed guessing attack, thousands of addresses and names) must not
- * push a blocked account out of the table and so lift its block. */
-static void test_rl_block_survives_many_other_failures(void **state)
-{
-  char k[64], z[64];
-  time_t t0 = 1900000000;
-  (void)state;
-  snprintf(k, sizeof k, "%s", key("target"));
-  for (int i = 0; i < LOGIN_MAX_PER_ACCOUNT; i++) ratelimit_fail("account", k, t0);
-  assert_true(ratelimit_wait("account", k, t0) > 0);
-  for (int i = 0; i < 20000; i++) {
-    snprintf(z, sizeof z, "guess-%d", i);
-    ratelimit_fail("account", z, t0 + 1 + i / 100);
-    snprintf(z, sizeof z, "192.0.%d.%d", i / 250, i % 250);
-    ratelimit_fail("address", z, t0 + 1 + i / 100);
-  }
-  assert_true(ratelimit_wait("account", k, t0 + 300) > 0);
+  fixture *f = *state;
+  opened o;
+  open_session(f, f->zAlice, &o);
+  assert_null(strstr(o.zHeader, "Secure"));
+  f->node.cfg.bSecureCookies = 1;
+  open_session(f, f->zAlice, &o);
+  assert_non_null(strstr(o.zHeader, "; Secure"));
+  zc_req r;
+  req_init(&r, f);
+  assert_int_equal(session_device_issue(&r, f->zAlice), 0);
+  assert_non_null(strstr(r.outHeaders.z, "; Secure"));
+  http_req_reset(&r);
+  req_init(&r, f);
+  assert_int_equal(session_close(&r), 0);
+  assert_non_null(strstr(r.outHeaders.z, "; Secure"));
+  http_req_reset(&r);
 }
 
 int main(void)
@@ -522,14 +473,9 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_close_without_session_is_harmless, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_end_others_keeps_one, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_end_others_without_keep_ends_all, setup_node, teardown_node),
-      cmocka_unit_test(test_rl_account_window),
-      cmocka_unit_test(test_rl_address_limit_is_higher),
-      cmocka_unit_test(test_rl_kinds_are_separate),
-      cmocka_unit_test(test_rl_keys_are_separate),
-      cmocka_unit_test(test_rl_new_window_after_expiry),
-      cmocka_unit_test(test_rl_failures_spread_over_window_edge),
-      cmocka_unit_test(test_rl_clear),
-      cmocka_unit_test(test_rl_block_survives_many_other_failures),
+      cmocka_unit_test_setup_teardown(test_device_cookie_is_bound_to_its_account, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_device_cookie_forgeries_are_untrusted, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_cookies_secure_when_configured, setup_node, teardown_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
