@@ -74,6 +74,13 @@ static int is_control(uint32_t c)
   return c < 0x20 || (c >= 0x7F && c <= 0x9F);
 }
 
+/* The 66 noncharacters (U+FDD0..U+FDEF and the last two code points of every plane):
+ * never meant for interchange. */
+static int is_noncharacter(uint32_t c)
+{
+  return (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Small character and calendar helpers
  * ------------------------------------------------------------------------------------- */
@@ -487,6 +494,7 @@ const char *validate_text(const char *zText, size_t nMaxChars, int bMultiline)
     int n = utf8_decode(z, &c);
     if (n == 0) return "内容含有无效字符（不是有效的UTF-8编码）";
     if (is_control(c) && !is_allowed_control(z, bMultiline)) return "内容含有不允许的控制字符";
+    if (is_noncharacter(c)) return "内容含有不允许的字符（非字符码位）";
     z += n;
   }
   if (nChar > nMaxChars) return "内容超出长度限制";

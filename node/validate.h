@@ -40,7 +40,8 @@ const char *validate_password(const char *zPassword, const char *zLogin);
 const char *validate_date(const char *zDate, long *out);
 
 /* Free text of at most nMaxChars UTF-8 characters, valid UTF-8, no control characters
- * except newline and tab when bMultiline. Empty is allowed (callers check required). */
+ * (except newline, tab and CRLF when bMultiline) and no noncharacters. Empty is allowed
+ * (callers check required). */
 const char *validate_text(const char *zText, size_t nMaxChars, int bMultiline);
 
 /* Count of UTF-8 characters, or -1 if zText is not valid UTF-8. */
