@@ -141,6 +141,12 @@ class TestRegistrationText(TextCase):
         for key in ("address", "industry", "email"):
             self.assertBad(u.put(API + "/units/me", {key: "乌鲁木齐\t人民路"}), key)
 
+    def test_a_nul_in_a_chosen_recommending_unit_is_400(self):
+        u = self.new_unit(depts=(DEPT2,))
+        r = u.put(API + "/units/me/recommenders", {"depts": [DEPT + "\u0000x"]})
+        self.assertBad(r, "depts")
+        self.assertEqual([d["id"] for d in u.get(API + "/units/me").json["unit"]["recommenders"]], [DEPT2])
+
     def test_unit_info_fields(self):
         u = self.new_unit()
         before = u.get(API + "/units/me").json
