@@ -327,8 +327,8 @@ int http_check_body_text(zc_req *r) {
     const char *zKey = json_object_iter_key(it);
     int bKeyOk = key_ok(zKey, json_object_iter_key_len(it));
     if (bKeyOk && !holds_bad_string(json_object_iter_value(it))) continue;
-    http_field_error(r, 400, "invalid_field", bKeyOk ? zKey : "",
-                     "提交的内容含有不允许的字符（NUL、控制字符或非字符码位）");
+    if (bKeyOk) http_field_error(r, 400, "invalid_field", zKey, "提交的内容含有不允许的字符（NUL、控制字符或非字符码位）");
+    else http_error(r, 400, "invalid_field", "字段名含有不允许的字符（NUL、控制字符或非字符码位）");
     return -1;
   }
   return 0;
