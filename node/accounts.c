@@ -383,10 +383,12 @@ int accounts_idcard_put(zc_req *r) {
   if (!zType) return http_error(r, 415, "unsupported_type", "只能上传JPEG、PNG或PDF格式的文件");
   if (blob_store(r->node->cfg.zData, r->body.z, r->body.n, zSha)) return -1;
   /* an upsert, not REPLACE: the replaced scan's trigger releases its file (blob.h) */
-  if (db_exec(r->node->db, "INSERT INTO idcards(account_id, side, sha256, type, size, uploaded)"
+  if (db_exec(r->node->db,
+              "INSERT INTO idcards(account_id, side, sha256, type, size, uploaded)"
               " VALUES(?,?,?,?,?,?) ON CONFLICT(account_id, side) DO UPDATE SET sha256 = excluded.sha256,"
-              " type = excluded.type, size = excluded.size, uploaded = excluded.uploaded", "ttttII", r->pSess->zAccount, zSide, zSha, zType,
-              (sqlite3_int64)r->body.n, (sqlite3_int64)node_now(r->node)))
+              " type = excluded.type, size = excluded.size, uploaded = excluded.uploaded",
+              "ttttII", r->pSess->zAccount, zSide, zSha, zType, (sqlite3_int64)r->body.n,
+              (sqlite3_int64)node_now(r->node)))
     return -1;
   return http_json(r, 201, json_pack("{s:s, s:s, s:I, s:s}", "side", zSide, "sha256", zSha, "size",
                                      (json_int_t)r->body.n, "type", zType));

@@ -461,22 +461,21 @@ int applications_save_section(zc_req *r) {
 /* 413 quota_exceeded when n more bytes would not fit the application's or its
  * applicant's quota; 0 when they fit. */
 static int refuse_over_quota(zc_req *r, const char *zApp, size_t n) {
-  sqlite3_int64 nApp = db_int(r->node->db, 0, "SELECT total(size) FROM application_attachments WHERE application_id = ?",
-                              "t", zApp);
-  sqlite3_int64 nAccount = db_int(r->node->db, 0,
-      "SELECT (SELECT total(size) FROM idcards WHERE account_id = ?1) + (SELECT total(t.size) FROM"
-      " application_attachments t JOIN applications a ON a.id = t.application_id WHERE a.applicant_id = ?1)",
-      "t", r->pSess->zAccount);
-  const double fMiB = 1024.0 * 1024.0;
-  if (nApp + (sqlite3_int64)n > APPLICATION_QUOTA)
-    return http_error_extra(r, 413, "quota_exceeded", json_pack("{s:I, s:I}", "used", (json_int_t)nApp, "quota",
-                            (json_int_t)APPLICATION_QUOTA), "每份申请书的附件合计不能超过%.0f MiB（已用%.1f MiB），请删除不需要的附件后再上传",
-                            APPLICATION_QUOTA / fMiB, nApp / fMiB), 1;
-  if (nAccount + (sqlite3_int64)n > ACCOUNT_QUOTA)
-    return http_error_extra(r, 413, "quota_exceeded", json_pack("{s:I, s:I}", "used", (json_int_t)nAccount, "quota",
-                            (json_int_t)ACCOUNT_QUOTA), "每个账号上传的文件合计不能超过%.0f MiB（已用%.1f MiB），请删除不需要的附件后再上传",
-                            ACCOUNT_QUOTA / fMiB, nAccount / fMiB), 1;
-  return 0;
+  sqlite3_int64 nApp =
+      db_int(r->node->db, 0, "SELECT total(size) FROM application_attachments WHERE application_id = ?", "t", zApp);
+  sqlite3_int64 nAccount =
+      db_int(r->node->db, 0,
+             "SELECT (SELECT total(size) FROM idcards WHERE account_id = ?1) + (SELECT total(t.size) FROM"
+             " application_attachments t JOIN applications a ON a.id = t.application_id WHERE a.applicant_id = ?1)",
+             "t", r->pSess->zAccount);
+  int bApp = nApp + (sqlite3_int64)n > APPLICATION_QUOTA;
+  if (!bApp && nAccount + (sqlite3_int64)n <= ACCOUNT_QUOTA) return 0;
+  sqlite3_int64 nUsed = bApp ? nApp : nAccount, nQuota = bApp ? APPLICATION_QUOTA : ACCOUNT_QUOTA;
+  http_error_extra(r, 413, "quota_exceeded", json_pack("{s:I, s:I}", "used", nUsed, "quota", nQuota),
+                   "%s不能超过%lld MiB（已用%.1f MiB），请删除不需要的附件后再上传",
+                   bApp ? "每份申请书的附件合计" : "每个账号上传的文件（身份证扫描件和所有申请书的附件）合计",
+                   (long long)(nQuota / (1024 * 1024)), (double)nUsed / (1024 * 1024));
+  return 1;
 }
 
 int applications_attach(zc_req *r) {
@@ -513,8 +512,10 @@ int applications_attachment_get(zc_req *r) {
   json_t *a = app_load(r, r->aParam[0], &acc);
   if (!a) return 0;
   json_decref(a);
-  json_t *f = db_row(r->node->db, "SELECT sha256, type, name FROM application_attachments WHERE id = ?"
-                     " AND application_id = ?", "tt", r->aParam[1], r->aParam[0]);
+  json_t *f = db_row(r->node->db,
+                     "SELECT sha256, type, name FROM application_attachments WHERE id = ?"
+                     " AND application_id = ?",
+                     "tt", r->aParam[1], r->aParam[0]);
   if (!f || blob_path(r->node->cfg.zData, jstr(f, "sha256"), zPath, sizeof zPath)) {
     json_decref(f);
     return http_error(r, 404, "not_found", "附件不存在");

@@ -282,7 +282,8 @@ static const char *text_field(zc_req *r, const char *zKey, const char *zLabel, i
     return NULL;
   }
   if ((zErr = string_error(v, bMultiline))) {
-    snprintf(zMsg, sizeof zMsg, "%s%s", zLabel, bMultiline ? "含有不允许的字符" : "应为一行文本，不能含有换行、制表符等控制字符");
+    snprintf(zMsg, sizeof zMsg, "%s%s", zLabel,
+             bMultiline ? "含有不允许的字符" : "应为一行文本，不能含有换行、制表符等控制字符");
     http_field_error(r, 400, "invalid_field", zKey, zMsg);
     return NULL;
   }
@@ -327,8 +328,10 @@ int http_check_body_text(zc_req *r) {
     const char *zKey = json_object_iter_key(it);
     int bKeyOk = key_ok(zKey, json_object_iter_key_len(it));
     if (bKeyOk && !holds_bad_string(json_object_iter_value(it))) continue;
-    if (bKeyOk) http_field_error(r, 400, "invalid_field", zKey, "提交的内容含有不允许的字符（NUL、控制字符或非字符码位）");
-    else http_error(r, 400, "invalid_field", "字段名含有不允许的字符（NUL、控制字符或非字符码位）");
+    if (bKeyOk)
+      http_field_error(r, 400, "invalid_field", zKey, "提交的内容含有不允许的字符（NUL、控制字符或非字符码位）");
+    else
+      http_error(r, 400, "invalid_field", "字段名含有不允许的字符（NUL、控制字符或非字符码位）");
     return -1;
   }
   return 0;

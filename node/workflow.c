@@ -170,7 +170,8 @@ static int refuse_dept_away(zc_req *r, const char *zDept) {
   int bAway = d && strcmp(jstr(d, "node"), r->node->cfg.zNode) != 0;
   if (bAway) {
     const char *zNodeName = node_region_name(r->node, jstr(d, "node"));
-    http_error_extra(r, 409, "dept_on_other_node", json_pack("{s:s, s:s, s:s}", "field", "dept", "dept", zDept, "node", jstr(d, "node")),
+    http_error_extra(r, 409, "dept_on_other_node",
+                     json_pack("{s:s, s:s, s:s}", "field", "dept", "dept", zDept, "node", jstr(d, "node")),
                      "推荐单位“%s”属于%s节点（%s），目前还不能跨节点报送；请选择%s（本节点）的推荐单位",
                      jstr(d, "name"), zNodeName ? zNodeName : jstr(d, "node"), jstr(d, "node"), r->node->zName);
   }
@@ -312,7 +313,8 @@ int workflow_review(zc_req *r) {
   const char *zAction = json_str_field(r, "action", "办理操作", 1);
   if (!zAction) return 0;
   if (!action_known(zAction) || strcmp(zAction, "submit") == 0 || strcmp(zAction, "withdraw") == 0)
-    return http_field_error(r, 400, "invalid_field", "action", "办理操作只能是return、forward、recall、meeting、pass或fail");
+    return http_field_error(r, 400, "invalid_field", "action",
+                            "办理操作只能是return、forward、recall、meeting、pass或fail");
   return run_action(r, zAction);
 }
 
