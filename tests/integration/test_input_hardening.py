@@ -301,6 +301,12 @@ class TestUnitNames(TextCase):
         self.assertEqual(r.json["unit"]["name"], name)
         self.assertEqual(r.json["unit"]["short_name"], "A" + short)   # NFKC: fullwidth A is A
 
+    def test_a_search_with_invisible_characters_finds_the_unit(self):
+        u = self.new_unit_admin()
+        name = u.unit["name"]
+        found = self.units_named(name[:2] + "\u200b" + name[2:4] + "\u00a0")
+        self.assertIn(u.unit["id"], [x["id"] for x in found])
+
     def test_rename_to_an_invisible_variant_of_another_unit_is_409(self):
         other = self.new_unit_admin()
         u = self.new_unit_admin()
