@@ -276,13 +276,14 @@ int units_recommenders(zc_req *r) {
 }
 
 int units_search(zc_req *r) {
-  char zQ[80] = "", zLike[100], zCode[19];
+  char zQ[80] = "", zNorm[ORG_NAME_BUF], zLike[ORG_NAME_BUF + 3], zCode[19];
   if (http_query(r, "q", zQ, sizeof zQ) || strlen(zQ) < 2)
     return http_field_error(r, 400, "invalid_field", "q", "请输入至少两个字的单位名称或统一社会信用代码");
   if (!validate_credit_code(zQ, zCode))
     return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
         "SELECT id, credit_code, name, short_name, node FROM units WHERE credit_code = ?", "t", zCode)));
-  snprintf(zLike, sizeof zLike, "%%%s%%", zQ);
+  /* names are stored in their normal form: so is what is looked for */
+  snprintf(zLike, sizeof zLike, "%%%s%%", normalize_org_name(zQ, zNorm, sizeof zNorm) ? zQ : zNorm);
   return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
       "SELECT id, credit_code, name, short_name, node FROM units WHERE name LIKE ? OR short_name LIKE ?1"
       " ORDER BY name LIMIT 20", "t", zLike)));
