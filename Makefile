@@ -7,11 +7,11 @@ CFLAGS    ?= -O2 -g
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Inode -Ifederation -pthread
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS     = $(PKG_LIBS) -pthread
+LDLIBS     = $(PKG_LIBS) -lunistring -pthread
 
 # Debian packages the build, the demo and the tests need (make deps installs the missing).
 DEB_PKGS := build-essential pkg-config libwebsockets-dev libsqlite3-dev libgit2-dev \
-            libssl-dev libjansson-dev libargon2-dev libcmocka-dev sqlite3 openssl git \
+            libssl-dev libjansson-dev libargon2-dev libunistring-dev libcmocka-dev sqlite3 openssl git \
             python3 wrk nodejs npm chromium fonts-wqy-microhei cppcheck procps curl
 
 # Variant: normal build in build/, sanitizer build in build/asan/ (make asan).

@@ -433,9 +433,13 @@ int accounts_idcard_put(zc_req *r) {
   const char *zType = blob_sniff(r->body.z, r->body.n);
   if (!zType) return http_error(r, 415, "unsupported_type", "只能上传JPEG、PNG或PDF格式的文件");
   if (blob_store(r->node->cfg.zData, r->body.z, r->body.n, zSha)) return -1;
-  if (db_exec(r->node->db, "INSERT OR REPLACE INTO idcards(account_id, side, sha256, type, size, uploaded)"
-              " VALUES(?,?,?,?,?,?)", "ttttII", r->pSess->zAccount, zSide, zSha, zType,
-              (sqlite3_int64)r->body.n, (sqlite3_int64)node_now(r->node)))
+  /* an upsert, not REPLACE: the replaced scan's trigger releases its file (blob.h) */
+  if (db_exec(r->node->db,
+              "INSERT INTO idcards(account_id, side, sha256, type, size, uploaded)"
+              " VALUES(?,?,?,?,?,?) ON CONFLICT(account_id, side) DO UPDATE SET sha256 = excluded.sha256,"
+              " type = excluded.type, size = excluded.size, uploaded = excluded.uploaded",
+              "ttttII", r->pSess->zAccount, zSide, zSha, zType, (sqlite3_int64)r->body.n,
+              (sqlite3_int64)node_now(r->node)))
     return -1;
   return http_json(r, 201, json_pack("{s:s, s:s, s:I, s:s}", "side", zSide, "sha256", zSha, "size",
                                      (json_int_t)r->body.n, "type", zType));
@@ -448,7 +452,11 @@ static int send_idcard(zc_req *r, const char *zAccount) {
                      "tt", zAccount, zSide);
   if (!c) return http_error(r, 404, "not_found", "尚未上传该面的身份证扫描件");
   int rc = blob_path(r->node->cfg.zData, json_string_value(json_object_get(c, "sha256")), zPath, sizeof zPath);
-  if (rc == 0) http_file(r, zPath, json_string_value(json_object_get(c, "type")));
+  if (rc == 0) {
+    http_file(r, zPath, jstr(c, "type"));
+    http_download_name(r, strcmp(zSide, "front") == 0 ? "身份证人像面" : "身份证国徽面",
+                       strcmp(zSide, "front") == 0 ? "idcard-front" : "idcard-back", jstr(c, "type"));
+  }
   json_decref(c);
   return rc == 0 ? 0 : http_error(r, 404, "not_found", "文件不存在");
 }

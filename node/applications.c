@@ -453,6 +453,30 @@ int applications_save_section(zc_req *r) {
 /* ---- attachments ---- */
 
 #define MAX_ATTACHMENTS_PER_SECTION 20
+/* Storage quotas (README): an application's attachments, and everything an account has
+ * uploaded (ID-card scans and the attachments of all its applications). */
+#define APPLICATION_QUOTA (8 * (sqlite3_int64)BLOB_MAX) /* 16 MiB */
+#define ACCOUNT_QUOTA (16 * (sqlite3_int64)BLOB_MAX)    /* 32 MiB */
+
+/* 413 quota_exceeded when n more bytes would not fit the application's or its
+ * applicant's quota; 0 when they fit. */
+static int refuse_over_quota(zc_req *r, const char *zApp, size_t n) {
+  sqlite3_int64 nApp =
+      db_int(r->node->db, 0, "SELECT total(size) FROM application_attachments WHERE application_id = ?", "t", zApp);
+  sqlite3_int64 nAccount =
+      db_int(r->node->db, 0,
+             "SELECT (SELECT total(size) FROM idcards WHERE account_id = ?1) + (SELECT total(t.size) FROM"
+             " application_attachments t JOIN applications a ON a.id = t.application_id WHERE a.applicant_id = ?1)",
+             "t", r->pSess->zAccount);
+  int bApp = nApp + (sqlite3_int64)n > APPLICATION_QUOTA;
+  if (!bApp && nAccount + (sqlite3_int64)n <= ACCOUNT_QUOTA) return 0;
+  sqlite3_int64 nUsed = bApp ? nApp : nAccount, nQuota = bApp ? APPLICATION_QUOTA : ACCOUNT_QUOTA;
+  http_error_extra(r, 413, "quota_exceeded", json_pack("{s:I, s:I}", "used", nUsed, "quota", nQuota),
+                   "%s不能超过%lld MiB（已用%.1f MiB），请删除不需要的附件后再上传",
+                   bApp ? "每份申请书的附件合计" : "每个账号上传的文件（身份证扫描件和所有申请书的附件）合计",
+                   (long long)(nQuota / (1024 * 1024)), (double)nUsed / (1024 * 1024));
+  return 1;
+}
 
 int applications_attach(zc_req *r) {
   char zSection[32] = "", zName[512] = "", zSha[65], zId[40];
@@ -472,6 +496,7 @@ int applications_attach(zc_req *r) {
   if (db_int(r->node->db, 0, "SELECT count(*) FROM application_attachments WHERE application_id = ? AND section = ?",
              "tt", r->aParam[0], zSection) >= MAX_ATTACHMENTS_PER_SECTION)
     return http_error(r, 409, "too_many_attachments", "每个栏目最多上传%d个附件", MAX_ATTACHMENTS_PER_SECTION);
+  if (refuse_over_quota(r, r->aParam[0], r->body.n)) return 0;
   if (blob_store(r->node->cfg.zData, r->body.z, r->body.n, zSha) || account_new_id(zId, 'f')) return -1;
   if (db_exec(r->node->db, "INSERT INTO application_attachments(id, application_id, section, name, sha256, type, size,"
               " uploaded) VALUES(?,?,?,?,?,?,?,?)", "ttttttII", zId, r->aParam[0], zSection, zName, zSha, zType,
@@ -487,13 +512,16 @@ int applications_attachment_get(zc_req *r) {
   json_t *a = app_load(r, r->aParam[0], &acc);
   if (!a) return 0;
   json_decref(a);
-  json_t *f = db_row(r->node->db, "SELECT sha256, type FROM application_attachments WHERE id = ? AND application_id = ?",
+  json_t *f = db_row(r->node->db,
+                     "SELECT sha256, type, name FROM application_attachments WHERE id = ?"
+                     " AND application_id = ?",
                      "tt", r->aParam[1], r->aParam[0]);
   if (!f || blob_path(r->node->cfg.zData, jstr(f, "sha256"), zPath, sizeof zPath)) {
     json_decref(f);
     return http_error(r, 404, "not_found", "附件不存在");
   }
   http_file(r, zPath, jstr(f, "type"));
+  http_download_name(r, jstr(f, "name"), r->aParam[1], jstr(f, "type"));
   json_decref(f);
   return 0;
 }

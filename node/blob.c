@@ -2,6 +2,8 @@
  * PNG and PDF by their bytes rather than their names, and storing each distinct content
  * once under DATA/blobs/<first two hex digits>/<sha256>, written atomically. */
 #include "blob.h"
+#include "db.h"
+#include "node.h"
 #include "secret.h"
 
 #include <ctype.h>
@@ -264,5 +266,38 @@ int blob_sweep(const char *zDataDir, time_t tBefore, int (*xUsed)(const char *zS
     closedir(pSub);
   }
   closedir(pTop);
+  return nRemoved;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * References
+ * ------------------------------------------------------------------------------------- */
+
+int blob_in_use(const char *zSha, void *pArg)
+{
+  zc_node *p = pArg;
+  return db_int(p->db, 1, "SELECT EXISTS (SELECT 1 FROM idcards WHERE sha256 = ?1)"
+                " OR EXISTS (SELECT 1 FROM application_attachments WHERE sha256 = ?1)", "t", zSha) != 0;
+}
+
+int blob_release(zc_node *p)
+{
+  char zPath[PATH_MAX];
+  int nRemoved = 0;
+  size_t i;
+  json_t *v, *aSha;
+
+  if (!db_int(p->db, 0, "SELECT EXISTS (SELECT 1 FROM released_blobs)", NULL)) return 0; /* most commits */
+  aSha = db_rows(p->db, "SELECT sha256 FROM released_blobs", NULL);
+
+  json_array_foreach(aSha, i, v) {
+    const char *zSha = json_string_value(json_object_get(v, "sha256"));
+    /* in use again (the same bytes uploaded since): the row keeps the file */
+    if (zSha && !blob_in_use(zSha, p) && blob_path(p->cfg.zData, zSha, zPath, sizeof zPath) == 0 &&
+        unlink(zPath) == 0)
+      nRemoved++;
+    if (zSha) db_exec(p->db, "DELETE FROM released_blobs WHERE sha256 = ?", "t", zSha);
+  }
+  json_decref(aSha);
   return nRemoved;
 }

@@ -25,4 +25,16 @@ int blob_sweep(const char *zDataDir, time_t tBefore, int (*xUsed)(const char *zS
 /* The path of a stored blob into out (size nOut); 0 if it exists, -1 if not. */
 int blob_path(const char *zDataDir, const char *zSha, char *out, size_t nOut);
 
+/* ---- references: the rows of the node's database that name a blob ---- */
+struct zc_node;
+
+/* Does any row (ID-card scan, attachment) refer to blob zSha? pArg is the zc_node. */
+int blob_in_use(const char *zSha, void *pArg);
+
+/* Remove the files that rows released (table released_blobs, filled by triggers in the
+ * transaction that released them) and that no row refers to now. Called after a commit,
+ * on the event loop, where no other request's upload can run in between. Returns how
+ * many files were removed. */
+int blob_release(struct zc_node *p);
+
 #endif

@@ -183,12 +183,13 @@ int committees_update(zc_req *r) {
                         (s->role == ROLE_COMMITTEE_ADMIN && strcmp(s->zCommittee, zId) == 0));
   free(zNode);
   if (!bMine) return http_error(r, 404, "not_found", "评审委员会不存在或不归您管理");
-  static const struct { const char *zKey, *zLabel; size_t nMax; } aText[] = {
-    {"name", "委员会名称", 60}, {"paper_rules", "纸质材料要求", 2000}, {"address", "地址", 100},
-    {"contact", "联系人", 30}, {"phone", "联系电话", 30},
+  static const struct { const char *zKey, *zLabel; size_t nMax; int bMultiline; } aText[] = {
+    {"name", "委员会名称", 60, 0}, {"paper_rules", "纸质材料要求", 2000, 1}, {"address", "地址", 100, 0},
+    {"contact", "联系人", 30, 0}, {"phone", "联系电话", 30, 0},
   };
   for (size_t i = 0; i < sizeof aText / sizeof aText[0]; i++) {
-    const char *z = json_str_field(r, aText[i].zKey, aText[i].zLabel, 0), *zErr;
+    const char *z = aText[i].bMultiline ? json_text_field(r, aText[i].zKey, aText[i].zLabel, 0)
+                                        : json_str_field(r, aText[i].zKey, aText[i].zLabel, 0), *zErr;
     if (r->status) return 0;
     if (!z) continue;
     if ((zErr = validate_text(z, aText[i].nMax, 1))) return http_field_error(r, 400, "invalid_field", aText[i].zKey, zErr);

@@ -3,10 +3,14 @@
  * server.c moves bytes, this file decides what they say. */
 #include "http.h"
 
+#include <stdint.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "validate.h"
 
 void buf_reserve(zc_buf *b, size_t n) {
   if (b->nAlloc >= n) return;
@@ -144,6 +148,39 @@ void http_header(zc_req *r, const char *zName, const char *zFmt, ...) {
   buf_printf(&r->outHeaders, "%s: %s\r\n", zName, zVal);
 }
 
+/* The file name extension of a stored upload's type. */
+static const char *type_extension(const char *zType) {
+  if (zType && strcmp(zType, "image/jpeg") == 0) return ".jpg";
+  if (zType && strcmp(zType, "image/png") == 0) return ".png";
+  if (zType && strcmp(zType, "application/pdf") == 0) return ".pdf";
+  return "";
+}
+
+/* RFC 5987 attr-char: what filename*= may carry unencoded. */
+static int is_attr_char(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c);
+}
+
+void http_download_name(zc_req *r, const char *zName, const char *zAscii, const char *zType) {
+  static const char aHex[] = "0123456789ABCDEF";
+  const char *zExt = type_extension(zType);
+  zc_buf *b = &r->outHeaders;
+  /* the plain fallback: only letters, digits, '-', '_' and '.', never a quote or a path */
+  buf_printf(b, "Content-Disposition: attachment; filename=\"");
+  for (const char *z = zAscii; *z; z++) {
+    char c = strchr("-_.", *z) || (*z >= '0' && *z <= '9') || ((*z | 0x20) >= 'a' && (*z | 0x20) <= 'z') ? *z : '_';
+    buf_append(b, &c, 1);
+  }
+  buf_printf(b, "%s\"; filename*=UTF-8''", zExt);
+  /* the real name, percent-encoded; path separators become '_' first */
+  for (const unsigned char *z = (const unsigned char *)zName; *z; z++) {
+    unsigned char c = *z == '/' || *z == '\\' || *z < 0x20 || *z == 0x7F ? '_' : *z;
+    if (is_attr_char(c)) buf_append(b, &c, 1);
+    else buf_printf(b, "%%%c%c", aHex[c >> 4], aHex[c & 15]);
+  }
+  buf_printf(b, "%s\r\n", zExt);
+}
+
 int http_query(const zc_req *r, const char *zName, char *out, size_t nOut) {
   size_t nName = strlen(zName);
   const char *z = r->zQuery;
@@ -221,8 +258,17 @@ void json_set_times(json_t *a, const char *zKey) {
   json_array_foreach(a, i, v) json_set_time(v, zKey);
 }
 
-const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
+/* A string's own check: whole (no NUL inside), valid UTF-8 without control characters
+ * (newline and tab only in multi-line text) or noncharacters. */
+static const char *string_error(const json_t *v, int bMultiline) {
+  const char *z = json_string_value(v);
+  if (strlen(z) != json_string_length(v)) return "含有不允许的字符（NUL）";
+  return validate_text(z, SIZE_MAX, bMultiline);
+}
+
+static const char *text_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, int bMultiline) {
   json_t *v = r->pJson ? json_object_get(r->pJson, zKey) : NULL;
+  const char *zErr;
   char zMsg[256];
   if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) {
     if (!bRequired) return v && json_is_string(v) ? json_string_value(v) : NULL;
@@ -235,12 +281,60 @@ const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int 
     http_field_error(r, 400, "invalid_field", zKey, zMsg);
     return NULL;
   }
-  if (strlen(json_string_value(v)) != json_string_length(v)) {
-    snprintf(zMsg, sizeof zMsg, "%s含有不允许的字符", zLabel);
+  if ((zErr = string_error(v, bMultiline))) {
+    snprintf(zMsg, sizeof zMsg, "%s%s", zLabel,
+             bMultiline ? "含有不允许的字符" : "应为一行文本，不能含有换行、制表符等控制字符");
     http_field_error(r, 400, "invalid_field", zKey, zMsg);
     return NULL;
   }
   return json_string_value(v);
+}
+
+const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
+  return text_field(r, zKey, zLabel, bRequired, 0);
+}
+
+const char *json_text_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
+  return text_field(r, zKey, zLabel, bRequired, 1);
+}
+
+/* Is member name zKey of nKey bytes one that a body may use (no NUL, one line)? */
+static int key_ok(const char *zKey, size_t nKey) {
+  return strlen(zKey) == nKey && validate_text(zKey, SIZE_MAX, 0) == NULL;
+}
+
+/* Does v hold, anywhere, a string (member name or value) that not even multi-line text
+ * may hold? */
+static int holds_bad_string(json_t *v) {
+  json_t *e;
+  size_t i;
+  switch (json_typeof(v)) {
+    case JSON_STRING: return string_error(v, 1) != NULL;
+    case JSON_ARRAY:
+      json_array_foreach(v, i, e) if (holds_bad_string(e)) return 1;
+      return 0;
+    case JSON_OBJECT:
+      for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it))
+        if (!key_ok(json_object_iter_key(it), json_object_iter_key_len(it)) ||
+            holds_bad_string(json_object_iter_value(it)))
+          return 1;
+      return 0;
+    default: return 0;
+  }
+}
+
+int http_check_body_text(zc_req *r) {
+  for (void *it = json_object_iter(r->pJson); it; it = json_object_iter_next(r->pJson, it)) {
+    const char *zKey = json_object_iter_key(it);
+    int bKeyOk = key_ok(zKey, json_object_iter_key_len(it));
+    if (bKeyOk && !holds_bad_string(json_object_iter_value(it))) continue;
+    if (bKeyOk)
+      http_field_error(r, 400, "invalid_field", zKey, "提交的内容含有不允许的字符（NUL、控制字符或非字符码位）");
+    else
+      http_error(r, 400, "invalid_field", "字段名含有不允许的字符（NUL、控制字符或非字符码位）");
+    return -1;
+  }
+  return 0;
 }
 
 int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, long long *out) {

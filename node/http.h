@@ -79,6 +79,11 @@ int http_field_error(zc_req *r, int status, const char *zCode, const char *zFiel
 int http_error_extra(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zFmt, ...)
     __attribute__((format(printf, 5, 6)));
 int http_file(zc_req *r, const char *zPath, const char *zType);
+/* Content-Disposition: attachment for a download, so that a browser saves it and never
+ * shows it in the portal's origin: filename= zAscii with anything but letters, digits,
+ * '-', '_', '.' made '_' (a fallback), filename*= zName (UTF-8, RFC 5987), each with the
+ * extension of zType (a blob_sniff type). */
+void http_download_name(zc_req *r, const char *zName, const char *zAscii, const char *zType);
 void http_header(zc_req *r, const char *zName, const char *zFmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -105,6 +110,13 @@ void json_set_times(json_t *a, const char *zKey);
  * returns NULL (or -1); the handler then just returns 0. zLabel is the field's Chinese
  * name for the message. */
 const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired);
+/* The same for multi-line text (opinions, recommendations, rules): newline, tab and CRLF
+ * are allowed there; json_str_field refuses every control character (one line). */
+const char *json_text_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired);
+/* Every string of the body (member names and values, at any depth) checked once when the
+ * body is parsed: NUL, control characters other than newline/tab/CRLF, noncharacters and
+ * invalid UTF-8 answer 400 invalid_field naming the top-level member; returns -1 then. */
+int http_check_body_text(zc_req *r);
 int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, long long *out);
 
 #endif

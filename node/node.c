@@ -229,12 +229,6 @@ static int load_manifest(zc_node *p) {
   return 0;
 }
 
-static int blob_in_use(const char *zSha, void *pArg) {
-  zc_node *p = pArg;
-  return db_int(p->db, 1, "SELECT EXISTS (SELECT 1 FROM idcards WHERE sha256 = ?1)"
-                " OR EXISTS (SELECT 1 FROM application_attachments WHERE sha256 = ?1)", "t", zSha) != 0;
-}
-
 int node_open(zc_node *p, const zc_config *cfg) {
   char zPath[1100];
   memset(p, 0, sizeof(*p));
@@ -258,7 +252,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   }
   /* Files nothing refers to any more (personal data among them) do not stay on disk; an
    * hour's grace covers uploads whose request is still in flight elsewhere. */
-  int nSwept = blob_sweep(p->cfg.zData, node_now(p) - 3600, blob_in_use, p);
+  int nSwept = blob_release(p) + blob_sweep(p->cfg.zData, node_now(p) - 3600, blob_in_use, p);
   if (nSwept) fprintf(stderr, "zc-node: removed %d unused uploaded files\n", nSwept);
   return 0;
 }

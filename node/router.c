@@ -2,6 +2,7 @@
 #include "router.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -86,6 +87,27 @@ static int deny_role(zc_req *r) {
   return http_error(r, 403, "forbidden", "您的账号角色（%s）无权进行此操作", role_label(have));
 }
 
+/* Is the Content-Type `application/json`, with at most a UTF-8 charset parameter (RFC
+ * 8259: JSON is UTF-8)? `application/jsonx` or `application/json-patch+json` is not. */
+static int is_json_type(const char *z) {
+  static const char zType[] = "application/json";
+  z += strspn(z, " \t");
+  if (strncasecmp(z, zType, sizeof zType - 1) != 0) return 0;
+  z += sizeof zType - 1;
+  z += strspn(z, " \t");
+  if (*z == 0) return 1;
+  if (*z++ != ';') return 0;
+  z += strspn(z, " \t");
+  if (strncasecmp(z, "charset=", 8) != 0) return 0;
+  z += 8;
+  int bQuoted = *z == '"';
+  z += bQuoted;
+  if (strncasecmp(z, "utf-8", 5) != 0) return 0;
+  z += 5;
+  if (bQuoted && *z++ != '"') return 0;
+  return z[strspn(z, " \t")] == 0;
+}
+
 static int parse_json_body(zc_req *r) {
   json_error_t err;
   if (r->body.n == 0) {
@@ -93,22 +115,58 @@ static int parse_json_body(zc_req *r) {
     return 0;
   }
   /* JSON only as JSON: a cross-site form can send text/plain without asking first */
-  if (strncasecmp(r->zContentType, "application/json", 16) != 0)
+  if (!is_json_type(r->zContentType))
     return http_error(r, 415, "unsupported_type", "请求内容须为JSON（Content-Type: application/json）"), -1;
-  /* NUL inside strings is let through so that the field's own check names the field. */
+  /* NUL inside strings is let through so that the check below names the field. */
   r->pJson = json_loadb(r->body.z, r->body.n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
   if (!r->pJson || !json_is_object(r->pJson)) {
     json_decref(r->pJson);
     r->pJson = NULL;
     return http_error(r, 400, "bad_json", "请求内容不是有效的JSON对象"), -1;
   }
+  return http_check_body_text(r);
+}
+
+/* The node speaks plain HTTP (TLS, where used, ends in front of it at the same host and
+ * port as the Host header names): its pages' origin is http://HOST. */
+#define NODE_SCHEME "http"
+#define NODE_DEFAULT_PORT 80
+
+/* Split "host[:port]" (a [v6] literal keeps its brackets) into its host (length *pnHost)
+ * and port; -1 when it is not of that form. */
+static int split_host_port(const char *z, size_t *pnHost, long *pPort) {
+  const char *zColon;
+  if (*z == '[') {
+    const char *zEnd = strchr(z, ']');
+    if (!zEnd) return -1;
+    zColon = zEnd[1] == ':' ? zEnd + 1 : NULL;
+    if (!zColon && zEnd[1]) return -1;
+  } else {
+    zColon = strchr(z, ':');
+  }
+  *pnHost = zColon ? (size_t)(zColon - z) : strlen(z);
+  *pPort = NODE_DEFAULT_PORT;
+  if (*pnHost == 0 || z[strcspn(z, "/?#@ \\")]) return -1; /* no path, user or space */
+  if (zColon) {
+    char *zEnd = NULL;
+    if (zColon[1] < '0' || zColon[1] > '9') return -1;
+    *pPort = strtol(zColon + 1, &zEnd, 10);
+    if (*zEnd || *pPort <= 0 || *pPort > 65535) return -1;
+  }
   return 0;
 }
 
-/* Origin "http://host:port" names the host this request was sent to. */
+/* Origin "scheme://host[:port]" names this node as the Host header does: same scheme, the
+ * host compared without regard to case, the port with its default. "null" (a sandboxed
+ * or file page) is another origin. */
 static int same_origin(const zc_req *r) {
-  const char *z = strstr(r->zOrigin, "://");
-  return z && r->zHost[0] && strcmp(z + 3, r->zHost) == 0;
+  static const char zScheme[] = NODE_SCHEME "://";
+  size_t nOrigin, nHost;
+  long iOrigin, iHost;
+  if (strncasecmp(r->zOrigin, zScheme, sizeof zScheme - 1) != 0) return 0;
+  const char *zOrigin = r->zOrigin + sizeof zScheme - 1;
+  if (split_host_port(zOrigin, &nOrigin, &iOrigin) || split_host_port(r->zHost, &nHost, &iHost)) return 0;
+  return nOrigin == nHost && strncasecmp(zOrigin, r->zHost, nHost) == 0 && iOrigin == iHost;
 }
 
 /* The checks before any handler runs; 0 to go on, -1 when the answer is already set. */
@@ -168,7 +226,8 @@ int router_run(zc_req *r, int (*xRun)(zc_req *, void *), void *pArg) {
       db_rollback(db);
       r->out.n = 0;
       http_error(r, 500, "internal", "保存失败，请稍后重试");
-    }
+    } else
+      blob_release(r->node); /* files the committed change stopped using */
   }
   live_flush(r, r->status < 400);
   return 0;

@@ -99,6 +99,17 @@ static int refuse_existing(zc_req *r, const char *zCode, const char *zName, cons
   return 0;
 }
 
+/* A unit's name as it is compared and stored (normalize_org_name) into out[ORG_NAME_BUF];
+ * answers 400 naming the field and returns 1 when it is refused. */
+#define ORG_NAME_BUF 256
+static int normal_name(zc_req *r, const char *zIn, const char *zField, const char *zLabel, char *out) {
+  char zMsg[256];
+  const char *zErr = normalize_org_name(zIn, out, ORG_NAME_BUF);
+  if (!zErr) return 0;
+  snprintf(zMsg, sizeof zMsg, "%s%s", zLabel, zErr);
+  return http_field_error(r, 400, "invalid_field", zField, zMsg), 1;
+}
+
 static int check_names(zc_req *r, const char *zName, const char *zShort) {
   const char *zErr;
   if ((zErr = validate_org_name(zName, 0))) return http_field_error(r, 400, "invalid_field", "name", zErr), 1;
@@ -136,13 +147,14 @@ static int register_finish(zc_req *r, pw_job *j) {
 }
 
 int units_register(zc_req *r) {
-  char zCode[19];
-  const char *zErr, *zIn, *zName, *zShort, *zPassword, *zContact, *zPhone, *zNode;
+  char zCode[19], zName[ORG_NAME_BUF], zShort[ORG_NAME_BUF];
+  const char *zErr, *zIn, *zPassword, *zContact, *zPhone, *zNode;
   if (!(zIn = json_str_field(r, "credit_code", "统一社会信用代码", 1))) return 0;
   if ((zErr = validate_credit_code(zIn, zCode)))
     return http_field_error(r, 400, "invalid_credit_code", "credit_code", zErr);
-  if (!(zName = json_str_field(r, "name", "单位全称", 1))) return 0;
-  if (!(zShort = json_str_field(r, "short_name", "单位简称", 1))) return 0;
+  if (!(zIn = json_str_field(r, "name", "单位全称", 1)) || normal_name(r, zIn, "name", "单位全称", zName)) return 0;
+  if (!(zIn = json_str_field(r, "short_name", "单位简称", 1)) || normal_name(r, zIn, "short_name", "单位简称", zShort))
+    return 0;
   if (check_names(r, zName, zShort)) return 0;
   if (!(zContact = json_str_field(r, "contact", "联系人", 1))) return 0;
   if ((zErr = validate_person_name(zContact))) return http_field_error(r, 400, "invalid_field", "contact", zErr);
@@ -210,10 +222,15 @@ int units_update_me(zc_req *r) {
 }
 
 int units_rename(zc_req *r) {
-  const char *zName = json_str_field(r, "name", "新的单位全称", 1), *zShort;
-  if (!zName) return 0;
+  char zName[ORG_NAME_BUF], zNewShort[ORG_NAME_BUF];
+  const char *zIn = json_str_field(r, "name", "新的单位全称", 1), *zShort;
+  if (!zIn || normal_name(r, zIn, "name", "新的单位全称", zName)) return 0;
   zShort = json_str_field(r, "short_name", "新的单位简称", 0);
   if (r->status) return 0;
+  if (zShort && *zShort) {
+    if (normal_name(r, zShort, "short_name", "新的单位简称", zNewShort)) return 0;
+    zShort = zNewShort;
+  }
   json_t *u = db_row(r->node->db, "SELECT name, short_name FROM units WHERE id = ?", "t", r->pSess->zUnit);
   if (!u) return http_error(r, 404, "not_found", "单位不存在");
   if (!zShort || !*zShort) zShort = jstr(u, "short_name");
@@ -259,13 +276,14 @@ int units_recommenders(zc_req *r) {
 }
 
 int units_search(zc_req *r) {
-  char zQ[80] = "", zLike[100], zCode[19];
+  char zQ[80] = "", zNorm[ORG_NAME_BUF], zLike[ORG_NAME_BUF + 3], zCode[19];
   if (http_query(r, "q", zQ, sizeof zQ) || strlen(zQ) < 2)
     return http_field_error(r, 400, "invalid_field", "q", "请输入至少两个字的单位名称或统一社会信用代码");
   if (!validate_credit_code(zQ, zCode))
     return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
         "SELECT id, credit_code, name, short_name, node FROM units WHERE credit_code = ?", "t", zCode)));
-  snprintf(zLike, sizeof zLike, "%%%s%%", zQ);
+  /* names are stored in their normal form: so is what is looked for */
+  snprintf(zLike, sizeof zLike, "%%%s%%", normalize_org_name(zQ, zNorm, sizeof zNorm) ? zQ : zNorm);
   return http_json(r, 200, json_pack("{s:o}", "items", db_rows(r->node->db,
       "SELECT id, credit_code, name, short_name, node FROM units WHERE name LIKE ? OR short_name LIKE ?1"
       " ORDER BY name LIMIT 20", "t", zLike)));

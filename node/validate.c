@@ -1,10 +1,15 @@
 /* validate.c - checks of what people type into forms (ID-card numbers, unified social
  * credit codes, names, phones, e-mail, passwords, dates, free text) and the masking of
- * identifiers in lists. Pure functions: no I/O, no allocation, no global state. */
+ * identifiers in lists, and the normal form of organisation names (libunistring's NFKC and
+ * character properties). Pure functions: no I/O, no global state; nothing allocated
+ * survives a call. */
 #include "validate.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <uninorm.h>
 
 #define ID_LEN 18 /* both the ID-card number and the credit code */
 
@@ -72,6 +77,13 @@ long utf8_length(const char *zText)
 static int is_control(uint32_t c)
 {
   return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+/* The 66 noncharacters (U+FDD0..U+FDEF and the last two code points of every plane):
+ * never meant for interchange. */
+static int is_noncharacter(uint32_t c)
+{
+  return (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -335,6 +347,95 @@ const char *validate_org_name(const char *zName, int bJustShort)
   return NULL;
 }
 
+/* ---- the normal form of an organisation's name ---- */
+
+#define ORG_NAME_MAX_BYTES 1024 /* far above 60 characters: longer is refused at once */
+
+/* Characters nobody sees: format characters (ZWSP, ZWJ, word joiner, BOM, soft hyphen,
+ * tag characters) and every other default-ignorable one (variation selectors, fillers). */
+static int is_invisible(uint32_t c)
+{
+  return uc_is_general_category(c, UC_CATEGORY_Cf) || uc_is_property_default_ignorable_code_point(c);
+}
+
+/* A combining mark where no script puts one: at the start, after a space, or on a Han
+ * ideograph, digit or punctuation mark (NFKC has already composed the Latin ones). */
+static int is_stray_mark(uint32_t c, uint32_t cBase)
+{
+  const uc_script_t *pScript;
+  if (!uc_is_general_category(c, UC_CATEGORY_M)) return 0;
+  if (cBase == 0 || cBase == ' ') return 1;
+  pScript = uc_script(cBase);
+  return pScript == NULL || strcmp(pScript->name, "Han") == 0 || strcmp(pScript->name, "Common") == 0;
+}
+
+/* Pass 1: z without invisible characters into out (never longer); bidi controls refused. */
+static const char *drop_invisible(const char *z, char *out)
+{
+  uint32_t c;
+  while (*z) {
+    int n = utf8_decode(z, &c);
+    if (uc_is_property_bidi_control(c)) return "不能含有文字方向控制字符（如U+202E）";
+    if (!is_invisible(c)) {
+      memcpy(out, z, (size_t)n);
+      out += n;
+    }
+    z += n;
+  }
+  *out = '\0';
+  return NULL;
+}
+
+/* Pass 2: white space collapsed to single ASCII spaces, trimmed, stray marks refused. */
+static const char *collapse_spaces(const char *z, size_t n, char *out, size_t nOut)
+{
+  const char *zEnd = z + n;
+  size_t k = 0;
+  uint32_t c, cPrev = 0;
+  int bSpace = 0;
+  while (z < zEnd) {
+    int m = utf8_decode(z, &c);
+    if (m == 0) return "含有无效字符";
+    z += m;
+    if (is_invisible(c)) continue;
+    if (uc_is_property_white_space(c)) {
+      bSpace = k > 0;
+      continue;
+    }
+    if (is_stray_mark(c, bSpace ? ' ' : cPrev)) return "含有单独的组合附加符号";
+    if (k + (size_t)bSpace + (size_t)m + 1 > nOut) return "过长";
+    if (bSpace) out[k++] = ' ';
+    memcpy(out + k, z - m, (size_t)m);
+    k += (size_t)m;
+    bSpace = 0;
+    cPrev = c;
+  }
+  out[k] = '\0';
+  return NULL;
+}
+
+const char *normalize_org_name(const char *zIn, char *out, size_t nOut)
+{
+  char aVisible[ORG_NAME_MAX_BYTES + 1];
+  uint8_t aNfkc[4 * ORG_NAME_MAX_BYTES];
+  size_t nNfkc = sizeof aNfkc;
+  const char *zErr;
+  uint8_t *pNfkc;
+
+  if (out == NULL || nOut == 0) return "过长";
+  out[0] = '\0';
+  if (zIn == NULL) return NULL;
+  if (strlen(zIn) > ORG_NAME_MAX_BYTES) return "过长";
+  if (validate_text(zIn, SIZE_MAX, 0) != NULL) return "含有无效字符或控制字符";
+  if ((zErr = drop_invisible(zIn, aVisible))) return zErr;
+  pNfkc = u8_normalize(UNINORM_NFKC, (const uint8_t *)aVisible, strlen(aVisible), aNfkc, &nNfkc);
+  if (pNfkc == NULL) return "过长";
+  zErr = collapse_spaces((const char *)pNfkc, nNfkc, out, nOut);
+  if (pNfkc != aNfkc) free(pNfkc);
+  if (zErr) out[0] = '\0';
+  return zErr;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Phones and e-mail
  * ------------------------------------------------------------------------------------- */
@@ -487,6 +588,7 @@ const char *validate_text(const char *zText, size_t nMaxChars, int bMultiline)
     int n = utf8_decode(z, &c);
     if (n == 0) return "内容含有无效字符（不是有效的UTF-8编码）";
     if (is_control(c) && !is_allowed_control(z, bMultiline)) return "内容含有不允许的控制字符";
+    if (is_noncharacter(c)) return "内容含有不允许的字符（非字符码位）";
     z += n;
   }
   if (nChar > nMaxChars) return "内容超出长度限制";

@@ -22,6 +22,15 @@ const char *validate_person_name(const char *zName);
 /* An organisation's full (bJustShort=0, 4..60 chars) or short name (bJustShort=1, 2..20). */
 const char *validate_org_name(const char *zName, int bJustShort);
 
+/* The form in which an organisation's name is compared and stored: Unicode NFKC,
+ * invisible characters (format characters such as ZWSP, ZWJ, U+2060, BOM, soft hyphen, tag
+ * characters; variation selectors and other default-ignorables) removed, white space
+ * (NBSP, U+3000, ...) collapsed to single spaces and trimmed. Refused with a message to
+ * follow the field's name (e.g. "不能含有文字方向控制字符"): bidi controls (RLO,
+ * ...), combining marks on nothing or on Han, digits or punctuation, control characters,
+ * invalid UTF-8, more than nOut-1 bytes. out holds the result ("" on refusal). */
+const char *normalize_org_name(const char *zIn, char *out, size_t nOut);
+
 /* Mainland mobile number: 11 digits starting 1[3-9]. */
 const char *validate_mobile(const char *zPhone);
 
@@ -40,7 +49,8 @@ const char *validate_password(const char *zPassword, const char *zLogin);
 const char *validate_date(const char *zDate, long *out);
 
 /* Free text of at most nMaxChars UTF-8 characters, valid UTF-8, no control characters
- * except newline and tab when bMultiline. Empty is allowed (callers check required). */
+ * (except newline, tab and CRLF when bMultiline) and no noncharacters. Empty is allowed
+ * (callers check required). */
 const char *validate_text(const char *zText, size_t nMaxChars, int bMultiline);
 
 /* Count of UTF-8 characters, or -1 if zText is not valid UTF-8. */

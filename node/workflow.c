@@ -22,6 +22,7 @@ enum {
   T_TO_COMMITTEE = 4,
   T_SUBMIT = 8,    /* completeness, window and submission limit are checked; counts */
   T_WITHDRAW = 16, /* only while the unit has not acted */
+  T_DEPT_AWAY = 32, /* only while its dept is on another node, where nobody here can act */
 };
 
 /* Every move an application can make. The first row matching (status, action, role) wins. */
@@ -38,6 +39,7 @@ static const struct transition {
   {"unit_review", "return", ROLE_UNIT_ADMIN, "returned", "unit", 0, "退回"},
   {"unit_review", "forward", ROLE_UNIT_ADMIN, "dept_review", NULL, T_RECOMMEND | T_TO_DEPT, "提交推荐单位"},
   {"dept_review", "return", ROLE_DEPT_ADMIN, "returned", "dept", 0, "退回"},
+  {"dept_review", "recall", ROLE_UNIT_ADMIN, "unit_review", NULL, T_DEPT_AWAY, "收回（推荐单位不在本节点）"},
   {"dept_review", "forward", ROLE_DEPT_ADMIN, "committee_review", NULL, T_TO_COMMITTEE, "报送评审委员会"},
   {"committee_review", "return", ROLE_COMMITTEE_ADMIN, "returned", "committee", 0, "退回"},
   {"committee_review", "forward", ROLE_COMMITTEE_ADMIN, "formal_passed", NULL, 0, "形式审查通过"},
@@ -71,6 +73,18 @@ const char *workflow_stage(const char *zStatus) {
   return NULL;
 }
 
+/* Does application a wait at a recommending unit of another node? Before the federation
+ * hands applications over, nobody on this node could move it; its unit may recall it. */
+static int dept_is_away(zc_req *r, json_t *a) {
+  const char *zNode = jstr(a, "dept_node");
+  return strcmp(jstr(a, "status"), "dept_review") == 0 && zNode && strcmp(zNode, r->node->cfg.zNode) != 0;
+}
+
+/* The unit admin of a's unit, while a is stuck at a dept of another node. */
+static int may_recall(zc_req *r, json_t *a) {
+  return r->pSess->role == ROLE_UNIT_ADMIN && strcmp(jstr(a, "unit_id"), r->pSess->zUnit) == 0 && dept_is_away(r, a);
+}
+
 static const char *stage_of_role(unsigned role) {
   return role == ROLE_UNIT_ADMIN ? "unit" : role == ROLE_DEPT_ADMIN ? "dept" : role == ROLE_COMMITTEE_ADMIN ? "committee" : NULL;
 }
@@ -80,11 +94,12 @@ json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
   unsigned role = r->pSess->role;
   const char *zStatus = jstr(pApp, "status");
   /* the caller acts only as the applicant (own) or as the current stage's reviewer */
-  int bActs = acc == ACCESS_OWNER || acc == ACCESS_REVIEW;
+  int bActs = acc == ACCESS_OWNER || acc == ACCESS_REVIEW || may_recall(r, pApp);
   for (int i = 0; bActs && i < N_TRANSITIONS; i++) {
     const struct transition *t = &g_transitions[i];
     if (strcmp(t->zFrom, zStatus) || t->role != role) continue;
     if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(pApp, "unit_acted"))) continue;
+    if ((t->flags & T_DEPT_AWAY) && !may_recall(r, pApp)) continue;
     json_array_append_new(a, json_pack("{s:s, s:s}", "action", t->zAction, "label", t->zLabel));
   }
   return a;
@@ -133,8 +148,9 @@ static int refuse_submit(zc_req *r, json_t *a) {
 /* The recommending unit a unit forwards to: the requested one if it is among the unit's
  * recommenders now, else the first of them. Answers and returns NULL when none fits. */
 static char *pick_dept(zc_req *r, json_t *a) {
-  const char *zWant = jstr(r->pJson, "dept");
+  const char *zWant = json_str_field(r, "dept", "推荐单位", 0);
   char *zDept;
+  if (r->status) return NULL;
   if (zWant && *zWant) {
     zDept = db_text(r->node->db, "SELECT dept_id FROM unit_recommenders WHERE unit_id = ? AND dept_id = ?", "tt",
                     jstr(a, "unit_id"), zWant);
@@ -145,6 +161,22 @@ static char *pick_dept(zc_req *r, json_t *a) {
                   jstr(a, "unit_id"));
   if (!zDept) http_error(r, 409, "no_recommender", "本单位尚未选择推荐单位，请先在“推荐单位”中选择");
   return zDept;
+}
+
+/* Refuse (409) a forward to a recommending unit of another node: until the federation
+ * hands applications over, it would wait there where nobody on this node can act on it. */
+static int refuse_dept_away(zc_req *r, const char *zDept) {
+  json_t *d = db_row(r->node->db, "SELECT name, node FROM depts WHERE id = ?", "t", zDept);
+  int bAway = d && strcmp(jstr(d, "node"), r->node->cfg.zNode) != 0;
+  if (bAway) {
+    const char *zNodeName = node_region_name(r->node, jstr(d, "node"));
+    http_error_extra(r, 409, "dept_on_other_node",
+                     json_pack("{s:s, s:s, s:s}", "field", "dept", "dept", zDept, "node", jstr(d, "node")),
+                     "推荐单位“%s”属于%s节点（%s），目前还不能跨节点报送；请选择%s（本节点）的推荐单位",
+                     jstr(d, "name"), zNodeName ? zNodeName : jstr(d, "node"), jstr(d, "node"), r->node->zName);
+  }
+  json_decref(d);
+  return bAway;
 }
 
 static int refuse_incomplete_unit(zc_req *r) {
@@ -199,11 +231,7 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
   int rc = 0;
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
   if (t->flags & T_RECOMMEND) {
-    zRec = jstr(r->pJson, "recommendation");
-    if (!zRec || !*zRec) {
-      rc = http_field_error(r, 400, "missing_field", "recommendation", "请填写单位推荐意见");
-      goto done;
-    }
+    if (!(zRec = json_text_field(r, "recommendation", "单位推荐意见", 1))) goto done;
     const char *zErr = validate_text(zRec, 2000, 1);
     if (zErr) {
       rc = http_field_error(r, 400, "invalid_field", "recommendation", zErr);
@@ -211,7 +239,7 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
     }
     json_object_set_new(pDetail, "recommendation", json_string(zRec));
   }
-  if ((t->flags & T_TO_DEPT) && !(zDept = pick_dept(r, a))) goto done;
+  if ((t->flags & T_TO_DEPT) && (!(zDept = pick_dept(r, a)) || refuse_dept_away(r, zDept))) goto done;
   if ((t->flags & T_SUBMIT) && refuse_submit(r, a)) goto done;
   if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(a, "unit_acted"))) {
     rc = http_error(r, 409, "not_withdrawable", "单位已开始审核，不能收回；如需修改请联系单位退回");
@@ -266,11 +294,11 @@ static int run_action(zc_req *r, const char *zAction) {
   int rc = 0;
   if (!a) return 0;
   const struct transition *t = transition_find(jstr(a, "status"), zAction, r->pSess->role);
-  if (acc == ACCESS_READ)
+  if (acc == ACCESS_READ && !(t && (t->flags & T_DEPT_AWAY) && may_recall(r, a)))
     rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(jstr(a, "status")));
   else if (!t && strcmp(zAction, "withdraw") == 0 && !app_editable(jstr(a, "status")))
     rc = http_error(r, 409, "not_withdrawable", "申请书当前状态为“%s”，单位已经办理，不能收回", app_status_label(jstr(a, "status")));
-  else if (!t)
+  else if (!t || ((t->flags & T_DEPT_AWAY) && !may_recall(r, a)))
     rc = http_error(r, 409, "invalid_action", "申请书当前状态为“%s”，不能进行此操作", app_status_label(jstr(a, "status")));
   else if (!refuse_incomplete_unit(r))
     rc = apply(r, a, t);
@@ -285,13 +313,14 @@ int workflow_review(zc_req *r) {
   const char *zAction = json_str_field(r, "action", "办理操作", 1);
   if (!zAction) return 0;
   if (!action_known(zAction) || strcmp(zAction, "submit") == 0 || strcmp(zAction, "withdraw") == 0)
-    return http_field_error(r, 400, "invalid_field", "action", "办理操作只能是return、forward、meeting、pass或fail");
+    return http_field_error(r, 400, "invalid_field", "action",
+                            "办理操作只能是return、forward、recall、meeting、pass或fail");
   return run_action(r, zAction);
 }
 
 int workflow_opinion(zc_req *r) {
   app_access acc;
-  const char *zText = json_str_field(r, "text", "审核意见", 0), *zErr;
+  const char *zText = json_text_field(r, "text", "审核意见", 0), *zErr;
   if (r->status) return 0;
   if (!section_find(r->aParam[1]) && strcmp(r->aParam[1], "general") != 0)
     return http_error(r, 404, "not_found", "申请书没有该栏目");

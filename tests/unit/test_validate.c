@@ -705,6 +705,96 @@ static void test_text_lengths(void **state)
   assert_null(validate_text("a\r\nb", 4, 1)); /* CR and LF count as two characters */
 }
 
+/* Noncharacters (U+FDD0..U+FDEF, U+xxFFFE/U+xxFFFF) are never meant for interchange. */
+static void test_text_noncharacters(void **state)
+{
+  const char *zNon = "内容含有不允许的字符（非字符码位）";
+  (void)state;
+  assert_string_equal(validate_text("a\xEF\xB7\x90", 100, 1), zNon);     /* U+FDD0 */
+  assert_string_equal(validate_text("a\xEF\xB7\xAF", 100, 1), zNon);     /* U+FDEF */
+  assert_string_equal(validate_text("a\xEF\xBF\xBE", 100, 1), zNon);     /* U+FFFE */
+  assert_string_equal(validate_text("a\xEF\xBF\xBF", 100, 0), zNon);     /* U+FFFF */
+  assert_string_equal(validate_text("a\xF4\x8F\xBF\xBF", 100, 0), zNon); /* U+10FFFF */
+  assert_string_equal(validate_text("a\xF0\x9F\xBF\xBE", 100, 0), zNon); /* U+1FFFE */
+  assert_null(validate_text("a\xEF\xB7\xB0", 100, 0));                  /* U+FDF0 is fine */
+  assert_null(validate_text("a\xEF\xBF\xBD", 100, 0));                  /* U+FFFD too */
+}
+
+/* ---- Organisation names: the normal form ------------------------------------------- */
+
+static void assert_normal(const char *zIn, const char *zWant)
+{
+  char z[256];
+  const char *zErr = normalize_org_name(zIn, z, sizeof z);
+  if (zErr) fail_msg("\"%s\" refused: %s", zIn, zErr);
+  if (strcmp(z, zWant) != 0) fail_msg("\"%s\" -> \"%s\", want \"%s\"", zIn, z, zWant);
+}
+
+static void assert_refused(const char *zIn, const char *zWant)
+{
+  char z[256] = "x";
+  const char *zErr = normalize_org_name(zIn, z, sizeof z);
+  if (!zErr) fail_msg("\"%s\" accepted as \"%s\"", zIn, z);
+  assert_string_equal(zErr, zWant);
+  assert_string_equal(z, "");
+}
+
+static void test_org_name_invisible_removed(void **state)
+{
+  (void)state;
+  assert_normal("新疆建工集团", "新疆建工集团");
+  assert_normal("新疆\xE2\x80\x8B建工集团", "新疆建工集团");         /* ZWSP U+200B */
+  assert_normal("新疆\xE2\x80\x8D建工集团", "新疆建工集团");         /* ZWJ U+200D */
+  assert_normal("新疆\xE2\x80\x8C建工集团", "新疆建工集团");         /* ZWNJ U+200C */
+  assert_normal("新疆\xE2\x81\xA0建工集团", "新疆建工集团");         /* WORD JOINER U+2060 */
+  assert_normal("\xEF\xBB\xBF新疆建工集团", "新疆建工集团");         /* BOM U+FEFF */
+  assert_normal("新疆\xC2\xAD建工集团", "新疆建工集团");              /* SOFT HYPHEN U+00AD */
+  assert_normal("新疆建工集团\xF3\xA0\x80\x81\xF3\xA0\x81\xBF", "新疆建工集团"); /* TAG chars */
+  assert_normal("新疆\xEF\xB8\x8F建工集团", "新疆建工集团");         /* VS16 U+FE0F */
+  assert_normal("新疆\xF3\xA0\x84\x80建工集团", "新疆建工集团");     /* VS17 U+E0100 */
+  assert_normal("新疆\xE1\x85\x9F建工集团", "新疆建工集团");         /* HANGUL FILLER U+115F */
+}
+
+static void test_org_name_spaces_and_compatibility(void **state)
+{
+  (void)state;
+  assert_normal("新疆建工集团\xC2\xA0", "新疆建工集团");                 /* trailing NBSP */
+  assert_normal("\xE3\x80\x80新疆建工集团", "新疆建工集团");             /* leading U+3000 */
+  assert_normal("Xinjiang  \xC2\xA0 Construction", "Xinjiang Construction");
+  assert_normal("Xinjiang\xE2\x80\x83" "Construction", "Xinjiang Construction"); /* EM SPACE */
+  assert_normal("\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3公司", "ABC公司");   /* fullwidth */
+  assert_normal("\xE2\xBC\x80公司", "一公司");                       /* KANGXI RADICAL ONE */
+  assert_normal("e\xCC\x81" "cole", "\xC3\xA9" "cole");                     /* composed to U+00E9 */
+  assert_normal("\xEF\xAC\x81rm", "firm");                           /* ligature fi */
+  assert_normal("", "");
+}
+
+static void test_org_name_refused(void **state)
+{
+  char zLong[1100];
+  const char *zBidi = "不能含有文字方向控制字符（如U+202E）";
+  (void)state;
+  assert_refused("新疆\xE2\x80\xAE团集工建", zBidi);  /* RLO U+202E */
+  assert_refused("新疆\xE2\x80\xAA建工集团", zBidi);  /* LRE U+202A */
+  assert_refused("新疆\xE2\x81\xA6建工集团", zBidi);  /* LRI U+2066 */
+  assert_refused("新疆\xE2\x80\x8F建工集团", zBidi);  /* RLM U+200F */
+  assert_refused("新疆\xD8\x9C建工集团", zBidi);      /* ALM U+061C */
+  assert_refused("新疆\xCC\x81建工集团", "含有单独的组合附加符号");   /* acute on a Han character */
+  assert_refused("\xCC\x81新疆建工集团", "含有单独的组合附加符号");   /* at the start */
+  assert_refused("新疆 \xCC\x81建工集团", "含有单独的组合附加符号");  /* after a space */
+  assert_refused("新疆\x01建工集团", "含有无效字符或控制字符");
+  assert_refused("新疆\xFF建工集团", "含有无效字符或控制字符");
+  memset(zLong, 'a', sizeof zLong - 1);
+  zLong[sizeof zLong - 1] = '\0';
+  assert_refused(zLong, "过长");
+  /* a result longer than the caller's buffer is refused, never cut */
+  {
+    char zSmall[8];
+    assert_string_equal(normalize_org_name("新疆建工集团", zSmall, sizeof zSmall), "过长");
+    assert_string_equal(zSmall, "");
+  }
+}
+
 /* ---- Masking -------------------------------------------------------------------------- */
 
 /* Mask a heap copy of exactly strlen+1 bytes into a buffer of exactly that size, so the
@@ -808,6 +898,10 @@ int main(void)
       cmocka_unit_test(test_utf8_length_invalid),
       cmocka_unit_test(test_text_controls),
       cmocka_unit_test(test_text_lengths),
+      cmocka_unit_test(test_text_noncharacters),
+      cmocka_unit_test(test_org_name_invisible_removed),
+      cmocka_unit_test(test_org_name_spaces_and_compatibility),
+      cmocka_unit_test(test_org_name_refused),
       cmocka_unit_test(test_mask_id),
       cmocka_unit_test(test_mask_phone),
       cmocka_unit_test(test_mask_utf8),
