@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -31,7 +32,10 @@ typedef struct addr_count {
 typedef struct conn_acct {
   addr_count *pAddr;
   uint64_t nReadMark; /* bytes read from the socket when the last request's input ended */
-  int bMarked;
+  int bMarked;        /* a request's input has ended on it */
+  int bHeadersSeen;   /* the headers of a request after the mark reached the gate */
+  uint64_t nWritten;  /* bytes written to the socket when the server last finished an answer */
+  time_t tMark;       /* when (CLOCK_MONOTONIC seconds): the connection opened or the mark */
 } conn_acct;
 
 static addr_count *g_aAddr[ADDR_BUCKETS];
@@ -100,18 +104,25 @@ static void addr_release(addr_count *pAddr) {
   }
 }
 
-/* Send the refusal as it is, without waiting: the socket is new and its send buffer empty.
- * What the client already sent is read first, so that the close is a FIN, not a reset
- * that could overtake the answer. */
-static void refuse(int fd) {
+static time_t now_secs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec;
+}
+
+/* An error answer written straight to a socket lws is about to close, without waiting (its
+ * send buffer is empty: nothing else is being sent on it). What the client sent that was
+ * not read is read first, so that the close is a FIN, not a reset that could overtake the
+ * answer. */
+static void send_error_and_close(int fd, int status, const char *zCode, const char *zMsg) {
   zc_req r;
   char zHead[256], aDrain[4096];
   memset(&r, 0, sizeof r);
-  http_error(&r, 503, "too_many_connections", "连接数已达上限，请稍后再试");
+  http_error(&r, status, zCode, "%s", zMsg);
   int nHead = snprintf(zHead, sizeof zHead,
-                       "HTTP/1.1 503 %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n"
-                       "retry-after: 5\r\ncache-control: no-store\r\nconnection: close\r\n\r\n",
-                       http_status_text(503), r.zOutType, r.out.n);
+                       "HTTP/1.1 %d %s\r\ncontent-type: %s\r\ncontent-length: %zu\r\n"
+                       "%scache-control: no-store\r\nconnection: close\r\n\r\n",
+                       status, http_status_text(status), r.zOutType, r.out.n, status == 503 ? "retry-after: 5\r\n" : "");
   while (recv(fd, aDrain, sizeof aDrain, MSG_DONTWAIT) > 0) {
   }
   if (send(fd, zHead, (size_t)nHead, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE) == nHead)
@@ -124,7 +135,7 @@ int conns_admit(int fd) {
   char zAddr[INET6_ADDRSTRLEN];
   addr_count *pAddr = peer_of(fd, zAddr, sizeof zAddr) ? NULL : addr_find(zAddr, 0);
   if (g_nOpen < g_nMax && (!pAddr || pAddr->n < CONNS_PER_ADDR)) return 0;
-  refuse(fd);
+  send_error_and_close(fd, 503, "too_many_connections", "连接数已达上限，请稍后再试");
   return -1;
 }
 
@@ -139,6 +150,7 @@ void conns_opened(struct lws *wsi) {
     return;
   }
   a->pAddr->n++;
+  a->tMark = now_secs();
   g_nOpen++;
   lws_set_opaque_user_data(wsi, a);
 }
@@ -153,16 +165,20 @@ void conns_closed(struct lws *wsi) {
 }
 
 /* Bytes the server has taken out of the socket: what the kernel received in order, less
- * what still waits in the receive queue, less the FIN (counted as one received byte). */
-static int bytes_read(struct lws *wsi, uint64_t *pOut) {
+ * what still waits in the receive queue, less the FIN (counted as one received byte); and
+ * (pWritten) bytes it has written: acknowledged, plus still in the send queue; (pUnread)
+ * bytes received and not read yet. */
+static int bytes_io(struct lws *wsi, uint64_t *pOut, uint64_t *pWritten, uint64_t *pUnread) {
   struct tcp_info ti;
   socklen_t n = sizeof ti;
-  int fd = (int)lws_get_socket_fd(wsi), nInq = 0;
+  int fd = (int)lws_get_socket_fd(wsi), nInq = 0, nOutq = 0;
   memset(&ti, 0, sizeof ti);
   if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) ||
       n < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received ||
-      ioctl(fd, SIOCINQ, &nInq))
+      ioctl(fd, SIOCINQ, &nInq) || ioctl(fd, SIOCOUTQ, &nOutq))
     return -1;
+  if (pWritten) *pWritten = ti.tcpi_bytes_acked + (uint64_t)nOutq;
+  if (pUnread) *pUnread = (uint64_t)nInq;
   /* TCP states after the peer's FIN (the kernel's tcp_states.h numbering, a stable ABI):
    * TIME_WAIT 6, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11 */
   int bFin = ti.tcpi_state == 6 || ti.tcpi_state == 7 || ti.tcpi_state == 8 || ti.tcpi_state == 9 ||
@@ -171,9 +187,43 @@ static int bytes_read(struct lws *wsi, uint64_t *pOut) {
   return 0;
 }
 
+static int bytes_read(struct lws *wsi, uint64_t *pOut) { return bytes_io(wsi, pOut, NULL, NULL); }
+
 void conns_mark_input_end(struct lws *wsi) {
   conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
-  if (a) a->bMarked = bytes_read(wsi, &a->nReadMark) == 0;
+  if (!a) return;
+  a->bMarked = bytes_read(wsi, &a->nReadMark) == 0;
+  a->bHeadersSeen = 0;
+  a->tMark = now_secs();
+}
+
+void conns_headers_seen(struct lws *wsi) {
+  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  if (a) a->bHeadersSeen = 1;
+}
+
+void conns_answer_done(struct lws *wsi) {
+  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  uint64_t nRead;
+  if (a && bytes_io(wsi, &nRead, &a->nWritten, NULL)) a->nWritten = UINT64_MAX;
+}
+
+void conns_answer_unparsed(struct lws *wsi) {
+  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  uint64_t nNow, nWritten, nUnread;
+  /* answer only bytes that reached no gate, on a connection where nothing was written
+   * since the server's last answer (lws answers a few refusals itself, e.g. 403) */
+  if (!a || a->bHeadersSeen || bytes_io(wsi, &nNow, &nWritten, &nUnread) || nNow <= a->nReadMark ||
+      nWritten != a->nWritten)
+    return;
+  int fd = (int)lws_get_socket_fd(wsi);
+  if (nNow + nUnread - a->nReadMark >= CONNS_HEADER_BYTES)
+    send_error_and_close(fd, 431, "header_too_large", "请求头过大（上限 16384 字节）");
+  else if (now_secs() - a->tMark >= CONNS_HEADER_SECS)
+    send_error_and_close(fd, 408, "request_timeout", "请求头未能及时发送完毕");
+  else
+    send_error_and_close(fd, 400, "bad_request", "请求格式错误，或请求头、查询参数过多");
+  a->bHeadersSeen = 1; /* answered */
 }
 
 int conns_nothing_read_since_mark(struct lws *wsi) {

@@ -7,7 +7,9 @@
 
 #include <stdint.h>
 
-#define CONNS_PER_ADDR 256 /* connections one peer address may hold at once */
+#define CONNS_PER_ADDR 256        /* connections one peer address may hold at once */
+#define CONNS_HEADER_BYTES 16384  /* a request's header block (lws max_http_header_data) */
+#define CONNS_HEADER_SECS 5       /* a request's header block must arrive within this */
 
 struct lws;
 
@@ -25,6 +27,15 @@ void conns_closed(struct lws *wsi);
 /* The input of a request on this connection has been read whole: remember how many bytes
  * the server had read from the socket by then. */
 void conns_mark_input_end(struct lws *wsi);
+/* A request's headers reached the gate (it is being answered, or became a WebSocket). */
+void conns_headers_seen(struct lws *wsi);
+/* The server has handed an answer to lws whole (what was written so far is its own). */
+void conns_answer_done(struct lws *wsi);
+/* The connection is being closed (HTTP_DROP_PROTOCOL from __lws_close_free_wsi, before
+ * lws shuts the socket): when bytes of a request came in that never reached the gate,
+ * lws's parser refused them or they came too slowly, and lws closes without a word; answer
+ * 431, 408 or 400 in the error envelope on the socket instead. */
+void conns_answer_unparsed(struct lws *wsi);
 /* Were the bytes in lws's hands when the previous request's input ended (no read from the
  * socket since the mark)? Then a request whose headers just completed was pipelined. */
 int conns_nothing_read_since_mark(struct lws *wsi);

@@ -47,6 +47,7 @@ static int method_has_body(struct lws *wsi) {
 }
 
 int gate_request(struct lws *wsi, long nMaxBody, gate_refusal *pOut) {
+  conns_headers_seen(wsi);
   int bLength = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
   long nLen = content_length(wsi);
   if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
@@ -99,6 +100,7 @@ static int offers_protocol(struct lws *wsi, const char *zProtocol) {
 int gate_upgrade(struct lws *wsi, const char *zUpgrade, zc_req *r) {
   char zPath[64];
   const upgrade_rule *pRule = NULL;
+  conns_headers_seen(wsi);
   if (!zUpgrade || strcasecmp(zUpgrade, "websocket") != 0)
     return http_error(r, 400, "bad_upgrade", "只支持升级为WebSocket"), -1;
   if (lws_hdr_copy(wsi, zPath, sizeof zPath, WSI_TOKEN_GET_URI) <= 0) zPath[0] = 0;

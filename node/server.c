@@ -189,6 +189,7 @@ static int answer_done(conn_req *c, int bClose) {
   if (c->pPss) c->pPss->pCr = NULL;
   if (c->bRxPaused) lws_rx_flow_control(wsi, 1);
   conn_free(c);
+  conns_answer_done(wsi);
   return bClose || lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -431,9 +432,14 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       if (!c || c->bPending || c->r.status == 0) return 0;
       return write_answer(c, 0);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      conns_answer_done(wsi);
       return lws_http_transaction_completed(wsi) ? -1 : 0;
-    case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      /* lws's close names itself here, before it shuts the socket (a rebind names its
+       * caller): a request its parser refused can still be answered */
+      if (in && strcmp((const char *)in, "__lws_close_free_wsi") == 0) conns_answer_unparsed(wsi);
+      /* fallthrough */
+    case LWS_CALLBACK_CLOSED_HTTP:
       if (c) {
         pss->pCr = NULL;
         c->pPss = NULL;
@@ -506,9 +512,9 @@ int server_run(zc_node *p) {
   info.mounts = &mApi;
   info.headers = &g_hdr_nosniff;
   info.keepalive_timeout = 15;
-  info.timeout_secs_ah_idle = 5; /* the whole header block must arrive within this */
+  info.timeout_secs_ah_idle = CONNS_HEADER_SECS;
   /* Room for long cookies and URLs, so that they get a 4xx rather than a dropped connection. */
-  info.max_http_header_data = 16384;
+  info.max_http_header_data = CONNS_HEADER_BYTES;
   info.timeout_secs = 15; /* e.g. between parts of a body */
   info.vhost_name = p->cfg.zNode;
 
