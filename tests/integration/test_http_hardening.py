@@ -12,7 +12,7 @@ import socket
 import time
 
 from test_live import LiveSocket
-from zc_test import Client, Node, ZcCase, _pids_naming, is_sanitized
+from zc_test import Client, Node, ZcCase, _pids_naming, _zombie
 
 CONNS_PER_ADDR = 256   # node/conns.h
 HEADER_SECS = 5        # node/conns.h CONNS_HEADER_SECS
@@ -94,6 +94,17 @@ class HardeningCase(ZcCase):
         self.assertTrue(self.node.alive(), "the node process has gone")
         r = Client(self.node, source=source).get("/api/v1/health", timeout=5)
         self.assertEqual(r.status, 200, f"the node no longer answers: {r!r}")
+
+    def served_connection(self, timeout=5):
+        """A connection on which one request has been answered (kept alive)."""
+        s = socket.create_connection(("127.0.0.1", self.node.port), timeout=timeout)
+        s.sendall(HEALTH)
+        first = b""
+        while not responses(first):
+            c = s.recv(65536)
+            self.assertTrue(c, "closed after the first request")
+            first += c
+        return s
 
     def login_body(self, role="node_admin"):
         a = self.node.account(role)
@@ -197,18 +208,10 @@ class TestPipelinedNodeStops(ZcCase):
         t0 = time.monotonic()
         for p in pids:
             os.kill(p, signal.SIGTERM)
-        while time.monotonic() - t0 < 10 and any(os.path.exists(f"/proc/{p}") and not _gone(p) for p in pids):
+        while time.monotonic() - t0 < 10 and any(os.path.exists(f"/proc/{p}") and not _zombie(p) for p in pids):
             time.sleep(0.05)
         took = time.monotonic() - t0
         self.assertLess(took, 5, f"the node took {took:.1f}s to stop on SIGTERM")
-
-
-def _gone(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return re.search(r"^State:\s*[ZX]", f.read(), re.M) is not None
-    except OSError:
-        return True
 
 
 class TestFraming(HardeningCase):
@@ -305,12 +308,8 @@ class TestOversizedHeaders(HardeningCase):
     before any callback that could still write (README, Known limits): no answer, no harm."""
 
     def after_one_request(self, raw):
-        s = socket.create_connection(("127.0.0.1", self.node.port), timeout=5)
+        s = self.served_connection()
         try:
-            s.sendall(HEALTH)
-            first = b""
-            while not responses(first):
-                first += s.recv(65536)
             s.sendall(raw)
             data, closed = read_all(s, 5)
         finally:
@@ -365,35 +364,27 @@ class TestOversizedHeaders(HardeningCase):
 
 
 class TestHeaderTimeout(HardeningCase):
-    def test_partial_header_on_a_fresh_connection_is_closed_within_the_header_timeout(self):
-        s = socket.create_connection(("127.0.0.1", self.node.port), timeout=HEADER_SECS + 5)
+    def send_partial_and_wait(self, s, partial):
+        """Send a partial header block; (what came back, seconds until the server closed)."""
         try:
             t0 = time.monotonic()
-            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            s.sendall(partial)
             data, closed = read_all(s, HEADER_SECS + 4)
             took = time.monotonic() - t0
         finally:
             s.close()
         self.assertTrue(closed, "the connection was still open after the header timeout")
         self.assertLess(took, HEADER_SECS + 2.5)
-        self.assertEqual(responses(data), [], data)  # a fresh connection: lws closes silently
+        return responses(data)
+
+    def test_partial_header_on_a_fresh_connection_is_closed_within_the_header_timeout(self):
+        s = socket.create_connection(("127.0.0.1", self.node.port), timeout=HEADER_SECS + 5)
+        rs = self.send_partial_and_wait(s, b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        self.assertEqual(rs, [])  # a fresh connection: lws closes silently (README, Known limits)
 
     def test_partial_header_after_a_request_is_408(self):
-        s = socket.create_connection(("127.0.0.1", self.node.port), timeout=HEADER_SECS + 5)
-        try:
-            s.sendall(HEALTH)
-            first = b""
-            while not responses(first):
-                first += s.recv(65536)
-            t0 = time.monotonic()
-            s.sendall(b"GET /api/v1/heal")
-            data, closed = read_all(s, HEADER_SECS + 4)
-            took = time.monotonic() - t0
-        finally:
-            s.close()
-        self.assertTrue(closed)
-        self.assertLess(took, HEADER_SECS + 2.5)
-        self.assertEnvelope(responses(data)[0], 408, "request_timeout")
+        rs = self.send_partial_and_wait(self.served_connection(HEADER_SECS + 5), b"GET /api/v1/heal")
+        self.assertEnvelope(rs[0], 408, "request_timeout")
 
 
 class TestUpgrades(HardeningCase):
