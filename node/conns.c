@@ -28,8 +28,11 @@ typedef struct addr_count {
   char zAddr[INET6_ADDRSTRLEN];
 } addr_count;
 
-/* One accepted connection (the wsi's opaque user data: it outlives protocol changes). */
+/* One accepted connection, found by its wsi (the user space of a wsi is replaced at each
+ * protocol change, and its opaque user data may belong to other code, e.g. clients). */
 typedef struct conn_acct {
+  struct conn_acct *pNext;
+  const struct lws *wsi;
   addr_count *pAddr;
   uint64_t nReadMark; /* bytes read from the socket when the last request's input ended */
   int bMarked;        /* a request's input has ended on it */
@@ -39,6 +42,7 @@ typedef struct conn_acct {
 } conn_acct;
 
 static addr_count *g_aAddr[ADDR_BUCKETS];
+static conn_acct *g_aConn[ADDR_BUCKETS];
 static int g_nOpen;
 static int g_nMax = 1024;
 
@@ -58,6 +62,14 @@ static unsigned addr_hash(const char *z) {
   unsigned h = 2166136261u;
   while (*z) h = (h ^ (unsigned char)*z++) * 16777619u;
   return h % ADDR_BUCKETS;
+}
+
+static unsigned wsi_hash(const struct lws *wsi) { return (unsigned)(((uintptr_t)wsi >> 4) % ADDR_BUCKETS); }
+
+static conn_acct *acct_of(const struct lws *wsi) {
+  for (conn_acct *a = g_aConn[wsi_hash(wsi)]; a; a = a->pNext)
+    if (a->wsi == wsi) return a;
+  return NULL;
 }
 
 /* The peer's address as text, IPv4-mapped IPv6 written as IPv4. */
@@ -151,14 +163,17 @@ void conns_opened(struct lws *wsi) {
   }
   a->pAddr->n++;
   a->tMark = now_secs();
+  a->wsi = wsi;
+  a->pNext = g_aConn[wsi_hash(wsi)];
+  g_aConn[wsi_hash(wsi)] = a;
   g_nOpen++;
-  lws_set_opaque_user_data(wsi, a);
 }
 
 void conns_closed(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
-  if (!a) return;
-  lws_set_opaque_user_data(wsi, NULL);
+  conn_acct **pp = &g_aConn[wsi_hash(wsi)], *a;
+  while (*pp && (*pp)->wsi != wsi) pp = &(*pp)->pNext;
+  if (!(a = *pp)) return;
+  *pp = a->pNext;
   addr_release(a->pAddr);
   g_nOpen--;
   free(a);
@@ -190,7 +205,7 @@ static int bytes_io(struct lws *wsi, uint64_t *pOut, uint64_t *pWritten, uint64_
 static int bytes_read(struct lws *wsi, uint64_t *pOut) { return bytes_io(wsi, pOut, NULL, NULL); }
 
 void conns_mark_input_end(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  conn_acct *a = acct_of(wsi);
   if (!a) return;
   a->bMarked = bytes_read(wsi, &a->nReadMark) == 0;
   a->bHeadersSeen = 0;
@@ -198,18 +213,18 @@ void conns_mark_input_end(struct lws *wsi) {
 }
 
 void conns_headers_seen(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  conn_acct *a = acct_of(wsi);
   if (a) a->bHeadersSeen = 1;
 }
 
 void conns_answer_done(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  conn_acct *a = acct_of(wsi);
   uint64_t nRead;
   if (a && bytes_io(wsi, &nRead, &a->nWritten, NULL)) a->nWritten = UINT64_MAX;
 }
 
 void conns_answer_unparsed(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  conn_acct *a = acct_of(wsi);
   uint64_t nNow, nWritten, nUnread;
   /* answer only bytes that reached no gate, on a connection where nothing was written
    * since the server's last answer (lws answers a few refusals itself, e.g. 403) */
@@ -227,7 +242,7 @@ void conns_answer_unparsed(struct lws *wsi) {
 }
 
 int conns_nothing_read_since_mark(struct lws *wsi) {
-  conn_acct *a = (conn_acct *)lws_get_opaque_user_data(wsi);
+  conn_acct *a = acct_of(wsi);
   uint64_t nNow;
   if (!a || !a->bMarked) return 0;
   /* without the counters we cannot tell: count it as pipelined (the safe side) */
