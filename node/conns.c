@@ -179,30 +179,39 @@ void conns_closed(struct lws *wsi) {
   free(a);
 }
 
-/* Bytes the server has taken out of the socket: what the kernel received in order, less
- * what still waits in the receive queue, less the FIN (counted as one received byte); and
- * (pWritten) bytes it has written: acknowledged, plus still in the send queue; (pUnread)
- * bytes received and not read yet. */
-static int bytes_io(struct lws *wsi, uint64_t *pOut, uint64_t *pWritten, uint64_t *pUnread) {
+/* What the kernel counts for a connection's socket. nRead: bytes the server has taken out
+ * of it (received in order, less what still waits in the receive queue, less the FIN,
+ * counted as one received byte); nUnread: what waits; nWritten: a count that grows with
+ * every byte the server writes (sent, retransmitted or still queued). */
+typedef struct io_counts {
+  uint64_t nRead, nUnread, nWritten;
+} io_counts;
+
+/* One getsockopt, and one ioctl more when bReads: this runs for every request. */
+static int io_of(struct lws *wsi, int bReads, io_counts *p) {
   struct tcp_info ti;
   socklen_t n = sizeof ti;
-  int fd = (int)lws_get_socket_fd(wsi), nInq = 0, nOutq = 0;
+  int fd = (int)lws_get_socket_fd(wsi), nInq = 0;
   memset(&ti, 0, sizeof ti);
   if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) ||
-      n < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received ||
-      ioctl(fd, SIOCINQ, &nInq) || ioctl(fd, SIOCOUTQ, &nOutq))
+      n < offsetof(struct tcp_info, tcpi_bytes_retrans) || (bReads && ioctl(fd, SIOCINQ, &nInq)))
     return -1;
-  if (pWritten) *pWritten = ti.tcpi_bytes_acked + (uint64_t)nOutq;
-  if (pUnread) *pUnread = (uint64_t)nInq;
   /* TCP states after the peer's FIN (the kernel's tcp_states.h numbering, a stable ABI):
    * TIME_WAIT 6, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11 */
   int bFin = ti.tcpi_state == 6 || ti.tcpi_state == 7 || ti.tcpi_state == 8 || ti.tcpi_state == 9 ||
              ti.tcpi_state == 11;
-  *pOut = ti.tcpi_bytes_received - (uint64_t)nInq - (uint64_t)bFin;
+  p->nRead = ti.tcpi_bytes_received - (uint64_t)nInq - (uint64_t)bFin;
+  p->nUnread = (uint64_t)nInq;
+  p->nWritten = ti.tcpi_bytes_sent + ti.tcpi_notsent_bytes;
   return 0;
 }
 
-static int bytes_read(struct lws *wsi, uint64_t *pOut) { return bytes_io(wsi, pOut, NULL, NULL); }
+static int bytes_read(struct lws *wsi, uint64_t *pOut) {
+  io_counts io;
+  if (io_of(wsi, 1, &io)) return -1;
+  *pOut = io.nRead;
+  return 0;
+}
 
 void conns_mark_input_end(struct lws *wsi) {
   conn_acct *a = acct_of(wsi);
@@ -219,20 +228,20 @@ void conns_headers_seen(struct lws *wsi) {
 
 void conns_answer_done(struct lws *wsi) {
   conn_acct *a = acct_of(wsi);
-  uint64_t nRead;
-  if (a && bytes_io(wsi, &nRead, &a->nWritten, NULL)) a->nWritten = UINT64_MAX;
+  io_counts io;
+  if (a) a->nWritten = io_of(wsi, 0, &io) ? UINT64_MAX : io.nWritten;
 }
 
 void conns_answer_unparsed(struct lws *wsi) {
   conn_acct *a = acct_of(wsi);
-  uint64_t nNow, nWritten, nUnread;
+  io_counts io;
   /* answer only bytes that reached no gate, on a connection where nothing was written
    * since the server's last answer (lws answers a few refusals itself, e.g. 403) */
-  if (!a || a->bHeadersSeen || bytes_io(wsi, &nNow, &nWritten, &nUnread) || nNow <= a->nReadMark ||
-      nWritten != a->nWritten)
+  if (!a || a->bHeadersSeen || io_of(wsi, 1, &io) || io.nRead <= a->nReadMark ||
+      io.nWritten != a->nWritten)
     return;
   int fd = (int)lws_get_socket_fd(wsi);
-  if (nNow + nUnread - a->nReadMark >= CONNS_HEADER_BYTES)
+  if (io.nRead + io.nUnread - a->nReadMark >= CONNS_HEADER_BYTES)
     send_error_and_close(fd, 431, "header_too_large", "请求头过大（上限 16384 字节）");
   else if (now_secs() - a->tMark >= CONNS_HEADER_SECS)
     send_error_and_close(fd, 408, "request_timeout", "请求头未能及时发送完毕");
