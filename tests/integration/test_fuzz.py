@@ -171,6 +171,8 @@ def statuses(data):
             break
         cl = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
         n = int(cl.group(1)) if cl and int(m.group(1)) >= 200 else 0
+        if rest.startswith(b"HTTP/1."):
+            n = 0  # the answer to a HEAD: its Content-Length, no body
         out.append(int(m.group(1)))
         data = rest[n:]
     return out
