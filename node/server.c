@@ -303,7 +303,8 @@ static int is_api_request(struct lws *wsi) {
 }
 
 /* Expect: 100-continue is answered at once when the body will be read; any other
- * expectation is refused 417. Returns 0 to go on, 1 when c must be answered now. */
+ * expectation is refused 417. Returns 0 to go on, 1 when c must be answered now, -1 when
+ * the connection must close (the 100 could not be written). */
 static int handle_expect(struct lws *wsi, conn_req *c, long nLen) {
   static const char zContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
   unsigned char aBuf[LWS_PRE + sizeof zContinue];
@@ -317,7 +318,7 @@ static int handle_expect(struct lws *wsi, conn_req *c, long nLen) {
   if (c->bTooLarge) return 1; /* 413 before the client sends the body */
   if (nLen <= 0) return 0;
   memcpy(aBuf + LWS_PRE, zContinue, sizeof zContinue - 1);
-  return lws_write(wsi, aBuf + LWS_PRE, sizeof zContinue - 1, LWS_WRITE_HTTP) < 0 ? 1 : 0;
+  return lws_write(wsi, aBuf + LWS_PRE, sizeof zContinue - 1, LWS_WRITE_HTTP) < 0 ? -1 : 0;
 }
 
 static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
@@ -336,7 +337,9 @@ static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
   if (c->r.pRoute && c->r.pRoute->body == BODY_RAW && !router_may_call(&c->r)) c->bDiscard = 1;
   long nLen = gate_content_length(wsi); /* framing was checked by the gate */
   c->bTooLarge = nLen > c->nLimit;
-  if (handle_expect(wsi, c, nLen)) return c->r.status ? write_answer(c, 1) : handle_request(c);
+  int bExpect = handle_expect(wsi, c, nLen);
+  if (bExpect < 0) return -1; /* CLOSED_HTTP frees c */
+  if (bExpect) return c->r.status ? write_answer(c, 1) : handle_request(c);
   if (nLen > 0) return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
   return handle_request(c);
 }
