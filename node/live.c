@@ -176,6 +176,13 @@ static int origin_ok(struct lws *wsi) {
   return z && strcmp(z + 3, zHost) == 0;
 }
 
+int live_check_upgrade(struct lws *wsi, zc_req *r) {
+  live_conn c;
+  if (!origin_ok(wsi)) return http_error(r, 403, "cross_origin", "不接受来自其他网站页面的连接"), -1;
+  if (identify(wsi, &c)) return http_error(r, 401, "login_required", "请先登录"), -1;
+  return 0;
+}
+
 static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
   live_conn *c = (live_conn *)user;
   (void)in;

@@ -17,6 +17,10 @@ void live_set_node(zc_node *p);
 /* Close the sockets whose session no longer exists (after a logout or a password
  * change ended sessions). */
 void live_revalidate(zc_node *p);
+/* May this upgrade request open a zc-live socket (its page's origin, its session)? 0, or
+ * -1 with the refusal in r (http_error). Checked before the handshake is answered. */
+struct lws;
+int live_check_upgrade(struct lws *wsi, zc_req *r);
 /* The WebSocket protocol for server.c's protocol list. */
 struct lws_protocols;
 extern const struct lws_protocols g_live_protocol;

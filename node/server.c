@@ -1,16 +1,25 @@
-/* server.c - moves bytes between libwebsockets and the router. Each API request gets a
- * zc_req; its body is refused before it is buffered when it would pass the route's limit
- * (answered 413 once the client has sent it, so that the client sees the answer); the
- * answer goes out as one buffer (headers + body) when small; one log line per request. */
+/* server.c - moves bytes between libwebsockets and the router. Each connection is counted
+ * (conns.c) and each request passes the gate (gate.c) before anything else; each API
+ * request then gets a zc_req; its body is refused before it is buffered when it would pass
+ * the route's limit (answered 413 once the client has sent it, so that the client sees the
+ * answer); the answer goes out as one buffer (headers + body) when small; one log line per
+ * request. (No rx flow control while a worker has a request: on an h1 server lws 4.1.6
+ * then services neither input nor output of the connection, and it asks for a writeable
+ * callback itself when bytes are buffered, so poll() would spin on POLLOUT.) */
 #include "server.h"
 
 #include <libwebsockets.h>
+#include <ctype.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "conns.h"
+#include "gate.h"
 #include "http.h"
 #include "live.h"
 #include "router.h"
@@ -36,7 +45,6 @@ typedef struct conn_req {
   int bPending;     /* a worker has it */
   int bDiscard;     /* the caller may not upload here: read the body without keeping it */
   int bQueryTooLong; /* answered 414 */
-  int bChunked;     /* no Content-Length: answered 411 (lws reads no chunked bodies) */
   char zMethod[8];
   char zLogPath[160];
 } conn_req;
@@ -62,10 +70,23 @@ static double ms_since(const struct timespec *t0) {
   return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* z with control bytes, spaces, backslashes and bytes past ASCII as \xHH: a path (lws
+ * has URL-decoded it) can neither forge log lines nor break the line's fields. */
+static void log_escape(const char *z, char *zOut, size_t nOut) {
+  size_t i = 0;
+  for (; *z && i + 5 < nOut; z++) {
+    unsigned char ch = (unsigned char)*z;
+    if (isgraph(ch) && ch != '\\') zOut[i++] = (char)ch;
+    else i += (size_t)snprintf(zOut + i, nOut - i, "\\x%02x", ch);
+  }
+  zOut[i] = 0;
+}
+
 static void log_request(conn_req *c, const char *zPath) {
-  char zTime[21];
+  char zTime[21], zSafe[4 * sizeof c->zLogPath + 1];
   node_time_str(time(NULL), zTime);
-  fprintf(stderr, "%s %s %s %s %d %zuB %.2fms\n", zTime, c->r.zPeer, c->zMethod, zPath,
+  log_escape(zPath, zSafe, sizeof zSafe);
+  fprintf(stderr, "%s %s %s %s %d %zuB %.2fms\n", zTime, c->r.zPeer, c->zMethod, zSafe,
           c->r.status, c->r.zFile[0] ? (size_t)0 : c->r.out.n, ms_since(&c->t0));
 }
 
@@ -172,6 +193,7 @@ static int answer_done(conn_req *c, int bClose) {
   struct lws *wsi = c->wsi;
   if (c->pPss) c->pPss->pCr = NULL;
   conn_free(c);
+  conns_answer_done(wsi);
   return bClose || lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -244,10 +266,6 @@ static int handle_request(conn_req *c) {
     http_error(r, 413, "too_large", "请求内容超过上限（%ld 字节）", c->nLimit);
     return write_answer(c, 1);
   }
-  if (c->bChunked) {
-    http_error(r, 411, "length_required", "请求须带Content-Length（不支持分块传输的请求体）");
-    return write_answer(c, 1);
-  }
   if (c->bQueryTooLong) {
     http_error(r, 414, "too_long", "请求参数过长");
     return write_answer(c, 0);
@@ -290,8 +308,26 @@ static int is_api_request(struct lws *wsi) {
   return 0;
 }
 
+/* Expect: 100-continue is answered at once when the body will be read; any other
+ * expectation is refused 417. Returns 0 to go on, 1 when c must be answered now, -1 when
+ * the connection must close (the 100 could not be written). */
+static int handle_expect(struct lws *wsi, conn_req *c, long nLen) {
+  static const char zContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  unsigned char aBuf[LWS_PRE + sizeof zContinue];
+  char zExpect[32];
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_EXPECT) <= 0) return 0;
+  if (lws_hdr_copy(wsi, zExpect, sizeof zExpect, WSI_TOKEN_HTTP_EXPECT) < 0 ||
+      strcasecmp(zExpect, "100-continue") != 0) {
+    http_error(&c->r, 417, "expectation_failed", "不支持该Expect请求头");
+    return 1;
+  }
+  if (c->bTooLarge) return 1; /* 413 before the client sends the body */
+  if (nLen <= 0) return 0;
+  memcpy(aBuf + LWS_PRE, zContinue, sizeof zContinue - 1);
+  return lws_write(wsi, aBuf + LWS_PRE, sizeof zContinue - 1, LWS_WRITE_HTTP) < 0 ? -1 : 0;
+}
+
 static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
-  char zLen[32];
   if (!is_api_request(wsi)) /* a file that is not there */
     return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "页面不存在") ||
            lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -305,17 +341,11 @@ static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
   /* An upload is kept only for a caller who may make it: anyone else's body is read and
    * dropped, and the router answers 401/403 once it is in (the client sees the answer). */
   if (c->r.pRoute && c->r.pRoute->body == BODY_RAW && !router_may_call(&c->r)) c->bDiscard = 1;
-  copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, zLen, sizeof zLen);
-  long nLen = zLen[0] ? atol(zLen) : 0;
-  int bChunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-  if (nLen > c->nLimit) {
-    c->bTooLarge = 1;
-    if (nLen > DISCARD_MAX) return handle_request(c); /* absurd: answer now and close */
-  }
-  if (bChunked && !zLen[0]) {
-    c->bChunked = 1;
-    return handle_request(c);
-  }
+  long nLen = gate_content_length(wsi); /* framing was checked by the gate */
+  c->bTooLarge = nLen > c->nLimit;
+  int bExpect = handle_expect(wsi, c, nLen);
+  if (bExpect < 0) return -1; /* CLOSED_HTTP frees c */
+  if (bExpect) return c->r.status ? write_answer(c, 1) : handle_request(c);
   if (nLen > 0) return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
   return handle_request(c);
 }
@@ -335,11 +365,56 @@ static conn_req *conn_of(pss_http *pss, enum lws_callback_reasons reason) {
   }
 }
 
+/* Answer a request refused before it reached a handler and close its connection; returns
+ * what the lws callback should return (non-zero). */
+static int answer_refusal(const char *zUri, conn_req *c) {
+  if (!c) return -1;
+  if (zUri) snprintf(c->zLogPath, sizeof c->zLogPath, "%s", zUri);
+  (void)write_answer(c, 1);
+  return -1;
+}
+
+/* LWS_CALLBACK_FILTER_HTTP_CONNECTION: every HTTP request, static or API. */
+static int gate_http(struct lws *wsi, const char *zUri) {
+  gate_refusal g;
+  if (gate_request(wsi, DISCARD_MAX, &g) == 0) return 0;
+  conn_req *c = conn_from_headers(wsi, "");
+  if (c) http_error(&c->r, g.status, g.zCode, "%s", g.zMsg);
+  return answer_refusal(zUri, c);
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: only what gate_upgrade() allows gets a 101. */
+static int gate_ws(struct lws *wsi, const char *zUpgrade) {
+  char zUri[160];
+  conn_req *c = conn_from_headers(wsi, "");
+  if (!c) return -1;
+  if (gate_upgrade(wsi, zUpgrade, &c->r) == 0) {
+    conn_free(c);
+    return 0;
+  }
+  if (lws_hdr_copy(wsi, zUri, sizeof zUri, WSI_TOKEN_GET_URI) <= 0) snprintf(zUri, sizeof zUri, "(upgrade)");
+  return answer_refusal(zUri, c);
+}
+
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                          void *in, size_t len) {
   pss_http *pss = (pss_http *)user;
   conn_req *c = conn_of(pss, reason);
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return conns_admit((int)(intptr_t)in) ? 1 : 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: /* the first call with its socket set */
+      conns_opened(wsi);
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      conns_closed(wsi);
+      return 0;
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+      return gate_http(wsi, (const char *)in);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return gate_ws(wsi, (const char *)in);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+      return 1; /* no WebSocket on the HTTP protocol (gate_ws lets only zc-live through) */
     case LWS_CALLBACK_HTTP:
       return begin_request(wsi, pss, (const char *)in);
     case LWS_CALLBACK_HTTP_BODY:
@@ -355,15 +430,21 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       buf_append(&c->r.body, in, len);
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      conns_mark_input_end(wsi);
       if (!c || c->bDispatched) return 0; /* answered at once, or already with the router */
       return handle_request(c);
     case LWS_CALLBACK_HTTP_WRITEABLE:
       if (!c || c->bPending || c->r.status == 0) return 0;
       return write_answer(c, 0);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      conns_answer_done(wsi);
       return lws_http_transaction_completed(wsi) ? -1 : 0;
-    case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      /* lws's close names itself here, before it shuts the socket (a rebind names its
+       * caller): a request its parser refused can still be answered */
+      if (in && strcmp((const char *)in, "__lws_close_free_wsi") == 0) conns_answer_unparsed(wsi);
+      /* fallthrough */
+    case LWS_CALLBACK_CLOSED_HTTP:
       if (c) {
         pss->pCr = NULL;
         c->pPss = NULL;
@@ -407,6 +488,7 @@ int server_run(zc_node *p) {
   struct lws_http_mount mApi, mWeb;
   g_node = p;
   g_protocols[1] = g_live_protocol;
+  conns_init();
   live_set_node(p);
 
   memset(&mWeb, 0, sizeof mWeb);
@@ -434,10 +516,11 @@ int server_run(zc_node *p) {
   info.protocols = g_protocols;
   info.mounts = &mApi;
   info.headers = &g_hdr_nosniff;
-  info.keepalive_timeout = 30;
+  info.keepalive_timeout = 15;
+  info.timeout_secs_ah_idle = CONNS_HEADER_SECS;
   /* Room for long cookies and URLs, so that they get a 4xx rather than a dropped connection. */
-  info.max_http_header_data = 16384;
-  info.timeout_secs = 30;
+  info.max_http_header_data = CONNS_HEADER_BYTES;
+  info.timeout_secs = 15; /* e.g. between parts of a body */
   info.vhost_name = p->cfg.zNode;
 
   lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
