@@ -164,7 +164,12 @@ class TestParallelGuesses(LimitsCase):
         t.join(60)
         checked = statuses.count(401)      # every check started ends in 401: the password is wrong
         self.assertLessEqual(checked, ADDRESS_MAX, f"{checked} password checks for one address")
-        self.assertEqual(checked + statuses.count(429), n, statuses)
+        # the rest were refused without a check: 429 by the limiter, or (past the 256
+        # connections one address may hold, node/conns.c) 503 at accept, where a client
+        # that wrote before reading may see the connection reset (status 0) instead
+        refused = statuses.count(429) + statuses.count(503) + statuses.count(0)
+        self.assertEqual(checked + refused, n, statuses)
+        self.assertGreater(statuses.count(429), n // 2, "the limiter, not the connection cap, refused most")
         self.assertEqual(real.get("status"), 200)
         print(f"\n    {checked} checks of {n} parallel guesses; a real login meanwhile took "
               f"{real['seconds']:.2f} s", flush=True)
