@@ -129,56 +129,57 @@ static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
   return o;
 }
 
-/* The rows of aRows whose zKey equals zValue, as a new array (shared references). */
-static json_t *rows_where(json_t *aRows, const char *zKey, const char *zValue) {
-  json_t *aOut = json_array(), *v;
+/* The rows of aRows whose zKey equals zValue, as a JSON array into b: each row dumped on
+ * its own, and no array made or serialised when none match (most sections, most times). */
+static void rows_where_text(zc_buf *b, json_t *aRows, const char *zKey, const char *zValue) {
+  json_t *v;
   size_t i;
-  json_array_foreach(aRows, i, v)
-    if (strcmp(jstr(v, zKey), zValue) == 0) json_array_append(aOut, v);
-  return aOut;
+  int n = 0;
+  buf_append(b, "[", 1);
+  json_array_foreach(aRows, i, v) {
+    if (strcmp(jstr(v, zKey), zValue) != 0) continue;
+    if (n++) buf_append(b, ",", 1);
+    buf_json(b, v);
+  }
+  buf_append(b, "]", 1);
 }
 
 /* Every section with its definition, saved data, attachments and opinions, written as
  * JSON text into b. This answer follows every section save, the busiest request of a
- * deadline: three queries for the whole application, the fixed definitions spliced in
- * as text made once, and the saved data (compact JSON written by this node) copied as
- * stored. */
-static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
+ * deadline: two queries for the whole application, the fixed definitions spliced in as
+ * text made once, the saved data (compact JSON written by this node) copied as stored,
+ * and what is missing found by sqlite without parsing the data here. */
+static int sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
   const char *zId = jstr(a, "id");
-  json_t *aData = db_rows(p->db, "SELECT section, data_json AS data_text FROM application_sections"
-                          " WHERE application_id = ?", "t", zId);
+  section_saved ss;
+  if (section_saved_load(p->db, zId, &ss)) {
+    section_saved_free(&ss);
+    return -1;
+  }
   json_t *aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
                          " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
   json_set_times(aAtt, "uploaded");
   buf_append(b, "[", 1);
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
-    const char *zData = "{}", *zHead;
-    json_t *v, *pData;
-    size_t k, nHead;
-    json_array_foreach(aData, k, v)
-      if (strcmp(jstr(v, "section"), s->zName) == 0) zData = jstr(v, "data_text");
+    const char *zData = section_saved_data(&ss, i), *zHead;
+    size_t nHead;
     zHead = section_head_text(s, &nHead);
     if (i) buf_append(b, ",", 1);
     buf_append(b, zHead, nHead);
     buf_append(b, ",\"data\":", 8);
     buf_append(b, zData, strlen(zData));
     buf_append(b, ",\"attachments\":", 15);
-    json_t *aMine = rows_where(aAtt, "section", s->zName);
-    buf_json(b, aMine);
-    json_decref(aMine);
+    rows_where_text(b, aAtt, "section", s->zName);
     buf_append(b, ",\"opinions\":", 12);
-    aMine = rows_where(aOpinions, "section", s->zName);
-    buf_json(b, aMine);
-    json_decref(aMine);
-    pData = json_loads(zData, 0, NULL);
-    const section_field *pMissing = section_missing(s, pData);
-    json_decref(pData);
+    rows_where_text(b, aOpinions, "section", s->zName);
+    const section_field *pMissing = section_saved_missing(&ss, i);
     buf_printf(b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
   }
   buf_append(b, "]", 1);
-  json_decref(aData);
+  section_saved_free(&ss);
   json_decref(aAtt);
+  return 0;
 }
 
 /* The application as GET /applications/{id} answers it, for a caller with access acc. */
@@ -250,11 +251,11 @@ static int app_answer_row(zc_req *r, json_t *a, app_access acc) {
   zc_buf secs = {0};
   buf_reserve(&secs, 8192); /* an application's sections are about 6 KiB */
   buf_reserve(&r->out, 16384);
-  sections_text(r->node, a, json_object_get(o, "opinions"), &secs);
+  int rc = sections_text(r->node, a, json_object_get(o, "opinions"), &secs);
   json_decref(a);
   http_json(r, 200, o);
   /* splice the sections in before the closing brace of the object */
-  if (r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
+  if (rc || r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
     buf_free(&secs);
     return -1;
   }

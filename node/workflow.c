@@ -96,24 +96,29 @@ json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
 static int refuse_submit(zc_req *r, json_t *a) {
   zc_node *p = r->node;
   const char *zId = jstr(a, "id");
+  section_saved ss;
+  if (section_saved_load(p->db, zId, &ss)) {
+    section_saved_free(&ss);
+    return http_error(r, 500, "internal", "服务器内部错误，请稍后重试"), 1;
+  }
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
-    char *z = db_text(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?", "tt",
-                      zId, s->zName);
-    json_t *d = z ? json_loads(z, 0, NULL) : json_object();
-    free(z);
-    const section_field *pMissing = section_missing(s, d);
-    json_decref(d);
-    if (pMissing)
+    const section_field *pMissing = section_saved_missing(&ss, i);
+    if (pMissing) {
+      section_saved_free(&ss);
       return http_error_extra(r, 409, "incomplete",
                               json_pack("{s:s, s:s, s:s}", "section", s->zName, "field", pMissing->zName, "label",
                                         pMissing->zLabel),
                               "“%s”栏目的“%s”尚未填写", s->zTitle, pMissing->zLabel), 1;
+    }
     if (s->bAttachmentsRequired &&
-        !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName))
+        !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName)) {
+      section_saved_free(&ss);
       return http_error_extra(r, 409, "incomplete", json_pack("{s:s}", "section", s->zName),
                               "“%s”栏目需要上传证明材料附件", s->zTitle), 1;
+    }
   }
+  section_saved_free(&ss);
   json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
   if (!w || !json_is_true(json_object_get(w, "open"))) {
     if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", jstr(w, "opens"), jstr(w, "closes"));
