@@ -423,23 +423,17 @@ int applications_save_section(zc_req *r) {
     json_decref(a);
     return http_field_error(r, 400, "invalid_field", zField, zErr);
   }
-  /* merge into what was saved: a form may send only the fields it shows */
-  char *zOld = db_text(r->node->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
-                       "tt", r->aParam[0], s->zName);
-  json_t *pOld = zOld ? json_loads(zOld, 0, NULL) : NULL;
-  free(zOld);
-  if (!json_is_object(pOld)) {
-    json_decref(pOld);
-    pOld = json_object();
-  }
-  json_object_update(pOld, pClean);
+  /* merged into what was saved (a form may send only the fields it shows) by sqlite's
+   * json_patch: the clean values are strings and numbers, never null or objects, so the
+   * merge replaces or adds top-level fields, in place or at the end, as the form sent them */
+  char *zNew = json_dumps(pClean, JSON_COMPACT);
   json_decref(pClean);
-  char *zNew = json_dumps(pOld, JSON_COMPACT);
-  json_decref(pOld);
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
-  int rc = db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
-                   " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET data_json = excluded.data_json,"
-                   " updated = excluded.updated", "tttI", r->aParam[0], s->zName, zNew, now) ||
+  int rc = !zNew ||
+           db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
+                   " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET"
+                   " data_json = json_patch(data_json, excluded.data_json), updated = excluded.updated",
+                   "tttI", r->aParam[0], s->zName, zNew, now) ||
            db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
   free(zNew);
   if (rc) {
