@@ -144,42 +144,44 @@ static void rows_where_text(zc_buf *b, json_t *aRows, const char *zKey, const ch
   buf_append(b, "]", 1);
 }
 
+/* What the writer of each section's JSON needs besides the section itself. */
+typedef struct section_text_ctx {
+  zc_buf *b;
+  json_t *aAtt, *aOpinions;
+} section_text_ctx;
+
+static int section_text(int i, const char *zData, const section_field *pMissing, void *pArg) {
+  section_text_ctx *x = pArg;
+  const section_def *s = &g_sections[i];
+  size_t nHead;
+  const char *zHead = section_head_text(s, &nHead);
+  if (i) buf_append(x->b, ",", 1);
+  buf_append(x->b, zHead, nHead);
+  buf_append(x->b, ",\"data\":", 8);
+  buf_append(x->b, zData, strlen(zData));
+  buf_append(x->b, ",\"attachments\":", 15);
+  rows_where_text(x->b, x->aAtt, "section", s->zName);
+  buf_append(x->b, ",\"opinions\":", 12);
+  rows_where_text(x->b, x->aOpinions, "section", s->zName);
+  buf_printf(x->b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
+  return 0;
+}
+
 /* Every section with its definition, saved data, attachments and opinions, written as
  * JSON text into b. This answer follows every section save, the busiest request of a
  * deadline: two queries for the whole application, the fixed definitions spliced in as
  * text made once, the saved data (compact JSON written by this node) copied as stored,
  * and what is missing found by sqlite without parsing the data here. */
-static int sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
-  const char *zId = jstr(a, "id");
-  section_saved ss;
-  if (section_saved_load(p->db, zId, &ss)) {
-    section_saved_free(&ss);
-    return -1;
-  }
-  json_t *aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
-                         " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
-  json_set_times(aAtt, "uploaded");
+static int sections_text(zc_node *p, const char *zId, json_t *aOpinions, zc_buf *b) {
+  section_text_ctx x = {b, NULL, aOpinions};
+  x.aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
+                   " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
+  json_set_times(x.aAtt, "uploaded");
   buf_append(b, "[", 1);
-  for (int i = 0; i < g_nSections; i++) {
-    const section_def *s = &g_sections[i];
-    const char *zData = section_saved_data(&ss, i), *zHead;
-    size_t nHead;
-    zHead = section_head_text(s, &nHead);
-    if (i) buf_append(b, ",", 1);
-    buf_append(b, zHead, nHead);
-    buf_append(b, ",\"data\":", 8);
-    buf_append(b, zData, strlen(zData));
-    buf_append(b, ",\"attachments\":", 15);
-    rows_where_text(b, aAtt, "section", s->zName);
-    buf_append(b, ",\"opinions\":", 12);
-    rows_where_text(b, aOpinions, "section", s->zName);
-    const section_field *pMissing = section_saved_missing(&ss, i);
-    buf_printf(b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
-  }
+  int rc = section_saved_each(p->db, zId, section_text, &x);
   buf_append(b, "]", 1);
-  section_saved_free(&ss);
-  json_decref(aAtt);
-  return 0;
+  json_decref(x.aAtt);
+  return rc;
 }
 
 /* The application as GET /applications/{id} answers it, for a caller with access acc. */
@@ -248,23 +250,26 @@ int app_answer(zc_req *r, const char *zId) {
 /* The answer for application row a (stolen) as the caller with access acc sees it. */
 static int app_answer_row(zc_req *r, json_t *a, app_access acc) {
   json_t *o = app_json(r, a, acc);
-  zc_buf secs = {0};
-  buf_reserve(&secs, 8192); /* an application's sections are about 6 KiB */
-  buf_reserve(&r->out, 16384);
-  int rc = sections_text(r->node, a, json_object_get(o, "opinions"), &secs);
-  json_decref(a);
+  json_t *aOpinions = json_incref(json_object_get(o, "opinions"));
+  int rc = 0;
+  buf_reserve(&r->out, 16384); /* an application's answer is about 8-12 KiB */
   http_json(r, 200, o);
-  /* splice the sections in before the closing brace of the object */
-  if (rc || r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
-    buf_free(&secs);
-    return -1;
+  /* the sections go in before the closing brace of the object, written in place */
+  if (r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
+    rc = -1;
+    goto done;
   }
   r->out.n--;
   buf_append(&r->out, ",\"sections\":", 12);
-  buf_append(&r->out, secs.z, secs.n);
+  if (sections_text(r->node, jstr(a, "id"), aOpinions, &r->out)) {
+    rc = -1;
+    goto done;
+  }
   buf_append(&r->out, "}", 1);
-  buf_free(&secs);
-  return 0;
+done:
+  json_decref(aOpinions);
+  json_decref(a);
+  return rc;
 }
 
 int applications_get(zc_req *r) { return app_answer(r, r->aParam[0]); }

@@ -226,8 +226,16 @@ int db_rollback(sqlite3 *db) {
 }
 
 int db_open(sqlite3 **out, const char *zPath) {
+  static int bConfigured;
   sqlite3 *db = NULL;
   *out = NULL;
+  /* No memory statistics: nobody reads them, and keeping them takes a global mutex on
+   * every one of sqlite's allocations (hundreds per request). Only possible before the
+   * library's first use; later calls are refused harmlessly. */
+  if (!bConfigured) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    bConfigured = 1;
+  }
   /* One connection per process, used by one thread (the event loop): no mutexes. */
   if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {

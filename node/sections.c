@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "http.h"
 #include "validate.h"
 
 static const char *const g_gender[] = {"男", "女", NULL};
@@ -77,6 +78,7 @@ const section_def *section_find(const char *zName) {
 
 /* A section's field list never changes: built once, then shared by reference (the event
  * loop is the only thread that answers requests). */
+#define MAX_SECTIONS 16
 _Static_assert(sizeof g_sections / sizeof g_sections[0] <= MAX_SECTIONS, "raise MAX_SECTIONS");
 
 static json_t *fields_json(const section_def *s) {
@@ -216,54 +218,50 @@ static void missing_case_arm(zc_buf *b, const section_def *s) {
     buf_printf(b, " WHEN ifnull(json_extract(data_json, '$.%s'), '') = '' THEN '%s'", s->aField[i].zName,
                s->aField[i].zName);
   }
-  if (n) buf_append(b, " ELSE '' END", 12); /* a section without required fields: the outer ELSE */
+  if (n) buf_printf(b, " ELSE '' END"); /* a section without required fields: the outer ELSE */
 }
 
-/* Application ?1's saved sections: section, data_json, and missing (the name of the first
- * required field absent or empty, '' when all are filled), which sqlite finds in the
- * stored JSON. Made once from the table and kept: the statement cache keys on it. */
+/* Application ?1's saved sections in table order: section, data_json, and missing (the
+ * name of the first required field absent or empty, '' when all are filled), which sqlite
+ * finds in the stored JSON. Made once from the table and kept: the statement cache keys
+ * on it. */
 static const char *saved_rows_sql(void) {
   static zc_buf sql;
   if (sql.n) return sql.z;
-  buf_append(&sql, "SELECT section, data_json, CASE section", 39);
+  buf_printf(&sql, "SELECT section, data_json, CASE section");
   for (int i = 0; i < g_nSections; i++) missing_case_arm(&sql, &g_sections[i]);
-  buf_append(&sql, " ELSE '' END AS missing FROM application_sections WHERE application_id = ?", 74);
+  buf_printf(&sql, " ELSE '' END AS missing FROM application_sections WHERE application_id = ? ORDER BY CASE section");
+  for (int i = 0; i < g_nSections; i++) buf_printf(&sql, " WHEN '%s' THEN %d", g_sections[i].zName, i);
+  buf_printf(&sql, " ELSE %d END", g_nSections);
   return sql.z;
 }
 
-int section_saved_load(sqlite3 *db, const char *zApp, section_saved *out) {
-  sqlite3_stmt *pStmt = db_prepare(db, saved_rows_sql(), "t", zApp);
-  int rc;
-  memset(out, 0, sizeof *out);
-  for (int i = 0; i < MAX_SECTIONS; i++) out->aData[i] = out->aMissing[i] = -1;
-  if (!pStmt) return -1;
-  buf_reserve(&out->text, 8192); /* an application's saved data is a few KiB */
-  while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-    const section_def *s = section_find((const char *)sqlite3_column_text(pStmt, 0));
-    if (!s) continue; /* a section this version no longer has */
-    int i = (int)(s - g_sections);
-    out->aData[i] = (long)out->text.n;
-    buf_append(&out->text, sqlite3_column_text(pStmt, 1), (size_t)sqlite3_column_bytes(pStmt, 1) + 1);
-    out->aMissing[i] = (long)out->text.n;
-    buf_append(&out->text, sqlite3_column_text(pStmt, 2), (size_t)sqlite3_column_bytes(pStmt, 2) + 1);
-  }
-  sqlite3_reset(pStmt);
-  return rc == SQLITE_DONE ? 0 : -1;
-}
-
-const char *section_saved_data(const section_saved *ss, int i) {
-  return ss->aData[i] < 0 ? "{}" : ss->text.z + ss->aData[i];
-}
-
-const section_field *section_saved_missing(const section_saved *ss, int i) {
-  const section_def *s = &g_sections[i];
-  if (ss->aMissing[i] >= 0) {
-    const char *zName = ss->text.z + ss->aMissing[i];
-    return *zName ? field_find(s, zName) : NULL;
-  }
-  for (int k = 0; k < s->nField; k++) /* never saved: nothing is filled */
+static const section_field *first_required(const section_def *s) {
+  for (int k = 0; k < s->nField; k++)
     if (s->aField[k].bRequired) return &s->aField[k];
   return NULL;
 }
 
-void section_saved_free(section_saved *ss) { buf_free(&ss->text); }
+int section_saved_each(sqlite3 *db, const char *zApp, section_saved_fn xEach, void *pArg) {
+  sqlite3_stmt *pStmt = db_prepare(db, saved_rows_sql(), "t", zApp);
+  int rc = 0, iRow = -1, step = SQLITE_ROW;
+  if (!pStmt) return -1;
+  for (int i = 0; i < g_nSections && rc == 0; i++) {
+    const section_def *s = &g_sections[i];
+    while (iRow < i && (step = sqlite3_step(pStmt)) == SQLITE_ROW) { /* rows come in table order */
+      const section_def *pRow = section_find((const char *)sqlite3_column_text(pStmt, 0));
+      iRow = pRow ? (int)(pRow - g_sections) : g_nSections; /* a section this version no longer has */
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+      rc = -1;
+    } else if (step == SQLITE_ROW && iRow == i) {
+      const char *zMissing = (const char *)sqlite3_column_text(pStmt, 2);
+      rc = xEach(i, (const char *)sqlite3_column_text(pStmt, 1),
+                 zMissing && *zMissing ? field_find(s, zMissing) : NULL, pArg);
+    } else {
+      rc = xEach(i, "{}", first_required(s), pArg); /* never saved: nothing is filled */
+    }
+  }
+  sqlite3_reset(pStmt);
+  return rc;
+}

@@ -6,10 +6,6 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "http.h"
-
-#define MAX_SECTIONS 16 /* at most this many sections (checked in sections.c) */
-
 typedef struct section_field {
   const char *zName, *zLabel;
   const char *zType;        /* text, textarea, date, number, select */
@@ -42,19 +38,13 @@ const char *section_head_text(const section_def *s, size_t *pn);
  * *pzField to the offending field name. */
 const char *section_check(const section_def *s, json_t *pData, json_t **ppClean, const char **pzField);
 
-/* An application's saved sections, read in one query: each one's data (JSON text as
- * stored) and its first required field absent or empty. sqlite looks into the stored JSON,
- * so nothing is parsed here: this runs after every section save and before every submit. */
-typedef struct section_saved {
-  zc_buf text;                                      /* data and missing names, NUL-separated */
-  long aData[MAX_SECTIONS], aMissing[MAX_SECTIONS]; /* offsets into text by section; -1: never saved */
-} section_saved;
-/* 0, or -1 when the query failed (logged); *out is to be freed either way. */
-int section_saved_load(sqlite3 *db, const char *zApp, section_saved *out);
-/* Section i's (of g_sections) saved data, "{}" when never saved. */
-const char *section_saved_data(const section_saved *ss, int i);
-/* Section i's first required field not filled, or NULL when all are. */
-const section_field *section_saved_missing(const section_saved *ss, int i);
-void section_saved_free(section_saved *ss);
+/* Calls xEach for every section of an application, in g_sections order (i its index),
+ * with its saved data as stored (JSON text, "{}" when never saved) and its first required
+ * field absent or empty (NULL when all are filled), from one query in which sqlite looks
+ * into the stored JSON: nothing is parsed here (this runs after every section save and
+ * before every submit). xEach returns nonzero to stop, and may not use the database.
+ * Returns what xEach stopped with, 0 after the last section, -1 when the query failed. */
+typedef int (*section_saved_fn)(int i, const char *zData, const section_field *pMissing, void *pArg);
+int section_saved_each(sqlite3 *db, const char *zApp, section_saved_fn xEach, void *pArg);
 
 #endif

@@ -188,6 +188,21 @@ static int add_extra_headers(struct lws *wsi, const zc_buf *h, unsigned char **p
   return 0;
 }
 
+/* The buffer answers are written from, kept between them (one event loop): a fresh
+ * 10 KiB malloc per answer cost more than building its headers. lws copies what a
+ * send() does not take, so the buffer is free again once lws_write returns. */
+static unsigned char *write_buffer(size_t n) {
+  static unsigned char *aBuf;
+  static size_t nBuf;
+  if (n > nBuf) {
+    unsigned char *a = realloc(aBuf, n);
+    if (!a) return NULL;
+    aBuf = a;
+    nBuf = n;
+  }
+  return aBuf;
+}
+
 /* Write the answer: headers and body in one lws_write (HTTP/1.1). Returns what the lws
  * callback should return. */
 static int write_answer(conn_req *c, int bClose) {
@@ -207,7 +222,7 @@ static int write_answer(conn_req *c, int bClose) {
       return (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) ? -1 : 0;
   }
   size_t nHead = 2048 + r->outHeaders.n;
-  unsigned char *aBuf = malloc(LWS_PRE + nHead + r->out.n);
+  unsigned char *aBuf = write_buffer(LWS_PRE + nHead + r->out.n);
   if (!aBuf) return -1;
   unsigned char *start = aBuf + LWS_PRE, *p = start, *end = start + nHead;
   if (lws_add_http_header_status(wsi, (unsigned)r->status, &p, end) ||
@@ -219,15 +234,12 @@ static int write_answer(conn_req *c, int bClose) {
       add_extra_headers(wsi, &r->outHeaders, &p, end) ||
       (bClose && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end)) ||
-      lws_finalize_http_header(wsi, &p, end)) {
-    free(aBuf);
+      lws_finalize_http_header(wsi, &p, end))
     return -1;
-  }
   if (r->out.n) memcpy(p, r->out.z, r->out.n);
   p += r->out.n;
   log_request(c, c->zLogPath);
   if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start)) rc = -1;
-  free(aBuf);
   return answer_done(c, bClose || rc != 0);
 }
 

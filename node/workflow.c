@@ -92,33 +92,41 @@ json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
 
 /* ---- checks before a move ---- */
 
+/* The first section (in table order) with a required field not filled. */
+typedef struct first_missing {
+  int iSection; /* g_nSections when none */
+  const section_field *pField;
+} first_missing;
+
+static int note_first_missing(int i, const char *zData, const section_field *pMissing, void *pArg) {
+  first_missing *f = pArg;
+  (void)zData;
+  if (!pMissing) return 0;
+  f->iSection = i;
+  f->pField = pMissing;
+  return 1; /* stop here */
+}
+
 /* Why the applicant cannot submit now (answered), or 0. */
 static int refuse_submit(zc_req *r, json_t *a) {
   zc_node *p = r->node;
   const char *zId = jstr(a, "id");
-  section_saved ss;
-  if (section_saved_load(p->db, zId, &ss)) {
-    section_saved_free(&ss);
+  first_missing f = {g_nSections, NULL};
+  if (section_saved_each(p->db, zId, note_first_missing, &f) < 0)
     return http_error(r, 500, "internal", "服务器内部错误，请稍后重试"), 1;
-  }
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
-    const section_field *pMissing = section_saved_missing(&ss, i);
-    if (pMissing) {
-      section_saved_free(&ss);
+    const section_field *pMissing = i == f.iSection ? f.pField : NULL;
+    if (pMissing)
       return http_error_extra(r, 409, "incomplete",
                               json_pack("{s:s, s:s, s:s}", "section", s->zName, "field", pMissing->zName, "label",
                                         pMissing->zLabel),
                               "“%s”栏目的“%s”尚未填写", s->zTitle, pMissing->zLabel), 1;
-    }
     if (s->bAttachmentsRequired &&
-        !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName)) {
-      section_saved_free(&ss);
+        !db_int(p->db, 0, "SELECT 1 FROM application_attachments WHERE application_id = ? AND section = ?", "tt", zId, s->zName))
       return http_error_extra(r, 409, "incomplete", json_pack("{s:s}", "section", s->zName),
                               "“%s”栏目需要上传证明材料附件", s->zTitle), 1;
-    }
   }
-  section_saved_free(&ss);
   json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
   if (!w || !json_is_true(json_object_get(w, "open"))) {
     if (w) http_error(r, 409, "window_closed", "不在评审委员会规定的申报时间内（%s至%s）", jstr(w, "opens"), jstr(w, "closes"));
