@@ -4,12 +4,15 @@
  * answer goes out as one buffer (headers + body) when small; one log line per request. */
 #include "server.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "live.h"
@@ -56,17 +59,47 @@ void server_stop(void) {
 
 static void wake_loop(void *pArg) { lws_cancel_service((struct lws_context *)pArg); }
 
-static double ms_since(const struct timespec *t0) {
+/* Hundredths of a millisecond since t0 (the log shows "1.23ms"; integers: printf's
+ * floating-point formatting was a tenth of a catalogue answer's cost). */
+static long centi_ms_since(const struct timespec *t0) {
   struct timespec t1;
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+  long ns = (long)(t1.tv_sec - t0->tv_sec) * 1000000000L + (t1.tv_nsec - t0->tv_nsec);
+  return ns < 0 ? 0 : (ns + 5000) / 10000;
+}
+
+/* The request log: stderr's file, through a buffer of its own that server_run flushes
+ * once per turn of the event loop (one write(2) per answer cost as much as answering the
+ * catalogue). Everything else written to stderr stays unbuffered. */
+static FILE *g_log;
+
+static void log_open(void) {
+  int fd = dup(STDERR_FILENO);
+  g_log = fd >= 0 ? fdopen(fd, "a") : NULL;
+  if (!g_log) {
+    if (fd >= 0) close(fd);
+    g_log = stderr;
+    return;
+  }
+  setvbuf(g_log, NULL, _IOFBF, 64 << 10);
+}
+
+static void log_close(void) {
+  if (g_log && g_log != stderr) fclose(g_log);
+  g_log = NULL;
 }
 
 static void log_request(conn_req *c, const char *zPath) {
-  char zTime[21];
-  node_time_str(time(NULL), zTime);
-  fprintf(stderr, "%s %s %s %s %d %zuB %.2fms\n", zTime, c->r.zPeer, c->zMethod, zPath,
-          c->r.status, c->r.zFile[0] ? (size_t)0 : c->r.out.n, ms_since(&c->t0));
+  static time_t tLast;
+  static char zTime[21];
+  time_t t = time(NULL);
+  if (t != tLast) { /* the same second for every line of a busy second */
+    node_time_str(t, zTime);
+    tLast = t;
+  }
+  long cms = centi_ms_since(&c->t0);
+  fprintf(g_log ? g_log : stderr, "%s %s %s %s %d %zuB %ld.%02ldms\n", zTime, c->r.zPeer, c->zMethod, zPath,
+          c->r.status, c->r.zFile[0] ? (size_t)0 : c->r.out.n, cms / 100, cms % 100);
 }
 
 static void conn_free(conn_req *c) {
@@ -134,6 +167,51 @@ static int copy_query(struct lws *wsi, char *z, size_t n) {
   return 0;
 }
 
+/* Each connection's peer address, noted when lws accepts it (indexed by its socket): a
+ * keep-alive connection's requests then need no getpeername(2) each. */
+typedef struct peer_slot {
+  char z[64];
+} peer_slot;
+static peer_slot *g_aPeer;
+static int g_nPeer;
+
+static void peer_note(const struct lws_filter_network_conn_args *a) {
+  int fd = (int)a->accept_fd;
+  const void *pAddr = NULL;
+  int family = a->cli_addr.ss_family;
+  if (fd < 0) return;
+  if (fd >= g_nPeer) {
+    int n = fd + 1 > 2 * g_nPeer ? fd + 1 : 2 * g_nPeer;
+    peer_slot *aNew = realloc(g_aPeer, (size_t)n * sizeof *aNew);
+    if (!aNew) return;
+    memset(aNew + g_nPeer, 0, (size_t)(n - g_nPeer) * sizeof *aNew);
+    g_aPeer = aNew;
+    g_nPeer = n;
+  }
+  if (family == AF_INET) {
+    pAddr = &((const struct sockaddr_in *)&a->cli_addr)->sin_addr;
+  } else if (family == AF_INET6) {
+    const struct in6_addr *p6 = &((const struct sockaddr_in6 *)&a->cli_addr)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(p6)) { /* IPv4 on a dual-stack socket: shown as IPv4 */
+      family = AF_INET;
+      pAddr = p6->s6_addr + 12;
+    } else {
+      pAddr = p6;
+    }
+  }
+  if (!pAddr || !inet_ntop(family, pAddr, g_aPeer[fd].z, sizeof g_aPeer[fd].z)) g_aPeer[fd].z[0] = 0;
+}
+
+static void peer_of(struct lws *wsi, char *z, size_t n) {
+  int fd = (int)lws_get_socket_fd(wsi);
+  if (fd >= 0 && fd < g_nPeer && g_aPeer[fd].z[0]) {
+    snprintf(z, n, "%s", g_aPeer[fd].z);
+    return;
+  }
+  lws_get_peer_simple(wsi, z, n); /* not seen at accept: ask the socket */
+  if (strncmp(z, "::ffff:", 7) == 0) memmove(z, z + 7, strlen(z + 7) + 1);
+}
+
 static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   conn_req *c = calloc(1, sizeof(*c));
   zc_req *r;
@@ -155,8 +233,7 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
       lws_hdr_custom_copy(wsi, r->zCsrf, sizeof r->zCsrf, "x-csrf-token:", 13) < 0)
     r->zCsrf[0] = 0;
-  lws_get_peer_simple(wsi, r->zPeer, sizeof r->zPeer);
-  if (strncmp(r->zPeer, "::ffff:", 7) == 0) memmove(r->zPeer, r->zPeer + 7, strlen(r->zPeer + 7) + 1);
+  peer_of(wsi, r->zPeer, sizeof r->zPeer);
   return c;
 }
 
@@ -346,6 +423,9 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
   pss_http *pss = (pss_http *)user;
   conn_req *c = conn_of(pss, reason);
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      peer_note((const struct lws_filter_network_conn_args *)user);
+      return 0;
     case LWS_CALLBACK_HTTP:
       return begin_request(wsi, pss, (const char *)in);
     case LWS_CALLBACK_HTTP_BODY:
@@ -462,8 +542,12 @@ int server_run(zc_node *p) {
   }
   fprintf(stderr, "zc-node %s (%s) listening on http://%s:%d\n", p->cfg.zNode, p->zName,
           info.iface, info.port);
-  while (!g_bStop)
+  log_open();
+  while (!g_bStop) {
     if (lws_service(g_ctx, 0) < 0) break;
+    fflush(g_log); /* what this turn logged, in one write; nothing when it logged nothing */
+  }
+  log_close();
   worker_stop();
   lws_context_destroy(g_ctx);
   g_ctx = NULL;

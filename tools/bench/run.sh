@@ -7,6 +7,7 @@
 #   ZC_BENCH_DURATION  seconds per measurement (default 10)
 #   ZC_BENCH_CONNS     connections (default 64)
 #   ZC_BIN             binaries (default bin/)
+#   ZC_BENCH_ROUNDS    catalog_vs_static: turns of the catalogue and the bare lws server (3)
 #   (surge: ZC_BENCH_APPLICANTS, ZC_BENCH_PROFILE; see scenario_surge)
 set -uo pipefail
 
@@ -157,9 +158,32 @@ sampler_stop() {
 
 # wrk_run NAME URL: warm-up, then one measurement; sets RPS and P99_MS, keeps wrk's report.
 wrk_run() {
+	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$2" >/dev/null 2>&1
+	wrk_run_once "$1" "$2" "$DURATION"
+}
+
+# wrk_pair NAME_A URL_A NAME_B URL_B ROUNDS: A and B measured in turns (warm-up once each,
+# then ROUNDS x DURATION/ROUNDS seconds each), so that a machine whose load drifts weighs
+# on both alike. Sets RPS_A/RPS_B (all requests / all seconds), P99_A/P99_B (the worst
+# round's) and ERR_A/ERR_B.
+wrk_pair() {
+	local na=$1 ua=$2 nb=$3 ub=$4 rounds=$5 secs i
+	secs=$(awk -v d="$DURATION" -v r="$rounds" 'BEGIN { s = int(d / r + 0.5); print (s < 1) ? 1 : s }')
+	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$ua" >/dev/null 2>&1
+	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$ub" >/dev/null 2>&1
+	: >"$WORK/pair.txt"
+	for ((i = 1; i <= rounds; i++)); do
+		wrk_run_once "$na-$i" "$ua" "$secs" && echo "a $RPS $P99_MS $ERRORS" >>"$WORK/pair.txt"
+		wrk_run_once "$nb-$i" "$ub" "$secs" && echo "b $RPS $P99_MS $ERRORS" >>"$WORK/pair.txt"
+	done
+	read -r RPS_A P99_A ERR_A < <(awk '$1 == "a" {r += $2; n++; if ($3 > p) p = $3; e += $4} END {printf "%.0f %.2f %d\n", r / n, p, e}' "$WORK/pair.txt")
+	read -r RPS_B P99_B ERR_B < <(awk '$1 == "b" {r += $2; n++; if ($3 > p) p = $3; e += $4} END {printf "%.0f %.2f %d\n", r / n, p, e}' "$WORK/pair.txt")
+}
+
+# wrk_run_once NAME URL SECONDS: one measurement, no warm-up; sets RPS, P99_MS, ERRORS.
+wrk_run_once() {
 	local url=$2 out=$WORK/wrk-$1.txt
-	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null 2>&1
-	wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 ||
+	wrk -t"$THREADS" -c"$CONNS" -d"${3}s" --latency "$url" >"$out" 2>&1 ||
 		{ cat "$out" >&2; die "wrk failed on $url"; }
 	RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	P99_MS=$(awk '$1 == "99%" {print $2}' "$out" | to_ms)
@@ -187,6 +211,8 @@ aim() {
 }
 
 # ---- scenarios -------------------------------------------------------------------------
+
+CATALOG_ROUNDS=${ZC_BENCH_ROUNDS:-3}
 
 # The catalogue (a JSON endpoint) against a static file of similar size from the same node,
 # and against a bare lws handler (bare_lws.c) answering the catalogue's own bytes, headers
@@ -216,18 +242,18 @@ scenario_catalog_vs_static() {
 	local idle_kb peak_kb cat_rps cat_p99 cat_err st_rps st_p99 st_err bare_rps bare_p99 bare_err
 	idle_kb=$(rss_kb "$NODE_PID")
 	sampler_start "$NODE_PID"
-	wrk_run catalog "$cat_url"
-	cat_rps=$RPS cat_p99=$P99_MS cat_err=$ERRORS
+	wrk_pair catalog "$cat_url" bare "$BARE_URL" "$CATALOG_ROUNDS"
+	cat_rps=$RPS_A cat_p99=$P99_A cat_err=$ERR_A bare_rps=$RPS_B bare_p99=$P99_B bare_err=$ERR_B
 	wrk_run static "$BASE_URL/$rel"
 	st_rps=$RPS st_p99=$P99_MS st_err=$ERRORS
 	peak_kb=$(sampler_stop)
-	wrk_run bare "$BARE_URL"
-	bare_rps=$RPS bare_p99=$P99_MS bare_err=$ERRORS
 
 	local ratio bare_ratio
 	ratio=$(awk -v a="$cat_rps" -v b="$st_rps" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
 	bare_ratio=$(awk -v a="$cat_rps" -v b="$bare_rps" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-	echo "== catalog_vs_static: one node, wrk -t$THREADS -c$CONNS -d${DURATION}s --latency (after a ${WARMUP} s warm-up)"
+	echo "== catalog_vs_static: one node, wrk -t$THREADS -c$CONNS --latency; the catalogue and the bare lws server in" \
+		"$CATALOG_ROUNDS turns of $((DURATION / CATALOG_ROUNDS)) s each (p99: the worst turn), the static file" \
+		"${DURATION} s; each after a ${WARMUP} s warm-up"
 	printf '  %-34s %10s %10s %8s %s\n' "what" "req/s" "p99 ms" "errors" "body"
 	printf '  %-34s %10.0f %10.2f %8d %s\n' "GET /api/v1/catalog" "$cat_rps" "$cat_p99" "$cat_err" "$cat_size B"
 	printf '  %-34s %10.0f %10.2f %8d %s\n' "GET /$rel (static)" "$st_rps" "$st_p99" "$st_err" "$static_size B"
