@@ -282,8 +282,14 @@ SURGE_DURATION=${ZC_BENCH_DURATION:-15}
 SURGE_SETUP_PARALLEL=16
 SURGE_ROW_BYTES=500
 SURGE_SQLITE_SECONDS=3
-AIM_SURGE_SAVES=1000
-AIM_SURGE_P99_MS=50
+# Aims of issue 6, beside the sqlite figure of the same run; on the issue's machine sqlite's
+# save-shaped transaction ran at 61,000/s, so the same aims as shares of it (for machines
+# slower or busier than that one) are 10,000/61,000 and 5,000/61,000.
+AIM_SURGE_SAVES=10000
+AIM_SURGE_SUBMITS=5000
+AIM_SURGE_P99_MS=10
+AIM_SURGE_SAVE_SHARE=0.164
+AIM_SURGE_SUBMIT_SHARE=0.082
 
 # kv FILE KEY: the value of a "key value" line.
 kv() { awk -v k="$2" '$1 == k {sub(/^[^ ]+ /, ""); print; exit}' "$1"; }
@@ -334,6 +340,9 @@ scenario_surge() {
 	ins_rps=$(kv "$WORK/sqlite.out" insert_rps) sav_tps=$(kv "$WORK/sqlite.out" save_tps)
 	[ -n "$save_rps" ] && [ -n "$ins_rps" ] || { cat "$out" "$WORK/sqlite.out" >&2; die "could not read the results"; }
 	ratio=$(awk -v a="$save_rps" -v b="$ins_rps" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+	local save_share submit_share
+	save_share=$(awk -v a="$save_rps" -v b="$sav_tps" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
+	submit_share=$(awk -v a="$sub_rps" -v b="$sav_tps" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
 
 	echo "== surge: one node, $n applicants on $(kv "$out" conns) keep-alive connections, $(kv "$out" sections) sections each;"
 	echo "   section saves for ${SURGE_DURATION} s (after a ${WARMUP} s warm-up), then one submit per application"
@@ -347,7 +356,8 @@ scenario_surge() {
 		"$ins_rps" "$SURGE_ROW_BYTES"
 	printf '  %-34s %10.0f   (upsert of a section row + update of its application)\n' "sqlite save-shaped transaction" \
 		"$sav_tps"
-	echo "  ratio saves/s / sqlite inserts/s: $ratio"
+	echo "  ratio saves/s / sqlite inserts/s: $ratio; saves/s / sqlite save-shaped/s: $save_share;" \
+		"submits/s / sqlite save-shaped/s: $submit_share"
 	echo "  answers: $(kv "$out" statuses); reconnects $(kv "$out" reconnects)"
 	local other
 	other=$(kv "$out" cpu_other)
@@ -364,6 +374,10 @@ scenario_surge() {
 	echo "  aims:"
 	aim "section saves >= $AIM_SURGE_SAVES/s ($save_rps/s)" "$save_rps >= $AIM_SURGE_SAVES"
 	aim "save p99 < ${AIM_SURGE_P99_MS} ms at $(kv "$out" conns) connections ($p99 ms)" "$p99 < $AIM_SURGE_P99_MS"
+	aim "submits >= $AIM_SURGE_SUBMITS/s ($sub_rps/s)" "$sub_rps >= $AIM_SURGE_SUBMITS"
+	aim "saves >= $AIM_SURGE_SAVE_SHARE of sqlite's save-shaped rate ($save_share)" "$save_share >= $AIM_SURGE_SAVE_SHARE"
+	aim "submits >= $AIM_SURGE_SUBMIT_SHARE of sqlite's save-shaped rate ($submit_share)" \
+		"$submit_share >= $AIM_SURGE_SUBMIT_SHARE"
 	[ "$errs" -eq 0 ] && [ "$sub_errs" -eq 0 ] || echo "  note: non-200 answers (see the first error above)"
 	if [ -f "$WORK/perf.data" ]; then
 		echo "  node profile during the saves (perf, share of the node's CPU):"
