@@ -218,10 +218,10 @@ static peer_slot *g_aPeer;
 static int g_nPeer;
 
 static void peer_note(const struct lws_filter_network_conn_args *a) {
+  if (!a || a->accept_fd < 0) return;
   int fd = (int)a->accept_fd;
   const void *pAddr = NULL;
   int family = a->cli_addr.ss_family;
-  if (fd < 0) return;
   if (fd >= g_nPeer) {
     int n = fd + 1 > 2 * g_nPeer ? fd + 1 : 2 * g_nPeer;
     peer_slot *aNew = realloc(g_aPeer, (size_t)n * sizeof *aNew);
