@@ -129,56 +129,59 @@ static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
   return o;
 }
 
-/* The rows of aRows whose zKey equals zValue, as a new array (shared references). */
-static json_t *rows_where(json_t *aRows, const char *zKey, const char *zValue) {
-  json_t *aOut = json_array(), *v;
+/* The rows of aRows whose zKey equals zValue, as a JSON array into b: each row dumped on
+ * its own, and no array made or serialised when none match (most sections, most times). */
+static void rows_where_text(zc_buf *b, json_t *aRows, const char *zKey, const char *zValue) {
+  json_t *v;
   size_t i;
-  json_array_foreach(aRows, i, v)
-    if (strcmp(jstr(v, zKey), zValue) == 0) json_array_append(aOut, v);
-  return aOut;
+  int n = 0;
+  buf_append(b, "[", 1);
+  json_array_foreach(aRows, i, v) {
+    if (strcmp(jstr(v, zKey), zValue) != 0) continue;
+    if (n++) buf_append(b, ",", 1);
+    buf_json(b, v);
+  }
+  buf_append(b, "]", 1);
+}
+
+/* What the writer of each section's JSON needs besides the section itself. */
+typedef struct section_text_ctx {
+  zc_buf *b;
+  json_t *aAtt, *aOpinions;
+} section_text_ctx;
+
+static int section_text(int i, const char *zData, const section_field *pMissing, void *pArg) {
+  section_text_ctx *x = pArg;
+  const section_def *s = &g_sections[i];
+  size_t nHead;
+  const char *zHead = section_head_text(s, &nHead);
+  if (i) buf_append(x->b, ",", 1);
+  buf_append(x->b, zHead, nHead);
+  buf_append(x->b, ",\"data\":", 8);
+  buf_append(x->b, zData, strlen(zData));
+  buf_append(x->b, ",\"attachments\":", 15);
+  rows_where_text(x->b, x->aAtt, "section", s->zName);
+  buf_append(x->b, ",\"opinions\":", 12);
+  rows_where_text(x->b, x->aOpinions, "section", s->zName);
+  buf_printf(x->b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
+  return 0;
 }
 
 /* Every section with its definition, saved data, attachments and opinions, written as
  * JSON text into b. This answer follows every section save, the busiest request of a
- * deadline: three queries for the whole application, the fixed definitions spliced in
- * as text made once, and the saved data (compact JSON written by this node) copied as
- * stored. */
-static void sections_text(zc_node *p, json_t *a, json_t *aOpinions, zc_buf *b) {
-  const char *zId = jstr(a, "id");
-  json_t *aData = db_rows(p->db, "SELECT section, data_json AS data_text FROM application_sections"
-                          " WHERE application_id = ?", "t", zId);
-  json_t *aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
-                         " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
-  json_set_times(aAtt, "uploaded");
+ * deadline: two queries for the whole application, the fixed definitions spliced in as
+ * text made once, the saved data (compact JSON written by this node) copied as stored,
+ * and what is missing found by sqlite without parsing the data here. */
+static int sections_text(zc_node *p, const char *zId, json_t *aOpinions, zc_buf *b) {
+  section_text_ctx x = {b, NULL, aOpinions};
+  x.aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
+                   " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
+  json_set_times(x.aAtt, "uploaded");
   buf_append(b, "[", 1);
-  for (int i = 0; i < g_nSections; i++) {
-    const section_def *s = &g_sections[i];
-    const char *zData = "{}", *zHead;
-    json_t *v, *pData;
-    size_t k, nHead;
-    json_array_foreach(aData, k, v)
-      if (strcmp(jstr(v, "section"), s->zName) == 0) zData = jstr(v, "data_text");
-    zHead = section_head_text(s, &nHead);
-    if (i) buf_append(b, ",", 1);
-    buf_append(b, zHead, nHead);
-    buf_append(b, ",\"data\":", 8);
-    buf_append(b, zData, strlen(zData));
-    buf_append(b, ",\"attachments\":", 15);
-    json_t *aMine = rows_where(aAtt, "section", s->zName);
-    buf_json(b, aMine);
-    json_decref(aMine);
-    buf_append(b, ",\"opinions\":", 12);
-    aMine = rows_where(aOpinions, "section", s->zName);
-    buf_json(b, aMine);
-    json_decref(aMine);
-    pData = json_loads(zData, 0, NULL);
-    const section_field *pMissing = section_missing(s, pData);
-    json_decref(pData);
-    buf_printf(b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
-  }
+  int rc = section_saved_each(p->db, zId, section_text, &x);
   buf_append(b, "]", 1);
-  json_decref(aData);
-  json_decref(aAtt);
+  json_decref(x.aAtt);
+  return rc;
 }
 
 /* The application as GET /applications/{id} answers it, for a caller with access acc. */
@@ -247,23 +250,26 @@ int app_answer(zc_req *r, const char *zId) {
 /* The answer for application row a (stolen) as the caller with access acc sees it. */
 static int app_answer_row(zc_req *r, json_t *a, app_access acc) {
   json_t *o = app_json(r, a, acc);
-  zc_buf secs = {0};
-  buf_reserve(&secs, 8192); /* an application's sections are about 6 KiB */
-  buf_reserve(&r->out, 16384);
-  sections_text(r->node, a, json_object_get(o, "opinions"), &secs);
-  json_decref(a);
+  json_t *aOpinions = json_incref(json_object_get(o, "opinions"));
+  int rc = 0;
+  buf_reserve(&r->out, 16384); /* an application's answer is about 8-12 KiB */
   http_json(r, 200, o);
-  /* splice the sections in before the closing brace of the object */
+  /* the sections go in before the closing brace of the object, written in place */
   if (r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
-    buf_free(&secs);
-    return -1;
+    rc = -1;
+    goto done;
   }
   r->out.n--;
   buf_append(&r->out, ",\"sections\":", 12);
-  buf_append(&r->out, secs.z, secs.n);
+  if (sections_text(r->node, jstr(a, "id"), aOpinions, &r->out)) {
+    rc = -1;
+    goto done;
+  }
   buf_append(&r->out, "}", 1);
-  buf_free(&secs);
-  return 0;
+done:
+  json_decref(aOpinions);
+  json_decref(a);
+  return rc;
 }
 
 int applications_get(zc_req *r) { return app_answer(r, r->aParam[0]); }
@@ -422,23 +428,17 @@ int applications_save_section(zc_req *r) {
     json_decref(a);
     return http_field_error(r, 400, "invalid_field", zField, zErr);
   }
-  /* merge into what was saved: a form may send only the fields it shows */
-  char *zOld = db_text(r->node->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?",
-                       "tt", r->aParam[0], s->zName);
-  json_t *pOld = zOld ? json_loads(zOld, 0, NULL) : NULL;
-  free(zOld);
-  if (!json_is_object(pOld)) {
-    json_decref(pOld);
-    pOld = json_object();
-  }
-  json_object_update(pOld, pClean);
+  /* merged into what was saved (a form may send only the fields it shows) by sqlite's
+   * json_patch: the clean values are strings and numbers, never null or objects, so the
+   * merge replaces or adds top-level fields, in place or at the end, as the form sent them */
+  char *zNew = json_dumps(pClean, JSON_COMPACT);
   json_decref(pClean);
-  char *zNew = json_dumps(pOld, JSON_COMPACT);
-  json_decref(pOld);
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
-  int rc = db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
-                   " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET data_json = excluded.data_json,"
-                   " updated = excluded.updated", "tttI", r->aParam[0], s->zName, zNew, now) ||
+  int rc = !zNew ||
+           db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
+                   " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET"
+                   " data_json = json_patch(data_json, excluded.data_json), updated = excluded.updated",
+                   "tttI", r->aParam[0], s->zName, zNew, now) ||
            db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
   free(zNew);
   if (rc) {

@@ -169,6 +169,14 @@ void conns_opened(struct lws *wsi) {
   g_nOpen++;
 }
 
+void conns_peer(struct lws *wsi, char *z, size_t n) {
+  const conn_acct *a = acct_of(wsi);
+  int fd = (int)lws_get_socket_fd(wsi);
+  z[0] = 0;
+  if (a) snprintf(z, n, "%s", a->pAddr->zAddr);
+  else if (fd < 0 || peer_of(fd, z, n)) z[0] = 0;
+}
+
 void conns_closed(struct lws *wsi) {
   conn_acct **pp = &g_aConn[wsi_hash(wsi)], *a;
   while (*pp && (*pp)->wsi != wsi) pp = &(*pp)->pNext;

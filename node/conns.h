@@ -5,6 +5,7 @@
 #ifndef ZC_CONNS_H
 #define ZC_CONNS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CONNS_PER_ADDR 256        /* connections one peer address may hold at once */
@@ -42,5 +43,8 @@ int conns_nothing_read_since_mark(struct lws *wsi);
 
 /* Connections open now (for tests and logs). */
 int conns_count(void);
+/* The connection's peer address as noted when it was accepted (IPv4-mapped IPv6 as IPv4):
+ * a keep-alive connection's requests need no getpeername(2) each. */
+void conns_peer(struct lws *wsi, char *z, size_t n);
 
 #endif

@@ -166,11 +166,9 @@ static json_t *row_to_json(sqlite3_stmt *pStmt) {
   int n = sqlite3_column_count(pStmt);
   for (int i = 0; i < n; i++) {
     const char *zName = sqlite3_column_name(pStmt, i);
-    int nName = (int)strlen(zName);
+    size_t nName = strlen(zName);
     int bJson = nName > 5 && strcmp(zName + nName - 5, "_json") == 0;
-    char zKey[128];
     json_t *v = NULL;
-    snprintf(zKey, sizeof zKey, "%.*s", bJson ? nName - 5 : nName, zName);
     switch (sqlite3_column_type(pStmt, i)) {
       case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(pStmt, i)); break;
       case SQLITE_FLOAT: v = json_real(sqlite3_column_double(pStmt, i)); break;
@@ -183,7 +181,7 @@ static json_t *row_to_json(sqlite3_stmt *pStmt) {
         v = bJson ? json_loadb(z, n, JSON_DECODE_ANY, NULL) : json_stringn_nocheck(z, n);
       }
     }
-    json_object_set_new_nocheck(o, zKey, v ? v : json_null());
+    json_object_setn_new_nocheck(o, zName, bJson ? nName - 5 : nName, v ? v : json_null());
   }
   return o;
 }
@@ -220,15 +218,24 @@ static int exec_plain(sqlite3 *db, const char *zSql) {
   return 0;
 }
 
-int db_begin(sqlite3 *db) { return exec_plain(db, "BEGIN IMMEDIATE"); }
-int db_commit(sqlite3 *db) { return exec_plain(db, "COMMIT"); }
+/* Cached statements like any other: every write request runs two of these. */
+int db_begin(sqlite3 *db) { return db_exec(db, "BEGIN IMMEDIATE", NULL); }
+int db_commit(sqlite3 *db) { return db_exec(db, "COMMIT", NULL); }
 int db_rollback(sqlite3 *db) {
-  return sqlite3_get_autocommit(db) ? 0 : exec_plain(db, "ROLLBACK");
+  return sqlite3_get_autocommit(db) ? 0 : db_exec(db, "ROLLBACK", NULL);
 }
 
 int db_open(sqlite3 **out, const char *zPath) {
+  static int bConfigured;
   sqlite3 *db = NULL;
   *out = NULL;
+  /* No memory statistics: nobody reads them, and keeping them takes a global mutex on
+   * every one of sqlite's allocations (hundreds per request). Only possible before the
+   * library's first use; later calls are refused harmlessly. */
+  if (!bConfigured) {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    bConfigured = 1;
+  }
   /* One connection per process, used by one thread (the event loop): no mutexes. */
   if (sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+#include "http.h"
 #include "validate.h"
 
 static const char *const g_gender[] = {"男", "女", NULL};
@@ -207,11 +209,59 @@ const char *section_check(const section_def *s, json_t *pData, json_t **ppClean,
   return NULL;
 }
 
-const section_field *section_missing(const section_def *s, json_t *pData) {
+/* One WHEN arm per section: the first required field whose stored value is absent or "". */
+static void missing_case_arm(zc_buf *b, const section_def *s) {
+  int n = 0;
   for (int i = 0; i < s->nField; i++) {
-    json_t *v = json_object_get(pData, s->aField[i].zName);
-    if (s->aField[i].bRequired && (!v || (json_is_string(v) && json_string_length(v) == 0)))
-      return &s->aField[i];
+    if (!s->aField[i].bRequired) continue;
+    if (n++ == 0) buf_printf(b, " WHEN '%s' THEN CASE", s->zName);
+    buf_printf(b, " WHEN ifnull(json_extract(data_json, '$.%s'), '') = '' THEN '%s'", s->aField[i].zName,
+               s->aField[i].zName);
   }
+  if (n) buf_printf(b, " ELSE '' END"); /* a section without required fields: the outer ELSE */
+}
+
+/* Application ?1's saved sections in table order: section, data_json, and missing (the
+ * name of the first required field absent or empty, '' when all are filled), which sqlite
+ * finds in the stored JSON. Made once from the table and kept: the statement cache keys
+ * on it. */
+static const char *saved_rows_sql(void) {
+  static zc_buf sql;
+  if (sql.n) return sql.z;
+  buf_printf(&sql, "SELECT section, data_json, CASE section");
+  for (int i = 0; i < g_nSections; i++) missing_case_arm(&sql, &g_sections[i]);
+  buf_printf(&sql, " ELSE '' END AS missing FROM application_sections WHERE application_id = ? ORDER BY CASE section");
+  for (int i = 0; i < g_nSections; i++) buf_printf(&sql, " WHEN '%s' THEN %d", g_sections[i].zName, i);
+  buf_printf(&sql, " ELSE %d END", g_nSections);
+  return sql.z;
+}
+
+static const section_field *first_required(const section_def *s) {
+  for (int k = 0; k < s->nField; k++)
+    if (s->aField[k].bRequired) return &s->aField[k];
   return NULL;
+}
+
+int section_saved_each(sqlite3 *db, const char *zApp, section_saved_fn xEach, void *pArg) {
+  sqlite3_stmt *pStmt = db_prepare(db, saved_rows_sql(), "t", zApp);
+  int rc = 0, iRow = -1, step = SQLITE_ROW;
+  if (!pStmt) return -1;
+  for (int i = 0; i < g_nSections && rc == 0; i++) {
+    const section_def *s = &g_sections[i];
+    while (iRow < i && (step = sqlite3_step(pStmt)) == SQLITE_ROW) { /* rows come in table order */
+      const section_def *pRow = section_find((const char *)sqlite3_column_text(pStmt, 0));
+      iRow = pRow ? (int)(pRow - g_sections) : g_nSections; /* a section this version no longer has */
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+      rc = -1;
+    } else if (step == SQLITE_ROW && iRow == i) {
+      const char *zMissing = (const char *)sqlite3_column_text(pStmt, 2);
+      rc = xEach(i, (const char *)sqlite3_column_text(pStmt, 1),
+                 zMissing && *zMissing ? field_find(s, zMissing) : NULL, pArg);
+    } else {
+      rc = xEach(i, "{}", first_required(s), pArg); /* never saved: nothing is filled */
+    }
+  }
+  sqlite3_reset(pStmt);
+  return rc;
 }

@@ -4,6 +4,7 @@
 #define ZC_SECTIONS_H
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 typedef struct section_field {
   const char *zName, *zLabel;
@@ -37,7 +38,13 @@ const char *section_head_text(const section_def *s, size_t *pn);
  * *pzField to the offending field name. */
 const char *section_check(const section_def *s, json_t *pData, json_t **ppClean, const char **pzField);
 
-/* The first required field empty in pData, or NULL when all are filled. */
-const section_field *section_missing(const section_def *s, json_t *pData);
+/* Calls xEach for every section of an application, in g_sections order (i its index),
+ * with its saved data as stored (JSON text, "{}" when never saved) and its first required
+ * field absent or empty (NULL when all are filled), from one query in which sqlite looks
+ * into the stored JSON: nothing is parsed here (this runs after every section save and
+ * before every submit). xEach returns nonzero to stop, and may not use the database.
+ * Returns what xEach stopped with, 0 after the last section, -1 when the query failed. */
+typedef int (*section_saved_fn)(int i, const char *zData, const section_field *pMissing, void *pArg);
+int section_saved_each(sqlite3 *db, const char *zApp, section_saved_fn xEach, void *pArg);
 
 #endif

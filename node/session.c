@@ -15,19 +15,30 @@
   "SELECT s.csrf, s.account_id, s.last_seen, a.username, a.role, a.unit_id, a.dept_id,"  \
   " a.committee_id FROM sessions s JOIN accounts a ON a.id = s.account_id"
 
-static void fill_session(zc_req *r, json_t *row, const char *zHash) {
+/* The columns of SESSION_SELECT, in order. */
+enum { SC_CSRF, SC_ACCOUNT, SC_LAST_SEEN, SC_USERNAME, SC_ROLE, SC_UNIT, SC_DEPT, SC_COMMITTEE };
+
+/* Copy text column i of pStmt into z (size n); empty when NULL. */
+static void column_copy(sqlite3_stmt *pStmt, int i, char *z, size_t n) {
+  const char *zCol = (const char *)sqlite3_column_text(pStmt, i);
+  snprintf(z, n, "%s", zCol ? zCol : "");
+}
+
+/* r->pSess from the session row pStmt is on (read straight from the row: this runs on
+ * every request that carries a cookie). */
+static void fill_session(zc_req *r, sqlite3_stmt *pStmt, const char *zHash) {
   zc_session *s = &r->sess;
+  char zRole[24];
   memset(s, 0, sizeof(*s));
   snprintf(s->zTokenHash, sizeof s->zTokenHash, "%s", zHash);
-  snprintf(s->zCsrf, sizeof s->zCsrf, "%s", json_string_value(json_object_get(row, "csrf")));
-  snprintf(s->zAccount, sizeof s->zAccount, "%s", json_string_value(json_object_get(row, "account_id")));
-  snprintf(s->zUsername, sizeof s->zUsername, "%s", json_string_value(json_object_get(row, "username")));
-  s->role = role_from_name(json_string_value(json_object_get(row, "role")));
-  const char *z;
-  if ((z = json_string_value(json_object_get(row, "unit_id")))) snprintf(s->zUnit, sizeof s->zUnit, "%s", z);
-  if ((z = json_string_value(json_object_get(row, "dept_id")))) snprintf(s->zDept, sizeof s->zDept, "%s", z);
-  if ((z = json_string_value(json_object_get(row, "committee_id"))))
-    snprintf(s->zCommittee, sizeof s->zCommittee, "%s", z);
+  column_copy(pStmt, SC_CSRF, s->zCsrf, sizeof s->zCsrf);
+  column_copy(pStmt, SC_ACCOUNT, s->zAccount, sizeof s->zAccount);
+  column_copy(pStmt, SC_USERNAME, s->zUsername, sizeof s->zUsername);
+  column_copy(pStmt, SC_ROLE, zRole, sizeof zRole);
+  s->role = role_from_name(zRole);
+  column_copy(pStmt, SC_UNIT, s->zUnit, sizeof s->zUnit);
+  column_copy(pStmt, SC_DEPT, s->zDept, sizeof s->zDept);
+  column_copy(pStmt, SC_COMMITTEE, s->zCommittee, sizeof s->zCommittee);
   r->pSess = s;
 }
 
@@ -42,17 +53,21 @@ int session_load(zc_req *r) {
   r->pSess = NULL;
   if (http_cookie(r, SESSION_COOKIE, zToken, sizeof zToken) || strlen(zToken) != 64) return 0;
   secret_sha256_hex(zToken, 64, zHash);
-  json_t *row = db_row(r->node->db,
+  sqlite3_stmt *pStmt = db_prepare(r->node->db,
       SESSION_SELECT
       " WHERE s.token_hash = ? AND s.expires > ? AND s.last_seen > ? AND a.disabled = 0",
       "tII", zHash, (sqlite3_int64)now, (sqlite3_int64)(now - SESSION_IDLE));
-  if (!row) return 0;
-  fill_session(r, row, zHash);
-  /* Touch at most once a minute: the idle limit needs no finer grain. */
-  if (json_integer_value(json_object_get(row, "last_seen")) < now - 60)
+  if (!pStmt) return 0;
+  int bTouch = 0;
+  if (sqlite3_step(pStmt) == SQLITE_ROW) {
+    fill_session(r, pStmt, zHash);
+    /* Touch at most once a minute: the idle limit needs no finer grain. */
+    bTouch = sqlite3_column_int64(pStmt, SC_LAST_SEEN) < (sqlite3_int64)now - 60;
+  }
+  sqlite3_reset(pStmt);
+  if (bTouch)
     db_exec(r->node->db, "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", "It",
             (sqlite3_int64)now, zHash);
-  json_decref(row);
   return 0;
 }
 
@@ -68,13 +83,11 @@ int session_open(zc_req *r, const char *zAccount) {
               (sqlite3_int64)now, (sqlite3_int64)now, (sqlite3_int64)(now + SESSION_TTL)))
     return -1;
   session_set_cookie(r, SESSION_COOKIE, zToken, "/", SESSION_TTL);
-  json_t *row = db_row(r->node->db,
-      SESSION_SELECT
-      " WHERE s.token_hash = ?", "t", zHash);
-  if (!row) return -1;
-  fill_session(r, row, zHash);
-  json_decref(row);
-  return 0;
+  sqlite3_stmt *pStmt = db_prepare(r->node->db, SESSION_SELECT " WHERE s.token_hash = ?", "t", zHash);
+  int rc = pStmt && sqlite3_step(pStmt) == SQLITE_ROW ? 0 : -1;
+  if (rc == 0) fill_session(r, pStmt, zHash);
+  if (pStmt) sqlite3_reset(pStmt);
+  return rc;
 }
 
 int session_close(zc_req *r) {

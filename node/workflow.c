@@ -107,18 +107,31 @@ json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
 
 /* ---- checks before a move ---- */
 
+/* The first section (in table order) with a required field not filled. */
+typedef struct first_missing {
+  int iSection; /* g_nSections when none */
+  const section_field *pField;
+} first_missing;
+
+static int note_first_missing(int i, const char *zData, const section_field *pMissing, void *pArg) {
+  first_missing *f = pArg;
+  (void)zData;
+  if (!pMissing) return 0;
+  f->iSection = i;
+  f->pField = pMissing;
+  return 1; /* stop here */
+}
+
 /* Why the applicant cannot submit now (answered), or 0. */
 static int refuse_submit(zc_req *r, json_t *a) {
   zc_node *p = r->node;
   const char *zId = jstr(a, "id");
+  first_missing f = {g_nSections, NULL};
+  if (section_saved_each(p->db, zId, note_first_missing, &f) < 0)
+    return http_error(r, 500, "internal", "服务器内部错误，请稍后重试"), 1;
   for (int i = 0; i < g_nSections; i++) {
     const section_def *s = &g_sections[i];
-    char *z = db_text(p->db, "SELECT data_json FROM application_sections WHERE application_id = ? AND section = ?", "tt",
-                      zId, s->zName);
-    json_t *d = z ? json_loads(z, 0, NULL) : json_object();
-    free(z);
-    const section_field *pMissing = section_missing(s, d);
-    json_decref(d);
+    const section_field *pMissing = i == f.iSection ? f.pField : NULL;
     if (pMissing)
       return http_error_extra(r, 409, "incomplete",
                               json_pack("{s:s, s:s, s:s}", "section", s->zName, "field", pMissing->zName, "label",
