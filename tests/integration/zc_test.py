@@ -73,18 +73,33 @@ def log(msg):
 
 # ---- ports and processes ------------------------------------------------------------------
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A port nobody listens on now (bound and released; the node takes it right after)."""
-    for _ in range(100):
+    """A port nobody uses now, below the kernel's ephemeral range: clients' own sockets (the
+    tests open thousands) take their local ports from that range, and a port one of them
+    holds cannot be bound by a node started a moment later. Tried by binding it, then
+    released; the node takes it right after."""
+    lo, _ = _ephemeral_range()
+    top = min(lo, 65536) - 1
+    for _ in range(200):
+        port = random.randrange(20000, top) if top > 20100 else random.randrange(20000, 65000)
         s = socket.socket()
         try:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
         finally:
             s.close()
-        if 20000 <= port <= 65000:
-            return port
-    return random.randrange(30000, 40000)
+    raise RuntimeError("no free loopback port")
 
 
 def _pids_naming(text):
