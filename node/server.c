@@ -3,9 +3,11 @@
  * request then gets a zc_req; its body is refused before it is buffered when it would pass
  * the route's limit (answered 413 once the client has sent it, so that the client sees the
  * answer); the answer goes out as one buffer (headers + body) when small; one log line per
- * request. (No rx flow control while a worker has a request: on an h1 server lws 4.1.6
- * then services neither input nor output of the connection, and it asks for a writeable
- * callback itself when bytes are buffered, so poll() would spin on POLLOUT.) */
+ * request. While a worker has a request its connection's input is paused: bytes the client
+ * pipelined behind it wait in lws's buflist, and lws 4.1.6 polls with no timeout for as
+ * long as a connection that is not flow-controlled has buffered input, so the loop would
+ * spin at 100 % until the worker is done. Input resumes just before the answer is asked
+ * for (an h1 connection paused that way gets no writeable callback in 4.1.6). */
 #include "server.h"
 
 #include <libwebsockets.h>
@@ -358,6 +360,7 @@ static int handle_request(conn_req *c) {
   c->bDispatched = 1;
   if (router_dispatch(r) == HTTP_PENDING) {
     c->bPending = 1;
+    lws_rx_flow_control(c->wsi, 0); /* resumed in resume_finished_jobs (see the top) */
     return 0;
   }
   return write_answer(c, 0);
@@ -376,8 +379,12 @@ static void resume_finished_jobs(void) {
     router_run(&c->r, run_job, j);
     job_free(j);
     c->bPending = 0;
-    if (c->wsi) lws_callback_on_writable(c->wsi);
-    else conn_free(c); /* the client went away; the work is done all the same */
+    if (c->wsi) {
+      lws_rx_flow_control(c->wsi, 1);
+      lws_callback_on_writable(c->wsi);
+    } else {
+      conn_free(c); /* the client went away; the work is done all the same */
+    }
   }
 }
 

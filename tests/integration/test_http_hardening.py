@@ -9,6 +9,7 @@ import re
 import resource
 import signal
 import socket
+import threading
 import time
 
 from test_live import LiveSocket
@@ -189,6 +190,46 @@ class TestPipelining(HardeningCase):
         self.assertEqual([r[0] for r in rs], [200, 200], data[:600])
         self.assertIn("account", json.loads(rs[0][2]))
         self.assertEqual(json.loads(rs[1][2])["status"], "ok")
+
+
+def loop_cpu_seconds(pid):
+    """CPU time (user + system) of a process's main thread: the node's event loop (Argon2
+    runs on worker threads of their own)."""
+    with open(f"/proc/{pid}/task/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TestPipelinedBehindAWorker(ZcCase):
+    """While a worker checks a password, bytes pipelined behind the login wait in lws's
+    buffer; the event loop must not spin on them (lws 4.1.6 polls without a timeout for a
+    connection with buffered input that is not flow-controlled)."""
+    NODE_LABEL = "pipeline-worker"
+
+    def test_the_event_loop_idles_while_pipelined_logins_wait_for_their_checks(self):
+        pid = next(p for p in _pids_naming(self.node.data) if os.path.exists(f"/proc/{p}/task/{p}"))
+        n, results = 12, []
+        body = b'{"login":"nobody-pipelined","password":"wrong-password-1"}'
+
+        def one(i):
+            # each from its own address: the failed-login limits must not answer first
+            results.append(exchange(self.node.port, [req(b"POST", b"/api/v1/session", body) + HEALTH],
+                                    source=f"127.0.77.{i + 1}", timeout=20, want=2)[0])
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        cpu0, t0 = loop_cpu_seconds(pid), time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        wall, cpu = time.monotonic() - t0, loop_cpu_seconds(pid) - cpu0
+        for data in results:
+            self.assertEqual([r[0] for r in responses(data)], [401, 200], data[:300])
+        self.assertEqual(len(results), n)
+        # n Argon2 checks on two workers keep the loop waiting for most of `wall`: a spinning
+        # loop burns all of it, an idle one a small part
+        self.assertLess(cpu, 0.15 * wall, f"the event loop used {cpu:.2f}s of CPU in {wall:.2f}s")
+        print(f"\n    event loop CPU {cpu:.2f}s during {wall:.2f}s of pipelined logins", flush=True)
 
 
 class TestPipelinedNodeStops(ZcCase):
