@@ -7,6 +7,10 @@
 #include <jansson.h>
 #include <time.h>
 
+/* The region (自治区) node: the registrar, and where jurisdiction falls back to when a
+ * prefecture has no committee for a title (DESIGN.md). */
+#define ZC_REGION_NODE "650000"
+
 typedef struct zc_config {
   char zNode[16];       /* node id, e.g. "650000" */
   int  iPort;           /* HTTP port on 127.0.0.1 (or zBind) */
