@@ -37,7 +37,9 @@ static void add_account(zc_node *p, const char *zRole, const char *zName, char z
 {
   char zUser[24];
   account_new a = {.zRole = zRole, .zName = zName, .zPasswordHash = "$argon2id$v=19$m=8,t=1,p=1$x$y"};
+  assert_int_equal(db_begin(p->db), 0); /* an account's entry is written with it */
   assert_int_equal(account_insert(p, &a, zId, zUser), 0);
+  assert_int_equal(db_commit(p->db), 0);
 }
 
 static int setup_node(void **state)

@@ -3,6 +3,7 @@
  * the same functions the API uses, so demo data is never shaped differently from real. */
 #include "node_cmds.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,16 @@ static int open_node(zc_node *p, int argc, char **argv, const char *zArgv0) {
   snprintf(cfg.zNode, sizeof cfg.zNode, "%s", zNode);
   if (zPepper) snprintf(cfg.zPepper, sizeof cfg.zPepper, "%s", zPepper);
   if (zSchemas) snprintf(cfg.zSchemas, sizeof cfg.zSchemas, "%s", zSchemas);
+  /* entries name the key that will sign them: a node of a federation is opened with its
+   * manifest and key, as zc-node is (a node run alone has none: its entries carry key "") */
+  static const struct { const char *zOpt; size_t iOff; } aPath[] = {
+    {"manifest", offsetof(zc_config, zManifest)}, {"root-pem", offsetof(zc_config, zRootPem)},
+    {"key", offsetof(zc_config, zKey)},
+  };
+  for (size_t i = 0; i < sizeof aPath / sizeof aPath[0]; i++) {
+    const char *z = admin_opt(argc, argv, aPath[i].zOpt);
+    if (z) snprintf((char *)&cfg + aPath[i].iOff, sizeof cfg.zManifest, "%s", z);
+  }
   return node_open(p, &cfg);
 }
 
