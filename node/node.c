@@ -24,12 +24,6 @@ static time_t clock_now(void) { return time(NULL); }
 
 time_t node_now(const zc_node *p) { return p && p->xNow ? p->xNow() : time(NULL); }
 
-void node_time_str(time_t t, char out[21]) {
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   char zExe[PATH_MAX], zDir[PATH_MAX];
   memset(cfg, 0, sizeof(*cfg));

@@ -56,7 +56,6 @@ void node_close(zc_node *p);
 const char *node_region_name(const zc_node *p, const char *zId);
 
 time_t node_now(const zc_node *p);
-/* RFC 3339 UTC ("2026-11-27T05:35:03Z") of t into out[21]. */
-void node_time_str(time_t t, char out[21]);
+/* RFC 3339 UTC times: fed_rfc3339_format (federation/rfc3339.h). */
 
 #endif

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "node.h"
 #include "router.h"
+#include "keys.h"
 #include "secret.h"
 #include "session.h"
 #include "worker.h"
@@ -199,7 +200,7 @@ static void test_only_the_hash_is_stored(void **state)
   opened o;
   char zHash[65];
   open_session(f, f->zAlice, &o);
-  secret_sha256_hex(o.zToken, strlen(o.zToken), zHash);
+  fed_sha256_hex(zHash, o.zToken, strlen(o.zToken));
   assert_string_equal(zHash, o.zHash);
   assert_int_equal(db_int(f->node.db, -1, "SELECT count(*) FROM sessions WHERE token_hash = ?", "t", zHash), 1);
   assert_int_equal(db_int(f->node.db, -1, "SELECT count(*) FROM sessions WHERE token_hash = ? OR csrf = ?", "tt",

@@ -13,6 +13,7 @@
 #include "node.h"
 #include "committees.h"
 #include "entries.h"
+#include "fed_file.h"
 #include "router.h"
 #include "units.h"
 #include "router.h"
@@ -278,7 +279,6 @@ static int seed_committees(zc_node *p, json_t *aOut) {
 
 /* Replace node zNode's entries in the JSON array file zPath with aNew (atomically). */
 static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
-  char zTmp[1100];
   json_t *aAll = json_load_file(zPath, 0, NULL), *v;
   json_t *aOut = json_array();
   size_t i;
@@ -288,8 +288,9 @@ static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
       if (!z || strcmp(z, zNode) != 0) json_array_append(aOut, v);
     }
   json_array_extend(aOut, aNew);
-  snprintf(zTmp, sizeof zTmp, "%s.tmp", zPath);
-  int rc = json_dump_file(aOut, zTmp, JSON_INDENT(1)) || rename(zTmp, zPath) ? -1 : 0;
+  char *z = json_dumps(aOut, JSON_INDENT(1));
+  int rc = !z || fed_file_write_atomic(zPath, z, strlen(z), 0600) ? -1 : 0;
+  free(z);
   json_decref(aAll);
   json_decref(aOut);
   return rc;
