@@ -20,10 +20,11 @@ import os
 import re
 import sqlite3
 import subprocess
+import unittest
 
 from test_applications import API
 from test_authz_matrix import ACTORS, FRESH, LEGEND, REQUESTS, Cell, MatrixCallers, is_application_route, parse_matrix
-from zc_test import REGION, ZcCase, tool
+from zc_test import REGION, ROOT, ZcCase, tool
 
 SECRET_KEYS = {"password", "old", "new", "id_number", "phone", "email", "mobile"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -200,3 +201,56 @@ class TestWritePath(MatrixCallers, ZcCase):
         entry = bytes(rows[0][2])
         self.assertIn(b'\\n\\t', entry)
         self.assertEqual(canonical(json.loads(entry)), entry)
+
+
+class TestUpgrade(unittest.TestCase):
+    """A node.db made before schema 004, with outbox rows as the old code wrote them
+    (type, body_json, created), upgrades cleanly: the rows get their canonical entry
+    bytes, hash and state 'built', chained in seq order, and new entries follow them."""
+    def test_outbox_rows_before_004_are_built(self):
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="zc-it-upgrade-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        old = os.path.join(tmp, "schemas-003")
+        shutil.copytree(os.path.join(ROOT, "schemas"), old)
+        for name in os.listdir(old):
+            if name.endswith(".sql") and int(name.split("_", 1)[0]) >= 4:
+                os.remove(os.path.join(old, name))
+        data = os.path.join(tmp, "data")
+
+        def admin(*args, schemas):
+            r = subprocess.run([tool("zc-admin"), *args, "--data", data, "--node", REGION, "--schemas", schemas],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r
+        admin("init", schemas=old)
+        db = sqlite3.connect(os.path.join(data, "node.db"))
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
+        bodies = [{"unit": "u-old", "name": "旧单位\t名称", "short_name": "旧单位", "credit_code": "X", "node": REGION},
+                  {"unit": "u-old", "depts": ["650000-D01"]}]
+        for typ, body in (("unit.registered", bodies[0]), ("unit.recommenders", bodies[1])):
+            db.execute("INSERT INTO outbox(type, body_json, created) VALUES(?,?,?)",
+                       (typ, json.dumps(body, ensure_ascii=False, separators=(",", ":")), 1780000000))
+        db.commit()
+        db.close()
+        admin("account", "--role", "auditor", "--name", "孙立", "--password", "Audit!Passw0rd#26",
+              schemas=os.path.join(ROOT, "schemas"))
+        db = sqlite3.connect(f"file:{os.path.join(data, 'node.db')}?mode=ro", uri=True)
+        rows = db.execute("SELECT seq, type, entry, hash, state FROM outbox ORDER BY seq").fetchall()
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 4)
+        db.close()
+        self.assertEqual([(s, t) for s, t, _, _, _ in rows],
+                         [(1, "unit.registered"), (2, "unit.recommenders"), (3, "account.registered")])
+        prev = ""
+        for i, (seq, typ, entry, digest, state) in enumerate(rows):
+            entry = bytes(entry)
+            e = json.loads(entry)
+            self.assertEqual(state, "built")
+            self.assertEqual(canonical(e), entry)
+            self.assertEqual((e["seq"], e["prev"], e["type"], e["origin"]), (seq, prev, typ, REGION))
+            self.assertEqual(hashlib.sha256(entry).hexdigest(), digest)
+            if i < 2:
+                self.assertEqual(e["body"], bodies[i])
+                self.assertEqual(e["ts"], "2026-05-28T20:26:40Z")
+            prev = digest
