@@ -13,6 +13,7 @@
 #include "db.h"
 #include "limiter.h"
 #include "outbox.h"
+#include "rfc3339.h"
 #include "router.h"
 #include "session.h"
 #include "validate.h"
@@ -116,7 +117,7 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
   if (a->zIdNumber) json_object_set_new(pBody, "id_digest", json_string(zDigest));
   if (a->zPhone) json_object_set_new(pBody, "phone_digest", json_string(zPhoneDigest));
   if (a->zUnit) json_object_set_new(pBody, "unit", json_string(a->zUnit));
-  return outbox_record(p, "account.registered", pBody);
+  return outbox_record(p, "account.registered", pBody, NULL);
 }
 
 json_t *account_json(zc_node *p, const char *zId) {
@@ -341,6 +342,21 @@ int accounts_me(zc_req *r) {
   return http_json(r, 200, json_pack("{s:o, s:s}", "account", a, "csrf", r->pSess->zCsrf));
 }
 
+/* account.updated: which contact fields changed, the phone only as its keyed digest (it
+ * logs in); the values stay at the home node. */
+static int announce_contact(zc_node *p, const char *zAccount, const char *zPhone, const char *zEmail) {
+  char zPhoneDigest[65];
+  json_t *aChanged = json_array();
+  json_t *pBody = json_pack("{s:s, s:o}", "account", zAccount, "changed", aChanged);
+  if (zPhone && *zPhone) {
+    json_array_append_new(aChanged, json_string("phone"));
+    secret_hmac_hex(p->aPepper, sizeof p->aPepper, zPhone, zPhoneDigest);
+    json_object_set_new(pBody, "phone_digest", json_string(zPhoneDigest));
+  }
+  if (zEmail) json_array_append_new(aChanged, json_string("email"));
+  return outbox_record(p, "account.updated", pBody, NULL);
+}
+
 int accounts_update_me(zc_req *r) {
   const char *zErr;
   const char *zPhone = json_str_field(r, "phone", "手机号", 0);
@@ -365,6 +381,7 @@ int accounts_update_me(zc_req *r) {
     db_exec(r->node->db, "UPDATE accounts SET email = ?, updated = ? WHERE id = ?", "tIt",
             *zEmail ? zEmail : NULL, (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
   }
+  if (announce_contact(r->node, r->pSess->zAccount, zPhone, zEmail)) return -1;
   json_t *a = account_json(r->node, r->pSess->zAccount);
   return a ? http_json(r, 200, json_pack("{s:o}", "account", a)) : -1;
 }
@@ -381,6 +398,12 @@ static int password_finish(zc_req *r, pw_job *j) {
   if (sqlite3_changes(r->node->db) != 1)
     return http_field_error(r, 400, "wrong_password", "old", "原密码已失效：密码刚刚在别处被修改");
   if (session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash)) return -1;
+  /* every node ends the account's sessions when it learns of this; the hash stays here */
+  char zTs[FED_RFC3339_SIZE];
+  if (fed_rfc3339_format(zTs, node_now(r->node)) ||
+      outbox_record(r->node, "account.credentials", json_pack("{s:s, s:s}", "account", r->pSess->zAccount,
+                                                              "changed", zTs), NULL))
+    return -1;
   return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
 }
 

@@ -9,6 +9,7 @@
 #include "blob.h"
 #include "committees.h"
 #include "db.h"
+#include "outbox.h"
 #include "live.h"
 #include "refdata.h"
 #include "router.h"
@@ -101,13 +102,50 @@ static json_t *load_editable(zc_req *r, const char *zId) {
   return a;
 }
 
+int app_claim(zc_req *r, json_t *a) {
+  if (db_exec(r->node->db, "UPDATE applications SET revision = revision + 1, updated = ? WHERE id = ? AND revision = ?"
+              " AND holder = ?", "ItIt", (sqlite3_int64)node_now(r->node), jstr(a, "id"),
+              (sqlite3_int64)json_integer_value(json_object_get(a, "revision")), r->node->cfg.zNode))
+    return -1;
+  if (sqlite3_changes(r->node->db) == 1) return 0;
+  return app_refuse_stale(r, a);
+}
+
+int app_refuse_stale(zc_req *r, json_t *a) {
+  const char *zHolder = jstr(a, "holder");
+  if (zHolder && strcmp(zHolder, r->node->cfg.zNode) != 0)
+    return http_error(r, 409, "held_elsewhere", "申请书已转至“%s”办理，本节点不能修改", node_region_name(r->node, zHolder)), 1;
+  return http_error(r, 409, "state_changed", "申请书状态已变化，请刷新后再操作"), 1;
+}
+
+/* The entry type an application_history row is announced by (entries.c). */
+static const char *history_entry_type(const char *zAction) {
+  if (strcmp(zAction, "create") == 0) return "application.created";
+  if (strcmp(zAction, "change_qualification") == 0) return "application.qualification";
+  return "application.moved";
+}
+
 int app_history(zc_req *r, const char *zId, const char *zAction, const char *zFrom, const char *zTo, json_t *pDetail) {
   char *zDetail = pDetail ? json_dumps(pDetail, JSON_COMPACT) : NULL;
   char *zName = db_text(r->node->db, "SELECT name FROM accounts WHERE id = ?", "t", r->pSess->zAccount);
-  int rc = db_exec(r->node->db, "INSERT INTO application_history(application_id, at, actor_id, actor_name, actor_role,"
-                   " action, from_status, to_status, detail_json) VALUES(?,?,?,?,?,?,?,?,?)", "tIttttttt", zId,
-                   (sqlite3_int64)node_now(r->node), r->pSess->zAccount, zName ? zName : "", role_name(r->pSess->role),
-                   zAction, zFrom, zTo, zDetail);
+  json_t *pBody = db_row(r->node->db, "SELECT id AS application, holder, revision, returned_by FROM applications"
+                         " WHERE id = ?", "t", zId);
+  sqlite3_int64 seq = 0;
+  int rc = -1;
+  if (!pBody) goto done;
+  json_object_set_new(pBody, "action", json_string(zAction));
+  json_object_set_new(pBody, "from", zFrom ? json_string(zFrom) : json_null());
+  json_object_set_new(pBody, "to", json_string(zTo));
+  json_object_set_new(pBody, "actor", json_string(r->pSess->zAccount));
+  json_object_set_new(pBody, "actor_role", json_string(role_name(r->pSess->role)));
+  json_object_set(pBody, "detail", pDetail ? pDetail : json_null());
+  /* the row is the entry's: (origin, seq) keys it wherever histories merge */
+  if (outbox_record(r->node, history_entry_type(zAction), pBody, &seq)) goto done;
+  rc = db_exec(r->node->db, "INSERT INTO application_history(application_id, at, actor_id, actor_name, actor_role,"
+               " action, from_status, to_status, detail_json, origin, seq) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+               "tIttttttttI", zId, (sqlite3_int64)node_now(r->node), r->pSess->zAccount, zName ? zName : "",
+               role_name(r->pSess->role), zAction, zFrom, zTo, zDetail, r->node->cfg.zNode, seq);
+done:
   free(zDetail);
   free(zName);
   json_decref(pDetail);
@@ -324,10 +362,11 @@ int applications_create(zc_req *r) {
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
   if (account_new_id(zId, 'p') ||
       db_exec(r->node->db, "INSERT INTO applications(id, applicant_id, year, series, specialty, qualification, level,"
-              " unit_id, unit_node, committee_id, committee_node, directed, status, created, updated)"
-              " SELECT ?, ?, ?, q.series, ?, q.code, q.level, ?, ?, ?, ?, ?, 'draft', ?, ? FROM qualifications q"
-              " WHERE q.code = ?", "ttItttttiIIt", zId, r->pSess->zAccount, (sqlite3_int64)year, zSp, jstr(u, "id"),
-              jstr(u, "node"), jstr(c, "id"), jstr(c, "node"), json_is_true(json_object_get(c, "directed")), now, now, zQual) ||
+              " unit_id, unit_node, committee_id, committee_node, directed, status, created, updated, holder)"
+              " SELECT ?, ?, ?, q.series, ?, q.code, q.level, ?, ?, ?, ?, ?, 'draft', ?, ?, ? FROM qualifications q"
+              " WHERE q.code = ?", "ttItttttiIItt", zId, r->pSess->zAccount, (sqlite3_int64)year, zSp, jstr(u, "id"),
+              jstr(u, "node"), jstr(c, "id"), jstr(c, "node"), json_is_true(json_object_get(c, "directed")), now, now,
+              r->node->cfg.zNode, zQual) ||
       db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
               " SELECT ?, 'basic', json_object('name', name), ? FROM accounts WHERE id = ?", "tIt", zId, now,
               r->pSess->zAccount) ||
@@ -402,7 +441,13 @@ int applications_delete(zc_req *r) {
   int rc;
   if (json_integer_value(json_object_get(a, "submit_count")) > 0)
     rc = http_error(r, 409, "not_deletable", "已提交过的申请书不能删除");
-  else if (db_exec(r->node->db, "DELETE FROM applications WHERE id = ?", "t", r->aParam[0]))
+  else if (db_exec(r->node->db, "DELETE FROM applications WHERE id = ? AND revision = ? AND holder = ?", "tIt",
+                   r->aParam[0], (sqlite3_int64)json_integer_value(json_object_get(a, "revision")), r->node->cfg.zNode))
+    rc = -1;
+  else if (sqlite3_changes(r->node->db) != 1)
+    rc = app_refuse_stale(r, a);
+  else if (outbox_record(r->node, "application.deleted",
+                         json_pack("{s:s, s:s}", "application", r->aParam[0], "applicant", r->pSess->zAccount), NULL))
     rc = -1;
   else
     rc = http_json(r, 200, json_pack("{s:b}", "ok", 1));
@@ -439,14 +484,16 @@ int applications_save_section(zc_req *r) {
                    " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET"
                    " data_json = json_patch(data_json, excluded.data_json), updated = excluded.updated",
                    "tttI", r->aParam[0], s->zName, zNew, now) ||
-           db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
+           app_claim(r, a);
   free(zNew);
   if (rc) {
     json_decref(a);
-    return -1;
+    return r->status ? 0 : -1;
   }
-  /* the row loaded above is the application now, but for the time it was updated */
+  /* the row loaded above is the application now, but for the time it was updated and its
+   * revision (app_claim) */
   json_object_set_new(a, "updated", json_integer(now));
+  json_object_set_new(a, "revision", json_integer(json_integer_value(json_object_get(a, "revision")) + 1));
   return app_answer_row(r, a, ACCESS_OWNER);
 }
 
@@ -489,7 +536,9 @@ int applications_attach(zc_req *r) {
   if ((zErr = validate_text(zName, 100, 0))) return http_field_error(r, 400, "invalid_field", "name", zErr);
   json_t *a = load_editable(r, r->aParam[0]);
   if (!a) return 0;
+  int rcClaim = app_claim(r, a);
   json_decref(a);
+  if (rcClaim) return rcClaim > 0 ? 0 : -1;
   if (r->body.n == 0) return http_error(r, 400, "empty_file", "请选择要上传的文件");
   const char *zType = blob_sniff(r->body.z, r->body.n);
   if (!zType) return http_error(r, 415, "unsupported_type", "附件只能是JPEG、PNG或PDF格式（按文件内容识别）");
@@ -529,7 +578,9 @@ int applications_attachment_get(zc_req *r) {
 int applications_attachment_delete(zc_req *r) {
   json_t *a = load_editable(r, r->aParam[0]);
   if (!a) return 0;
+  int rcClaim = app_claim(r, a);
   json_decref(a);
+  if (rcClaim) return rcClaim > 0 ? 0 : -1;
   if (!db_int(r->node->db, 0, "SELECT 1 FROM application_attachments WHERE id = ? AND application_id = ?", "tt",
               r->aParam[1], r->aParam[0]))
     return http_error(r, 404, "not_found", "附件不存在");
@@ -556,7 +607,8 @@ int applications_qualification(zc_req *r) {
   json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "from", "qualification", jstr(a, "qualification"),
                               "specialty", jstr(a, "specialty"), "committee", jstr(a, "committee_id"), "to",
                               "qualification", zQual, "specialty", zSp, "committee", jstr(c, "id"));
-  if (db_exec(r->node->db, "UPDATE applications SET (series, qualification, level) = (SELECT series, code, level FROM"
+  if (app_claim(r, a)) rc = r->status ? 0 : -1;
+  else if (db_exec(r->node->db, "UPDATE applications SET (series, qualification, level) = (SELECT series, code, level FROM"
               " qualifications WHERE code = ?), specialty = ?, committee_id = ?, committee_node = ?, directed = ?,"
               " updated = ? WHERE id = ?", "ttttiIt", zQual, zSp, jstr(c, "id"), jstr(c, "node"),
               json_is_true(json_object_get(c, "directed")), (sqlite3_int64)node_now(r->node), r->aParam[0]) ||

@@ -23,7 +23,15 @@ typedef enum app_access { ACCESS_NONE = 0, ACCESS_READ, ACCESS_OWNER, ACCESS_REV
 json_t *app_load(zc_req *r, const char *zId, app_access *pAccess);
 /* Answer 200 with the application as GET shows it to the caller. */
 int app_answer(zc_req *r, const char *zId);
-/* Record a history entry for the caller's action; pDetail (stolen) may be NULL. */
+/* Every write to application a (a row as loaded) claims it first: this node holds it and
+ * nobody wrote since a was loaded; the revision grows by one. 0; 1 when refused (409
+ * state_changed or held_elsewhere, answered); -1 on error. */
+int app_claim(zc_req *r, json_t *a);
+/* Answer why a write to a found no row to change (409); returns 1. */
+int app_refuse_stale(zc_req *r, json_t *a);
+/* Record a history row and the entry announcing it (application.created / .qualification
+ * / .moved, keyed by its origin and seq) for the caller's action; pDetail (stolen) may be
+ * NULL. Call after the application's own change. */
 int app_history(zc_req *r, const char *zId, const char *zAction, const char *zFrom, const char *zTo,
                 json_t *pDetail);
 /* Status codes' Chinese names. */

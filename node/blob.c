@@ -3,6 +3,8 @@
  * once under DATA/blobs/<first two hex digits>/<sha256>, written atomically. */
 #include "blob.h"
 #include "db.h"
+#include "fed_file.h"
+#include "keys.h"
 #include "node.h"
 #include "secret.h"
 
@@ -155,48 +157,6 @@ static int make_dirs(const char *zDir)
   return stat(zDir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
-static int write_all(int fd, const unsigned char *a, size_t n)
-{
-  while (n > 0) {
-    ssize_t nDone = write(fd, a, n);
-    if (nDone < 0 && errno == EINTR) continue;
-    if (nDone <= 0) return -1;
-    a += nDone;
-    n -= (size_t)nDone;
-  }
-  return 0;
-}
-
-static int fsync_dir(const char *zDir)
-{
-  int fd = open(zDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-  if (fd < 0) return -1;
-  rc = fsync(fd);
-  close(fd);
-  return rc;
-}
-
-/* Write to a temp file in zDir, fsync it, rename it to zPath, fsync zDir: a reader sees
- * either no file or the whole of it, even after a crash. Two writers of the same blob
- * race harmlessly, since both rename identical content into place. */
-static int write_atomically(const char *zDir, const char *zPath, const void *data, size_t n)
-{
-  char zTmp[PATH_MAX];
-  int fd, rc = -1;
-
-  if (snprintf(zTmp, sizeof zTmp, "%s/.tmp-XXXXXX", zDir) >= (int)sizeof zTmp) return -1;
-  fd = mkostemp(zTmp, O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (fchmod(fd, BLOB_FILE_MODE) == 0 && write_all(fd, data, n) == 0 && fsync(fd) == 0) {
-    rc = 0;
-  }
-  if (close(fd) != 0) rc = -1;
-  if (rc == 0) rc = rename(zTmp, zPath);
-  if (rc != 0) unlink(zTmp);
-  if (rc == 0) rc = fsync_dir(zDir);
-  return rc;
-}
-
 /* A stored blob is never rewritten; the size check only guards against a file that is
  * not what its name promises (say, truncated by hand), which is then replaced. */
 static int is_stored(const char *zPath, size_t n)
@@ -212,12 +172,14 @@ int blob_store(const char *zDataDir, const void *data, size_t n, char sha[65])
   if (zDataDir == NULL || sha == NULL) return -1;
   sha[0] = '\0';
   if ((data == NULL && n > 0) || n > BLOB_MAX) return -1;
-  secret_sha256_hex(data ? data : "", n, sha);
+  fed_sha256_hex(sha, data ? data : "", n);
   if (sha[0] == '\0') return -1;
   if (blob_paths(zDataDir, sha, zDir, sizeof zDir, zPath, sizeof zPath) != 0) return -1;
   if (is_stored(zPath, n)) return 0;
   if (make_dirs(zDir) != 0) return -1;
-  return write_atomically(zDir, zPath, data ? data : "", n);
+  /* a reader sees no file or the whole of it, even after a crash; two writers of the same
+   * blob race harmlessly, since both rename identical content into place */
+  return fed_file_write_atomic(zPath, data ? data : "", n, BLOB_FILE_MODE) ? -1 : 0;
 }
 
 int blob_path(const char *zDataDir, const char *zSha, char *out, size_t nOut)

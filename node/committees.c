@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "outbox.h"
 #include "refdata.h"
 #include "router.h"
 #include "validate.h"
@@ -77,10 +78,10 @@ static char *possible_choices(zc_node *p, const char *zUnitNode, const char *zSe
   json_t *a = db_rows(p->db,
       "SELECT q.name AS qname, c.name AS cname FROM qualifications q JOIN committee_scopes s"
       " ON s.series = q.series AND s.level = q.level JOIN committees c ON c.id = s.committee_id"
-      " WHERE q.series = ?1 AND (c.node = ?2 OR (c.node = '650000' AND NOT EXISTS (SELECT 1 FROM"
+      " WHERE q.series = ?1 AND (c.node = ?2 OR (c.node = ?3 AND NOT EXISTS (SELECT 1 FROM"
       " committees c2 JOIN committee_scopes s2 ON s2.committee_id = c2.id WHERE c2.node = ?2"
-      " AND s2.series = q.series AND s2.level = q.level))) GROUP BY q.code ORDER BY q.level", "tt",
-      zSeries, zUnitNode);
+      " AND s2.series = q.series AND s2.level = q.level))) GROUP BY q.code ORDER BY q.level", "ttt",
+      zSeries, zUnitNode, ZC_REGION_NODE);
   zc_buf b = {0};
   size_t i;
   json_t *v;
@@ -100,14 +101,14 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
   const char *zSeries = jstr(q, "series");
   int level = (int)json_integer_value(json_object_get(q, "level"));
   c = committee_at(p, zUnitNode, zSeries, level, zSpecialty);
-  if (!c && strcmp(zUnitNode, "650000") != 0) c = committee_at(p, "650000", zSeries, level, zSpecialty);
+  if (!c && strcmp(zUnitNode, ZC_REGION_NODE) != 0) c = committee_at(p, ZC_REGION_NODE, zSeries, level, zSpecialty);
   if (c) {
     committee_shown(p, c);
   } else {
     char *zList = possible_choices(p, zUnitNode, zSeries);
     zc_buf b = {0};
     const char *zWhere = node_region_name(p, zUnitNode) ? node_region_name(p, zUnitNode) : zUnitNode;
-    if (strcmp(zUnitNode, "650000") == 0)
+    if (strcmp(zUnitNode, ZC_REGION_NODE) == 0)
       buf_printf(&b, "本单位所在评审区域（%s）没有评审“%s”的委员会。", zWhere, jstr(q, "name"));
     else
       buf_printf(&b, "本单位所在评审区域（%s）及自治区均没有评审“%s”的委员会。", zWhere, jstr(q, "name"));
@@ -150,6 +151,14 @@ int committees_get(zc_req *r) {
   json_t *c = committee_full(r->node, r->aParam[0]);
   if (!c) return http_error(r, 404, "not_found", "评审委员会不存在");
   return http_json(r, 200, json_pack("{s:o}", "committee", c));
+}
+
+int committee_announce(zc_node *p, const char *zId) {
+  json_t *pBody = db_row(p->db, "SELECT id AS committee, node, name, fee, submit_limit, paper_rules, address,"
+                         " (SELECT json_group_array(json_object('specialty', specialty, 'opens', opens, 'closes',"
+                         " closes)) FROM (SELECT * FROM committee_windows WHERE committee_id = ?1 ORDER BY specialty))"
+                         " AS windows_json FROM committees WHERE id = ?1", "t", zId);
+  return pBody ? outbox_record(p, "committee.updated", pBody, NULL) : -1;
 }
 
 /* Windows: [{"specialty","opens","closes"}], each specialty within the committee's scope. */
@@ -212,6 +221,7 @@ int committees_update(zc_req *r) {
               jstr(o, "phone"), bLimit == 0, (int)nLimit, bFee == 0, (int)nFee, (sqlite3_int64)node_now(r->node), zId))
     return -1;
   if (json_object_get(o, "windows") && update_windows(r, zId, json_object_get(o, "windows"))) return r->status ? 0 : -1;
+  if (committee_announce(r->node, zId)) return -1;
   return http_json(r, 200, json_pack("{s:o}", "committee", committee_full(r->node, zId)));
 }
 

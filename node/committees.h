@@ -29,4 +29,7 @@ void committee_today(zc_node *p, char out[11]);
 /* The window of a committee for a specialty as {opens, closes, open}, or NULL. */
 json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecialty);
 
+/* Record committee.updated for committee zId as the database holds it now (entries.c). */
+int committee_announce(zc_node *p, const char *zId);
+
 #endif

@@ -10,7 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fed_error.h"
+#include "rfc3339.h"
 #include "validate.h"
+
+_Static_assert((int)HTTP_PENDING < (int)FED_EEXPIRED && (int)HTTP_TOO_LONG < (int)FED_EEXPIRED &&
+                   (int)HTTP_BUSY < (int)FED_EEXPIRED && (int)FED_EEXPIRED == -6 && (int)FED_ERROR == -1,
+               "the HTTP layer's return codes lie outside FED_*'s -1..-6");
 
 void buf_reserve(zc_buf *b, size_t n) {
   if (b->nAlloc >= n) return;
@@ -248,9 +254,8 @@ const char *http_status_text(int status) {
 
 void json_set_time(json_t *o, const char *zKey) {
   json_t *v = json_object_get(o, zKey);
-  char zTime[21];
-  if (!json_is_integer(v)) return;
-  node_time_str((time_t)json_integer_value(v), zTime);
+  char zTime[FED_RFC3339_SIZE];
+  if (!json_is_integer(v) || fed_rfc3339_format(zTime, (time_t)json_integer_value(v))) return;
   json_object_set_new(o, zKey, json_string(zTime));
 }
 

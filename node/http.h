@@ -35,7 +35,16 @@ typedef struct zc_session {
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_QUERY_SEP '\x1f' 
-#define HTTP_PENDING (-2) /* a handler's return: the answer comes later (worker.h) */
+/* What the HTTP layer's functions return besides 0 ("answered": r holds the answer, or
+ * -1 for an internal error, answered 500). The values lie below FED_* (fed_error.h,
+ * -1..-6) so that a federation code passed up by mistake never reads as one of these
+ * (http.c asserts it at compile time). */
+enum zc_http_rc {
+  HTTP_ANSWERED = 0,
+  HTTP_PENDING = -100, /* a handler's return: the answer comes later (worker.h) */
+  HTTP_TOO_LONG = -101, /* http_query: the value does not fit */
+  HTTP_BUSY = -102,     /* worker_defer: too many jobs wait (WORKER_BUSY) */
+};
 
 typedef struct zc_req {
   zc_node *node;
@@ -89,7 +98,6 @@ void http_header(zc_req *r, const char *zName, const char *zFmt, ...)
 
 /* Query parameter zName (URL-decoded) into out; 0 when present, -1 when absent,
  * HTTP_TOO_LONG when it does not fit in out (nothing is ever cut). */
-#define HTTP_TOO_LONG (-3)
 int http_query(const zc_req *r, const char *zName, char *out, size_t nOut);
 /* Cookie zName into out; 0 when present. */
 int http_cookie(const zc_req *r, const char *zName, char *out, size_t nOut);

@@ -16,6 +16,7 @@
 #include "fed_error.h"
 #include "limiter.h"
 #include "manifest.h"
+#include "outbox.h"
 #include "refdata.h"
 #include "secret.h"
 
@@ -23,16 +24,10 @@ static time_t clock_now(void) { return time(NULL); }
 
 time_t node_now(const zc_node *p) { return p && p->xNow ? p->xNow() : time(NULL); }
 
-void node_time_str(time_t t, char out[21]) {
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   char zExe[PATH_MAX], zDir[PATH_MAX];
   memset(cfg, 0, sizeof(*cfg));
-  snprintf(cfg->zNode, sizeof cfg->zNode, "650000");
+  snprintf(cfg->zNode, sizeof cfg->zNode, "%s", ZC_REGION_NODE);
   cfg->iPort = 8600;
   snprintf(cfg->zBind, sizeof cfg->zBind, "127.0.0.1");
   snprintf(cfg->zData, sizeof cfg->zData, "data");
@@ -240,7 +235,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   }
   snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
   if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
-      db_migrate(p->db, p->cfg.zSchemas) || refdata_load(p)) {
+      db_migrate(p->db, p->cfg.zSchemas) || outbox_build_legacy(p) || refdata_load(p)) {
     node_close(p);
     return -1;
   }

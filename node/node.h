@@ -7,6 +7,10 @@
 #include <jansson.h>
 #include <time.h>
 
+/* The region (自治区) node: the registrar, and where jurisdiction falls back to when a
+ * prefecture has no committee for a title (DESIGN.md). */
+#define ZC_REGION_NODE "650000"
+
 typedef struct zc_config {
   char zNode[16];       /* node id, e.g. "650000" */
   int  iPort;           /* HTTP port on 127.0.0.1 (or zBind) */
@@ -52,7 +56,6 @@ void node_close(zc_node *p);
 const char *node_region_name(const zc_node *p, const char *zId);
 
 time_t node_now(const zc_node *p);
-/* RFC 3339 UTC ("2026-11-27T05:35:03Z") of t into out[21]. */
-void node_time_str(time_t t, char out[21]);
+/* RFC 3339 UTC times: fed_rfc3339_format (federation/rfc3339.h). */
 
 #endif

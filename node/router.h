@@ -34,7 +34,15 @@ typedef struct zc_route {
   zc_handler xHandler;
   unsigned roles;       /* ROLE_ANYONE or a mask of enum zc_role */
   int body;             /* enum zc_body */
+  /* What a successful non-GET call records for the federation (outbox.c): the entry
+   * types it emits, space-separated (entries.c), or NULL with zLocal saying why the
+   * change stays on this node. Written with EMITS() or LOCAL(); GET routes leave both. */
+  const char *zEntries;
+  const char *zLocal;
 } zc_route;
+#define EMITS(zTypes) zTypes, NULL
+#define LOCAL(zWhy) NULL, zWhy
+#define READS NULL, NULL /* a GET changes nothing */
 
 /* Role names as the API and database spell them. */
 const char *role_name(unsigned role);

@@ -1,5 +1,8 @@
-/* routes.c - every API endpoint: where a request under /api/v1 goes, who may call it and
- * how its body is read. The one table a newcomer reads to find a handler. */
+/* routes.c - every API endpoint: where a request under /api/v1 goes, who may call it, how
+ * its body is read and what a successful change records for the federation: the entry
+ * types it emits (entries.c), or LOCAL and why it stays on this node. The one table a
+ * newcomer reads to find a handler; `zc-admin routes` prints it as JSON, and
+ * tests/integration/test_write_path.py checks every non-GET route against it. */
 #include "router.h"
 
 #include "accounts.h"
@@ -9,55 +12,66 @@
 #include "units.h"
 #include "workflow.h"
 
+/* Drafts (sections and attachments) stay at the applicant's home node until they are
+ * submitted (DESIGN.md): the submit's entry announces the application. */
+#define DRAFT_STAYS "a draft stays at the applicant's home node"
+
 const zc_route g_routes[] = {
   /* reference data */
-  {HTTP_GET, "/health", refdata_health, ROLE_ANYONE, BODY_NONE},
-  {HTTP_GET, "/federation", refdata_federation, ROLE_ANYONE, BODY_NONE},
-  {HTTP_GET, "/catalog", refdata_catalog, ROLE_ANYONE, BODY_NONE},
-  {HTTP_GET, "/depts", refdata_depts, ROLE_ANYONE, BODY_NONE},
+  {HTTP_GET, "/health", refdata_health, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/federation", refdata_federation, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/catalog", refdata_catalog, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/depts", refdata_depts, ROLE_ANYONE, BODY_NONE, READS},
 
   /* accounts and sessions */
-  {HTTP_POST, "/accounts", accounts_register, ROLE_ANYONE, BODY_JSON},
-  {HTTP_GET, "/accounts", accounts_list, ROLE_NODE_ADMIN, BODY_NONE},
-  {HTTP_GET, "/accounts/{id}/idcard", accounts_idcard_admin, ROLE_NODE_ADMIN, BODY_NONE},
-  {HTTP_POST, "/session", accounts_login, ROLE_ANYONE, BODY_JSON},
-  {HTTP_DELETE, "/session", accounts_logout, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_GET, "/me", accounts_me, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_PUT, "/me", accounts_update_me, ROLE_ANY_USER, BODY_JSON},
-  {HTTP_POST, "/me/password", accounts_password, ROLE_ANY_USER, BODY_JSON},
-  {HTTP_POST, "/me/idcard", accounts_idcard_put, ROLE_APPLICANT, BODY_RAW},
-  {HTTP_GET, "/me/idcard", accounts_idcard_get, ROLE_APPLICANT, BODY_NONE},
+  {HTTP_POST, "/accounts", accounts_register, ROLE_ANYONE, BODY_JSON, EMITS("account.registered")},
+  {HTTP_GET, "/accounts", accounts_list, ROLE_NODE_ADMIN, BODY_NONE, READS},
+  {HTTP_GET, "/accounts/{id}/idcard", accounts_idcard_admin, ROLE_NODE_ADMIN, BODY_NONE, READS},
+  {HTTP_POST, "/session", accounts_login, ROLE_ANYONE, BODY_JSON,
+   LOCAL("sessions are per node; failed-login counts live in limits.db")},
+  {HTTP_DELETE, "/session", accounts_logout, ROLE_ANY_USER, BODY_NONE, LOCAL("sessions are per node")},
+  {HTTP_GET, "/me", accounts_me, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_PUT, "/me", accounts_update_me, ROLE_ANY_USER, BODY_JSON, EMITS("account.updated")},
+  {HTTP_POST, "/me/password", accounts_password, ROLE_ANY_USER, BODY_JSON, EMITS("account.credentials")},
+  {HTTP_POST, "/me/idcard", accounts_idcard_put, ROLE_APPLICANT, BODY_RAW,
+   LOCAL("ID-card scans are personal data: they stay at the home node")},
+  {HTTP_GET, "/me/idcard", accounts_idcard_get, ROLE_APPLICANT, BODY_NONE, READS},
 
   /* basic units */
-  {HTTP_POST, "/units", units_register, ROLE_ANYONE, BODY_JSON},
-  {HTTP_GET, "/units", units_search, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_GET, "/units/me", units_me, ROLE_UNIT_ADMIN, BODY_NONE},
-  {HTTP_PUT, "/units/me", units_update_me, ROLE_UNIT_ADMIN, BODY_JSON},
-  {HTTP_POST, "/units/me/rename", units_rename, ROLE_UNIT_ADMIN, BODY_JSON},
-  {HTTP_PUT, "/units/me/recommenders", units_recommenders, ROLE_UNIT_ADMIN, BODY_JSON},
+  {HTTP_POST, "/units", units_register, ROLE_ANYONE, BODY_JSON, EMITS("unit.registered account.registered")},
+  {HTTP_GET, "/units", units_search, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_GET, "/units/me", units_me, ROLE_UNIT_ADMIN, BODY_NONE, READS},
+  {HTTP_PUT, "/units/me", units_update_me, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.updated")},
+  {HTTP_POST, "/units/me/rename", units_rename, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.renamed")},
+  {HTTP_PUT, "/units/me/recommenders", units_recommenders, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.recommenders")},
 
   /* review committees and jurisdiction */
-  {HTTP_GET, "/committees", committees_list, ROLE_ANYONE, BODY_NONE},
-  {HTTP_GET, "/committees/{id}", committees_get, ROLE_ANYONE, BODY_NONE},
-  {HTTP_PUT, "/committees/{id}", committees_update, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON},
-  {HTTP_GET, "/jurisdiction", committees_route, ROLE_ANY_USER, BODY_NONE},
+  {HTTP_GET, "/committees", committees_list, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/committees/{id}", committees_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_PUT, "/committees/{id}", committees_update, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON,
+   EMITS("committee.updated")},
+  {HTTP_GET, "/jurisdiction", committees_route, ROLE_ANY_USER, BODY_NONE, READS},
 
   /* applications: the applicant's side */
-  {HTTP_POST, "/applications", applications_create, ROLE_APPLICANT, BODY_JSON},
-  {HTTP_GET, "/applications", applications_list, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_GET, "/applications/{id}", applications_get, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_DELETE, "/applications/{id}", applications_delete, ROLE_APPLICANT, BODY_NONE},
-  {HTTP_PUT, "/applications/{id}/sections/{name}", applications_save_section, ROLE_APPLICANT, BODY_JSON},
-  {HTTP_POST, "/applications/{id}/attachments", applications_attach, ROLE_APPLICANT, BODY_RAW},
-  {HTTP_GET, "/applications/{id}/attachments/{att}", applications_attachment_get, ROLE_ANY_USER, BODY_NONE},
-  {HTTP_DELETE, "/applications/{id}/attachments/{att}", applications_attachment_delete, ROLE_APPLICANT, BODY_NONE},
-  {HTTP_POST, "/applications/{id}/qualification", applications_qualification, ROLE_APPLICANT, BODY_JSON},
+  {HTTP_POST, "/applications", applications_create, ROLE_APPLICANT, BODY_JSON, EMITS("application.created")},
+  {HTTP_GET, "/applications", applications_list, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_GET, "/applications/{id}", applications_get, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_DELETE, "/applications/{id}", applications_delete, ROLE_APPLICANT, BODY_NONE, EMITS("application.deleted")},
+  {HTTP_PUT, "/applications/{id}/sections/{name}", applications_save_section, ROLE_APPLICANT, BODY_JSON,
+   LOCAL(DRAFT_STAYS)},
+  {HTTP_POST, "/applications/{id}/attachments", applications_attach, ROLE_APPLICANT, BODY_RAW, LOCAL(DRAFT_STAYS)},
+  {HTTP_GET, "/applications/{id}/attachments/{att}", applications_attachment_get, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_DELETE, "/applications/{id}/attachments/{att}", applications_attachment_delete, ROLE_APPLICANT, BODY_NONE,
+   LOCAL(DRAFT_STAYS)},
+  {HTTP_POST, "/applications/{id}/qualification", applications_qualification, ROLE_APPLICANT, BODY_JSON,
+   EMITS("application.qualification")},
 
   /* applications: moving between stages (workflow.c) */
-  {HTTP_POST, "/applications/{id}/submit", workflow_submit, ROLE_APPLICANT, BODY_JSON},
-  {HTTP_POST, "/applications/{id}/withdraw", workflow_withdraw, ROLE_APPLICANT, BODY_JSON},
-  {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON},
-  {HTTP_PUT, "/applications/{id}/opinions/{section}", workflow_opinion, ROLE_REVIEWER, BODY_JSON},
+  {HTTP_POST, "/applications/{id}/submit", workflow_submit, ROLE_APPLICANT, BODY_JSON, EMITS("application.moved")},
+  {HTTP_POST, "/applications/{id}/withdraw", workflow_withdraw, ROLE_APPLICANT, BODY_JSON, EMITS("application.moved")},
+  {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON, EMITS("application.moved")},
+  {HTTP_PUT, "/applications/{id}/opinions/{section}", workflow_opinion, ROLE_REVIEWER, BODY_JSON,
+   EMITS("application.opinion")},
 };
 
 const int g_nRoutes = (int)(sizeof g_routes / sizeof g_routes[0]);

@@ -142,21 +142,6 @@ int secret_token_hex(char *out, size_t nBytes)
  * Digests
  * ------------------------------------------------------------------------------------- */
 
-/* On the (allocation) failure the void signature cannot report, out is "": it matches
- * no real digest, so comparisons fail safe. */
-void secret_sha256_hex(const void *data, size_t n, char out[65])
-{
-  unsigned char aMd[EVP_MAX_MD_SIZE];
-  unsigned int nMd = 0;
-
-  if (data == NULL) data = "";
-  if (EVP_Digest(data, n, aMd, &nMd, EVP_sha256(), NULL) == 1 && nMd == 32) {
-    hex_encode(aMd, 32, out);
-  } else {
-    out[0] = '\0';
-  }
-}
-
 void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, char out[65])
 {
   unsigned char aMac[EVP_MAX_MD_SIZE];

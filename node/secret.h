@@ -20,8 +20,7 @@ int secret_random(unsigned char *out, size_t n);
 /* A random token: nBytes random bytes as lower-case hex into out[2*nBytes+1]. */
 int secret_token_hex(char *out, size_t nBytes);
 
-/* SHA-256 of data as 64 lower-case hex characters + NUL. */
-void secret_sha256_hex(const void *data, size_t n, char out[65]);
+/* SHA-256 hex: fed_sha256_hex (federation/keys.h). */
 /* HMAC-SHA256(key, msg) as hex. */
 void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, char out[65]);
 

@@ -25,6 +25,7 @@
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "rfc3339.h"
 #include "router.h"
 #include "session.h"
 #include "worker.h"
@@ -136,13 +137,13 @@ static void line_number(log_line *l, unsigned long v, int nDigits) {
  * fprintf's formatting of it was a tenth of a catalogue answer's cost. */
 static void log_request(conn_req *c, const char *zPath) {
   static time_t tLast;
-  static char zTime[21];
+  static char zTime[FED_RFC3339_SIZE];
   time_t t = time(NULL);
   log_line l = {.n = 0};
   char zSafe[4 * sizeof c->zLogPath + 1];
   log_escape(zPath, zSafe, sizeof zSafe);
   if (t != tLast) { /* the same second for every line of a busy second */
-    node_time_str(t, zTime);
+    if (fed_rfc3339_format(zTime, t)) zTime[0] = 0;
     tLast = t;
   }
   long cms = centi_ms_since(&c->t0);

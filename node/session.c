@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "keys.h"
 #include "live.h"
 #include "router.h"
 #include "secret.h"
@@ -52,7 +53,7 @@ int session_load(zc_req *r) {
   time_t now = node_now(r->node);
   r->pSess = NULL;
   if (http_cookie(r, SESSION_COOKIE, zToken, sizeof zToken) || strlen(zToken) != 64) return 0;
-  secret_sha256_hex(zToken, 64, zHash);
+  fed_sha256_hex(zHash, zToken, 64);
   sqlite3_stmt *pStmt = db_prepare(r->node->db,
       SESSION_SELECT
       " WHERE s.token_hash = ? AND s.expires > ? AND s.last_seen > ? AND a.disabled = 0",
@@ -75,7 +76,7 @@ int session_open(zc_req *r, const char *zAccount) {
   char zToken[65], zHash[65], zCsrf[65];
   time_t now = node_now(r->node);
   if (secret_token_hex(zToken, 32) || secret_token_hex(zCsrf, 32)) return -1;
-  secret_sha256_hex(zToken, 64, zHash);
+  fed_sha256_hex(zHash, zToken, 64);
   db_exec(r->node->db, "DELETE FROM sessions WHERE expires <= ?", "I", (sqlite3_int64)now);
   if (db_exec(r->node->db,
               "INSERT INTO sessions(token_hash, account_id, csrf, peer, created, last_seen, expires)"

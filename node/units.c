@@ -122,6 +122,22 @@ static int check_names(zc_req *r, const char *zName, const char *zShort) {
 
 /* ---- registration (单位注册) ---- */
 
+/* The entry zType announcing unit zUnit as it now is (entries.c): its names, its
+ * recommending units or whether its information is complete; no contact data. */
+int unit_announce(zc_node *p, const char *zUnit, const char *zType) {
+  json_t *pBody = NULL;
+  if (strcmp(zType, "unit.recommenders") == 0)
+    pBody = db_row(p->db, "SELECT ?1 AS unit, (SELECT json_group_array(dept_id) FROM (SELECT dept_id FROM"
+                   " unit_recommenders WHERE unit_id = ?1 ORDER BY position)) AS depts_json", "t", zUnit);
+  else if (strcmp(zType, "unit.updated") == 0)
+    pBody = json_pack("{s:s, s:b}", "unit", zUnit, "complete", unit_is_complete(p, zUnit, NULL));
+  else if (strcmp(zType, "unit.renamed") == 0)
+    pBody = db_row(p->db, "SELECT id AS unit, name, short_name FROM units WHERE id = ?", "t", zUnit);
+  else
+    pBody = db_row(p->db, "SELECT id AS unit, credit_code, name, short_name, node FROM units WHERE id = ?", "t", zUnit);
+  return pBody ? outbox_record(p, zType, pBody, NULL) : -1;
+}
+
 static int register_finish(zc_req *r, pw_job *j) {
   json_t *d = j->pData;
   char zUnit[40], zAccount[40], zUser[24];
@@ -135,9 +151,7 @@ static int register_finish(zc_req *r, pw_job *j) {
               (sqlite3_int64)now, (sqlite3_int64)now) ||
       db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)",
               "tttI", zUnit, jstr(d, "name"), jstr(d, "short_name"), (sqlite3_int64)now) ||
-      outbox_record(r->node, "unit.registered",
-                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code", jstr(d, "credit_code"),
-                              "name", jstr(d, "name"), "short_name", jstr(d, "short_name"), "node", r->node->cfg.zNode)))
+      unit_announce(r->node, zUnit, "unit.registered"))
     return -1;
   account_new a = {.zRole = "unit_admin", .zName = jstr(d, "contact"), .zPhone = jstr(d, "phone"),
                    .zPasswordHash = j->zNewHash, .zUnit = zUnit};
@@ -216,7 +230,8 @@ int units_update_me(zc_req *r) {
               " contact = iif(?, ?, contact), phone = iif(?, ?, phone), industry = iif(?, ?, industry),"
               " email = iif(?, ?, email), postcode = iif(?, ?, postcode), updated = ? WHERE id = ?",
               "itititititititIt", aGiven[0], aVal[0], aGiven[1], aVal[1], aGiven[2], aVal[2], aGiven[3],
-              aVal[3], aGiven[4], aVal[4], aGiven[5], aVal[5], aGiven[6], aVal[6], now, r->pSess->zUnit))
+              aVal[3], aGiven[4], aVal[4], aGiven[5], aVal[5], aGiven[6], aVal[6], now, r->pSess->zUnit) ||
+      unit_announce(r->node, r->pSess->zUnit, "unit.updated"))
     return -1;
   return answer_unit(r, 200);
 }
@@ -244,8 +259,7 @@ int units_rename(zc_req *r) {
                 zName, zShort, now, r->pSess->zUnit) ||
         db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at, changed_by)"
                 " VALUES(?,?,?,?,?)", "tttIt", r->pSess->zUnit, zName, zShort, now, r->pSess->zAccount) ||
-        outbox_record(r->node, "unit.renamed", json_pack("{s:s, s:s, s:s}", "unit", r->pSess->zUnit,
-                                                         "name", zName, "short_name", zShort)))
+        unit_announce(r->node, r->pSess->zUnit, "unit.renamed"))
       rc = -1;
     else rc = answer_unit(r, 200);
   }
@@ -269,9 +283,7 @@ int units_recommenders(zc_req *r) {
     if (db_exec(r->node->db, "INSERT INTO unit_recommenders(unit_id, position, dept_id) VALUES(?,?,?)", "tit",
                 r->pSess->zUnit, (int)i + 1, json_string_value(v)))
       return -1;
-  if (outbox_record(r->node, "unit.recommenders",
-                    json_pack("{s:s, s:O}", "unit", r->pSess->zUnit, "depts", a)))
-    return -1;
+  if (unit_announce(r->node, r->pSess->zUnit, "unit.recommenders")) return -1;
   return answer_unit(r, 200);
 }
 

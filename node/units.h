@@ -20,5 +20,8 @@ const char *unit_field_label(const char *zName);
 
 /* 1 when every field review needs is filled in; *ppMissing (if given) gets their names. */
 int unit_is_complete(zc_node *p, const char *zId, json_t **ppMissing);
+/* Record the entry zType ("unit.registered", "unit.updated", "unit.renamed",
+ * "unit.recommenders") for unit zUnit as the database holds it now. 0 on success. */
+int unit_announce(zc_node *p, const char *zUnit, const char *zType);
 
 #endif

@@ -9,6 +9,7 @@
 #include "committees.h"
 #include "db.h"
 #include "live.h"
+#include "outbox.h"
 #include "router.h"
 #include "sections.h"
 #include "units.h"
@@ -234,8 +235,10 @@ static int save_opinions(zc_req *r, json_t *a, json_t *pOpinions) {
 
 /* ---- a move ---- */
 
-/* Apply transition t to application a (whose status the caller saw). The status check in
- * the UPDATE makes a repeated click a no-op that answers 409 instead of moving twice. */
+/* Apply transition t to application a (the row as the caller saw it). The guard in the
+ * UPDATE (the status t starts from, the revision a was loaded at, and this node holding
+ * it) makes a stale move a no-op that answers 409 instead of moving twice, whatever copy
+ * of the application the caller acted on. */
 static int apply(zc_req *r, json_t *a, const struct transition *t) {
   const char *zId = jstr(a, "id");
   char *zDept = NULL;
@@ -266,13 +269,15 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
               " round = round + iif(?4, 1, 0), submit_count = submit_count + iif(?4, 1, 0),"
               " submitted = iif(?4, ?3, submitted), unit_acted = iif(?4, 0, unit_acted),"
               " dept_id = coalesce(?5, dept_id), dept_node = coalesce((SELECT node FROM depts WHERE id = ?5), dept_node),"
-              " recommendation = coalesce(?6, recommendation) WHERE id = ?7 AND status = ?8",
-              "ttIitttt", t->zTo, t->zReturnedBy, now, (t->flags & T_SUBMIT) != 0, zDept, zRec, zId, t->zFrom)) {
+              " recommendation = coalesce(?6, recommendation), revision = revision + 1"
+              " WHERE id = ?7 AND status = ?8 AND revision = ?9 AND holder = ?10",
+              "ttIittttIt", t->zTo, t->zReturnedBy, now, (t->flags & T_SUBMIT) != 0, zDept, zRec, zId, t->zFrom,
+              (sqlite3_int64)json_integer_value(json_object_get(a, "revision")), r->node->cfg.zNode)) {
     rc = -1;
     goto done;
   }
   if (sqlite3_changes(r->node->db) != 1) {
-    rc = http_error(r, 409, "state_changed", "申请书状态已变化，请刷新后再操作");
+    rc = app_refuse_stale(r, a);
     goto done;
   }
   /* who may read it from now on */
@@ -331,6 +336,16 @@ int workflow_review(zc_req *r) {
   return run_action(r, zAction);
 }
 
+/* application.opinion: the caller's opinion on section aParam[1] of a (NULL: removed). */
+static int announce_opinion(zc_req *r, json_t *a, const char *zText) {
+  return outbox_record(r->node, "application.opinion",
+                       json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "application", jstr(a, "id"), "round",
+                                 json_integer_value(json_object_get(a, "round")), "stage", stage_of_role(r->pSess->role),
+                                 "section", r->aParam[1], "text", zText ? zText : "", "author", r->pSess->zAccount,
+                                 "revision", json_integer_value(json_object_get(a, "revision")) + 1),
+                       NULL);
+}
+
 int workflow_opinion(zc_req *r) {
   app_access acc;
   const char *zText = json_text_field(r, "text", "审核意见", 0), *zErr;
@@ -345,15 +360,18 @@ int workflow_opinion(zc_req *r) {
     rc = http_error(r, 403, "not_current_reviewer", "该申请书当前处于“%s”环节，不由您办理", app_status_label(jstr(a, "status")));
   else if (refuse_incomplete_unit(r))
     rc = 0;
+  else if ((rc = app_claim(r, a)))
+    rc = rc > 0 ? 0 : -1;
   else if (!zText || !*zText)
     rc = db_exec(r->node->db, "DELETE FROM application_opinions WHERE application_id = ? AND round = ? AND stage = ?"
                  " AND section = ?", "titt", jstr(a, "id"), (int)json_integer_value(json_object_get(a, "round")),
-                 stage_of_role(r->pSess->role), r->aParam[1]) ? -1 : app_answer(r, r->aParam[0]);
+                 stage_of_role(r->pSess->role), r->aParam[1]) || announce_opinion(r, a, NULL)
+             ? -1 : app_answer(r, r->aParam[0]);
   else {
     json_t *o = json_pack("{s:s}", r->aParam[1], zText);
     rc = save_opinions(r, a, o);
     json_decref(o);
-    if (rc == 0 && !r->status) rc = app_answer(r, r->aParam[0]);
+    if (rc == 0 && !r->status) rc = announce_opinion(r, a, zText) ? -1 : app_answer(r, r->aParam[0]);
   }
   json_decref(a);
   return rc;

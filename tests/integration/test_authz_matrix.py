@@ -327,14 +327,15 @@ class Cell:
         self.t, self.who, self.c, self.app = t, who, c, app
 
 
-class TestAuthzMatrix(AppFlow, ZcCase):
-    NODE_LABEL = "authz_matrix"
+class MatrixCallers(AppFlow):
+    """The callers, the applications in each state and the request of every cell, made once
+    per class: the matrix below, and test_write_path.py's walk of the same requests."""
 
     # -- the callers and the applications, made once --
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        t = cls("test_matrix")
+        t = cls(next(name for name in dir(cls) if name.startswith("test_")))
         t.build()
 
     def build(self):
@@ -397,7 +398,11 @@ class TestAuthzMatrix(AppFlow, ZcCase):
 
     # -- one request --
     def send(self, label, who, c, app):
-        method, path, opt = REQUESTS[label](Cell(self, who, c, app))
+        return self.send_built(label, who, c, REQUESTS[label](Cell(self, who, c, app)))
+
+    def send_built(self, label, who, c, request):
+        """Send request (method, path, options) of row label as caller who (client c)."""
+        method, path, opt = request
         if opt.get("session") == "own" and who != "anon":
             caller = self.client()           # logging out: a session of its own
             r = caller.login(c.login_name, c.pw)
@@ -410,6 +415,10 @@ class TestAuthzMatrix(AppFlow, ZcCase):
         if label == "POST /me/password" and r.status == 200:
             c.pw = opt["body"]["new"]
         return r
+
+
+class TestAuthzMatrix(MatrixCallers, ZcCase):
+    NODE_LABEL = "authz_matrix"
 
     def judge(self, where, r, token, label, app):
         """What is wrong with answer r where token was expected (None when nothing)."""

@@ -400,6 +400,11 @@ class TestAtomicity(WorkflowCase):
                 self.assertError(r, r.status)
                 self.assertIn(r.code, loser_codes, r)
 
+    # These check what clients see when they race; they cannot exercise the UPDATE's guard:
+    # one node runs each request's read and write inside one BEGIN IMMEDIATE transaction on
+    # one event loop, so two moves never interleave here. The guard (status, revision,
+    # holder) is proved where a write does come between the read and the UPDATE:
+    # tests/unit/test_router.c, test_workflow_move_refuses_a_stale_read.
     def test_concurrent_forward_happens_once(self):
         a = self.submitted_app()
         u = a.unit_admin

@@ -316,12 +316,17 @@ class Node:
             self._start_manual(port=self.port)
 
     def admin(self, *args):
-        """Run bin/zc-admin on this node's data dir (with the federation's pepper when there is one)."""
+        """Run bin/zc-admin on this node's data dir (with the federation's pepper, manifest and the
+        node's key when there are)."""
         cmd = [tool("zc-admin"), *args, "--data", self.data, "--node", REGION,
                "--schemas", os.path.join(ROOT, "schemas")]
         pepper = os.path.join(self.dir, "keys", "pepper")
         if os.path.exists(pepper):
             cmd += ["--pepper", pepper]
+        manifest = os.path.join(self.dir, "federation.json")
+        if os.path.exists(manifest):   # the entries it records name the node's key
+            cmd += ["--manifest", manifest, "--root-pem", os.path.join(self.dir, "keys", "root.pem"),
+                    "--key", os.path.join(self.dir, "keys", f"{REGION}.key")]
         return subprocess.run(cmd, env=self._env(), capture_output=True, text=True, timeout=120)
 
     # -- facts --

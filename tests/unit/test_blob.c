@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "keys.h"
 #include "secret.h"
 
 /* ---- Samples -------------------------------------------------------------------------- */
@@ -374,7 +375,7 @@ static void test_store_layout(void **state)
   struct stat st;
 
   assert_int_equal(blob_store(p->zData, zPdf, strlen(zPdf), zSha), 0);
-  secret_sha256_hex(zPdf, strlen(zPdf), zWant);
+  fed_sha256_hex(zWant, zPdf, strlen(zPdf));
   assert_string_equal(zSha, zWant);
   snprintf(zExpect, sizeof zExpect, "%s/blobs/%.2s/%s", p->zData, zSha, zSha);
   assert_int_equal(blob_path(p->zData, zSha, zPath, sizeof zPath), 0);
@@ -510,7 +511,7 @@ static void test_store_concurrent(void **state)
     assert_int_equal(waitpid(aPid[i], &status, 0), aPid[i]);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  secret_sha256_hex(zPdf, strlen(zPdf), zSha);
+  fed_sha256_hex(zSha, zPdf, strlen(zPdf));
   assert_int_equal(blob_path(p->zData, zSha, zPath, sizeof zPath), 0);
   assert_file_holds(zPath, zPdf, strlen(zPdf));
   snprintf(zDir, sizeof zDir, "%s/blobs/%.2s", p->zData, zSha);

@@ -11,13 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "accounts.h"
 #include "blob.h"
+#include "canon.h"
 #include "db.h"
+#include "entries.h"
 #include "http.h"
+#include "keys.h"
 #include "node.h"
+#include "outbox.h"
 #include "refdata.h"
 #include "router.h"
 #include "session.h"
@@ -773,6 +778,143 @@ static void test_recommenders_refusal_keeps_old(void **state)
   assert_int_equal(count(f, "SELECT count(*) FROM unit_recommenders"), 1);
 }
 
+/* ---- the write path: entries (outbox.c, entries.c) ------------------------------------ */
+
+/* Every non-GET route names its entry types (each in entries.c) or why it is local, not
+ * both; GET routes neither. */
+static void test_route_table_names_entries(void **state)
+{
+  (void)state;
+  for (int i = 0; i < g_nRoutes; i++) {
+    const zc_route *r = &g_routes[i];
+    if (r->method == HTTP_GET) {
+      assert_null(r->zEntries);
+      assert_null(r->zLocal);
+      continue;
+    }
+    if ((r->zEntries == NULL) == (r->zLocal == NULL)) fail_msg("%s: entries or local, exactly one", r->zPattern);
+    for (const char *z = r->zEntries; z && *z;) {
+      char zType[64];
+      size_t n = strcspn(z, " ");
+      assert_true(n > 0 && n < sizeof zType);
+      snprintf(zType, sizeof zType, "%.*s", (int)n, z);
+      if (!entry_type_find(zType)) fail_msg("%s: entry type %s is not in entries.c", r->zPattern, zType);
+      z += n + (z[n] == ' ');
+    }
+  }
+}
+
+/* Outside a transaction outbox_record refuses: an assertion in a debug build, -1 in a
+ * release build; either way the child below does not report success. */
+static void test_outbox_record_outside_transaction_fails(void **state)
+{
+  fixture *f = *state;
+  int status = 0;
+  assert_true(sqlite3_get_autocommit(f->node.db));
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int rc = outbox_record(&f->node, "unit.renamed", json_pack("{s:s}", "unit", "u-1"), NULL);
+    _exit(rc == 0 ? 0 : 3);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Inside one: canonical bytes, seq 1, 2 and prev the SHA-256 of the previous entry; an
+ * unknown type is refused. */
+static void test_outbox_record_builds_the_chain(void **state)
+{
+  fixture *f = *state;
+  zc_node *p = &f->node;
+  sqlite3_int64 seq1 = 0, seq2 = 0;
+  sqlite3_int64 n0 = count(f, "SELECT count(*) FROM outbox");
+  assert_int_equal(db_begin(p->db), 0);
+  assert_int_equal(outbox_record(p, "unit.renamed", json_pack("{s:s, s:s}", "unit", "u-1", "name", "甲\n\x01"), &seq1), 0);
+  assert_int_equal(outbox_record(p, "unit.renamed", json_pack("{s:s}", "unit", "u-2"), &seq2), 0);
+  assert_int_not_equal(outbox_record(p, "no.such.type", json_pack("{s:s}", "unit", "u-3"), NULL), 0);
+  assert_int_equal(db_commit(p->db), 0);
+  assert_int_equal(seq1, n0 + 1);
+  assert_int_equal(seq2, n0 + 2);
+  json_t *a = db_rows(p->db, "SELECT seq, entry, hash, state FROM outbox WHERE seq >= ? ORDER BY seq", "I", seq1);
+  assert_int_equal(json_array_size(a), 2);
+  char zPrev[FED_SHA256_HEX_SIZE] = "";
+  char *zFirstPrev = db_text(p->db, "SELECT hash FROM outbox WHERE seq = ?", "I", seq1 - 1);
+  snprintf(zPrev, sizeof zPrev, "%s", zFirstPrev ? zFirstPrev : "");
+  free(zFirstPrev);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *row = json_array_get(a, i), *e = NULL;
+    const char *zEntry = json_string_value(json_object_get(row, "entry"));
+    char zHash[FED_SHA256_HEX_SIZE];
+    assert_non_null(zEntry);
+    assert_int_equal(fed_canon_parse(&e, zEntry, strlen(zEntry)), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "prev")), zPrev);
+    assert_string_equal(json_string_value(json_object_get(e, "origin")), "650000");
+    assert_string_equal(json_string_value(json_object_get(e, "type")), "unit.renamed");
+    assert_string_equal(json_string_value(json_object_get(e, "key")), ""); /* no manifest here */
+    assert_int_equal(json_integer_value(json_object_get(e, "seq")), seq1 + (sqlite3_int64)i);
+    assert_int_equal(json_integer_value(json_object_get(e, "v")), entry_type_find("unit.renamed")->v);
+    fed_sha256_hex(zHash, zEntry, strlen(zEntry));
+    assert_string_equal(zHash, json_string_value(json_object_get(row, "hash")));
+    assert_string_equal(json_string_value(json_object_get(row, "state")), "built");
+    if (i == 0) assert_non_null(strstr(zEntry, "\"甲\\n\\u0001\"")); /* canon's escapes */
+    snprintf(zPrev, sizeof zPrev, "%s", zHash);
+    json_decref(e);
+  }
+  json_decref(a);
+}
+
+/* The guard of a workflow move: another writer changes the application between the
+ * handler's read and its UPDATE (here a trigger fires on the opinion the move saves
+ * first, as a concurrent request on another connection would commit in between). The
+ * move must answer 409 state_changed and leave the other writer's state, with no history
+ * row and no entry of its own. Without `WHERE status = ? AND revision = ?` it would
+ * overwrite the other change and answer 200. */
+static void test_workflow_move_refuses_a_stale_read(void **state)
+{
+  fixture *f = *state;
+  zc_node *p = &f->node;
+  client cUnit, cApp;
+  register_unit(f, &cUnit, "MA7RQUTE9", "新疆并发测试有限公司", "并发测试");
+  register_applicant(f, &cApp, 31);
+  char *zUnit = db_text(p->db, "SELECT id FROM units WHERE short_name = '并发测试'", NULL);
+  char *zApplicant = db_text(p->db, "SELECT id FROM accounts WHERE role = 'applicant' ORDER BY created DESC LIMIT 1", NULL);
+  char *zCommittee = db_text(p->db, "SELECT id FROM committees ORDER BY id LIMIT 1", NULL);
+  assert_non_null(zUnit);
+  assert_non_null(zApplicant);
+  assert_non_null(zCommittee);
+  assert_int_equal(db_exec(p->db, "UPDATE units SET address = '人民路1号', legal_person = '张建国', industry = '信息技术'"
+                           " WHERE id = ?", "t", zUnit), 0);
+  assert_int_equal(db_exec(p->db, "INSERT INTO applications(id, applicant_id, year, series, specialty, qualification,"
+                           " level, unit_id, unit_node, committee_id, committee_node, status, round, submit_count,"
+                           " created, updated, holder, revision) SELECT 'p-race', ?, 2026, series, 'GC-JZ', code, level,"
+                           " ?, '650000', ?, '650000', 'unit_review', 1, 1, 0, 0, '650000', 5 FROM qualifications"
+                           " WHERE code = 'GC4'", "ttt", zApplicant, zUnit, zCommittee), 0);
+  assert_int_equal(db_exec(p->db, "INSERT INTO application_access VALUES('p-race', 'unit', ?)", "t", zUnit), 0);
+  assert_int_equal(db_exec(p->db, "CREATE TEMP TRIGGER concurrent_withdraw AFTER INSERT ON application_opinions BEGIN"
+                           " UPDATE applications SET status = 'draft', revision = revision + 1 WHERE id = NEW.application_id;"
+                           " END", NULL), 0);
+  sqlite3_int64 nOut = count(f, "SELECT count(*) FROM outbox");
+  zc_req *r = req_new(f, HTTP_POST, "/applications/p-race/review",
+                      "{\"action\":\"return\",\"opinions\":{\"work\":\"请补充\"}}");
+  req_as(r, &cUnit, 1);
+  dispatch(r);
+  if (r->status != 409) fail_msg("stale move answered %d %.*s", r->status, (int)r->out.n, r->out.z);
+  json_t *v = answer(r);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "code")), "state_changed");
+  json_decref(v);
+  req_free(r);
+  /* the rollback took the trigger's change too; what matters is what the move left */
+  assert_int_equal(count(f, "SELECT count(*) FROM applications WHERE id = 'p-race' AND status = 'unit_review'"), 1);
+  assert_int_equal(count(f, "SELECT count(*) FROM application_history WHERE application_id = 'p-race'"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM outbox"), nOut);
+  assert_int_equal(db_exec(p->db, "DROP TRIGGER concurrent_withdraw", NULL), 0);
+  free(zUnit);
+  free(zApplicant);
+  free(zCommittee);
+}
+
 static void test_wrong_password_rolls_back_nothing_written(void **state)
 {
   fixture *f = *state;
@@ -824,6 +966,10 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_rename_refusal_rolls_back, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_recommenders_refusal_keeps_old, setup_node, teardown_node),
       cmocka_unit_test_setup_teardown(test_wrong_password_rolls_back_nothing_written, setup_node, teardown_node),
+      cmocka_unit_test(test_route_table_names_entries),
+      cmocka_unit_test_setup_teardown(test_outbox_record_outside_transaction_fails, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_outbox_record_builds_the_chain, setup_node, teardown_node),
+      cmocka_unit_test_setup_teardown(test_workflow_move_refuses_a_stale_read, setup_node, teardown_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "secret.h"
 
 static const unsigned char aKey[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
@@ -139,15 +140,15 @@ static void test_sha256_vectors(void **state)
   static const char zLong[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
   char z[65];
   (void)state;
-  secret_sha256_hex("abc", 3, z);
+  fed_sha256_hex(z, "abc", 3);
   assert_string_equal(z, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  secret_sha256_hex("", 0, z);
+  fed_sha256_hex(z, "", 0);
   assert_string_equal(z, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  secret_sha256_hex(NULL, 0, z);
+  fed_sha256_hex(z, NULL, 0);
   assert_string_equal(z, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  secret_sha256_hex(zLong, strlen(zLong), z);
+  fed_sha256_hex(z, zLong, strlen(zLong));
   assert_string_equal(z, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  secret_sha256_hex("a\0b", 3, z); /* binary data: the length counts, not the NUL */
+  fed_sha256_hex(z, "a\0b", 3); /* binary data: the length counts, not the NUL */
   assert_string_equal(z, "59b271ae1bbcb1d31d41929817f4b16fb439eb4f31520b5ad1d5ce98920a7138");
 }
 

@@ -16,10 +16,13 @@ static const struct {
   {"verify-manifest", cmd_verify_manifest, "verify-manifest --manifest F --root-pem P"},
   {"pepper", cmd_pepper, "pepper --out FILE                          the federation's ID-digest key"},
   {"regions", cmd_regions, "regions [--schemas DIR]                   node ids and names, in order"},
-  {"init", cmd_init, "init --data DIR --node ID [--pepper F]    create or migrate a node's database"},
+  {"init", cmd_init, "init --data DIR --node ID [--pepper F]    create or migrate a node's database\n"
+                     "        (init, account, seed: [--manifest F --root-pem P --key K] as zc-node takes them,\n"
+                     "        so that the entries they record name the node's key)"},
   {"account", cmd_account, "account --data DIR --node ID --role ROLE --name NAME --password PW\n"
                            "        [--phone P] [--id-number N] [--unit CREDIT_CODE] [--dept ID]\n"
                            "        [--committee ID] [--pepper F]      add an account of any role"},
+  {"routes", cmd_routes, "routes                                     the route table: entries each change emits (JSON)"},
   {"seed", cmd_seed, "seed --demo --data DIR --node ID --out FILE [--pepper F]  demo data and accounts"},
 };
 

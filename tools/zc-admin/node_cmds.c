@@ -3,6 +3,7 @@
  * the same functions the API uses, so demo data is never shaped differently from real. */
 #include "node_cmds.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,11 @@
 #include "accounts.h"
 #include "db.h"
 #include "node.h"
-#include "outbox.h"
+#include "committees.h"
+#include "entries.h"
+#include "fed_file.h"
+#include "router.h"
+#include "units.h"
 #include "router.h"
 #include "secret.h"
 #include "units.h"
@@ -42,6 +47,16 @@ static int open_node(zc_node *p, int argc, char **argv, const char *zArgv0) {
   snprintf(cfg.zNode, sizeof cfg.zNode, "%s", zNode);
   if (zPepper) snprintf(cfg.zPepper, sizeof cfg.zPepper, "%s", zPepper);
   if (zSchemas) snprintf(cfg.zSchemas, sizeof cfg.zSchemas, "%s", zSchemas);
+  /* entries name the key that will sign them: a node of a federation is opened with its
+   * manifest and key, as zc-node is (a node run alone has none: its entries carry key "") */
+  static const struct { const char *zOpt; size_t iOff; } aPath[] = {
+    {"manifest", offsetof(zc_config, zManifest)}, {"root-pem", offsetof(zc_config, zRootPem)},
+    {"key", offsetof(zc_config, zKey)},
+  };
+  for (size_t i = 0; i < sizeof aPath / sizeof aPath[0]; i++) {
+    const char *z = admin_opt(argc, argv, aPath[i].zOpt);
+    if (z) snprintf((char *)&cfg + aPath[i].iOff, sizeof cfg.zManifest, "%s", z);
+  }
   return node_open(p, &cfg);
 }
 
@@ -194,10 +209,10 @@ static int seed_unit(zc_node *p, json_t *aOut) {
               "信息技术", now, now) ||
       db_exec(p->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)", "tttI",
               zUnit, zName, zShort, now) ||
+      unit_announce(p, zUnit, "unit.registered") ||
       db_exec(p->db, "INSERT INTO unit_recommenders(unit_id, position, dept_id)"
               " SELECT ?, 1, id FROM depts WHERE node = ? ORDER BY id LIMIT 1", "tt", zUnit, p->cfg.zNode) ||
-      outbox_record(p, "unit.registered", json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", zUnit, "credit_code",
-                                                    zCode, "name", zName, "short_name", zShort, "node", p->cfg.zNode)))
+      unit_announce(p, zUnit, "unit.recommenders") || unit_announce(p, zUnit, "unit.updated"))
     return -1;
   account_new a = {.zRole = "unit_admin", .zName = "李娜", .zPhone = "0991-2345678", .zUnit = zUnit};
   if (add_account(p, &a, "Unit#2026", zAcc, zUser)) return -1;
@@ -250,7 +265,7 @@ static int seed_committees(zc_node *p, json_t *aOut) {
                   " SELECT DISTINCT ?1, sp.code, date('now', '+8 hours'), date('now', '+8 hours', '+90 days')"
                   " FROM committee_scopes s JOIN specialties sp ON sp.series = s.series"
                   " WHERE s.committee_id = ?1 AND (s.specialty IS NULL OR s.specialty = sp.code)", "t", zId);
-    if (rc || add_account(p, &a, "Cmte#2026", zAcc, zUser)) {
+    if (rc || committee_announce(p, zId) || add_account(p, &a, "Cmte#2026", zAcc, zUser)) {
       rc = -1;
       break;
     }
@@ -264,7 +279,6 @@ static int seed_committees(zc_node *p, json_t *aOut) {
 
 /* Replace node zNode's entries in the JSON array file zPath with aNew (atomically). */
 static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
-  char zTmp[1100];
   json_t *aAll = json_load_file(zPath, 0, NULL), *v;
   json_t *aOut = json_array();
   size_t i;
@@ -274,8 +288,9 @@ static int merge_demo_file(const char *zPath, const char *zNode, json_t *aNew) {
       if (!z || strcmp(z, zNode) != 0) json_array_append(aOut, v);
     }
   json_array_extend(aOut, aNew);
-  snprintf(zTmp, sizeof zTmp, "%s.tmp", zPath);
-  int rc = json_dump_file(aOut, zTmp, JSON_INDENT(1)) || rename(zTmp, zPath) ? -1 : 0;
+  char *z = json_dumps(aOut, JSON_INDENT(1));
+  int rc = !z || fed_file_write_atomic(zPath, z, strlen(z), 0600) ? -1 : 0;
+  free(z);
   json_decref(aAll);
   json_decref(aOut);
   return rc;
@@ -307,5 +322,41 @@ int cmd_seed(int argc, char **argv) {
   json_decref(aOut);
 done:
   node_close(&node);
+  return rc;
+}
+
+/* ---- the route table ---- */
+
+/* Space-separated entry types as a JSON array. */
+static json_t *entry_list(const char *zTypes) {
+  json_t *a = json_array();
+  while (zTypes && *zTypes) {
+    size_t n = strcspn(zTypes, " ");
+    if (n) json_array_append_new(a, json_stringn(zTypes, n));
+    zTypes += n + (zTypes[n] == ' ');
+  }
+  return a;
+}
+
+int cmd_routes(int argc, char **argv) {
+  static const char *aMethod[] = {[HTTP_GET] = "GET", [HTTP_POST] = "POST", [HTTP_PUT] = "PUT",
+                                  [HTTP_DELETE] = "DELETE"};
+  json_t *aRoutes = json_array(), *aTypes = json_array();
+  (void)argc;
+  (void)argv;
+  for (int i = 0; i < g_nRoutes; i++) {
+    const zc_route *r = &g_routes[i];
+    json_t *o = json_pack("{s:s, s:s, s:o}", "method", aMethod[r->method], "path", r->zPattern, "entries",
+                          entry_list(r->zEntries));
+    json_object_set_new(o, "local", r->zLocal ? json_string(r->zLocal) : json_null());
+    json_array_append_new(aRoutes, o);
+  }
+  for (int i = 0; i < g_nEntryTypes; i++)
+    json_array_append_new(aTypes, json_pack("{s:s, s:i, s:s}", "type", g_entryTypes[i].zType, "v", g_entryTypes[i].v,
+                                            "body", g_entryTypes[i].zBody));
+  json_t *pOut = json_pack("{s:o, s:o}", "routes", aRoutes, "entries", aTypes);
+  int rc = json_dumpf(pOut, stdout, JSON_INDENT(1)) ? 1 : 0;
+  putchar('\n');
+  json_decref(pOut);
   return rc;
 }
