@@ -2,10 +2,12 @@
 covered as they arrive) called as anonymous and as each role. Anonymous gets 401
 login_required on protected routes; a role the route does not allow gets 403 and never a
 2xx; nobody ever gets a 5xx. Bodies are empty objects, so nothing is created."""
+import json
 import os
 import re
+import subprocess
 
-from zc_test import ROOT, ZcCase
+from zc_test import ROOT, ZcCase, tool
 
 ROLES = ["applicant", "unit_admin", "dept_admin", "committee_admin", "node_admin", "auditor"]
 
@@ -30,7 +32,7 @@ def routes():
     macros = role_macros()
     out = []
     for m in re.finditer(r'\{\s*HTTP_(GET|POST|PUT|DELETE)\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*([A-Z_|\s]+?)\s*,'
-                         r'\s*BODY_(\w+)\s*\}', text):
+                         r'\s*BODY_(\w+)\s*,', text):
         method, pattern, handler, roles, body = m.groups()
         allowed = set()
         for part in roles.split("|"):
@@ -57,6 +59,10 @@ class TestRoleMatrix(ZcCase):
 
     def test_route_table_is_read(self):
         self.assertGreaterEqual(len(self.routes), 20)
+        # every row of the real table (zc-admin routes prints it) was parsed
+        out = subprocess.run([tool("zc-admin"), "routes"], capture_output=True, text=True, timeout=30)
+        real = {(r["method"], r["path"]) for r in json.loads(out.stdout)["routes"]}
+        self.assertEqual({(r["method"], r["pattern"]) for r in self.routes}, real)
         self.assertIn(("GET", "/health"), [(r["method"], r["pattern"]) for r in self.routes])
 
     def caller(self, role):
