@@ -92,7 +92,6 @@ int fed_entry_check(fed_entry_facts *out, const fed_entry_expect *x, const char 
   entry_checker c = {cb, payload, 0};
   json_t *pEntry = NULL;
   const char *zKey = NULL;
-  time_t tTs = 0;
   int bTs = 0;
   memset(out, 0, sizeof(*out));
   out->iSeq = x->iSeq;
@@ -106,12 +105,12 @@ int fed_entry_check(fed_entry_facts *out, const fed_entry_expect *x, const char 
     if (pEntry) problem(&c, FED_EINVALID, "entry.json is not an object");
     goto done;
   }
-  check_fields(&c, x, pEntry, &out->iSeq, &zKey, &tTs, &bTs);
+  check_fields(&c, x, pEntry, &out->iSeq, &zKey, &out->tTs, &bTs);
   if (out->iSeq != x->iSeq) {
     problem(&c, FED_EINVALID, "seq %lld where %lld was expected (%s)", out->iSeq, x->iSeq,
             out->iSeq > x->iSeq ? "a gap" : "repeated or out of order");
   }
-  check_signature(&c, out, x, zJson, nJson, aSig, nSig, zKey, tTs, bTs);
+  check_signature(&c, out, x, zJson, nJson, aSig, nSig, zKey, out->tTs, bTs);
 done:
   json_decref(pEntry);
   return c.nProblems;

@@ -31,6 +31,7 @@ typedef struct fed_entry_expect {
 typedef struct fed_entry_facts {
   long long iSeq;                   /* its seq, or the expected one when it has none */
   char zHash[FED_SHA256_HEX_SIZE];  /* hex SHA-256 of entry.json: what the next entry's prev names */
+  time_t tTs;                       /* its ts (0 when unreadable) */
   int bSigVerified;                 /* the signature verified (or was known good) with a valid key */
 } fed_entry_facts;
 

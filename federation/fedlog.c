@@ -1,0 +1,584 @@
+/* fedlog.c - the signed log store: checked batches, one in-memory pack each, refs moved
+ * by compare-and-swap (see fedlog.h). */
+#include "fedlog.h"
+#include "entry.h"
+#include "fed_error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define REF_PREFIX "refs/fed/"
+#define LOCK_NAME "fedlog.lock"
+#define COMMIT_IDENT "zc-fedlog <fedlog@zhicheng.invalid>"
+#define STORED_BLOCK_MAX 65535 /* bytes of one stored (uncompressed) deflate block */
+
+struct fedlog {
+  git_repository *pRepo;
+  git_odb *pOdb;
+  const fed_manifest *m;
+  int fdLock;
+  int bGitInit;
+};
+
+static const char *git_message(void) {
+  const git_error *e = git_error_last();
+  return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+static int git_fail(const char *zWhat) {
+  return fed_error_set(FED_ERROR, "%s: %s", zWhat, git_message());
+}
+
+/* ---- opening ---------------------------------------------------------------------- */
+
+/* Remove what a writer killed mid-way leaves behind: ref lock files (which would refuse
+ * every later update of that ref) and the indexer's temporary packs. Only ever called
+ * under the writer's lock, so no live writer owns them. */
+static void remove_stale_files(const char *zGitDir, const char *zSub, const char *zPrefix, const char *zSuffix) {
+  char zDir[4096];
+  DIR *pDir;
+  struct dirent *d;
+  snprintf(zDir, sizeof(zDir), "%s/%s", zGitDir, zSub);
+  pDir = opendir(zDir);
+  if (pDir == NULL) return;
+  while ((d = readdir(pDir)) != NULL) {
+    size_t nName = strlen(d->d_name), nSuffix = strlen(zSuffix);
+    if (strncmp(d->d_name, zPrefix, strlen(zPrefix)) != 0) continue;
+    if (nName < nSuffix || strcmp(d->d_name + nName - nSuffix, zSuffix) != 0) continue;
+    unlinkat(dirfd(pDir), d->d_name, 0);
+  }
+  closedir(pDir);
+}
+
+static int lock_take(fedlog *l, const char *zGitDir) {
+  char zPath[4096];
+  snprintf(zPath, sizeof(zPath), "%s/%s", zGitDir, LOCK_NAME);
+  l->fdLock = open(zPath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (l->fdLock < 0) return fed_error_set(FED_ERROR, "%s: %s", zPath, strerror(errno));
+  if (flock(l->fdLock, LOCK_EX | LOCK_NB) != 0) {
+    int bBusy = errno == EWOULDBLOCK;
+    return fed_error_set(bBusy ? FED_EEXISTS : FED_ERROR, "%s: %s", zPath,
+                         bBusy ? "the log is open for writing elsewhere" : strerror(errno));
+  }
+  remove_stale_files(zGitDir, "refs/fed", "", ".lock");
+  remove_stale_files(zGitDir, "objects/pack", "pack_git2_", "");
+  remove_stale_files(zGitDir, "objects/pack", "pack-", ".lock");
+  return FED_OK;
+}
+
+int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const fedlog_options *opts) {
+  int rc = FED_OK;
+  fedlog *l = calloc(1, sizeof(*l));
+  *out = NULL;
+  if (l == NULL) return fed_error_set(FED_ERROR, "out of memory");
+  l->fdLock = -1;
+  l->m = m;
+  if (git_libgit2_init() < 0) {
+    rc = git_fail("libgit2");
+    goto done;
+  }
+  l->bGitInit = 1;
+  if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, opts && opts->bNoFsync ? 0 : 1) < 0) {
+    rc = git_fail("libgit2 fsync option");
+    goto done;
+  }
+  if (git_repository_open_bare(&l->pRepo, zGitDir) != 0 && git_repository_init(&l->pRepo, zGitDir, 1) != 0) {
+    rc = fed_error_wrap(git_fail("cannot open or create the log"), "%s", zGitDir);
+    goto done;
+  }
+  if (git_repository_odb(&l->pOdb, l->pRepo) != 0) {
+    rc = git_fail("the log's object database");
+    goto done;
+  }
+  rc = lock_take(l, zGitDir);
+  if (rc != FED_OK) goto done;
+  *out = l;
+  l = NULL;
+done:
+  fedlog_close(l);
+  return rc;
+}
+
+void fedlog_close(fedlog *l) {
+  if (l == NULL) return;
+  git_odb_free(l->pOdb);
+  git_repository_free(l->pRepo);
+  if (l->fdLock >= 0) close(l->fdLock); /* releases the flock */
+  if (l->bGitInit) git_libgit2_shutdown();
+  free(l);
+}
+
+void fed_log_append_result_dispose(fed_log_append_result *r) {
+  if (r == NULL) return;
+  free(r->zHeld);
+  r->zHeld = NULL;
+  r->nHeld = 0;
+}
+
+/* ---- reading entries out of commits ---------------------------------------------- */
+
+static int ref_name(char *zOut, size_t nOut, const char *zOrigin) {
+  if (zOrigin == NULL || !fed_manifest_id_valid(zOrigin)) {
+    return fed_error_set(FED_EINVALID, "\"%.40s\" is not a node id", zOrigin ? zOrigin : "(null)");
+  }
+  snprintf(zOut, nOut, REF_PREFIX "%s", zOrigin);
+  return FED_OK;
+}
+
+/* One stored entry: its blobs (owned) and its commit's parent. */
+typedef struct stored_entry {
+  git_blob *pJson;
+  git_blob *pSig;
+  git_oid parent;
+  int bHasParent;
+} stored_entry;
+
+static void stored_entry_free(stored_entry *p) {
+  git_blob_free(p->pJson);
+  git_blob_free(p->pSig);
+  memset(p, 0, sizeof(*p));
+}
+
+static int tree_blob(git_blob **out, git_repository *pRepo, git_tree *pTree, const char *zName) {
+  const git_tree_entry *e = git_tree_entry_byname(pTree, zName);
+  if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+    return fed_error_set(FED_ERROR, "the log is damaged: a tree without %s", zName);
+  }
+  if (git_blob_lookup(out, pRepo, git_tree_entry_id(e)) != 0) return git_fail(zName);
+  return FED_OK;
+}
+
+/* Read the entry of commit *pOid, or only its parent when bParentOnly. */
+static int stored_entry_read(stored_entry *out, fedlog *l, const git_oid *pOid, int bParentOnly) {
+  int rc = FED_OK;
+  git_commit *pCommit = NULL;
+  git_tree *pTree = NULL;
+  memset(out, 0, sizeof(*out));
+  if (git_commit_lookup(&pCommit, l->pRepo, pOid) != 0) {
+    rc = git_fail("cannot read an entry's commit");
+    goto done;
+  }
+  out->bHasParent = git_commit_parentcount(pCommit) > 0;
+  if (out->bHasParent) out->parent = *git_commit_parent_id(pCommit, 0);
+  if (bParentOnly) goto done;
+  if (git_commit_tree(&pTree, pCommit) != 0) {
+    rc = git_fail("cannot read an entry's tree");
+    goto done;
+  }
+  rc = tree_blob(&out->pJson, l->pRepo, pTree, "entry.json");
+  if (rc == FED_OK) rc = tree_blob(&out->pSig, l->pRepo, pTree, "entry.sig");
+  if (rc == FED_OK && git_blob_rawsize(out->pSig) != FED_SIG_SIZE) {
+    rc = fed_error_set(FED_ERROR, "the log is damaged: an entry.sig of %lld bytes",
+                       (long long)git_blob_rawsize(out->pSig));
+  }
+done:
+  if (rc != FED_OK) stored_entry_free(out);
+  git_tree_free(pTree);
+  git_commit_free(pCommit);
+  return rc;
+}
+
+static void stored_entry_view(fed_log_entry *out, const stored_entry *p) {
+  out->zJson = git_blob_rawcontent(p->pJson);
+  out->nJson = (size_t)git_blob_rawsize(p->pJson);
+  out->aSig = git_blob_rawcontent(p->pSig);
+}
+
+/* The "seq" of entry.json bytes, or 0 when they do not say. */
+static long long entry_seq(const char *zJson, size_t nJson) {
+  json_t *v = json_loadb(zJson, nJson, JSON_ALLOW_NUL, NULL);
+  json_t *pSeq = json_object_get(v, "seq");
+  long long iSeq = json_is_integer(pSeq) ? (long long)json_integer_value(pSeq) : 0;
+  json_decref(v);
+  return iSeq;
+}
+
+/* The head, and its commit in *pTip (zeroed when there is none). */
+static int head_read(fed_log_head *out, git_oid *pTip, fedlog *l, const char *zRef) {
+  int rc = FED_OK;
+  stored_entry e;
+  fed_log_entry v;
+  memset(out, 0, sizeof(*out));
+  memset(pTip, 0, sizeof(*pTip));
+  int rcGit = git_reference_name_to_id(pTip, l->pRepo, zRef);
+  if (rcGit == GIT_ENOTFOUND) return FED_OK;
+  if (rcGit != 0) return git_fail(zRef);
+  rc = stored_entry_read(&e, l, pTip, 0);
+  if (rc != FED_OK) return rc;
+  stored_entry_view(&v, &e);
+  out->iSeq = entry_seq(v.zJson, v.nJson);
+  fed_sha256_hex(out->zHash, v.zJson, v.nJson);
+  git_oid_tostr(out->zCommit, sizeof(out->zCommit), pTip);
+  stored_entry_free(&e);
+  if (out->iSeq <= 0) rc = fed_error_set(FED_ERROR, "the log is damaged: the head of %s has no seq", zRef);
+  return rc;
+}
+
+int fedlog_head(fed_log_head *out, fedlog *l, const char *zOrigin) {
+  char zRef[64];
+  git_oid tip;
+  memset(out, 0, sizeof(*out));
+  int rc = ref_name(zRef, sizeof(zRef), zOrigin);
+  if (rc == FED_OK) rc = head_read(out, &tip, l, zRef);
+  return rc;
+}
+
+/* Step *pOid back nSteps commits along first parents. */
+static int chain_back(git_oid *pOid, fedlog *l, long long nSteps) {
+  for (long long i = 0; i < nSteps; i++) {
+    stored_entry e;
+    int rc = stored_entry_read(&e, l, pOid, 1);
+    if (rc != FED_OK) return rc;
+    if (!e.bHasParent) return fed_error_set(FED_ERROR, "the log is damaged: the chain ends early");
+    *pOid = e.parent;
+  }
+  return FED_OK;
+}
+
+/* ---- the pack of a batch --------------------------------------------------------- */
+
+/* A pack under construction: git's pack format v2, every object whole (no deltas) and
+ * zlib-wrapped in stored deflate blocks: nothing to compress, an entry is mostly a
+ * signature and hex digests, and no zlib dependency. */
+typedef struct pack_buf {
+  unsigned char *a;
+  size_t n;
+  size_t nAlloc;
+  uint32_t nObjects;
+  int bOom;
+} pack_buf;
+
+static void pack_put(pack_buf *p, const void *a, size_t n) {
+  if (p->bOom) return;
+  if (p->n + n > p->nAlloc) {
+    size_t nNew = p->nAlloc ? p->nAlloc * 2 : 64 * 1024;
+    while (nNew < p->n + n) nNew *= 2;
+    unsigned char *aNew = realloc(p->a, nNew);
+    if (aNew == NULL) {
+      p->bOom = 1;
+      return;
+    }
+    p->a = aNew;
+    p->nAlloc = nNew;
+  }
+  memcpy(p->a + p->n, a, n);
+  p->n += n;
+}
+
+static void pack_put_be32(pack_buf *p, uint32_t v) {
+  unsigned char a[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                        (unsigned char)v};
+  pack_put(p, a, sizeof(a));
+}
+
+static uint32_t adler32(const unsigned char *a, size_t n) {
+  uint32_t s1 = 1, s2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    s1 = (s1 + a[i]) % 65521;
+    s2 = (s2 + s1) % 65521;
+  }
+  return (s2 << 16) | s1;
+}
+
+/* A zlib stream of a[0..n) in stored blocks. */
+static void pack_put_zlib_stored(pack_buf *p, const unsigned char *a, size_t n) {
+  static const unsigned char aHeader[2] = {0x78, 0x01};
+  size_t i = 0;
+  pack_put(p, aHeader, sizeof(aHeader));
+  do {
+    size_t nBlock = n - i > STORED_BLOCK_MAX ? STORED_BLOCK_MAX : n - i;
+    unsigned char aBlock[5] = {i + nBlock == n ? 1 : 0, (unsigned char)nBlock, (unsigned char)(nBlock >> 8),
+                               (unsigned char)~nBlock, (unsigned char)(~nBlock >> 8)};
+    pack_put(p, aBlock, sizeof(aBlock));
+    pack_put(p, a + i, nBlock);
+    i += nBlock;
+  } while (i < n);
+  pack_put_be32(p, adler32(a, n));
+}
+
+/* One object: its type-and-size header, then its bytes; its id in *pOid. */
+static int pack_object(git_oid *pOid, pack_buf *p, git_object_t type, const void *a, size_t n) {
+  unsigned char aHead[16];
+  size_t nHead = 0, nLeft = n >> 4;
+  if (git_odb_hash(pOid, a, n, type) != 0) return git_fail("hashing an object");
+  aHead[nHead++] = (unsigned char)(((unsigned)type << 4) | (n & 0x0F) | (nLeft ? 0x80 : 0));
+  while (nLeft) {
+    aHead[nHead++] = (unsigned char)((nLeft & 0x7F) | (nLeft >> 7 ? 0x80 : 0));
+    nLeft >>= 7;
+  }
+  pack_put(p, aHead, nHead);
+  pack_put_zlib_stored(p, a, n);
+  p->nObjects++;
+  return FED_OK;
+}
+
+/* The four objects of one entry; its commit's id in *pCommit. pParent NULL: the first. */
+static int pack_entry(git_oid *pCommit, pack_buf *p, const fed_log_entry *e, const char *zOrigin, long long iSeq,
+                      time_t tTs, const git_oid *pParent) {
+  int rc;
+  git_oid idJson, idSig, idTree;
+  unsigned char aTree[2 * (sizeof("100644 entry.json") + GIT_OID_RAWSZ)];
+  size_t nTree = 0;
+  char zCommit[512], zTree[GIT_OID_HEXSZ + 1], zParent[GIT_OID_HEXSZ + 1];
+  int nCommit;
+  rc = pack_object(&idJson, p, GIT_OBJECT_BLOB, e->zJson, e->nJson);
+  if (rc == FED_OK) rc = pack_object(&idSig, p, GIT_OBJECT_BLOB, e->aSig, FED_SIG_SIZE);
+  if (rc != FED_OK) return rc;
+  /* a tree's entries are sorted by name: entry.json before entry.sig */
+  memcpy(aTree + nTree, "100644 entry.json", sizeof("100644 entry.json"));
+  nTree += sizeof("100644 entry.json");
+  memcpy(aTree + nTree, idJson.id, GIT_OID_RAWSZ);
+  nTree += GIT_OID_RAWSZ;
+  memcpy(aTree + nTree, "100644 entry.sig", sizeof("100644 entry.sig"));
+  nTree += sizeof("100644 entry.sig");
+  memcpy(aTree + nTree, idSig.id, GIT_OID_RAWSZ);
+  nTree += GIT_OID_RAWSZ;
+  rc = pack_object(&idTree, p, GIT_OBJECT_TREE, aTree, nTree);
+  if (rc != FED_OK) return rc;
+  git_oid_tostr(zTree, sizeof(zTree), &idTree);
+  if (pParent) git_oid_tostr(zParent, sizeof(zParent), pParent);
+  nCommit = snprintf(zCommit, sizeof(zCommit),
+                     "tree %s\n%s%s%sauthor " COMMIT_IDENT " %lld +0000\ncommitter " COMMIT_IDENT
+                     " %lld +0000\n\n%s/%lld\n",
+                     zTree, pParent ? "parent " : "", pParent ? zParent : "", pParent ? "\n" : "", (long long)tTs,
+                     (long long)tTs, zOrigin, iSeq);
+  if (nCommit < 0 || (size_t)nCommit >= sizeof(zCommit)) return fed_error_set(FED_ERROR, "commit text too long");
+  return pack_object(pCommit, p, GIT_OBJECT_COMMIT, zCommit, (size_t)nCommit);
+}
+
+/* Finish the pack (object count, SHA-1 trailer) and hand it to the object database, which
+ * indexes it and moves it into objects/pack (fsynced when the option is on). */
+static int pack_write(fedlog *l, pack_buf *p) {
+  int rc = FED_OK;
+  git_odb_writepack *pWrite = NULL;
+  git_indexer_progress stats;
+  unsigned char aSha1[EVP_MAX_MD_SIZE];
+  unsigned int nSha1 = 0;
+  if (p->bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
+  p->a[8] = (unsigned char)(p->nObjects >> 24);
+  p->a[9] = (unsigned char)(p->nObjects >> 16);
+  p->a[10] = (unsigned char)(p->nObjects >> 8);
+  p->a[11] = (unsigned char)p->nObjects;
+  if (EVP_Digest(p->a, p->n, aSha1, &nSha1, EVP_sha1(), NULL) != 1) {
+    return fed_error_set(FED_ERROR, "SHA-1 of a pack failed");
+  }
+  pack_put(p, aSha1, nSha1);
+  if (p->bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
+  memset(&stats, 0, sizeof(stats));
+  if (git_odb_write_pack(&pWrite, l->pOdb, NULL, NULL) != 0 || pWrite->append(pWrite, p->a, p->n, &stats) != 0 ||
+      pWrite->commit(pWrite, &stats) != 0) {
+    rc = git_fail("cannot write a pack");
+  }
+  if (pWrite) pWrite->free(pWrite);
+  return rc;
+}
+
+static void pack_start(pack_buf *p) {
+  static const unsigned char aHeader[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0};
+  memset(p, 0, sizeof(*p));
+  pack_put(p, aHeader, sizeof(aHeader));
+}
+
+/* ---- appending -------------------------------------------------------------------- */
+
+static int refuse(fed_log_append_result *r, size_t iEntry, int rc) {
+  r->iEntry = iEntry;
+  return fed_error_wrap(rc, "entry %zu of the batch", iEntry);
+}
+
+/* The offered a[0..n) at seqs iFirst.. that the log already holds (iFirst + n - 1 <= head):
+ * each the same bytes, or refused; a validly signed different one is equivocation. */
+static int compare_held(fedlog *l, const char *zOrigin, const git_oid *pTip, long long iHead, long long iFirst,
+                        const fed_log_entry *a, size_t n, fed_log_append_result *r) {
+  int rc;
+  git_oid oid = *pTip;
+  long long iSeq = iFirst + (long long)n - 1;
+  rc = chain_back(&oid, l, iHead - iSeq);
+  for (; rc == FED_OK && iSeq >= iFirst; iSeq--) {
+    stored_entry e;
+    fed_log_entry held;
+    const fed_log_entry *pNew = &a[iSeq - iFirst];
+    rc = stored_entry_read(&e, l, &oid, 0);
+    if (rc != FED_OK) break;
+    stored_entry_view(&held, &e);
+    if (held.nJson == pNew->nJson && memcmp(held.zJson, pNew->zJson, held.nJson) == 0) {
+      r->nPresent++;
+    } else {
+      /* prev is left unchecked: two signed entries for one seq are evidence whatever they chain to */
+      fed_entry_expect x = {zOrigin, iSeq, NULL, l->m, 0};
+      fed_entry_facts facts;
+      rc = fed_entry_validate(&facts, &x, pNew->zJson, pNew->nJson, pNew->aSig, FED_SIG_SIZE);
+      if (rc == FED_OK) {
+        r->iSeq = iSeq;
+        r->zHeld = malloc(held.nJson + 1);
+        if (r->zHeld) {
+          memcpy(r->zHeld, held.zJson, held.nJson);
+          r->zHeld[held.nJson] = 0;
+          r->nHeld = held.nJson;
+          memcpy(r->aHeld, held.aSig, FED_SIG_SIZE);
+        }
+        rc = fed_error_set(FED_EEQUIVOCATION, "equivocation: %s/%lld is held with entry.json %.16s…, offered different",
+                           zOrigin, iSeq, facts.zHash);
+      }
+      if (rc != FED_OK) rc = refuse(r, (size_t)(iSeq - iFirst), rc);
+    }
+    oid = e.parent;
+    stored_entry_free(&e);
+  }
+  return rc;
+}
+
+/* Check the new entries a[0..n) as the continuation of the head and pack them. */
+static int pack_new_entries(git_oid *pNewTip, pack_buf *p, fedlog *l, const char *zOrigin, const fed_log_head *pHead,
+                            const git_oid *pTip, const fed_log_entry *a, size_t n, size_t iOffset,
+                            fed_log_append_result *r) {
+  int rc = FED_OK;
+  char zPrev[FED_SHA256_HEX_SIZE];
+  git_oid parent = *pTip;
+  int bParent = pHead->iSeq > 0;
+  memcpy(zPrev, pHead->zHash, sizeof(zPrev));
+  for (size_t i = 0; rc == FED_OK && i < n; i++) {
+    fed_entry_expect x = {zOrigin, pHead->iSeq + 1 + (long long)i, zPrev, l->m, 0};
+    fed_entry_facts facts;
+    rc = fed_entry_validate(&facts, &x, a[i].zJson, a[i].nJson, a[i].aSig, FED_SIG_SIZE);
+    if (rc == FED_OK) rc = pack_entry(pNewTip, p, &a[i], zOrigin, x.iSeq, facts.tTs, bParent ? &parent : NULL);
+    if (rc != FED_OK) {
+      rc = refuse(r, iOffset + i, rc);
+      break;
+    }
+    memcpy(zPrev, facts.zHash, sizeof(zPrev));
+    parent = *pNewTip;
+    bParent = 1;
+  }
+  return rc;
+}
+
+/* Move zRef from *pOld (all zero: absent) to *pNew, or FED_ECONFLICT when it moved. */
+static int ref_swap(fedlog *l, const char *zRef, const git_oid *pOld, int bHadOld, const git_oid *pNew) {
+  git_reference *pRef = NULL;
+  int rcGit = bHadOld ? git_reference_create_matching(&pRef, l->pRepo, zRef, pNew, 1, pOld, "fedlog: append")
+                      : git_reference_create(&pRef, l->pRepo, zRef, pNew, 0, "fedlog: first entry");
+  git_reference_free(pRef);
+  if (rcGit == GIT_EMODIFIED || rcGit == GIT_EEXISTS || rcGit == GIT_ELOCKED) {
+    return fed_error_set(FED_ECONFLICT, "%s moved while a batch was written: %s", zRef, git_message());
+  }
+  return rcGit == 0 ? FED_OK : git_fail(zRef);
+}
+
+/* Sizes and presence of every entry of the batch. */
+static int batch_shape_check(const fed_log_entry *a, size_t n, fed_log_append_result *r) {
+  if (n > FEDLOG_BATCH_MAX) return fed_error_set(FED_EINVALID, "a batch of %zu entries (at most %d)", n, FEDLOG_BATCH_MAX);
+  for (size_t i = 0; i < n; i++) {
+    if (a[i].zJson == NULL || a[i].aSig == NULL) {
+      return refuse(r, i, fed_error_set(FED_EINVALID, "no entry.json or no entry.sig"));
+    }
+    if (a[i].nJson > FEDLOG_ENTRY_MAX) {
+      return refuse(r, i, fed_error_set(FED_EINVALID, "entry.json of %zu bytes (at most %d)", a[i].nJson,
+                                        FEDLOG_ENTRY_MAX));
+    }
+  }
+  return FED_OK;
+}
+
+int fedlog_append(fedlog *l, const char *zOrigin, const fed_log_entry *a, size_t n, fed_log_append_result *r) {
+  int rc = FED_OK;
+  fed_log_append_result rLocal;
+  char zRef[64];
+  fed_log_head head;
+  git_oid tip, newTip;
+  pack_buf pack = {0};
+  long long iFirst;
+  size_t nHeld = 0;
+  if (r == NULL) r = &rLocal;
+  memset(r, 0, sizeof(*r));
+  rc = ref_name(zRef, sizeof(zRef), zOrigin);
+  if (rc == FED_OK) rc = batch_shape_check(a, n, r);
+  if (rc == FED_OK) rc = head_read(&head, &tip, l, zRef);
+  if (rc != FED_OK || n == 0) goto done;
+  iFirst = entry_seq(a[0].zJson, a[0].nJson);
+  if (iFirst >= 1 && iFirst <= head.iSeq) {
+    nHeld = (size_t)(head.iSeq - iFirst + 1) < n ? (size_t)(head.iSeq - iFirst + 1) : n;
+    rc = compare_held(l, zOrigin, &tip, head.iSeq, iFirst, a, nHeld, r);
+    if (rc != FED_OK || nHeld == n) goto done;
+  }
+  pack_start(&pack);
+  rc = pack_new_entries(&newTip, &pack, l, zOrigin, &head, &tip, a + nHeld, n - nHeld, nHeld, r);
+  if (rc == FED_OK) rc = pack_write(l, &pack);
+  if (rc == FED_OK) rc = ref_swap(l, zRef, &tip, head.iSeq > 0, &newTip);
+  if (rc == FED_OK) r->nAdded = n - nHeld;
+done:
+  free(pack.a);
+  if (r == &rLocal) fed_log_append_result_dispose(r);
+  return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+/* Hand over the nCount entries from the commit *pTop (at seq iTop) down, oldest first. */
+static int read_chunk(fedlog *l, git_oid *aOid, const git_oid *pTop, long long iTop, size_t nCount, fedlog_read_cb cb,
+                      void *payload) {
+  int rc = FED_OK;
+  git_oid oid = *pTop;
+  for (size_t i = 0; rc == FED_OK && i < nCount; i++) {
+    aOid[nCount - 1 - i] = oid;
+    if (i + 1 < nCount) rc = chain_back(&oid, l, 1);
+  }
+  for (size_t i = 0; rc == FED_OK && i < nCount; i++) {
+    stored_entry e;
+    fed_log_entry v;
+    rc = stored_entry_read(&e, l, &aOid[i], 0);
+    if (rc != FED_OK) break;
+    stored_entry_view(&v, &e);
+    rc = cb(&v, iTop - (long long)nCount + 1 + (long long)i, payload);
+    stored_entry_free(&e);
+  }
+  return rc;
+}
+
+int fedlog_read(fedlog *l, const char *zOrigin, long long iFromSeq, fedlog_read_cb cb, void *payload) {
+  int rc = FED_OK;
+  char zRef[64];
+  fed_log_head head;
+  git_oid tip, oid;
+  git_oid *aTop = NULL;   /* the newest commit of each chunk, oldest chunk first */
+  git_oid *aChunk = NULL;
+  size_t nChunk;
+  rc = ref_name(zRef, sizeof(zRef), zOrigin);
+  if (rc == FED_OK && iFromSeq < 1) rc = fed_error_set(FED_EINVALID, "seq %lld: entries count from 1", iFromSeq);
+  if (rc == FED_OK) rc = head_read(&head, &tip, l, zRef);
+  if (rc != FED_OK || iFromSeq > head.iSeq) goto done;
+  nChunk = (size_t)((head.iSeq - iFromSeq) / FEDLOG_READ_CHUNK) + 1;
+  aTop = malloc(nChunk * sizeof(git_oid));
+  aChunk = malloc(FEDLOG_READ_CHUNK * sizeof(git_oid));
+  if (aTop == NULL || aChunk == NULL) {
+    rc = fed_error_set(FED_ERROR, "out of memory");
+    goto done;
+  }
+  /* walk back once, noting where each chunk starts from the top */
+  oid = tip;
+  for (size_t k = nChunk; rc == FED_OK && k-- > 0;) {
+    long long iTop = k + 1 == nChunk ? head.iSeq : iFromSeq + (long long)(k + 1) * FEDLOG_READ_CHUNK - 1;
+    aTop[k] = oid;
+    if (k > 0) rc = chain_back(&oid, l, iTop - (iFromSeq + (long long)k * FEDLOG_READ_CHUNK) + 1);
+  }
+  for (size_t k = 0; rc == FED_OK && k < nChunk; k++) {
+    long long iStart = iFromSeq + (long long)k * FEDLOG_READ_CHUNK;
+    long long iTop = k + 1 == nChunk ? head.iSeq : iStart + FEDLOG_READ_CHUNK - 1;
+    rc = read_chunk(l, aChunk, &aTop[k], iTop, (size_t)(iTop - iStart + 1), cb, payload);
+  }
+done:
+  free(aChunk);
+  free(aTop);
+  return rc;
+}
