@@ -11,6 +11,7 @@
 #include <git2/sys/odb_backend.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,28 +440,103 @@ static int compare_held(fedlog *l, const char *zOrigin, const git_oid *pTip, lon
   return rc;
 }
 
+/* Checks of a[iFrom..iTo) of a batch whose a[0] is seq iFirstSeq, run on any thread:
+ * each entry's prev is the hash of the one before it (zPrev for a[iFrom]). */
+typedef struct validate_job {
+  const fedlog *l;
+  const char *zOrigin;
+  const fed_log_entry *a;
+  size_t iFrom, iTo;
+  long long iFirstSeq;
+  char zPrev[FED_SHA256_HEX_SIZE];
+  fed_entry_facts *aFacts;  /* aFacts[i] for a[i] */
+  size_t iBad;              /* the first entry refused (when rc != FED_OK) */
+  int rc;
+  char zMessage[512];       /* its reason: fed_last_error() is per thread */
+} validate_job;
+
+static void *validate_range(void *pArg) {
+  validate_job *j = pArg;
+  const char *zPrev = j->zPrev;
+  j->rc = FED_OK;
+  for (size_t i = j->iFrom; i < j->iTo; i++) {
+    fed_entry_expect x = {j->zOrigin, j->iFirstSeq + (long long)i, zPrev, j->l->m, 0};
+    j->rc = fed_entry_validate(&j->aFacts[i], &x, j->a[i].zJson, j->a[i].nJson, j->a[i].aSig, FED_SIG_SIZE);
+    if (j->rc != FED_OK) {
+      j->iBad = i;
+      snprintf(j->zMessage, sizeof(j->zMessage), "%s", fed_last_error());
+      break;
+    }
+    zPrev = j->aFacts[i].zHash;
+  }
+  return NULL;
+}
+
+/* Threads for the signature checks of one batch: Ed25519 verification is what bounds an
+ * append, and entries verify independently. Small batches stay on the caller's thread. */
+#define VALIDATE_THREADS_MAX 4
+#define VALIDATE_MIN_PER_THREAD 64
+
+static size_t validate_thread_count(size_t n) {
+  long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t nThread = nCpu < 1 ? 1 : nCpu > VALIDATE_THREADS_MAX ? VALIDATE_THREADS_MAX : (size_t)nCpu;
+  while (nThread > 1 && n / nThread < VALIDATE_MIN_PER_THREAD) nThread--;
+  return nThread;
+}
+
+/* Check a[0..n) as the continuation of the head (seq iHead, hash zHeadHash): 0 with every
+ * entry's facts in aFacts, or the first refusal (its index in *piBad). */
+static int validate_batch(fed_entry_facts *aFacts, size_t *piBad, const fedlog *l, const char *zOrigin,
+                          long long iHead, const char *zHeadHash, const fed_log_entry *a, size_t n) {
+  validate_job aJob[VALIDATE_THREADS_MAX];
+  pthread_t aThread[VALIDATE_THREADS_MAX];
+  int abStarted[VALIDATE_THREADS_MAX] = {0};
+  size_t nThread = validate_thread_count(n);
+  for (size_t t = 0; t < nThread; t++) {
+    validate_job *j = &aJob[t];
+    memset(j, 0, sizeof(*j));
+    j->l = l;
+    j->zOrigin = zOrigin;
+    j->a = a;
+    j->iFrom = n * t / nThread;
+    j->iTo = n * (t + 1) / nThread;
+    j->iFirstSeq = iHead + 1;
+    j->aFacts = aFacts;
+    if (j->iFrom == 0) snprintf(j->zPrev, sizeof(j->zPrev), "%s", zHeadHash);
+    else fed_sha256_hex(j->zPrev, a[j->iFrom - 1].zJson, a[j->iFrom - 1].nJson);
+    if (t > 0) abStarted[t] = pthread_create(&aThread[t], NULL, validate_range, j) == 0;
+  }
+  validate_range(&aJob[0]);
+  for (size_t t = 1; t < nThread; t++) {
+    if (abStarted[t]) pthread_join(aThread[t], NULL);
+    else validate_range(&aJob[t]); /* no thread to be had: do it here */
+  }
+  for (size_t t = 0; t < nThread; t++) {
+    if (aJob[t].rc != FED_OK) {
+      *piBad = aJob[t].iBad;
+      return fed_error_set(aJob[t].rc, "%s", aJob[t].zMessage);
+    }
+  }
+  return FED_OK;
+}
+
 /* Check the new entries a[0..n) as the continuation of the head and pack them. */
 static int pack_new_entries(git_oid *pNewTip, pack_buf *p, fedlog *l, const char *zOrigin, const fed_log_head *pHead,
                             const git_oid *pTip, const fed_log_entry *a, size_t n, size_t iOffset,
                             fed_log_append_result *r) {
   int rc = FED_OK;
-  char zPrev[FED_SHA256_HEX_SIZE];
   git_oid parent = *pTip;
-  int bParent = pHead->iSeq > 0;
-  memcpy(zPrev, pHead->zHash, sizeof(zPrev));
+  size_t iBad = 0;
+  fed_entry_facts *aFacts = malloc(n * sizeof(*aFacts));
+  if (aFacts == NULL) return fed_error_set(FED_ERROR, "out of memory");
+  rc = validate_batch(aFacts, &iBad, l, zOrigin, pHead->iSeq, pHead->zHash, a, n);
+  if (rc != FED_OK) rc = refuse(r, iOffset + iBad, rc);
   for (size_t i = 0; rc == FED_OK && i < n; i++) {
-    fed_entry_expect x = {zOrigin, pHead->iSeq + 1 + (long long)i, zPrev, l->m, 0};
-    fed_entry_facts facts;
-    rc = fed_entry_validate(&facts, &x, a[i].zJson, a[i].nJson, a[i].aSig, FED_SIG_SIZE);
-    if (rc == FED_OK) rc = pack_entry(pNewTip, p, &a[i], zOrigin, x.iSeq, facts.tTs, bParent ? &parent : NULL);
-    if (rc != FED_OK) {
-      rc = refuse(r, iOffset + i, rc);
-      break;
-    }
-    memcpy(zPrev, facts.zHash, sizeof(zPrev));
+    rc = pack_entry(pNewTip, p, &a[i], zOrigin, pHead->iSeq + 1 + (long long)i, aFacts[i].tTs,
+                    i > 0 || pHead->iSeq > 0 ? &parent : NULL);
     parent = *pNewTip;
-    bParent = 1;
   }
+  free(aFacts);
   return rc;
 }
 

@@ -268,6 +268,30 @@ static void test_bad_entries_refused(void **state) {
   chain_free(&c);
 }
 
+/* Large batches are checked on several threads: the first bad entry is the one reported,
+ * wherever it falls, and nothing of the batch becomes visible. */
+static void test_refusal_deep_in_a_large_batch(void **state) {
+  fixture *f = *state;
+  chain c;
+  fed_log_append_result r;
+  fedlog *l = log_open(f, "n1");
+  chain_make(&c, f, "650000", 600);
+  append_ok(l, &c, 0, 10);
+  c.aEntry[450].aSig[5] ^= 1;
+  assert_int_equal(append_range(l, &c, 10, 590, &r), FED_EBADSIG);
+  assert_int_equal(r.iEntry, 440);
+  c.aEntry[20].zJson[2] = 'B'; /* "body" -> "Body": an unexpected field, no body */
+  assert_int_equal(append_range(l, &c, 10, 590, &r), FED_EINVALID);
+  assert_int_equal(r.iEntry, 10);
+  assert_int_equal(head_seq(l, "650000"), 10);
+  c.aEntry[20].zJson[2] = 'b';
+  c.aEntry[450].aSig[5] ^= 1;
+  append_ok(l, &c, 10, 590);
+  read_expect(l, &c, 1, 600);
+  fedlog_close(l);
+  chain_free(&c);
+}
+
 static void test_equivocation_reported(void **state) {
   fixture *f = *state;
   chain c;
@@ -443,7 +467,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
   const struct CMUnitTest tests[] = {
       T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused),
-      T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_one_writer),
+      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_one_writer),
       T(test_git_openssl_and_audit_agree), T(test_kill_9_at_random_instants),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
