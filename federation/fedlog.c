@@ -571,7 +571,7 @@ int fedlog_append(fedlog *l, const char *zOrigin, const fed_log_entry *a, size_t
   int rc = FED_OK;
   fed_log_append_result rLocal;
   char zRef[64];
-  fed_log_head head;
+  fed_log_head head = {0};
   git_oid tip, newTip;
   pack_buf pack = {0};
   long long iFirst;
@@ -625,7 +625,7 @@ static int read_chunk(fedlog *l, git_oid *aOid, const git_oid *pTop, long long i
 int fedlog_read(fedlog *l, const char *zOrigin, long long iFromSeq, fedlog_read_cb cb, void *payload) {
   int rc = FED_OK;
   char zRef[64];
-  fed_log_head head;
+  fed_log_head head = {0};
   git_oid tip, oid;
   git_oid *aTop = NULL;   /* the newest commit of each chunk, oldest chunk first */
   git_oid *aChunk = NULL;
