@@ -2,6 +2,7 @@
  * by compare-and-swap (see fedlog.h). */
 #include "fedlog.h"
 #include "entry.h"
+#include "fed_buf.h"
 #include "fed_error.h"
 
 #include <dirent.h>
@@ -253,28 +254,12 @@ static int chain_back(git_oid *pOid, fedlog *l, long long nSteps) {
  * zlib-wrapped in stored deflate blocks: nothing to compress, an entry is mostly a
  * signature and hex digests, and no zlib dependency. */
 typedef struct pack_buf {
-  unsigned char *a;
-  size_t n;
-  size_t nAlloc;
+  fed_buf b;
   uint32_t nObjects;
-  int bOom;
 } pack_buf;
 
 static void pack_put(pack_buf *p, const void *a, size_t n) {
-  if (p->bOom) return;
-  if (p->n + n > p->nAlloc) {
-    size_t nNew = p->nAlloc ? p->nAlloc * 2 : 64 * 1024;
-    while (nNew < p->n + n) nNew *= 2;
-    unsigned char *aNew = realloc(p->a, nNew);
-    if (aNew == NULL) {
-      p->bOom = 1;
-      return;
-    }
-    p->a = aNew;
-    p->nAlloc = nNew;
-  }
-  memcpy(p->a + p->n, a, n);
-  p->n += n;
+  fed_buf_append(&p->b, a, n);
 }
 
 static void pack_put_be32(pack_buf *p, uint32_t v) {
@@ -366,18 +351,18 @@ static int pack_write(fedlog *l, pack_buf *p) {
   git_indexer_progress stats;
   unsigned char aSha1[EVP_MAX_MD_SIZE];
   unsigned int nSha1 = 0;
-  if (p->bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
-  p->a[8] = (unsigned char)(p->nObjects >> 24);
-  p->a[9] = (unsigned char)(p->nObjects >> 16);
-  p->a[10] = (unsigned char)(p->nObjects >> 8);
-  p->a[11] = (unsigned char)p->nObjects;
-  if (EVP_Digest(p->a, p->n, aSha1, &nSha1, EVP_sha1(), NULL) != 1) {
+  if (p->b.bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
+  p->b.a[8] = (unsigned char)(p->nObjects >> 24);
+  p->b.a[9] = (unsigned char)(p->nObjects >> 16);
+  p->b.a[10] = (unsigned char)(p->nObjects >> 8);
+  p->b.a[11] = (unsigned char)p->nObjects;
+  if (EVP_Digest(p->b.a, p->b.n, aSha1, &nSha1, EVP_sha1(), NULL) != 1) {
     return fed_error_set(FED_ERROR, "SHA-1 of a pack failed");
   }
   pack_put(p, aSha1, nSha1);
-  if (p->bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
+  if (p->b.bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
   memset(&stats, 0, sizeof(stats));
-  if (git_odb_write_pack(&pWrite, l->pOdb, NULL, NULL) != 0 || pWrite->append(pWrite, p->a, p->n, &stats) != 0 ||
+  if (git_odb_write_pack(&pWrite, l->pOdb, NULL, NULL) != 0 || pWrite->append(pWrite, p->b.a, p->b.n, &stats) != 0 ||
       pWrite->commit(pWrite, &stats) != 0) {
     rc = git_fail("cannot write a pack");
   }
@@ -594,7 +579,7 @@ int fedlog_append(fedlog *l, const char *zOrigin, const fed_log_entry *a, size_t
   if (rc == FED_OK) rc = ref_swap(l, zRef, &tip, head.iSeq > 0, &newTip);
   if (rc == FED_OK) r->nAdded = n - nHeld;
 done:
-  free(pack.a);
+  free(pack.b.a);
   if (r == &rLocal) fed_log_append_result_dispose(r);
   return rc;
 }

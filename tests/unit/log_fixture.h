@@ -130,4 +130,23 @@ static inline void entry_make(made_entry *out, const fixture *f, const char *zOr
   json_decref(pEntry);
 }
 
+/* DESIGN.md's recipe with the real tools, in the fixture's directory: `git show` the
+ * entry at zRev (e.g. "refs/fed/650000~9") of log zLog/fedlog.git and its predecessor;
+ * `openssl pkeyutl -verify` checks the signature with the region's key; the entry's prev
+ * is the sha256sum of its predecessor; and `git fsck --strict` reports nothing (but that
+ * HEAD is unborn, as in any bare repository without branches). 0 when all hold. */
+static inline int fixture_tools_agree(const fixture *f, const char *zLog, const char *zRev) {
+  char zCmd[1400], zPem[160];
+  snprintf(zPem, sizeof(zPem), "%s/650000.pem", f->zDir);
+  assert_int_equal(fed_key_write_public(f->pRegion, zPem), 0);
+  snprintf(zCmd, sizeof(zCmd),
+           "cd '%s' && G='git --git-dir %s/fedlog.git' && "
+           "$G show '%s:entry.json' > e && $G show '%s:entry.sig' > s && $G show '%s~1:entry.json' > e1 && "
+           "test \"$(sha256sum e1 | cut -c1-64)\" = \"$(sed 's/.*\"prev\":\"\\([0-9a-f]*\\)\".*/\\1/' e)\" && "
+           "openssl pkeyutl -verify -pubin -inkey 650000.pem -rawin -in e -sigfile s >/dev/null 2>&1 && "
+           "$G fsck --strict --no-dangling >fsck.out 2>&1 && ! grep -v '^notice: HEAD points to an unborn branch' fsck.out",
+           f->zDir, zLog, zRev, zRev, zRev);
+  return system(zCmd);
+}
+
 #endif

@@ -363,7 +363,7 @@ static void test_one_writer(void **state) {
 static void test_git_openssl_and_audit_agree(void **state) {
   fixture *f = *state;
   chain c, d;
-  char zCmd[1400], zPem[160];
+  char zCmd[600];
   fed_audit *a = NULL;
   fedlog *l = log_open(f, "cli");
   chain_make(&c, f, "650000", 40);
@@ -372,22 +372,15 @@ static void test_git_openssl_and_audit_agree(void **state) {
   append_ok(l, &d, 0, 7);
   append_ok(l, &c, 30, 10);
   fedlog_close(l);
-  snprintf(zPem, sizeof(zPem), "%s/650000.pem", f->zDir);
-  assert_int_equal(fed_key_write_public(f->pRegion, zPem), 0);
-  /* DESIGN.md's recipe: git show + openssl pkeyutl check the head and its prev (across
-   * the batch boundary, seq 31 -> 30), and git fsck --strict finds nothing */
+  /* the head, and seq 31 whose prev crosses the batch boundary */
+  assert_int_equal(fixture_tools_agree(f, "cli", "refs/fed/650000"), 0);
+  assert_int_equal(fixture_tools_agree(f, "cli", "refs/fed/650000~9"), 0);
   snprintf(zCmd, sizeof(zCmd),
            "cd '%s' && G='git --git-dir cli/fedlog.git' && "
-           "$G show refs/fed/650000:entry.json > e && $G show refs/fed/650000:entry.sig > s && "
-           "openssl pkeyutl -verify -pubin -inkey 650000.pem -rawin -in e -sigfile s >/dev/null 2>&1 && "
-           "$G show refs/fed/650000~9:entry.json > e31 && $G show refs/fed/650000~9:entry.sig > s31 && "
-           "$G show refs/fed/650000~10:entry.json > e30 && "
-           "openssl pkeyutl -verify -pubin -inkey 650000.pem -rawin -in e31 -sigfile s31 >/dev/null 2>&1 && "
-           "grep -q '\"seq\":40,' e && grep -q '\"seq\":31,' e31 && "
-           "test \"$(sha256sum e30 | cut -c1-64)\" = \"$(sed 's/.*\"prev\":\"\\([0-9a-f]*\\)\".*/\\1/' e31)\" && "
+           "$G show refs/fed/650000~9:entry.json | grep -q '\"seq\":31,' && "
            "test \"$($G rev-list --count refs/fed/650000)\" = 40 && "
-           "test \"$($G ls-tree --name-only refs/fed/650100~3 | tr '\\n' ' ')\" = 'entry.json entry.sig ' && "
-           "$G fsck --strict --no-dangling >fsck.out 2>&1 && ! grep -v '^notice: HEAD points to an unborn branch' fsck.out",
+           "test \"$($G rev-list --count refs/fed/650100)\" = 7 && "
+           "test \"$($G ls-tree --name-only refs/fed/650100~3 | tr '\\n' ' ')\" = 'entry.json entry.sig '",
            f->zDir);
   assert_int_equal(system(zCmd), 0);
   assert_int_equal(fed_audit_new(&a, f->m, NULL, NULL), 0);
@@ -454,12 +447,7 @@ static void test_kill_9_at_random_instants(void **state) {
   assert_int_equal(r.nAdded, c.n - (size_t)iLast);
   read_expect(l, &c, 1, (long long)c.n);
   fedlog_close(l);
-  {
-    char zCmd[400];
-    snprintf(zCmd, sizeof(zCmd), "git --git-dir '%s' fsck --strict --no-dangling >/dev/null 2>&1",
-             log_path(f, "crash"));
-    assert_int_equal(system(zCmd), 0);
-  }
+  assert_int_equal(fixture_tools_agree(f, "crash", "refs/fed/650000"), 0);
   chain_free(&c);
 }
 
