@@ -2,7 +2,7 @@
  * by compare-and-swap (see fedlog.h). */
 #include "fedlog.h"
 #include "entry.h"
-#include "fed_buf.h"
+#include "fedlog_pack.h"
 #include "fed_error.h"
 
 #include <dirent.h>
@@ -23,11 +23,14 @@
 #define REF_PREFIX "refs/fed/"
 #define LOCK_NAME "fedlog.lock"
 #define COMMIT_IDENT "zc-fedlog <fedlog@zhicheng.invalid>"
-#define STORED_BLOCK_MAX 65535 /* bytes of one stored (uncompressed) deflate block */
+#define PACKS_SLACK 8 /* packs written since the last consolidation that trigger the next */
 
 struct fedlog {
   git_repository *pRepo;
   git_odb *pOdb;
+  char *zGitDir;
+  size_t nPacks;      /* packs in objects/pack, as far as this handle knows */
+  size_t nPacksBase;  /* ... after the last consolidation */
   const fed_manifest *m;
   int fdLock;
   int bGitInit;
@@ -79,6 +82,20 @@ static int lock_take(fedlog *l, const char *zGitDir) {
   return FED_OK;
 }
 
+/* (Re)open the repository and its object database: after a consolidation the removed
+ * packs must be forgotten. */
+static int repo_open(fedlog *l) {
+  git_odb_free(l->pOdb);
+  git_repository_free(l->pRepo);
+  l->pOdb = NULL;
+  l->pRepo = NULL;
+  if (git_repository_open_bare(&l->pRepo, l->zGitDir) != 0) {
+    return fed_error_wrap(git_fail("cannot open the log"), "%s", l->zGitDir);
+  }
+  if (git_repository_odb(&l->pOdb, l->pRepo) != 0) return git_fail("the log's object database");
+  return FED_OK;
+}
+
 int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const fedlog_options *opts) {
   int rc = FED_OK;
   fedlog *l = calloc(1, sizeof(*l));
@@ -95,16 +112,22 @@ int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const 
     rc = git_fail("libgit2 fsync option");
     goto done;
   }
+  l->zGitDir = strdup(zGitDir);
+  if (l->zGitDir == NULL) {
+    rc = fed_error_set(FED_ERROR, "out of memory");
+    goto done;
+  }
   if (git_repository_open_bare(&l->pRepo, zGitDir) != 0 && git_repository_init(&l->pRepo, zGitDir, 1) != 0) {
     rc = fed_error_wrap(git_fail("cannot open or create the log"), "%s", zGitDir);
     goto done;
   }
-  if (git_repository_odb(&l->pOdb, l->pRepo) != 0) {
-    rc = git_fail("the log's object database");
-    goto done;
-  }
+  git_repository_free(l->pRepo);
+  l->pRepo = NULL;
   rc = lock_take(l, zGitDir);
+  if (rc == FED_OK) rc = repo_open(l);
+  if (rc == FED_OK) rc = fedlog_pack_count(&l->nPacks, zGitDir);
   if (rc != FED_OK) goto done;
+  l->nPacksBase = l->nPacks;
   *out = l;
   l = NULL;
 done:
@@ -118,6 +141,7 @@ void fedlog_close(fedlog *l) {
   git_repository_free(l->pRepo);
   if (l->fdLock >= 0) close(l->fdLock); /* releases the flock */
   if (l->bGitInit) git_libgit2_shutdown();
+  free(l->zGitDir);
   free(l);
 }
 
@@ -213,6 +237,7 @@ static int head_read(fed_log_head *out, git_oid *pTip, fedlog *l, const char *zR
   fed_log_entry v;
   memset(out, 0, sizeof(*out));
   memset(pTip, 0, sizeof(*pTip));
+  if (l->pRepo == NULL && (rc = repo_open(l)) != FED_OK) return rc; /* a reopen after a merge failed */
   int rcGit = git_reference_name_to_id(pTip, l->pRepo, zRef);
   if (rcGit == GIT_ENOTFOUND) return FED_OK;
   if (rcGit != 0) return git_fail(zRef);
@@ -250,67 +275,8 @@ static int chain_back(git_oid *pOid, fedlog *l, long long nSteps) {
 
 /* ---- the pack of a batch --------------------------------------------------------- */
 
-/* A pack under construction: git's pack format v2, every object whole (no deltas) and
- * zlib-wrapped in stored deflate blocks: nothing to compress, an entry is mostly a
- * signature and hex digests, and no zlib dependency. */
-typedef struct pack_buf {
-  fed_buf b;
-  uint32_t nObjects;
-} pack_buf;
-
-static void pack_put(pack_buf *p, const void *a, size_t n) {
-  fed_buf_append(&p->b, a, n);
-}
-
-static void pack_put_be32(pack_buf *p, uint32_t v) {
-  unsigned char a[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                        (unsigned char)v};
-  pack_put(p, a, sizeof(a));
-}
-
-static uint32_t adler32(const unsigned char *a, size_t n) {
-  uint32_t s1 = 1, s2 = 0;
-  for (size_t i = 0; i < n; i++) {
-    s1 = (s1 + a[i]) % 65521;
-    s2 = (s2 + s1) % 65521;
-  }
-  return (s2 << 16) | s1;
-}
-
-/* A zlib stream of a[0..n) in stored blocks. */
-static void pack_put_zlib_stored(pack_buf *p, const unsigned char *a, size_t n) {
-  static const unsigned char aHeader[2] = {0x78, 0x01};
-  size_t i = 0;
-  pack_put(p, aHeader, sizeof(aHeader));
-  do {
-    size_t nBlock = n - i > STORED_BLOCK_MAX ? STORED_BLOCK_MAX : n - i;
-    unsigned char aBlock[5] = {i + nBlock == n ? 1 : 0, (unsigned char)nBlock, (unsigned char)(nBlock >> 8),
-                               (unsigned char)~nBlock, (unsigned char)(~nBlock >> 8)};
-    pack_put(p, aBlock, sizeof(aBlock));
-    pack_put(p, a + i, nBlock);
-    i += nBlock;
-  } while (i < n);
-  pack_put_be32(p, adler32(a, n));
-}
-
-/* One object: its type-and-size header, then its bytes; its id in *pOid. */
-static int pack_object(git_oid *pOid, pack_buf *p, git_object_t type, const void *a, size_t n) {
-  unsigned char aHead[16];
-  size_t nHead = 0, nLeft = n >> 4;
-  if (git_odb_hash(pOid, a, n, type) != 0) return git_fail("hashing an object");
-  aHead[nHead++] = (unsigned char)(((unsigned)type << 4) | (n & 0x0F) | (nLeft ? 0x80 : 0));
-  while (nLeft) {
-    aHead[nHead++] = (unsigned char)((nLeft & 0x7F) | (nLeft >> 7 ? 0x80 : 0));
-    nLeft >>= 7;
-  }
-  pack_put(p, aHead, nHead);
-  pack_put_zlib_stored(p, a, n);
-  p->nObjects++;
-  return FED_OK;
-}
-
 /* The four objects of one entry; its commit's id in *pCommit. pParent NULL: the first. */
-static int pack_entry(git_oid *pCommit, pack_buf *p, const fed_log_entry *e, const char *zOrigin, long long iSeq,
+static int pack_entry(git_oid *pCommit, fedlog_pack *p, const fed_log_entry *e, const char *zOrigin, long long iSeq,
                       time_t tTs, const git_oid *pParent) {
   int rc;
   git_oid idJson, idSig, idTree;
@@ -318,8 +284,8 @@ static int pack_entry(git_oid *pCommit, pack_buf *p, const fed_log_entry *e, con
   size_t nTree = 0;
   char zCommit[512], zTree[GIT_OID_HEXSZ + 1], zParent[GIT_OID_HEXSZ + 1];
   int nCommit;
-  rc = pack_object(&idJson, p, GIT_OBJECT_BLOB, e->zJson, e->nJson);
-  if (rc == FED_OK) rc = pack_object(&idSig, p, GIT_OBJECT_BLOB, e->aSig, FED_SIG_SIZE);
+  rc = fedlog_pack_object(&idJson, p, GIT_OBJECT_BLOB, e->zJson, e->nJson);
+  if (rc == FED_OK) rc = fedlog_pack_object(&idSig, p, GIT_OBJECT_BLOB, e->aSig, FED_SIG_SIZE);
   if (rc != FED_OK) return rc;
   /* a tree's entries are sorted by name: entry.json before entry.sig */
   memcpy(aTree + nTree, "100644 entry.json", sizeof("100644 entry.json"));
@@ -330,7 +296,7 @@ static int pack_entry(git_oid *pCommit, pack_buf *p, const fed_log_entry *e, con
   nTree += sizeof("100644 entry.sig");
   memcpy(aTree + nTree, idSig.id, GIT_OID_RAWSZ);
   nTree += GIT_OID_RAWSZ;
-  rc = pack_object(&idTree, p, GIT_OBJECT_TREE, aTree, nTree);
+  rc = fedlog_pack_object(&idTree, p, GIT_OBJECT_TREE, aTree, nTree);
   if (rc != FED_OK) return rc;
   git_oid_tostr(zTree, sizeof(zTree), &idTree);
   if (pParent) git_oid_tostr(zParent, sizeof(zParent), pParent);
@@ -340,40 +306,7 @@ static int pack_entry(git_oid *pCommit, pack_buf *p, const fed_log_entry *e, con
                      zTree, pParent ? "parent " : "", pParent ? zParent : "", pParent ? "\n" : "", (long long)tTs,
                      (long long)tTs, zOrigin, iSeq);
   if (nCommit < 0 || (size_t)nCommit >= sizeof(zCommit)) return fed_error_set(FED_ERROR, "commit text too long");
-  return pack_object(pCommit, p, GIT_OBJECT_COMMIT, zCommit, (size_t)nCommit);
-}
-
-/* Finish the pack (object count, SHA-1 trailer) and hand it to the object database, which
- * indexes it and moves it into objects/pack (fsynced when the option is on). */
-static int pack_write(fedlog *l, pack_buf *p) {
-  int rc = FED_OK;
-  git_odb_writepack *pWrite = NULL;
-  git_indexer_progress stats;
-  unsigned char aSha1[EVP_MAX_MD_SIZE];
-  unsigned int nSha1 = 0;
-  if (p->b.bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
-  p->b.a[8] = (unsigned char)(p->nObjects >> 24);
-  p->b.a[9] = (unsigned char)(p->nObjects >> 16);
-  p->b.a[10] = (unsigned char)(p->nObjects >> 8);
-  p->b.a[11] = (unsigned char)p->nObjects;
-  if (EVP_Digest(p->b.a, p->b.n, aSha1, &nSha1, EVP_sha1(), NULL) != 1) {
-    return fed_error_set(FED_ERROR, "SHA-1 of a pack failed");
-  }
-  pack_put(p, aSha1, nSha1);
-  if (p->b.bOom) return fed_error_set(FED_ERROR, "out of memory building a pack");
-  memset(&stats, 0, sizeof(stats));
-  if (git_odb_write_pack(&pWrite, l->pOdb, NULL, NULL) != 0 || pWrite->append(pWrite, p->b.a, p->b.n, &stats) != 0 ||
-      pWrite->commit(pWrite, &stats) != 0) {
-    rc = git_fail("cannot write a pack");
-  }
-  if (pWrite) pWrite->free(pWrite);
-  return rc;
-}
-
-static void pack_start(pack_buf *p) {
-  static const unsigned char aHeader[12] = {'P', 'A', 'C', 'K', 0, 0, 0, 2, 0, 0, 0, 0};
-  memset(p, 0, sizeof(*p));
-  pack_put(p, aHeader, sizeof(aHeader));
+  return fedlog_pack_object(pCommit, p, GIT_OBJECT_COMMIT, zCommit, (size_t)nCommit);
 }
 
 /* ---- appending -------------------------------------------------------------------- */
@@ -506,7 +439,7 @@ static int validate_batch(fed_entry_facts *aFacts, size_t *piBad, const fedlog *
 }
 
 /* Check the new entries a[0..n) as the continuation of the head and pack them. */
-static int pack_new_entries(git_oid *pNewTip, pack_buf *p, fedlog *l, const char *zOrigin, const fed_log_head *pHead,
+static int pack_new_entries(git_oid *pNewTip, fedlog_pack *p, fedlog *l, const char *zOrigin, const fed_log_head *pHead,
                             const git_oid *pTip, const fed_log_entry *a, size_t n, size_t iOffset,
                             fed_log_append_result *r) {
   int rc = FED_OK;
@@ -552,13 +485,26 @@ static int batch_shape_check(const fed_log_entry *a, size_t n, fed_log_append_re
   return FED_OK;
 }
 
+/* Every PACKS_SLACK batches, merge small packs (fedlog_pack.h): many packs slow every
+ * object lookup. The batch is already visible: a failure here only postpones the merge. */
+static void packs_consolidate(fedlog *l) {
+  size_t nAfter = l->nPacks;
+  if (l->nPacks < l->nPacksBase + PACKS_SLACK) return;
+  if (fedlog_pack_consolidate(&nAfter, l->pOdb, l->zGitDir) == FED_OK && nAfter < l->nPacks) {
+    if (repo_open(l) != FED_OK) return; /* the next call finds pRepo NULL and says so */
+  }
+  l->nPacks = nAfter;
+  l->nPacksBase = nAfter;
+}
+
 int fedlog_append(fedlog *l, const char *zOrigin, const fed_log_entry *a, size_t n, fed_log_append_result *r) {
   int rc = FED_OK;
   fed_log_append_result rLocal;
   char zRef[64];
   fed_log_head head = {0};
   git_oid tip, newTip;
-  pack_buf pack = {0};
+  fedlog_pack pack = {0};
+  char zPack[FEDLOG_PACK_NAME_SIZE];
   long long iFirst;
   size_t nHeld = 0;
   if (r == NULL) r = &rLocal;
@@ -573,13 +519,17 @@ int fedlog_append(fedlog *l, const char *zOrigin, const fed_log_entry *a, size_t
     rc = compare_held(l, zOrigin, &tip, head.iSeq, iFirst, a, nHeld, r);
     if (rc != FED_OK || nHeld == n) goto done;
   }
-  pack_start(&pack);
+  fedlog_pack_start(&pack);
   rc = pack_new_entries(&newTip, &pack, l, zOrigin, &head, &tip, a + nHeld, n - nHeld, nHeld, r);
-  if (rc == FED_OK) rc = pack_write(l, &pack);
+  if (rc == FED_OK) rc = fedlog_pack_write(zPack, l->pOdb, &pack);
+  if (rc == FED_OK) l->nPacks++;
   if (rc == FED_OK) rc = ref_swap(l, zRef, &tip, head.iSeq > 0, &newTip);
-  if (rc == FED_OK) r->nAdded = n - nHeld;
+  if (rc == FED_OK) {
+    r->nAdded = n - nHeld;
+    packs_consolidate(l);
+  }
 done:
-  free(pack.b.a);
+  fedlog_pack_free(&pack);
   if (r == &rLocal) fed_log_append_result_dispose(r);
   return rc;
 }

@@ -349,6 +349,32 @@ static void test_replay_is_a_no_op(void **state) {
   chain_free(&c);
 }
 
+/* Entries one at a time (the node's outbox, when quiet): the packs are merged as they
+ * accumulate, so their number stays small, and nothing is lost by the merging. */
+static void test_small_batches_are_merged(void **state) {
+  fixture *f = *state;
+  chain c;
+  int nLoose, nPacks = 0, nMost = 0;
+  fedlog *l = log_open(f, "n1");
+  chain_make(&c, f, "650000", 300);
+  for (size_t i = 0; i < c.n; i++) {
+    append_ok(l, &c, i, 1);
+    nPacks = count_packs(f, "n1", &nLoose);
+    if (nPacks > nMost) nMost = nPacks;
+    if (i % 97 == 0) read_expect(l, &c, 1, (long long)i + 1);
+  }
+  print_message("    300 entries one by one: %d packs at the end, %d at the most\n", nPacks, nMost);
+  assert_true(nMost <= 20);
+  assert_int_equal(nLoose, 0);
+  read_expect(l, &c, 1, 300);
+  fedlog_close(l);
+  assert_int_equal(fixture_tools_agree(f, "n1", "refs/fed/650000"), 0);
+  l = log_open(f, "n1");
+  read_expect(l, &c, 1, 300);
+  fedlog_close(l);
+  chain_free(&c);
+}
+
 static void test_one_writer(void **state) {
   fixture *f = *state;
   fedlog *l = log_open(f, "n1");
@@ -455,7 +481,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
   const struct CMUnitTest tests[] = {
       T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused),
-      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_one_writer),
+      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_one_writer),
       T(test_git_openssl_and_audit_agree), T(test_kill_9_at_random_instants),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
