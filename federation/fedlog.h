@@ -12,12 +12,16 @@
  * per entry), and only then does the ref move, by compare-and-swap against the tip the
  * checks were made on. So a reader (in this process or another) sees a batch whole or not
  * at all, and a crash at any instant leaves either the old tip or the new one; at worst
- * an unreferenced pack, which replaying the batch reuses harmlessly.
+ * an unreferenced pack, which replaying the batch reuses harmlessly. Every 8 batches the
+ * small packs are merged (fedlog_pack.h), so lookups never wade through thousands.
  *
  * Durability: the log is opened with libgit2's GIT_OPT_ENABLE_FSYNC_GITDIR (process-wide):
  * the pack, its index, the ref and their directories are fsynced before fedlog_append
  * returns, so a power cut loses no batch that was acknowledged; a batch cut off mid-way
  * is absent as a whole. (fedlog_options.bNoFsync trades that for speed, in benches.)
+ * That is about six fsyncs per fedlog_append, whatever its size: hand over everything
+ * pending in one call (the bench: ~150 appends/s of one entry, ~4,000 entries/s in
+ * batches of 1,000, bound by the Ed25519 checks).
  *
  * One writer: a handle holds an exclusive lock (flock) on the repository's fedlog.lock
  * for its lifetime, so a second writer, in this process or another, is refused. Other
@@ -84,6 +88,7 @@ void fedlog_close(fedlog *l);
 int fedlog_head(fed_log_head *out, fedlog *l, const char *zOrigin);
 
 /* Append a[0..n), the next entries of zOrigin's chain in seq order, all or nothing.
+ * The signatures are checked on up to 4 threads (one per core) for batches of 128 or more.
  * Entries at seqs already held must be the same bytes (counted in nPresent, not written
  * again: replaying a batch is a no-op); the rest must continue the chain from the head.
  *   FED_EINVALID, FED_ENOTFOUND, FED_EEXPIRED, FED_EBADSIG  a[r->iEntry] is refused (see

@@ -16,6 +16,10 @@
 #define IDX_HEADER_SIZE (8 + 256 * 4)
 #define IDX_MAX ((size_t)1 << 31)
 #define GEOMETRIC_FACTOR 2
+/* A pack this large is left alone: copying it again and again (geometric merging of
+ * everything makes each object travel log2(total) times) costs more than a few dozen
+ * packs cost lookups. 16,384 objects are 4,096 entries. */
+#define PACK_DONE_OBJECTS 16384
 
 static int git_fail(const char *zWhat) {
   const git_error *e = git_error_last();
@@ -168,7 +172,7 @@ static int pack_file_cmp(const void *pA, const void *pB) {
 /* The packs of zGitDir (with their counts when bCount), in *paPack. */
 static int packs_list(pack_file **paPack, size_t *pn, const char *zGitDir, int bCount) {
   int rc = FED_OK;
-  char zDir[4096], zPath[4200];
+  char zDir[4096], zPath[4096 + 2 * 256];
   DIR *pDir;
   struct dirent *d;
   pack_file *aPack = NULL;
@@ -293,7 +297,7 @@ static int pack_copy_objects(fedlog_pack *p, git_odb *pOdb, const git_oid *aOid,
 int fedlog_pack_consolidate(size_t *pnAfter, git_odb *pOdb, const char *zGitDir) {
   int rc;
   pack_file *aPack = NULL;
-  size_t n = 0, nMerge, nOid = 0;
+  size_t n = 0, nSmall = 0, nMerge, nOid = 0;
   git_oid *aOid = NULL;
   char zNew[FEDLOG_PACK_NAME_SIZE];
   fedlog_pack pack;
@@ -301,7 +305,8 @@ int fedlog_pack_consolidate(size_t *pnAfter, git_odb *pOdb, const char *zGitDir)
   rc = packs_list(&aPack, &n, zGitDir, 1);
   if (rc != FED_OK) goto done;
   qsort(aPack, n, sizeof(*aPack), pack_file_cmp);
-  nMerge = geometric_split(aPack, n);
+  while (nSmall < n && aPack[nSmall].nObjects < PACK_DONE_OBJECTS) nSmall++;
+  nMerge = geometric_split(aPack, nSmall);
   *pnAfter = n;
   if (nMerge < 2) goto done;
   rc = packs_object_ids(&aOid, &nOid, aPack, nMerge, zGitDir);

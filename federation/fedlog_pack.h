@@ -33,8 +33,9 @@ void fedlog_pack_free(fedlog_pack *p);
 /* The packs in zGitDir/objects/pack (those with both .pack and .idx). */
 int fedlog_pack_count(size_t *out, const char *zGitDir);
 
-/* Merge the small packs of zGitDir so that, smallest first, each remaining pack holds at
- * least twice the objects of all smaller ones together (git's "geometric" repack): one new
+/* Merge the small packs of zGitDir so that, smallest first, each remaining small pack
+ * holds at least twice the objects of all smaller ones together (git's "geometric"
+ * repack; packs of 16,384 objects or more are left as they are): one new
  * pack is written (and synced) before the ones it replaces are removed, so a crash leaves
  * objects twice at worst, never missing. pOdb must be reopened afterwards (the removed
  * packs stay open in it). The number of packs left in *pnAfter. */
