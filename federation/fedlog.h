@@ -78,7 +78,8 @@ typedef struct fed_log_append_result {
 void fed_log_append_result_dispose(fed_log_append_result *r);
 
 /* Open (creating it when absent) the bare repository zGitDir as the log; entries are
- * checked against manifest m (which must outlive the handle). opts may be NULL.
+ * checked against manifest m (which must outlive the handle; NULL: keys and signatures
+ * go unchecked, for tools that re-pack what they already trust). opts may be NULL.
  * FED_EEXISTS when another handle holds the log for writing. */
 int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const fedlog_options *opts);
 

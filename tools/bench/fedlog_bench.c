@@ -3,7 +3,7 @@
  * fresh DIR/fedlog.git in batches (every entry verified, one pack per batch, fsync on),
  * read back from seq 1, and replayed (an idempotent no-op). Prints "key value" lines.
  *
- *   fedlog_bench DIR [N=100000] [BATCH=1000]
+ *   fedlog_bench DIR [N=100000] [BATCH=1000] [FSYNC=1]   (FSYNC=0: no fsync, to see its cost)
  *
  * Built by tools/bench/run.sh (scenario fedlog) against build/libzcfed.a. */
 #include <jansson.h>
@@ -66,6 +66,7 @@ int main(int argc, char **argv) {
   const char *zDir = argc > 1 ? argv[1] : NULL;
   long long n = argc > 2 ? atoll(argv[2]) : 100000;
   long long nBatch = argc > 3 ? atoll(argv[3]) : 1000;
+  fedlog_options opts = FEDLOG_OPTIONS_INIT;
   char zGit[4096], zPrev[FED_SHA256_HEX_SIZE] = "", *zPem = NULL;
   fed_key *pRoot = NULL, *pKey = NULL;
   fed_manifest *m = NULL;
@@ -109,7 +110,8 @@ int main(int argc, char **argv) {
     tVerify = now() - t;
   } while (tVerify < VERIFY_SECONDS);
 
-  if (fedlog_open(&l, zGit, m, NULL) != FED_OK) die("open");
+  opts.bNoFsync = argc > 4 && strcmp(argv[4], "0") == 0;
+  if (fedlog_open(&l, zGit, m, &opts) != FED_OK) die("open");
   t = now();
   for (long long i = 0; i < n; i += nBatch) {
     size_t k = (size_t)(n - i < nBatch ? n - i : nBatch);
@@ -130,6 +132,7 @@ int main(int argc, char **argv) {
   tReplay = now() - t;
   fedlog_close(l);
 
+  printf("fsync %d\n", !opts.bNoFsync);
   printf("entries %lld\nbatch %lld\nentry_bytes_avg %.0f\n", n, nBatch, (double)nBytes / (double)n);
   printf("sign_per_s %.0f\n", (double)n / tSign);
   printf("verify_per_s %.0f\n", (double)nVerify / tVerify);
