@@ -79,6 +79,7 @@ static int lock_take(fedlog *l, const char *zGitDir) {
   remove_stale_files(zGitDir, "refs/fed", "", ".lock");
   remove_stale_files(zGitDir, "objects/pack", "pack_git2_", "");
   remove_stale_files(zGitDir, "objects/pack", "pack-", ".lock");
+  fedlog_pack_remove_orphans(zGitDir);
   return FED_OK;
 }
 

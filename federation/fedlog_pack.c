@@ -317,9 +317,10 @@ int fedlog_pack_consolidate(size_t *pnAfter, git_odb *pOdb, const char *zGitDir)
   for (size_t i = 0; i < nMerge; i++) {
     char zPath[4200];
     if (strcmp(aPack[i].zName, zNew) == 0) continue; /* the same objects packed the same way */
-    snprintf(zPath, sizeof(zPath), "%s/objects/pack/%s.pack", zGitDir, aPack[i].zName);
-    unlink(zPath);
+    /* the index first: a pack without one is invisible to git and libgit2 alike */
     snprintf(zPath, sizeof(zPath), "%s/objects/pack/%s.idx", zGitDir, aPack[i].zName);
+    unlink(zPath);
+    snprintf(zPath, sizeof(zPath), "%s/objects/pack/%s.pack", zGitDir, aPack[i].zName);
     unlink(zPath);
   }
   *pnAfter = n - nMerge + 1;
@@ -328,4 +329,29 @@ done:
   free(aOid);
   free(aPack);
   return rc;
+}
+
+/* 1 when zDir/zName with its extension replaced by zOther exists. */
+static int sibling_exists(const char *zDir, const char *zName, size_t nStem, const char *zOther) {
+  char zPath[4096 + 2 * 256];
+  snprintf(zPath, sizeof(zPath), "%s/%.*s%s", zDir, (int)nStem, zName, zOther);
+  return access(zPath, F_OK) == 0;
+}
+
+void fedlog_pack_remove_orphans(const char *zGitDir) {
+  char zDir[4096];
+  DIR *pDir;
+  struct dirent *d;
+  snprintf(zDir, sizeof(zDir), "%s/objects/pack", zGitDir);
+  pDir = opendir(zDir);
+  if (pDir == NULL) return;
+  while ((d = readdir(pDir)) != NULL) {
+    size_t n = strlen(d->d_name);
+    if (strncmp(d->d_name, "pack-", 5) != 0) continue;
+    if ((n > 4 && strcmp(d->d_name + n - 4, ".idx") == 0 && !sibling_exists(zDir, d->d_name, n - 4, ".pack")) ||
+        (n > 5 && strcmp(d->d_name + n - 5, ".pack") == 0 && !sibling_exists(zDir, d->d_name, n - 5, ".idx"))) {
+      unlinkat(dirfd(pDir), d->d_name, 0);
+    }
+  }
+  closedir(pDir);
 }

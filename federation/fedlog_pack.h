@@ -41,4 +41,9 @@ int fedlog_pack_count(size_t *out, const char *zGitDir);
  * packs stay open in it). The number of packs left in *pnAfter. */
 int fedlog_pack_consolidate(size_t *pnAfter, git_odb *pOdb, const char *zGitDir);
 
+/* Remove what a writer killed mid-pack leaves in objects/pack: an index whose pack was
+ * never renamed into place, or a pack whose index was removed by a merge. Only with the
+ * writer's lock held (no pack is then half-written on purpose). */
+void fedlog_pack_remove_orphans(const char *zGitDir);
+
 #endif

@@ -375,6 +375,41 @@ static void test_small_batches_are_merged(void **state) {
   chain_free(&c);
 }
 
+/* What a writer killed at the wrong instant leaves: a ref lock, an indexer's temporary
+ * pack, an index without its pack and a pack without its index. Reopening clears them
+ * all, so the ref can move again and git finds nothing amiss. */
+static void test_leftovers_of_a_crash_are_removed(void **state) {
+  fixture *f = *state;
+  chain c;
+  char zCmd[1200];
+  int nLoose;
+  const char *zGit;
+  fedlog *l = log_open(f, "n1");
+  chain_make(&c, f, "650000", 6);
+  append_ok(l, &c, 0, 3);
+  fedlog_close(l);
+  zGit = log_path(f, "n1");
+  snprintf(zCmd, sizeof(zCmd),
+           "cd '%s' && : > refs/fed/650000.lock && : > objects/pack/pack_git2_Xq1 && "
+           "i=$(ls objects/pack/*.idx | head -n 1) && p=${i%%.idx}.pack && "
+           "cp \"$i\" objects/pack/pack-0000000000000000000000000000000000000001.idx && "
+           "cp \"$p\" objects/pack/pack-0000000000000000000000000000000000000002.pack",
+           zGit);
+  assert_int_equal(system(zCmd), 0);
+  l = log_open(f, "n1");
+  append_ok(l, &c, 3, 3);
+  read_expect(l, &c, 1, 6);
+  fedlog_close(l);
+  snprintf(zCmd, sizeof(zCmd),
+           "cd '%s' && ! test -e refs/fed/650000.lock && ! test -e objects/pack/pack_git2_Xq1 && "
+           "! ls objects/pack | grep -q pack-00000000000000000000000000000000000000",
+           zGit);
+  assert_int_equal(system(zCmd), 0);
+  assert_int_equal(count_packs(f, "n1", &nLoose), 2);
+  assert_int_equal(fixture_tools_agree(f, "n1", "refs/fed/650000"), 0);
+  chain_free(&c);
+}
+
 static void test_one_writer(void **state) {
   fixture *f = *state;
   fedlog *l = log_open(f, "n1");
@@ -481,7 +516,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
   const struct CMUnitTest tests[] = {
       T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused),
-      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_one_writer),
+      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_leftovers_of_a_crash_are_removed), T(test_one_writer),
       T(test_git_openssl_and_audit_agree), T(test_kill_9_at_random_instants),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
