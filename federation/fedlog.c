@@ -9,11 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
-#include <git2/sys/odb_backend.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +314,22 @@ static int refuse(fed_log_append_result *r, size_t iEntry, int rc) {
   return fed_error_wrap(rc, "entry %zu of the batch", iEntry);
 }
 
+/* Keep the entry held at iSeq beside the different one offered (hashed zOfferedHash). */
+static int evidence_keep(fed_log_append_result *r, const fed_log_entry *pHeld, const char *zOrigin, long long iSeq,
+                         const char *zOfferedHash) {
+  char zHeldHash[FED_SHA256_HEX_SIZE];
+  r->zHeld = malloc(pHeld->nJson + 1);
+  if (r->zHeld == NULL) return fed_error_set(FED_ERROR, "out of memory");
+  memcpy(r->zHeld, pHeld->zJson, pHeld->nJson);
+  r->zHeld[pHeld->nJson] = 0;
+  r->nHeld = pHeld->nJson;
+  memcpy(r->aHeld, pHeld->aSig, FED_SIG_SIZE);
+  r->iSeq = iSeq;
+  fed_sha256_hex(zHeldHash, pHeld->zJson, pHeld->nJson);
+  return fed_error_set(FED_EEQUIVOCATION, "equivocation: %s/%lld is held as entry.json %.16s…, offered as %.16s…",
+                       zOrigin, iSeq, zHeldHash, zOfferedHash);
+}
+
 /* The offered a[0..n) at seqs iFirst.. that the log already holds (iFirst + n - 1 <= head):
  * each the same bytes, or refused; a validly signed different one is equivocation. */
 static int compare_held(fedlog *l, const char *zOrigin, const git_oid *pTip, long long iHead, long long iFirst,
@@ -339,18 +352,7 @@ static int compare_held(fedlog *l, const char *zOrigin, const git_oid *pTip, lon
       fed_entry_expect x = {zOrigin, iSeq, NULL, l->m, 0};
       fed_entry_facts facts;
       rc = fed_entry_validate(&facts, &x, pNew->zJson, pNew->nJson, pNew->aSig, FED_SIG_SIZE);
-      if (rc == FED_OK) {
-        r->iSeq = iSeq;
-        r->zHeld = malloc(held.nJson + 1);
-        if (r->zHeld) {
-          memcpy(r->zHeld, held.zJson, held.nJson);
-          r->zHeld[held.nJson] = 0;
-          r->nHeld = held.nJson;
-          memcpy(r->aHeld, held.aSig, FED_SIG_SIZE);
-        }
-        rc = fed_error_set(FED_EEQUIVOCATION, "equivocation: %s/%lld is held with entry.json %.16s…, offered different",
-                           zOrigin, iSeq, facts.zHash);
-      }
+      if (rc == FED_OK) rc = evidence_keep(r, &held, zOrigin, iSeq, facts.zHash);
       if (rc != FED_OK) rc = refuse(r, (size_t)(iSeq - iFirst), rc);
     }
     oid = e.parent;
