@@ -307,6 +307,7 @@ static void test_equivocation_reported(void **state) {
   entry_make(&other, f, "650000", 2, zPrev, &o);
   e = (fed_log_entry){other.zJson, other.nJson, other.aSig};
   assert_int_equal(fedlog_append(l, "650000", &e, 1, &r), FED_EEQUIVOCATION);
+  assert_non_null(strstr(fed_last_error(), "equivocation: 650000/2 is held as entry.json"));
   assert_int_equal(r.iSeq, 2);
   assert_int_equal(r.iEntry, 0);
   assert_int_equal(r.nHeld, c.aEntry[1].nJson);
