@@ -1,8 +1,7 @@
 /* audit.c - walk signed logs and report every broken rule (see audit.h). */
 #include "audit.h"
-#include "canon.h"
+#include "entry.h"
 #include "fed_error.h"
-#include "rfc3339.h"
 
 #include <git2.h>
 #include <stdarg.h>
@@ -12,7 +11,6 @@
 #include <string.h>
 
 #define REF_PREFIX "refs/fed/"
-#define ENTRY_VERSION 1
 
 /* What was seen for one (origin, seq) in some log: the equivocation check, and a cache
  * so that the same entry and signature met in another log are not verified again. */
@@ -184,83 +182,50 @@ static int tree_read_blob(git_blob **ppBlob, chain_walk *w, git_tree *pTree, con
   return 0;
 }
 
-/* The checks on entry.json's fields; fills *piSeq, *pzKey and *ptTs when they are valid. */
-static void entry_check_fields(chain_walk *w, const json_t *pEntry, long long *piSeq, const char **pzKey,
-                               time_t *ptTs, int *pbTs) {
-  static const char *azField[] = {"body", "key", "origin", "prev", "seq", "ts", "type", "v"};
-  const json_t *pSeq = json_object_get(pEntry, "seq");
-  const char *zOrigin = json_string_value(json_object_get(pEntry, "origin"));
-  const char *zPrev = json_string_value(json_object_get(pEntry, "prev"));
-  const char *zTs = json_string_value(json_object_get(pEntry, "ts"));
-  const char *zType = json_string_value(json_object_get(pEntry, "type"));
-  const char *zKey;
-  const char *zField;
-  json_t *pValue;
-  if (json_is_integer(pSeq) && json_integer_value(pSeq) > 0) *piSeq = json_integer_value(pSeq);
-  else WALK_REPORT(w, *piSeq, "\"seq\" is not a positive integer");
-  json_object_foreach((json_t *)pEntry, zField, pValue) {
-    size_t i = 0;
-    while (i < sizeof(azField) / sizeof(azField[0]) && strcmp(azField[i], zField) != 0) i++;
-    if (i == sizeof(azField) / sizeof(azField[0])) WALK_REPORT(w, *piSeq, "unexpected field \"%.40s\"", zField);
-  }
-  if (!json_is_integer(json_object_get(pEntry, "v")) ||
-      json_integer_value(json_object_get(pEntry, "v")) != ENTRY_VERSION) {
-    WALK_REPORT(w, *piSeq, "\"v\" is not %d", ENTRY_VERSION);
-  }
-  if (zOrigin == NULL || strcmp(zOrigin, w->zOrigin) != 0) {
-    WALK_REPORT(w, *piSeq, "\"origin\" is \"%.40s\", not the ref's origin %s", zOrigin ? zOrigin : "(missing)",
-                w->zOrigin);
-  }
-  if (zPrev == NULL) {
-    WALK_REPORT(w, *piSeq, "\"prev\" is not a string");
-  } else if (w->bPrevKnown && strcmp(zPrev, w->zPrevHash) != 0) {
-    WALK_REPORT(w, *piSeq, "\"prev\" is \"%.64s\", not the previous entry's hash \"%s\"", zPrev, w->zPrevHash);
-  }
-  if (zType == NULL || zType[0] == 0) WALK_REPORT(w, *piSeq, "\"type\" is not a non-empty string");
-  if (!json_is_object(json_object_get(pEntry, "body"))) WALK_REPORT(w, *piSeq, "\"body\" is not an object");
-  *pbTs = zTs && fed_rfc3339_parse(ptTs, zTs) == FED_OK;
-  if (!*pbTs) WALK_REPORT(w, *piSeq, "\"ts\" is not an RFC 3339 UTC time");
-  zKey = json_string_value(json_object_get(pEntry, "key"));
-  if (zKey == NULL) WALK_REPORT(w, *piSeq, "\"key\" is not a string");
-  *pzKey = zKey;
+/* Findings about one entry go to the walk, placed at the entry's seq as far as known. */
+typedef struct entry_report {
+  chain_walk *w;
+  const fed_entry_facts *pFacts;
+} entry_report;
+
+static void entry_report_problem(int rc, const char *zMessage, void *payload) {
+  entry_report *r = payload;
+  (void)rc;
+  WALK_REPORT(r->w, r->pFacts->iSeq, "%s", zMessage);
 }
 
-/* Check the signature (unless the same bytes already verified elsewhere) and record
- * (origin, seq) -> hash for the equivocation check. aSig is NULL when entry.sig is
- * missing (already reported). */
-static int entry_check_signature(chain_walk *w, long long iSeq, const char *zHash, const char *zJson, size_t nJson,
-                                 const unsigned char *aSig, size_t nSig, const char *zKey, time_t tTs, int bTs) {
+/* The slot of (origin, seq), making room for it; NULL when out of memory. */
+static seen_slot *seen_slot_for(fed_audit *a, const char *zOrigin, long long iSeq, int *piOrigin) {
+  *piOrigin = origin_intern(a, zOrigin);
+  if (*piOrigin == 0 || seen_reserve(a) != FED_OK) return NULL;
+  return seen_find(a, *piOrigin, iSeq);
+}
+
+/* The entry's bytes and signature already verified in another log at the seq expected. */
+static int seen_verified(fed_audit *a, const char *zOrigin, long long iSeq, const char *zHash,
+                         const unsigned char *aSig, size_t nSig) {
+  int iOrigin = origin_intern(a, zOrigin);
+  if (iOrigin == 0 || a->nSeenAlloc == 0 || aSig == NULL || nSig != FED_SIG_SIZE) return 0;
+  const seen_slot *p = seen_find(a, iOrigin, iSeq);
+  return p->iOrigin && p->bVerified && memcmp(p->aHash, zHash, 64) == 0 && memcmp(p->aSig, aSig, FED_SIG_SIZE) == 0;
+}
+
+/* Record (origin, seq) -> hash, reporting a different entry seen before as equivocation. */
+static int seen_record(chain_walk *w, const fed_entry_facts *pFacts, const unsigned char *aSig, size_t nSig) {
   fed_audit *a = w->a;
-  const fed_manifest_key *pKey = NULL;
-  int iOrigin = origin_intern(a, w->zOrigin);
-  seen_slot *pSlot;
-  int bVerified = 0;
-  if (iOrigin == 0 || seen_reserve(a) != FED_OK) return fed_error_set(FED_ERROR, "out of memory");
-  pSlot = seen_find(a, iOrigin, iSeq);
-  if (pSlot->iOrigin && memcmp(pSlot->aHash, zHash, 64) != 0) {
-    WALK_REPORT(w, iSeq, "equivocation: log %s holds a different entry %s/%lld (entry.json %.16s…, here %.16s…)",
-                a->azLog[pSlot->iLog], w->zOrigin, iSeq, pSlot->aHash, zHash);
-  }
-  if (zKey && bTs) {
-    int rc = fed_manifest_key_at(&pKey, a->m, zKey, w->zOrigin, tTs);
-    if (rc != FED_OK) WALK_REPORT(w, iSeq, "%s", fed_last_error());
-  }
-  if (aSig == NULL) {
-    /* nothing to verify */
-  } else if (nSig != FED_SIG_SIZE) {
-    WALK_REPORT(w, iSeq, "entry.sig is %zu bytes, not %d", nSig, FED_SIG_SIZE);
-  } else if (pKey) {
-    int bCached = pSlot->iOrigin && pSlot->bVerified && memcmp(pSlot->aHash, zHash, 64) == 0 &&
-                  memcmp(pSlot->aSig, aSig, FED_SIG_SIZE) == 0;
-    bVerified = bCached || fed_key_verify(pKey->pKey, zJson, nJson, aSig, nSig) == FED_OK;
-    if (!bVerified) WALK_REPORT(w, iSeq, "entry.sig does not verify with key %s", zKey);
+  int iOrigin;
+  seen_slot *pSlot = seen_slot_for(a, w->zOrigin, pFacts->iSeq, &iOrigin);
+  if (pSlot == NULL) return fed_error_set(FED_ERROR, "out of memory");
+  if (pSlot->iOrigin && memcmp(pSlot->aHash, pFacts->zHash, 64) != 0) {
+    WALK_REPORT(w, pFacts->iSeq, "equivocation: log %s holds a different entry %s/%lld (entry.json %.16s…, here %.16s…)",
+                a->azLog[pSlot->iLog], w->zOrigin, pFacts->iSeq, pSlot->aHash, pFacts->zHash);
   }
   if (pSlot->iOrigin == 0) {
     pSlot->iOrigin = iOrigin;
-    pSlot->iSeq = iSeq;
-    memcpy(pSlot->aHash, zHash, 64);
+    pSlot->iSeq = pFacts->iSeq;
+    memcpy(pSlot->aHash, pFacts->zHash, 64);
     if (aSig && nSig == FED_SIG_SIZE) memcpy(pSlot->aSig, aSig, FED_SIG_SIZE);
-    pSlot->bVerified = bVerified;
+    pSlot->bVerified = pFacts->bSigVerified;
     pSlot->iLog = a->nLog - 1;
     a->nSeen++;
   }
@@ -274,14 +239,14 @@ static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
   git_tree *pTree = NULL;
   git_blob *pJson = NULL;
   git_blob *pSig = NULL;
-  json_t *pEntry = NULL;
   const char *zJson;
   size_t nJson;
-  long long iSeq = iPlace;
-  const char *zKey = NULL;
-  time_t tTs = 0;
-  int bTs = 0;
+  const unsigned char *aSig;
+  size_t nSig;
   char zHash[FED_SHA256_HEX_SIZE];
+  fed_entry_facts facts;
+  entry_report r = {w, &facts};
+  fed_entry_expect x = {w->zOrigin, w->iExpectSeq, NULL, w->a->m, 0};
   git_oid_tostr(w->zCommit, sizeof(w->zCommit), pOid);
   w->a->nEntries++;
   if (git_commit_lookup(&pCommit, w->pRepo, pOid) != 0 || git_commit_tree(&pTree, pCommit) != 0) {
@@ -296,32 +261,21 @@ static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
   tree_read_blob(&pSig, w, pTree, "entry.sig", iPlace);
   zJson = git_blob_rawcontent(pJson);
   nJson = (size_t)git_blob_rawsize(pJson);
+  aSig = pSig ? git_blob_rawcontent(pSig) : NULL;
+  nSig = pSig ? (size_t)git_blob_rawsize(pSig) : 0;
   fed_sha256_hex(zHash, zJson, nJson);
-  if (fed_canon_parse(&pEntry, zJson, nJson) != FED_OK) {
-    WALK_REPORT(w, iPlace, "entry.json: %s", fed_last_error());
-    pEntry = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
-  }
-  if (!json_is_object(pEntry)) {
-    if (pEntry) WALK_REPORT(w, iPlace, "entry.json is not an object");
-    goto next;
-  }
-  entry_check_fields(w, pEntry, &iSeq, &zKey, &tTs, &bTs);
-  if (iSeq != w->iExpectSeq) {
-    WALK_REPORT(w, iSeq, "seq %lld where %lld was expected (%s)", iSeq, w->iExpectSeq,
-                iSeq > w->iExpectSeq ? "a gap" : "repeated or out of order");
-  }
-  rc = entry_check_signature(w, iSeq, zHash, zJson, nJson, pSig ? git_blob_rawcontent(pSig) : NULL,
-                             pSig ? (size_t)git_blob_rawsize(pSig) : 0, zKey, tTs, bTs);
-next:
-  w->iExpectSeq = iSeq + 1;
-  memcpy(w->zPrevHash, zHash, sizeof(zHash));
+  x.zPrev = w->bPrevKnown ? w->zPrevHash : NULL;
+  x.bSigKnownGood = seen_verified(w->a, w->zOrigin, w->iExpectSeq, zHash, aSig, nSig);
+  fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
+  rc = seen_record(w, &facts, aSig, nSig);
+  w->iExpectSeq = facts.iSeq + 1;
+  memcpy(w->zPrevHash, facts.zHash, sizeof(facts.zHash));
   w->bPrevKnown = 1;
   goto done;
 unreadable:
   w->iExpectSeq = iPlace + 1;
   w->bPrevKnown = 0;
 done:
-  json_decref(pEntry);
   git_blob_free(pSig);
   git_blob_free(pJson);
   git_tree_free(pTree);

@@ -1,5 +1,6 @@
 /* canon.c - canonical JSON serialisation (see canon.h for the form). */
 #include "canon.h"
+#include "fed_buf.h"
 #include "fed_error.h"
 
 #include <stdint.h>
@@ -7,40 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growable output buffer; a failed allocation sets bOom and later appends do nothing. */
-typedef struct canon_buf {
-  char *a;
-  size_t n;
-  size_t nAlloc;
-  int bOom;
-} canon_buf;
-
 typedef struct canon_key {
   const char *z;
   size_t n;
   json_t *pValue;
 } canon_key;
 
-static void buf_append(canon_buf *p, const void *z, size_t n) {
-  if (p->bOom) return;
-  if (p->n + n + 1 > p->nAlloc) {
-    size_t nNew = p->nAlloc ? p->nAlloc * 2 : 256;
-    while (nNew < p->n + n + 1) nNew *= 2;
-    char *aNew = realloc(p->a, nNew);
-    if (aNew == NULL) {
-      p->bOom = 1;
-      return;
-    }
-    p->a = aNew;
-    p->nAlloc = nNew;
-  }
-  memcpy(p->a + p->n, z, n);
-  p->n += n;
-  p->a[p->n] = 0;
-}
-
-static void buf_char(canon_buf *p, char c) {
-  buf_append(p, &c, 1);
+static void buf_char(fed_buf *p, char c) {
+  fed_buf_append(p, &c, 1);
 }
 
 /* Length of the well-formed UTF-8 sequence at z (at most n bytes), or 0 when it is
@@ -72,7 +47,7 @@ static size_t utf8_sequence_len(const unsigned char *z, size_t n) {
   return nSeq;
 }
 
-static int canon_string(canon_buf *p, const char *z, size_t n) {
+static int canon_string(fed_buf *p, const char *z, size_t n) {
   static const char aHex[] = "0123456789abcdef";
   const unsigned char *u = (const unsigned char *)z;
   size_t i = 0;
@@ -91,18 +66,18 @@ static int canon_string(canon_buf *p, const char *z, size_t n) {
       default: break;
     }
     if (zEsc) {
-      buf_append(p, zEsc, 2);
+      fed_buf_append(p, zEsc, 2);
       i++;
     } else if (c < 0x20) {
       char aU[6] = {'\\', 'u', '0', '0', aHex[c >> 4], aHex[c & 0xF]};
-      buf_append(p, aU, sizeof(aU));
+      fed_buf_append(p, aU, sizeof(aU));
       i++;
     } else {
       size_t nSeq = utf8_sequence_len(u + i, n - i);
       if (nSeq == 0) {
         return fed_error_set(FED_EINVALID, "canonical JSON: invalid UTF-8 at byte %zu of a string", i);
       }
-      buf_append(p, u + i, nSeq);
+      fed_buf_append(p, u + i, nSeq);
       i += nSeq;
     }
   }
@@ -119,9 +94,9 @@ static int canon_key_cmp(const void *pA, const void *pB) {
   return (a->n > b->n) - (a->n < b->n);
 }
 
-static int canon_value(canon_buf *p, const json_t *v, int iDepth);
+static int canon_value(fed_buf *p, const json_t *v, int iDepth);
 
-static int canon_object(canon_buf *p, const json_t *v, int iDepth) {
+static int canon_object(fed_buf *p, const json_t *v, int iDepth) {
   int rc = FED_OK;
   size_t nKey = json_object_size(v);
   canon_key *aKey = NULL;
@@ -155,7 +130,7 @@ done:
   return rc;
 }
 
-static int canon_array(canon_buf *p, const json_t *v, int iDepth) {
+static int canon_array(fed_buf *p, const json_t *v, int iDepth) {
   int rc = FED_OK;
   buf_char(p, '[');
   for (size_t i = 0; i < json_array_size(v) && rc == FED_OK; i++) {
@@ -166,7 +141,7 @@ static int canon_array(canon_buf *p, const json_t *v, int iDepth) {
   return rc;
 }
 
-static int canon_value(canon_buf *p, const json_t *v, int iDepth) {
+static int canon_value(fed_buf *p, const json_t *v, int iDepth) {
   char aNum[32];
   if (v == NULL) return fed_error_set(FED_EINVALID, "canonical JSON: missing value");
   if (iDepth > FED_CANON_MAX_DEPTH) {
@@ -178,18 +153,18 @@ static int canon_value(canon_buf *p, const json_t *v, int iDepth) {
     case JSON_STRING: return canon_string(p, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
       snprintf(aNum, sizeof(aNum), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-      buf_append(p, aNum, strlen(aNum));
+      fed_buf_append(p, aNum, strlen(aNum));
       return FED_OK;
     case JSON_REAL: return fed_error_set(FED_EINVALID, "canonical JSON: real numbers are refused (integers only)");
-    case JSON_TRUE: buf_append(p, "true", 4); return FED_OK;
-    case JSON_FALSE: buf_append(p, "false", 5); return FED_OK;
-    case JSON_NULL: buf_append(p, "null", 4); return FED_OK;
+    case JSON_TRUE: fed_buf_append(p, "true", 4); return FED_OK;
+    case JSON_FALSE: fed_buf_append(p, "false", 5); return FED_OK;
+    case JSON_NULL: fed_buf_append(p, "null", 4); return FED_OK;
   }
   return fed_error_set(FED_EINVALID, "canonical JSON: unknown value type");
 }
 
 char *fed_canon(const json_t *v, size_t *pn) {
-  canon_buf b = {0};
+  fed_buf b = {0};
   int rc = canon_value(&b, v, 0);
   if (rc == FED_OK && b.bOom) rc = fed_error_set(FED_ERROR, "canonical JSON: out of memory");
   if (rc != FED_OK) {

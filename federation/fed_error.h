@@ -13,7 +13,9 @@ enum {
   FED_ENOTFOUND = -3,  /* no such file, node or key */
   FED_EEXISTS = -4,    /* something is already there */
   FED_EBADSIG = -5,    /* a signature does not verify */
-  FED_EEXPIRED = -6    /* a key exists but is not valid at the time asked */
+  FED_EEXPIRED = -6,   /* a key exists but is not valid at the time asked */
+  FED_EEQUIVOCATION = -7, /* two different validly signed entries for one (origin, seq) */
+  FED_ECONFLICT = -8   /* a log's ref moved under us (compare-and-swap lost) */
 };
 
 /* The message of the last failure on this thread ("" if none). Never NULL. */

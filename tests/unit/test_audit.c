@@ -12,20 +12,8 @@
 #include <string.h>
 
 #include "audit.h"
-#include "canon.h"
 #include "fed_error.h"
-#include "rfc3339.h"
-
-#define T0 1700000000
-#define DAY 86400
-
-typedef struct fixture {
-  char zDir[64];
-  fed_key *pRegion;  /* 650000#1 */
-  fed_key *pUrumqi;  /* 650100#1 */
-  fed_key *pOld;     /* 650000#0, retired before T0 */
-  fed_manifest *m;
-} fixture;
+#include "log_fixture.h"
 
 /* A log under construction: one repository, one origin's chain in it. */
 typedef struct log_builder {
@@ -36,19 +24,6 @@ typedef struct log_builder {
   char zPrevHash[FED_SHA256_HEX_SIZE];
   long long iSeq;
 } log_builder;
-
-/* How to spoil one entry (all zero: a sound entry). */
-typedef struct entry_opts {
-  long long iSeq;           /* 0: the next seq */
-  const char *zPrev;        /* NULL: the real hash */
-  const char *zKeyId;       /* NULL: "<origin>#1" */
-  const fed_key *pSignKey;  /* NULL: fixture's key of the origin */
-  const char *zBodyNote;    /* a field in the body, to make two different entries */
-  const char *zTs;          /* NULL: T0 + seq minutes */
-  int bFlipSig;
-  int bWhitespace;          /* store non-canonical bytes (signed as stored) */
-  int bExtraFile;
-} entry_opts;
 
 typedef struct findings {
   int n;
@@ -66,58 +41,15 @@ static void on_finding(const fed_audit_finding *f, void *payload) {
   p->n++;
 }
 
-static void add_key(fed_manifest *m, const char *zNode, const char *zKeyId, const fed_key *k, time_t tFrom, time_t tTo) {
-  char *zPem = NULL;
-  assert_int_equal(fed_key_public_pem(&zPem, NULL, k), 0);
-  assert_int_equal(fed_manifest_add_key(m, zNode, zKeyId, zPem, tFrom, tTo), 0);
-  free(zPem);
-}
-
-static int teardown(void **state);
-
 static int setup(void **state) {
-  fixture *f = calloc(1, sizeof(*f));
-  fed_key *pRoot = NULL;
-  int rc;
-  if (f == NULL) return -1;
   git_libgit2_init();
-  *state = f;
-  strcpy(f->zDir, "/tmp/zc-test-audit-XXXXXX");
-  if (mkdtemp(f->zDir) == NULL) {
-    f->zDir[0] = 0;
-    teardown(state);
-    return -1;
-  }
-  rc = fed_key_generate(&pRoot) || fed_key_generate(&f->pRegion) || fed_key_generate(&f->pUrumqi) ||
-       fed_key_generate(&f->pOld) || fed_manifest_new(&f->m, pRoot, T0);
-  fed_key_free(pRoot);
-  if (rc) {
-    teardown(state);
-    return -1;
-  }
-  fed_manifest_add_node(f->m, "650000", "自治区", "http://127.0.0.1:8600");
-  fed_manifest_add_node(f->m, "650100", "乌鲁木齐市", "http://127.0.0.1:8601");
-  add_key(f->m, "650000", "650000#0", f->pOld, T0 - 100 * DAY, T0 - 50 * DAY);
-  add_key(f->m, "650000", "650000#1", f->pRegion, T0 - DAY, T0 + 1000 * DAY);
-  add_key(f->m, "650100", "650100#1", f->pUrumqi, T0 - DAY, T0 + 1000 * DAY);
-  return 0;
+  return fixture_setup(state, "/tmp/zc-test-audit-XXXXXX");
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  char zCmd[128];
-  int rc = 0;
-  if (f->zDir[0]) {
-    snprintf(zCmd, sizeof(zCmd), "rm -rf '%s'", f->zDir);
-    rc = system(zCmd);
-  }
-  fed_manifest_free(f->m);
-  fed_key_free(f->pRegion);
-  fed_key_free(f->pUrumqi);
-  fed_key_free(f->pOld);
-  free(f);
+  int rc = fixture_teardown(state);
   git_libgit2_shutdown();
-  return rc == 0 ? 0 : -1;
+  return rc;
 }
 
 static const char *repo_path(const fixture *f, const char *zName) {
@@ -140,46 +72,24 @@ static void log_close(log_builder *b) {
 
 /* Append one entry-commit to the builder's chain and move refs/fed/<origin> to it. */
 static void log_append(log_builder *b, const fixture *f, const entry_opts *o) {
-  static const entry_opts none;
-  long long iSeq;
-  char zTs[FED_RFC3339_SIZE], zKeyId[32], zRef[64];
-  const fed_key *pKey;
-  json_t *pEntry;
-  char *zJson;
-  size_t nJson = 0;
-  unsigned char aSig[FED_SIG_SIZE];
+  made_entry e;
+  char zRef[64];
   git_oid idJson, idSig, idExtra, idTree, idCommit;
   git_treebuilder *pBuilder = NULL;
   git_tree *pTree = NULL;
   git_commit *pParent = NULL;
   git_signature *pAuthor = NULL;
   git_reference *pRef = NULL;
-  if (o == NULL) o = &none;
-  iSeq = o->iSeq ? o->iSeq : b->iSeq + 1;
-  fed_rfc3339_format(zTs, T0 + iSeq * 60);
-  snprintf(zKeyId, sizeof(zKeyId), "%s#1", b->zOrigin);
-  pKey = o->pSignKey ? o->pSignKey : strcmp(b->zOrigin, "650000") == 0 ? f->pRegion : f->pUrumqi;
-  pEntry = json_pack("{s:{s:s,s:s},s:s,s:s,s:s,s:I,s:s,s:s,s:i}", "body", "account", "a-1", "note",
-                     o->zBodyNote ? o->zBodyNote : "", "key", o->zKeyId ? o->zKeyId : zKeyId, "origin", b->zOrigin,
-                     "prev", o->zPrev ? o->zPrev : b->zPrevHash, "seq", (json_int_t)iSeq, "ts", o->zTs ? o->zTs : zTs,
-                     "type", "account.registered", "v", 1);
-  assert_non_null(pEntry);
-  if (o->bWhitespace) {
-    zJson = json_dumps(pEntry, JSON_SORT_KEYS | JSON_INDENT(1));
-    nJson = strlen(zJson);
-  } else {
-    zJson = fed_canon(pEntry, &nJson);
-  }
-  assert_non_null(zJson);
-  assert_int_equal(fed_key_sign(aSig, pKey, zJson, nJson), 0);
-  if (o->bFlipSig) aSig[17] ^= 0x04;
+  long long iSeq;
+  entry_make(&e, f, b->zOrigin, b->iSeq + 1, b->zPrevHash, o);
+  iSeq = o && o->iSeq ? o->iSeq : b->iSeq + 1;
 
-  assert_int_equal(git_blob_create_from_buffer(&idJson, b->pRepo, zJson, nJson), 0);
-  assert_int_equal(git_blob_create_from_buffer(&idSig, b->pRepo, aSig, sizeof(aSig)), 0);
+  assert_int_equal(git_blob_create_from_buffer(&idJson, b->pRepo, e.zJson, e.nJson), 0);
+  assert_int_equal(git_blob_create_from_buffer(&idSig, b->pRepo, e.aSig, sizeof(e.aSig)), 0);
   assert_int_equal(git_treebuilder_new(&pBuilder, b->pRepo, NULL), 0);
   assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "entry.json", &idJson, GIT_FILEMODE_BLOB), 0);
   assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "entry.sig", &idSig, GIT_FILEMODE_BLOB), 0);
-  if (o->bExtraFile) {
+  if (o && o->bExtraFile) {
     assert_int_equal(git_blob_create_from_buffer(&idExtra, b->pRepo, "x", 1), 0);
     assert_int_equal(git_treebuilder_insert(NULL, pBuilder, "extra", &idExtra, GIT_FILEMODE_BLOB), 0);
   }
@@ -188,7 +98,7 @@ static void log_append(log_builder *b, const fixture *f, const entry_opts *o) {
   /* a fixed time: the same entry makes the same commit in every repository */
   assert_int_equal(git_signature_new(&pAuthor, "zc-node", "zc@localhost", T0 + iSeq * 60, 0), 0);
   if (b->bHasTip) assert_int_equal(git_commit_lookup(&pParent, b->pRepo, &b->tip), 0);
-  assert_int_equal(git_commit_create(&idCommit, b->pRepo, NULL, pAuthor, pAuthor, NULL, zKeyId, pTree,
+  assert_int_equal(git_commit_create(&idCommit, b->pRepo, NULL, pAuthor, pAuthor, NULL, b->zOrigin, pTree,
                                      pParent ? 1 : 0, (const git_commit **)&pParent),
                    0);
   snprintf(zRef, sizeof(zRef), "refs/fed/%s", b->zOrigin);
@@ -197,14 +107,13 @@ static void log_append(log_builder *b, const fixture *f, const entry_opts *o) {
   b->tip = idCommit;
   b->bHasTip = 1;
   b->iSeq = iSeq;
-  fed_sha256_hex(b->zPrevHash, zJson, nJson);
+  fed_sha256_hex(b->zPrevHash, e.zJson, e.nJson);
   git_reference_free(pRef);
   git_signature_free(pAuthor);
   git_commit_free(pParent);
   git_tree_free(pTree);
   git_treebuilder_free(pBuilder);
-  free(zJson);
-  json_decref(pEntry);
+  free(e.zJson);
 }
 
 /* Append n sound entries. */
@@ -261,23 +170,10 @@ static void test_sound_log(void **state) {
 static void test_git_and_openssl_agree(void **state) {
   fixture *f = *state;
   log_builder b;
-  char zCmd[1024], zPem[160];
   log_open(&b, f, "cli", "650000");
   log_append_n(&b, f, 2);
   log_close(&b);
-  snprintf(zPem, sizeof(zPem), "%s/650000.pem", f->zDir);
-  assert_int_equal(fed_key_write_public(f->pRegion, zPem), 0);
-  /* the external contract: git show + openssl pkeyutl check an entry and its prev, and
-   * git fsck finds nothing wrong with the repository */
-  snprintf(zCmd, sizeof(zCmd),
-           "cd '%s' && git --git-dir cli/fedlog.git show refs/fed/650000:entry.json > e && "
-           "git --git-dir cli/fedlog.git show refs/fed/650000:entry.sig > s && "
-           "git --git-dir cli/fedlog.git show refs/fed/650000~1:entry.json > e1 && "
-           "test \"$(sha256sum e1 | cut -c1-64)\" = \"$(sed 's/.*\"prev\":\"\\([0-9a-f]*\\)\".*/\\1/' e)\" && "
-           "openssl pkeyutl -verify -pubin -inkey 650000.pem -rawin -in e -sigfile s >/dev/null 2>&1 && "
-           "git --git-dir cli/fedlog.git fsck --strict >/dev/null 2>&1",
-           f->zDir);
-  assert_int_equal(system(zCmd), 0);
+  assert_int_equal(fixture_tools_agree(f, "cli", "refs/fed/650000"), 0);
 }
 
 static void test_broken_signature(void **state) {

@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge)
+SCENARIOS=(catalog_vs_static surge fedlog)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -383,6 +383,42 @@ scenario_surge() {
 		perf report -i "$WORK/perf.data" --children --sort dso,symbol --stdio -g none --percent-limit 1 2>/dev/null |
 			awk '/^ +[0-9.]+%/ && $3 == "zc-node" {printf "      %7s  %s\n", $1, $5}' | head -n 30
 	fi
+}
+
+# The signed log store (federation/fedlog.c), no node: signed entries appended in batches
+# (each verified, one pack per batch, fsync on), read back from seq 1 and replayed, beside
+# this machine's Ed25519 verify rate on one core measured in the same run.
+#   ZC_BENCH_FEDLOG_ENTRIES (default 100000), ZC_BENCH_FEDLOG_BATCH (default 1000)
+FEDLOG_ENTRIES=${ZC_BENCH_FEDLOG_ENTRIES:-100000}
+FEDLOG_BATCH=${ZC_BENCH_FEDLOG_BATCH:-1000}
+AIM_FEDLOG_RATIO=0.80
+
+scenario_fedlog() {
+	local out=$WORK/fedlog.out dir=$WORK/fedlog
+	[ -f build/libzcfed.a ] || die "build/libzcfed.a is missing: run make first"
+	mkdir -p build/bench "$dir" || die "cannot create build/bench or $dir"
+	# shellcheck disable=SC2046 # pkg-config's flags are a word list
+	gcc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ifederation -o build/bench/fedlog_bench \
+		tools/bench/fedlog_bench.c build/libzcfed.a $(pkg-config --libs libgit2 openssl jansson) -pthread ||
+		die "cannot build build/bench/fedlog_bench"
+	build/bench/fedlog_bench "$dir" "$FEDLOG_ENTRIES" "$FEDLOG_BATCH" >"$out" 2>&1 ||
+		{ cat "$out" >&2; die "fedlog_bench failed"; }
+	local verify append ratio size_kb packs
+	verify=$(kv "$out" verify_per_s) append=$(kv "$out" append_per_s) ratio=$(kv "$out" append_vs_verify)
+	size_kb=$(du -sk "$dir/fedlog.git" | awk '{print $1}')
+	packs=$(find "$dir/fedlog.git/objects/pack" -name '*.pack' | wc -l)
+	rm -rf "$dir"
+	echo "== fedlog: $(kv "$out" entries) signed entries of $(kv "$out" entry_bytes_avg) B, batches of $(kv "$out" batch)," \
+		"into a fresh fedlog.git"
+	printf '  %-44s %10s\n' "what" "entries/s"
+	printf '  %-44s %10.0f\n' "Ed25519 verify, one core (the ceiling)" "$verify"
+	printf '  %-44s %10.0f\n' "Ed25519 sign, one core (making the entries)" "$(kv "$out" sign_per_s)"
+	printf '  %-44s %10.0f\n' "append: checked, one pack per batch, fsync" "$append"
+	printf '  %-44s %10.0f\n' "read back from seq 1 (fedlog_read)" "$(kv "$out" read_per_s)"
+	printf '  %-44s %10.0f\n' "replay of every batch (idempotent no-op)" "$(kv "$out" replay_per_s)"
+	echo "  ratio append / verify: $ratio; the log: $((size_kb / 1024)) MB in $packs packs"
+	echo "  aims:"
+	aim "append >= 80% of one core's verify rate ($ratio)" "$ratio >= $AIM_FEDLOG_RATIO"
 }
 
 # ---- main ------------------------------------------------------------------------------
