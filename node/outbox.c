@@ -17,6 +17,7 @@
 #include "entries.h"
 #include "fed_error.h"
 #include "keys.h"
+#include "logwriter.h"
 #include "manifest.h"
 #include "rfc3339.h"
 
@@ -84,6 +85,7 @@ int outbox_record(zc_node *p, const char *zType, json_t *pBody, sqlite3_int64 *p
   }
   sqlite3_int64 seq = db_int(p->db, 0, "SELECT coalesce(max(seq), 0) + 1 FROM outbox", NULL);
   rc = build_and_store(p, seq, zType, pBody, node_now(p), 0);
+  if (rc == 0) logwriter_notify(); /* looked at once the loop's turn is over (committed or not) */
   if (rc == 0 && pSeq) *pSeq = seq;
 done:
   json_decref(pBody);

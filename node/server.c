@@ -25,6 +25,7 @@
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "logwriter.h"
 #include "rfc3339.h"
 #include "router.h"
 #include "session.h"
@@ -626,7 +627,8 @@ int server_run(zc_node *p) {
     fprintf(stderr, "zc-node: cannot listen on %s:%d\n", info.iface, info.port);
     return -1;
   }
-  if (worker_start(2, wake_loop, g_ctx)) {
+  if (worker_start(2, wake_loop, g_ctx) || logwriter_start(p, wake_loop, g_ctx)) {
+    worker_stop();
     lws_context_destroy(g_ctx);
     return -1;
   }
@@ -635,9 +637,11 @@ int server_run(zc_node *p) {
   log_open();
   while (!g_bStop) {
     if (lws_service(g_ctx, 0) < 0) break;
+    logwriter_poll(p); /* entries this turn committed go to the log */
     fflush(g_log); /* what this turn logged, in one write; nothing when it logged nothing */
   }
   log_close();
+  logwriter_stop();
   worker_stop();
   lws_context_destroy(g_ctx);
   g_ctx = NULL;

@@ -1,0 +1,52 @@
+/* logwriter.h - the log writer: moves this node's outbox (outbox.h) into its signed log,
+ * DATA/fedlog.git, ref refs/fed/<node> (federation/fedlog.h).
+ *
+ * Rows in state 'built' are signed with the node's key, in seq order, and appended in
+ * batches (everything pending, up to LOGWRITER_BATCH entries per append: fedlog fsyncs
+ * once per append) on a thread of the writer's own, which reads the outbox on a
+ * read-only connection of its own; the event loop then marks them 'logged' in one
+ * transaction. At most one append is in flight. It runs after each turn of the event loop
+ * in which an entry was recorded (outbox_record calls logwriter_notify), at start, and
+ * every LOGWRITER_TICK_SECS so that nothing waits forever (a failed append is retried).
+ *
+ * At start the writer first reconciles: every entry git holds for this origin must be
+ * the outbox row of its seq, byte for byte (same SHA-256). Rows the log already holds
+ * (a crash between the append and the mark) become 'logged'; rows marked 'logged' that
+ * the log lacks (a log restored from an older copy) become 'built' again and are
+ * appended. A different entry at a seq of ours, or an entry beyond the outbox, would make
+ * the next append equivocation: the writer then refuses to extend the log, says so on
+ * stderr and in GET /fed/status (alerts), until an operator repairs it.
+ *
+ * A node run without a manifest has no key and no log: the writer does not start, its
+ * entries (key "") stay 'built'. A row with key "" met by a node that has a manifest is
+ * refused by the log (no such key): the writer reports it and stops there. */
+#ifndef ZC_LOGWRITER_H
+#define ZC_LOGWRITER_H
+
+#include <jansson.h>
+
+#include "http.h"
+#include "node.h"
+
+#define LOGWRITER_BATCH 10000
+#define LOGWRITER_TICK_SECS 2
+
+/* Open DATA/fedlog.git and start the writer's thread (nothing when p has no manifest).
+ * xWake(pWakeArg) wakes the event loop from the thread (lws_cancel_service). 0 on
+ * success; -1 with a message on stderr (e.g. another process holds the log). */
+int logwriter_start(zc_node *p, void (*xWake)(void *), void *pWakeArg);
+void logwriter_stop(void);
+
+/* A committed or pending change recorded an entry: cheap, any thread of the loop. */
+void logwriter_notify(void);
+
+/* On the event loop, once per turn: apply what the thread finished, start the next append
+ * when rows wait and none is in flight. */
+void logwriter_poll(zc_node *p);
+
+/* What GET /fed/status shows of this node's own log (a new object). */
+json_t *logwriter_status(zc_node *p);
+/* GET /api/v1/fed/status (routes.c): that, for node admins and auditors. */
+int logwriter_status_get(zc_req *r);
+
+#endif
