@@ -58,6 +58,7 @@ MATRIX = """
 # route                                               state    anon  owner other unit  unit2 dept  dept2 cmte  cmte2 admin audit
 GET    /health                                        -        200   200   200   200   200   200   200   200   200   200   200
 GET    /federation                                    -        200   200   200   200   200   200   200   200   200   200   200
+GET    /fed/status                                    -        401   403   403   403   403   403   403   403   403   200   200
 GET    /catalog                                       -        200   200   200   200   200   200   200   200   200   200   200
 GET    /depts                                         -        200   200   200   200   200   200   200   200   200   200   200
 POST   /accounts                                      -        201   201   201   201   201   201   201   201   201   201   201
@@ -252,6 +253,7 @@ def _new_password(x):
 REQUESTS = {
     "GET /health": lambda x: ("GET", "/health", {}),
     "GET /federation": lambda x: ("GET", "/federation", {}),
+    "GET /fed/status": lambda x: ("GET", "/fed/status", {}),
     "GET /catalog": lambda x: ("GET", "/catalog", {}),
     "GET /depts": lambda x: ("GET", "/depts", {}),
     "POST /accounts": lambda x: ("POST", "/accounts", {"body": x.t.applicant_body()}),
