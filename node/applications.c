@@ -439,6 +439,7 @@ int applications_save_section(zc_req *r) {
                    " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET"
                    " data_json = json_patch(data_json, excluded.data_json), updated = excluded.updated",
                    "tttI", r->aParam[0], s->zName, zNew, now) ||
+           section_missing_store(r->node->db, r->aParam[0], s->zName) ||
            db_exec(r->node->db, "UPDATE applications SET updated = ? WHERE id = ?", "It", now, r->aParam[0]);
   free(zNew);
   if (rc) {
