@@ -20,18 +20,14 @@ void buf_reserve(zc_buf *b, size_t n) {
   b->nAlloc = n;
 }
 
-void buf_append(zc_buf *b, const void *p, size_t n) {
-  if (b->n + n + 1 > b->nAlloc) {
-    size_t nNew = b->nAlloc ? b->nAlloc : 256;
-    while (nNew < b->n + n + 1) nNew *= 2;
-    char *z = realloc(b->z, nNew);
-    if (!z) abort(); /* out of memory: nothing sensible is left to do */
-    b->z = z;
-    b->nAlloc = nNew;
-  }
-  memcpy(b->z + b->n, p, n);
-  b->n += n;
-  b->z[b->n] = 0;
+void buf_grow(zc_buf *b, size_t n) {
+  if (b->n + n + 1 <= b->nAlloc) return;
+  size_t nNew = b->nAlloc ? b->nAlloc : 256;
+  while (nNew < b->n + n + 1) nNew *= 2;
+  char *z = realloc(b->z, nNew);
+  if (!z) abort(); /* out of memory: nothing sensible is left to do */
+  b->z = z;
+  b->nAlloc = nNew;
 }
 
 void buf_printf(zc_buf *b, const char *zFmt, ...) {
