@@ -476,16 +476,19 @@ int applications_save_section(zc_req *r) {
   /* merged into what was saved (a form may send only the fields it shows) by sqlite's
    * json_patch: the clean values are strings and numbers, never null or objects, so the
    * merge replaces or adds top-level fields, in place or at the end, as the form sent them */
-  char *zNew = json_dumps(pClean, JSON_COMPACT);
+  zc_buf new = {0};
+  buf_json(&new, pClean);
   json_decref(pClean);
+  const char *zNew = new.z;
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
   int rc = !zNew ||
            db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
                    " VALUES(?,?,?,?) ON CONFLICT(application_id, section) DO UPDATE SET"
                    " data_json = json_patch(data_json, excluded.data_json), updated = excluded.updated",
                    "tttI", r->aParam[0], s->zName, zNew, now) ||
+           section_missing_store(r->node->db, r->aParam[0], s->zName) ||
            app_claim(r, a);
-  free(zNew);
+  buf_free(&new);
   if (rc) {
     json_decref(a);
     return r->status ? 0 : -1;

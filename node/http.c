@@ -26,18 +26,14 @@ void buf_reserve(zc_buf *b, size_t n) {
   b->nAlloc = n;
 }
 
-void buf_append(zc_buf *b, const void *p, size_t n) {
-  if (b->n + n + 1 > b->nAlloc) {
-    size_t nNew = b->nAlloc ? b->nAlloc : 256;
-    while (nNew < b->n + n + 1) nNew *= 2;
-    char *z = realloc(b->z, nNew);
-    if (!z) abort(); /* out of memory: nothing sensible is left to do */
-    b->z = z;
-    b->nAlloc = nNew;
-  }
-  memcpy(b->z + b->n, p, n);
-  b->n += n;
-  b->z[b->n] = 0;
+void buf_grow(zc_buf *b, size_t n) {
+  if (b->n + n + 1 <= b->nAlloc) return;
+  size_t nNew = b->nAlloc ? b->nAlloc : 256;
+  while (nNew < b->n + n + 1) nNew *= 2;
+  char *z = realloc(b->z, nNew);
+  if (!z) abort(); /* out of memory: nothing sensible is left to do */
+  b->z = z;
+  b->nAlloc = nNew;
 }
 
 void buf_printf(zc_buf *b, const char *zFmt, ...) {
@@ -79,12 +75,103 @@ void http_req_reset(zc_req *r) {
   r->zFileType[0] = 0;
 }
 
-static int dump_to_buf(const char *z, size_t n, void *pArg) {
-  buf_append((zc_buf *)pArg, z, n);
-  return 0;
+/* ---- JSON text: the node's own writer of jansson values ----
+ * Every answer leaves through here. jansson's dumper checks and walks each string one
+ * UTF-8 character at a time through a callback (a fifth of a section save, whose answer is
+ * mostly Chinese text); the strings of an answer are valid UTF-8 already (the API checks
+ * what comes in, this node writes what is stored), so runs of bytes that need no escape
+ * are copied whole. The text is what json_dumps(v, JSON_COMPACT) writes: members in
+ * insertion order, '/' and non-ASCII unescaped, reals as jansson writes "%.17g". */
+
+static void buf_json_string(zc_buf *b, const char *z, size_t n) {
+  static const char aHex[] = "0123456789ABCDEF";
+  size_t i = 0, iRun = 0;
+  buf_append(b, "\"", 1);
+  for (; i < n; i++) {
+    unsigned char c = (unsigned char)z[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    buf_append(b, z + iRun, i - iRun);
+    iRun = i + 1;
+    char zEsc[6] = {'\\', (char)c, 0, 0, 0, 0};
+    size_t nEsc = 2;
+    switch (c) {
+      case '"': case '\\': break;
+      case '\b': zEsc[1] = 'b'; break;
+      case '\f': zEsc[1] = 'f'; break;
+      case '\n': zEsc[1] = 'n'; break;
+      case '\r': zEsc[1] = 'r'; break;
+      case '\t': zEsc[1] = 't'; break;
+      default:
+        memcpy(zEsc + 1, "u00", 3);
+        zEsc[4] = aHex[c >> 4];
+        zEsc[5] = aHex[c & 15];
+        nEsc = 6;
+    }
+    buf_append(b, zEsc, nEsc);
+  }
+  buf_append(b, z + iRun, n - iRun);
+  buf_append(b, "\"", 1);
 }
 
-void buf_json(zc_buf *b, const json_t *v) { json_dump_callback(v, dump_to_buf, b, JSON_COMPACT); }
+static void buf_json_integer(zc_buf *b, json_int_t v) {
+  char z[24], *p = z + sizeof z;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
+  if (v < 0) *--p = '-';
+  buf_append(b, p, (size_t)(z + sizeof z - p));
+}
+
+static void buf_json_real(zc_buf *b, double d) {
+  char z[40];
+  int n = snprintf(z, sizeof z - 2, "%.17g", d);
+  if (n < 0 || (size_t)n >= sizeof z - 2) return;
+  char *e = strchr(z, 'e');
+  if (e) { /* jansson's form of the exponent: no '+', no leading zeros ("1e300", "1e-10") */
+    char *q = e + 1, *d0 = e + 1;
+    if (*q == '+') q++;
+    else if (*q == '-') q++, d0++;
+    while (*q == '0' && q[1]) q++;
+    memmove(d0, q, strlen(q) + 1);
+    n = (int)strlen(z);
+  } else if (!strchr(z, '.')) {
+    memcpy(z + n, ".0", 3);
+    n += 2;
+  }
+  buf_append(b, z, (size_t)n);
+}
+
+void buf_json(zc_buf *b, const json_t *v) {
+  const char *zKey;
+  json_t *m;
+  size_t i;
+  int n = 0;
+  switch (json_typeof(v)) {
+    case JSON_OBJECT:
+      buf_append(b, "{", 1);
+      json_object_foreach((json_t *)v, zKey, m) {
+        if (n++) buf_append(b, ",", 1);
+        buf_json_string(b, zKey, strlen(zKey));
+        buf_append(b, ":", 1);
+        buf_json(b, m);
+      }
+      buf_append(b, "}", 1);
+      break;
+    case JSON_ARRAY:
+      buf_append(b, "[", 1);
+      json_array_foreach(v, i, m) {
+        if (i) buf_append(b, ",", 1);
+        buf_json(b, m);
+      }
+      buf_append(b, "]", 1);
+      break;
+    case JSON_STRING: buf_json_string(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: buf_json_integer(b, json_integer_value(v)); break;
+    case JSON_REAL: buf_json_real(b, json_real_value(v)); break;
+    case JSON_TRUE: buf_append(b, "true", 4); break;
+    case JSON_FALSE: buf_append(b, "false", 5); break;
+    case JSON_NULL: buf_append(b, "null", 4); break;
+  }
+}
 
 int http_json(zc_req *r, int status, json_t *pBody) {
   r->out.n = 0;

@@ -6,6 +6,7 @@
 #define ZC_HTTP_H
 
 #include <stddef.h>
+#include <string.h>
 #include <jansson.h>
 #include "node.h"
 
@@ -15,7 +16,14 @@ typedef struct zc_buf {
   char *z;
   size_t n, nAlloc;
 } zc_buf;
-void buf_append(zc_buf *b, const void *p, size_t n);
+void buf_grow(zc_buf *b, size_t n); /* room for n more bytes and a NUL */
+/* Append n bytes (kept NUL-terminated); inline: an answer is made of hundreds of pieces. */
+static inline void buf_append(zc_buf *b, const void *p, size_t n) {
+  if (b->n + n + 1 > b->nAlloc) buf_grow(b, n);
+  memcpy(b->z + b->n, p, n);
+  b->n += n;
+  b->z[b->n] = 0;
+}
 void buf_printf(zc_buf *b, const char *zFmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(zc_buf *b);
 void buf_reserve(zc_buf *b, size_t n); /* room for n bytes in all, kept until freed */

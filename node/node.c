@@ -19,6 +19,7 @@
 #include "outbox.h"
 #include "refdata.h"
 #include "secret.h"
+#include "sections.h"
 
 static time_t clock_now(void) { return time(NULL); }
 
@@ -235,7 +236,8 @@ int node_open(zc_node *p, const zc_config *cfg) {
   }
   snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
   if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
-      db_migrate(p->db, p->cfg.zSchemas) || outbox_build_legacy(p) || refdata_load(p)) {
+      db_migrate(p->db, p->cfg.zSchemas) || section_missing_sync(p->db) || outbox_build_legacy(p) ||
+      refdata_load(p)) {
     node_close(p);
     return -1;
   }

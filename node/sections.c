@@ -221,19 +221,51 @@ static void missing_case_arm(zc_buf *b, const section_def *s) {
   if (n) buf_printf(b, " ELSE '' END"); /* a section without required fields: the outer ELSE */
 }
 
-/* Application ?1's saved sections in table order: section, data_json, and missing (the
- * name of the first required field absent or empty, '' when all are filled), which sqlite
- * finds in the stored JSON. Made once from the table and kept: the statement cache keys
- * on it. */
+/* The name of the section's first required field absent or empty in data_json ('' when
+ * all are filled), as an SQL expression on a row of application_sections. */
+static void missing_expr(zc_buf *b) {
+  buf_printf(b, "CASE section");
+  for (int i = 0; i < g_nSections; i++) missing_case_arm(b, &g_sections[i]);
+  buf_printf(b, " ELSE '' END");
+}
+
+/* Statements made once from the table and kept (the statement cache keys on them). */
+static const char *missing_rule(void) {
+  static zc_buf sql;
+  if (!sql.n) missing_expr(&sql);
+  return sql.z;
+}
+
+/* Application ?1's saved sections in table order: section, data_json, and missing as stored
+ * or, when not known, found by sqlite in the stored JSON. */
 static const char *saved_rows_sql(void) {
   static zc_buf sql;
   if (sql.n) return sql.z;
-  buf_printf(&sql, "SELECT section, data_json, CASE section");
-  for (int i = 0; i < g_nSections; i++) missing_case_arm(&sql, &g_sections[i]);
-  buf_printf(&sql, " ELSE '' END AS missing FROM application_sections WHERE application_id = ? ORDER BY CASE section");
+  buf_printf(&sql, "SELECT section, data_json, ifnull(missing, %s) AS missing FROM application_sections"
+             " WHERE application_id = ? ORDER BY CASE section", missing_rule());
   for (int i = 0; i < g_nSections; i++) buf_printf(&sql, " WHEN '%s' THEN %d", g_sections[i].zName, i);
   buf_printf(&sql, " ELSE %d END", g_nSections);
   return sql.z;
+}
+
+int section_missing_store(sqlite3 *db, const char *zApp, const char *zSection) {
+  static zc_buf sql;
+  if (!sql.n)
+    buf_printf(&sql, "UPDATE application_sections SET missing = %s WHERE application_id = ? AND section = ?",
+               missing_rule());
+  return db_exec(db, sql.z, "tt", zApp, zSection);
+}
+
+int section_missing_sync(sqlite3 *db) {
+  char *zStored = db_text(db, "SELECT rule FROM section_missing_rule", NULL);
+  int bSame = zStored && strcmp(zStored, missing_rule()) == 0, rc = 0;
+  free(zStored);
+  if (bSame) return 0;
+  rc = db_begin(db) || db_exec(db, "UPDATE application_sections SET missing = NULL WHERE missing IS NOT NULL", NULL) ||
+       db_exec(db, "DELETE FROM section_missing_rule", NULL) ||
+       db_exec(db, "INSERT INTO section_missing_rule(rule) VALUES(?)", "t", missing_rule()) || db_commit(db);
+  if (rc) db_rollback(db);
+  return rc ? -1 : 0;
 }
 
 static const section_field *first_required(const section_def *s) {

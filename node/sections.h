@@ -40,10 +40,18 @@ const char *section_check(const section_def *s, json_t *pData, json_t **ppClean,
 
 /* Calls xEach for every section of an application, in g_sections order (i its index),
  * with its saved data as stored (JSON text, "{}" when never saved) and its first required
- * field absent or empty (NULL when all are filled), from one query in which sqlite looks
- * into the stored JSON: nothing is parsed here (this runs after every section save and
+ * field absent or empty (NULL when all are filled), from one query: stored beside the data
+ * (section_missing_store) or found by sqlite in the stored JSON; nothing is parsed here (this runs after every section save and
  * before every submit). xEach returns nonzero to stop, and may not use the database.
  * Returns what xEach stopped with, 0 after the last section, -1 when the query failed. */
+/* Store what section zSection of application zApp lacks now (application_sections.missing),
+ * after its data_json changed; section_saved_each then reads it instead of looking into the
+ * JSON. 0 on success. */
+int section_missing_store(sqlite3 *db, const char *zApp, const char *zSection);
+/* At start: forget every stored "missing" when the field table (the rule they were found
+ * by) is not the one they were stored under. 0 on success. */
+int section_missing_sync(sqlite3 *db);
+
 typedef int (*section_saved_fn)(int i, const char *zData, const section_field *pMissing, void *pArg);
 int section_saved_each(sqlite3 *db, const char *zApp, section_saved_fn xEach, void *pArg);
 

@@ -5,11 +5,13 @@ loop instead of once per answer.
 
 Each test has its own applicant and application on the shared "applications" node.
 """
+import os
 import re
+import sqlite3
 import time
 
 from test_applications import API, SECTIONS, AppFlow, filled_sections
-from zc_test import ZcCase
+from zc_test import Node, ZcCase
 
 LABELS = {"basic.position": "现任职务/岗位", "basic.name": "姓名", "education.degree": "最高学历",
           "work.experience": "工作经历（起止时间、单位、职务）", "achievements.summary": "任现职以来专业技术工作业绩",
@@ -77,6 +79,55 @@ class TestMissing(SurgeCase):
         e = self.assertRefused(self.submit(a), 409, "incomplete", a, self.snap(a))
         self.assertEqual((e.get("section"), e.get("field")), ("training", "hours"))
         self.assertStatus(self.save(a, "training", {"hours": 8}), 200)
+        self.assertStatus(self.submit(a), 200)
+
+
+
+class TestMissingStored(SurgeCase):
+    """What a section lacks is stored when it is saved (application_sections.missing), and
+    forgotten when its data changes by any other statement, or when the stored values were
+    found by another field table than the node's: then it is found in the data again. On a
+    node of its own, stopped and started again with its data edited in between."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node("surge-missing").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.stop()
+
+    def edit_db(self, *statements):
+        self.node.halt()
+        try:
+            db = sqlite3.connect(os.path.join(self.node.data, "node.db"))
+            with db:
+                for sql, args in statements:
+                    db.execute(sql, args)
+            db.close()
+        finally:
+            self.node.resume()
+
+    def test_data_changed_elsewhere_is_looked_at_again(self):
+        a = self.new_app()
+        self.fill(a)
+        self.assertEqual(self.missing(self.get_app(a, a.app_id))["work"], "")
+        # another statement empties the saved data: the stored "nothing lacking" is forgotten
+        self.edit_db(("UPDATE application_sections SET data_json = '{}' WHERE application_id = ? AND section = 'work'",
+                      (a.app_id,)))
+        self.assertEqual(self.missing(self.get_app(a, a.app_id))["work"], LABELS["work.experience"])
+        self.assertStatus(self.save(a, "work", {"experience": "2001年至今在某设计院工作"}), 200)
+        self.assertEqual(self.missing(self.get_app(a, a.app_id))["work"], "")
+
+    def test_values_stored_under_another_field_table_are_not_trusted(self):
+        a = self.new_app()
+        self.fill(a)
+        # as if stored by a version whose table had another required field
+        self.edit_db(("UPDATE application_sections SET missing = 'experience' WHERE application_id = ?"
+                      " AND section = 'work'", (a.app_id,)),
+                     ("UPDATE section_missing_rule SET rule = 'an older rule'", ()))
+        m = self.missing(self.get_app(a, a.app_id))
+        self.assertEqual(set(m.values()), {""}, m)
         self.assertStatus(self.submit(a), 200)
 
 
