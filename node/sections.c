@@ -257,6 +257,9 @@ int section_missing_store(sqlite3 *db, const char *zApp, const char *zSection) {
 }
 
 int section_missing_sync(sqlite3 *db) {
+  /* a database made by schemas before 005 (zc-admin run with an older schemas/) */
+  if (!db_int(db, 0, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'section_missing_rule'", NULL))
+    return 0;
   char *zStored = db_text(db, "SELECT rule FROM section_missing_rule", NULL);
   int bSame = zStored && strcmp(zStored, missing_rule()) == 0, rc = 0;
   free(zStored);
