@@ -64,7 +64,7 @@ int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const c
   j->pData = pData;
   j->xThen = xThen;
   int rc = worker_defer(r, pw_work, pw_done, j, pw_free);
-  if (rc == WORKER_BUSY) return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
+  if (rc == HTTP_BUSY) return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
   return rc;
 }
 

@@ -51,7 +51,7 @@ enum zc_http_rc {
   HTTP_ANSWERED = 0,
   HTTP_PENDING = -100, /* a handler's return: the answer comes later (worker.h) */
   HTTP_TOO_LONG = -101, /* http_query: the value does not fit */
-  HTTP_BUSY = -102,     /* worker_defer: too many jobs wait (WORKER_BUSY) */
+  HTTP_BUSY = -102,     /* worker_defer: too many jobs wait (worker.h) */
 };
 
 typedef struct zc_req {

@@ -100,7 +100,7 @@ int worker_defer(zc_req *r, worker_fn xWork, worker_done_fn xDone, void *pCtx,
   pthread_mutex_unlock(&g_w.mu);
   if (bFull) {
     if (xFree) xFree(pCtx);
-    return WORKER_BUSY;
+    return HTTP_BUSY;
   }
   zc_job *j = calloc(1, sizeof(*j));
   if (!j) return -1;

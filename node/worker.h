@@ -13,9 +13,8 @@ typedef int (*worker_done_fn)(zc_req *r, void *pCtx);
 
 int worker_defer(zc_req *r, worker_fn xWork, worker_done_fn xDone, void *pCtx,
                  void (*xFree)(void *pCtx));
-/* worker_defer's answer when WORKER_MAX_QUEUE jobs already wait: the caller answers 503
- * (a flood of registrations or logins must not grow memory or starve everyone). */
-#define WORKER_BUSY HTTP_BUSY
+/* worker_defer answers HTTP_BUSY when WORKER_MAX_QUEUE jobs already wait: the caller
+ * answers 503 (a flood of registrations or logins must not grow memory or starve everyone). */
 #define WORKER_MAX_QUEUE 256
 
 /* Started by the server with the function that wakes the event loop (lws_cancel_service). */
