@@ -20,6 +20,7 @@ static void usage(void) {
           "usage: zc-node --node ID --port P --data DIR [--manifest F --root-pem P --key F]\n"
           "               [--pepper F] [--bind ADDR] [--web DIR] [--schemas DIR] [--max-body N]\n"
           "               [--secure-cookies]   (behind a TLS proxy: cookies only over HTTPS)\n"
+          "               [--fed-port P --tls-cert F --tls-key F --tls-ca F]   (the federation's wss://)\n"
           "               [--config FILE]   (FILE: one 'name = value' per line, same names)\n");
 }
 

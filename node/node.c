@@ -50,7 +50,8 @@ static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
     PATH_OPT("data", zData),         PATH_OPT("manifest", zManifest),
     PATH_OPT("root-pem", zRootPem),  PATH_OPT("key", zKey),
     PATH_OPT("pepper", zPepper),     PATH_OPT("web", zWeb),
-    PATH_OPT("schemas", zSchemas),
+    PATH_OPT("schemas", zSchemas),   PATH_OPT("tls-cert", zTlsCert),
+    PATH_OPT("tls-key", zTlsKey),    PATH_OPT("tls-ca", zTlsCa),
 #undef PATH_OPT
   };
   for (size_t i = 0; i < sizeof aPath / sizeof aPath[0]; i++) {
@@ -63,6 +64,10 @@ static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
   if (strcmp(zName, "port") == 0) {
     cfg->iPort = atoi(zVal);
     return cfg->iPort > 0 && cfg->iPort < 65536 ? 0 : -1;
+  }
+  if (strcmp(zName, "fed-port") == 0) {
+    cfg->iFedPort = atoi(zVal);
+    return cfg->iFedPort > 0 && cfg->iFedPort < 65536 ? 0 : -1;
   }
   if (strcmp(zName, "secure-cookies") == 0) {
     cfg->bSecureCookies = strcmp(zVal, "1") == 0;

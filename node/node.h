@@ -20,6 +20,10 @@ typedef struct zc_config {
   char zRootPem[512];   /* the region's root public key that signs the manifest */
   char zKey[512];       /* this node's Ed25519 private key (PEM) */
   char zPepper[512];    /* the federation's pepper for ID-number digests */
+  int  iFedPort;        /* the federation's TLS WebSocket (wss://, zc-fed.1); 0: none */
+  char zTlsCert[512];   /* this node's TLS certificate (PEM), issued under the federation's root */
+  char zTlsKey[512];    /* its private key (PEM) */
+  char zTlsCa[512];     /* the federation's root certificate: peers' certificates chain to it */
   char zWeb[512];       /* web/ directory served as static files */
   char zSchemas[512];   /* schemas/ directory: migrations and reference data */
   long nMaxBody;        /* largest JSON body accepted, bytes */
