@@ -261,3 +261,5 @@ void fed_key_free(fed_key *pKey) {
   EVP_PKEY_free(pKey->pPkey);
   free(pKey);
 }
+
+EVP_PKEY *fed_key_evp(const fed_key *pKey) { return pKey ? pKey->pPkey : NULL; }

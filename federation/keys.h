@@ -48,6 +48,10 @@ int fed_key_has_private(const fed_key *pKey);
 
 void fed_key_free(fed_key *pKey);
 
+/* The OpenSSL key inside (borrowed; for X.509 certificates, tls.c). */
+struct evp_pkey_st;
+struct evp_pkey_st *fed_key_evp(const fed_key *pKey);
+
 /* Lower-case hex SHA-256 of a[0..n) (how entries name their predecessor, `prev`). */
 void fed_sha256_hex(char out[FED_SHA256_HEX_SIZE], const void *a, size_t n);
 

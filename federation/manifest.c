@@ -23,6 +23,8 @@ typedef struct manifest_node {
   char *zId;
   char *zName;
   char *zUrl;
+  char *zFedUrl;  /* "wss://host:port/fed", or NULL */
+  char *zTlsPin;  /* hex SHA-256 of its TLS certificate's DER, or NULL */
   manifest_key **apKey;  /* pointers, so that info stays put when the array grows */
   size_t nKey;
 } manifest_node;
@@ -78,6 +80,8 @@ static void node_clear(manifest_node *p) {
   free(p->zId);
   free(p->zName);
   free(p->zUrl);
+  free(p->zFedUrl);
+  free(p->zTlsPin);
 }
 
 void fed_manifest_free(fed_manifest *m) {
@@ -231,6 +235,10 @@ static json_t *node_to_json(const manifest_node *p) {
       json_object_set_new(o, "url", json_string(p->zUrl))) {
     goto fail;
   }
+  if ((p->zFedUrl && json_object_set_new(o, "fed", json_string(p->zFedUrl))) ||
+      (p->zTlsPin && json_object_set_new(o, "tls", json_string(p->zTlsPin)))) {
+    goto fail;
+  }
   if (json_object_set_new(o, "keys", aKeys)) {
     aKeys = NULL; /* json_object_set_new consumed it even on failure */
     goto fail;
@@ -363,6 +371,12 @@ static int manifest_parse_node(fed_manifest *m, const json_t *pNode) {
   aKeys = json_object_get(pNode, "keys");
   if (!json_is_array(aKeys)) return fed_error_set(FED_EINVALID, "manifest: node %s has no \"keys\" array", zId);
   rc = fed_manifest_add_node(m, zId, zName, zUrl);
+  const json_t *pFed = json_object_get(pNode, "fed"), *pTls = json_object_get(pNode, "tls");
+  if (rc == FED_OK && (pFed || pTls)) {
+    if (!json_is_string(pFed) || !json_is_string(pTls))
+      return fed_error_set(FED_EINVALID, "manifest: node %s: \"fed\" and \"tls\" go together, as strings", zId);
+    rc = fed_manifest_set_node_fed(m, zId, json_string_value(pFed), json_string_value(pTls));
+  }
   for (size_t i = 0; rc == FED_OK && i < json_array_size(aKeys); i++) {
     rc = manifest_parse_key(m, zId, json_array_get(aKeys, i));
   }
@@ -540,6 +554,36 @@ const char *fed_manifest_node_id(const fed_manifest *m, size_t iNode) {
 
 const char *fed_manifest_node_name(const fed_manifest *m, size_t iNode) {
   return iNode < m->nNode ? m->aNode[iNode].zName : NULL;
+}
+
+int fed_manifest_set_node_fed(fed_manifest *m, const char *zId, const char *zFedUrl, const char *zTlsPin) {
+  int i = fed_manifest_find_node(m, zId);
+  if (i < 0) return fed_error_set(FED_ENOTFOUND, "manifest: no node %s", zId);
+  if (!zFedUrl || strncmp(zFedUrl, "wss://", 6) != 0 || strlen(zFedUrl) > 200)
+    return fed_error_set(FED_EINVALID, "node %s: federation URL \"%.80s\" is not wss://", zId, zFedUrl ? zFedUrl : "");
+  size_t n = zTlsPin ? strlen(zTlsPin) : 0;
+  if (n != FED_SHA256_HEX_SIZE - 1 || strspn(zTlsPin, "0123456789abcdef") != n)
+    return fed_error_set(FED_EINVALID, "node %s: the TLS pin is not 64 lower-case hex digits", zId);
+  manifest_node *p = &m->aNode[i];
+  char *zF = strdup(zFedUrl), *zP = strdup(zTlsPin);
+  if (!zF || !zP) {
+    free(zF);
+    free(zP);
+    return fed_error_set(FED_ERROR, "out of memory");
+  }
+  free(p->zFedUrl);
+  free(p->zTlsPin);
+  p->zFedUrl = zF;
+  p->zTlsPin = zP;
+  return FED_OK;
+}
+
+const char *fed_manifest_node_fed_url(const fed_manifest *m, size_t iNode) {
+  return iNode < m->nNode ? m->aNode[iNode].zFedUrl : NULL;
+}
+
+const char *fed_manifest_node_tls_pin(const fed_manifest *m, size_t iNode) {
+  return iNode < m->nNode ? m->aNode[iNode].zTlsPin : NULL;
 }
 
 const char *fed_manifest_node_url(const fed_manifest *m, size_t iNode) {

@@ -49,6 +49,11 @@ int fed_manifest_add_node(fed_manifest *m, const char *zId, const char *zName, c
 int fed_manifest_add_key(fed_manifest *m, const char *zNode, const char *zKeyId, const char *zPem,
                          time_t tNotBefore, time_t tNotAfter);
 
+/* Where node zId's federation port answers ("wss://host:port/fed") and the pin of its TLS
+ * certificate (hex SHA-256 of the DER), listed as "fed" and "tls". Optional: a manifest
+ * without them loads, and such a node takes no part in replication. */
+int fed_manifest_set_node_fed(fed_manifest *m, const char *zId, const char *zFedUrl, const char *zTlsPin);
+
 /* The manifest as a JSON document (a new reference), as it is written. */
 json_t *fed_manifest_to_json(const fed_manifest *m);
 
@@ -83,6 +88,8 @@ size_t fed_manifest_node_count(const fed_manifest *m);
 const char *fed_manifest_node_id(const fed_manifest *m, size_t iNode);
 const char *fed_manifest_node_name(const fed_manifest *m, size_t iNode);
 const char *fed_manifest_node_url(const fed_manifest *m, size_t iNode);
+const char *fed_manifest_node_fed_url(const fed_manifest *m, size_t iNode); /* NULL when not listed */
+const char *fed_manifest_node_tls_pin(const fed_manifest *m, size_t iNode);
 size_t fed_manifest_key_count(const fed_manifest *m, size_t iNode);
 const fed_manifest_key *fed_manifest_key_get(const fed_manifest *m, size_t iNode, size_t iKey);
 

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "blob.h"
 #include "db.h"
+#include "fed_error.h"
 #include "limiter.h"
 #include "outbox.h"
 #include "rfc3339.h"
@@ -515,4 +517,11 @@ int accounts_list(zc_req *r) {
     }
   }
   return http_json(r, 200, json_pack("{s:o}", "items", a));
+}
+
+int accounts_apply_credentials(void *pCtx, const fed_entry_view *e) {
+  zc_node *p = pCtx;
+  const char *zAccount = jstr(e->pBody, "account");
+  if (!zAccount) return fed_error_set(FED_EINVALID, "account.credentials without an account");
+  return db_exec(p->db, "DELETE FROM sessions WHERE account_id = ?", "t", zAccount) ? FED_ERROR : FED_OK;
 }

@@ -50,4 +50,9 @@ int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const c
 /* Random region-independent id ("a" + 24 hex) and a numeric username not yet taken. */
 int account_new_id(char zOut[40], char cKind);
 
+/* Applier of account.credentials from another node (entries.c): the account's password
+ * changed at its home, so every session it has here ends. */
+struct fed_entry_view;
+int accounts_apply_credentials(void *pCtx, const struct fed_entry_view *e);
+
 #endif

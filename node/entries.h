@@ -8,10 +8,15 @@
 #ifndef ZC_ENTRIES_H
 #define ZC_ENTRIES_H
 
+#include "apply.h"
+#include "node.h"
+
 typedef struct zc_entry_type {
   const char *zType; /* "account.registered" */
   int v;             /* the body's version */
   const char *zBody; /* what the body carries, for readers and `zc-admin routes` */
+  fed_apply_fn xApply; /* applies another origin's entry of this type here (NULL: nothing to do here
+                        * yet: stored, relayed and left unapplied until a handler exists) */
 } zc_entry_type;
 
 extern const zc_entry_type g_entryTypes[];
@@ -19,5 +24,8 @@ extern const int g_nEntryTypes;
 
 /* The listed type named zType, or NULL. */
 const zc_entry_type *entry_type_find(const char *zType);
+
+/* Register every listed xApply with the federation layer (apply.h), context p. */
+int entries_register_appliers(zc_node *p);
 
 #endif

@@ -83,7 +83,7 @@ void http_req_reset(zc_req *r) {
  * are copied whole. The text is what json_dumps(v, JSON_COMPACT) writes: members in
  * insertion order, '/' and non-ASCII unescaped, reals as jansson writes "%.17g". */
 
-static void buf_json_string(zc_buf *b, const char *z, size_t n) {
+void buf_json_string(zc_buf *b, const char *z, size_t n) {
   static const char aHex[] = "0123456789ABCDEF";
   size_t i = 0, iRun = 0;
   buf_append(b, "\"", 1);

@@ -28,6 +28,7 @@ void buf_printf(zc_buf *b, const char *zFmt, ...) __attribute__((format(printf, 
 void buf_free(zc_buf *b);
 void buf_reserve(zc_buf *b, size_t n); /* room for n bytes in all, kept until freed */
 void buf_json(zc_buf *b, const json_t *v); /* v as compact JSON text */
+void buf_json_string(zc_buf *b, const char *z, size_t n); /* z[0..n) (UTF-8) as a JSON string */
 
 /* Who is calling: filled by the router from the session cookie (session.c). */
 typedef struct zc_session {

@@ -25,11 +25,48 @@
 
 #include <jansson.h>
 
+#include "fedlog.h"
 #include "http.h"
 #include "node.h"
 
 #define LOGWRITER_BATCH 10000
 #define LOGWRITER_TICK_SECS 2
+
+/* Entries of one origin, contiguous from iFirst, with copies of their bytes and
+ * signatures: what the writer appends, what replication hands over. */
+typedef struct zc_batch {
+  struct zc_batch *pNext;   /* the queue of received batches */
+  char zOrigin[16];
+  long long iFirst;
+  size_t n, nAlloc;
+  fed_log_entry *a;         /* a[i] points into azJson[i] and aSig[i] */
+  unsigned char (*aSig)[FED_SIG_SIZE];
+  char **azJson;
+  unsigned long long iToken; /* who sent it (replication's link id) */
+} zc_batch;
+
+/* Add a copy of one entry; -1 when out of memory. */
+int zc_batch_add(zc_batch *b, const char *zJson, size_t nJson, const unsigned char *aSig);
+void zc_batch_free(zc_batch *b); /* its contents; the struct itself stays the caller's */
+
+/* Received entries (a malloc'd batch, taken over): verified and stored by the thread
+ * (fedlog_append), then on the loop put into fed_entries and applied once (apply.h), in
+ * the order handed over. When done, the callback hears how it went: rc FED_OK and the
+ * last seq stored, or the refusal (FED_EEQUIVOCATION: evidence kept in DATA/evidence/,
+ * an alert raised) with the seq refused. */
+typedef void (*logwriter_received_fn)(unsigned long long iToken, const char *zOrigin, long long iSeq, int rc,
+                                      const char *zMessage);
+void logwriter_on_received(logwriter_received_fn x);
+void logwriter_receive(zc_batch *b);
+
+/* An alert for GET /fed/status (and stderr), once per (code, origin, seq). */
+void logwriter_alert(const char *zCode, const char *zOrigin, long long iSeq, const char *zMessage);
+
+/* Grows whenever fed_entries and fed_heads changed: replication compares it. */
+unsigned long long logwriter_generation(void);
+
+/* The writer has reconciled and filled fed_entries from git: replication may serve. */
+int logwriter_ready(void);
 
 /* Open DATA/fedlog.git and start the writer's thread (nothing when p has no manifest).
  * xWake(pWakeArg) wakes the event loop from the thread (lws_cancel_service). 0 on

@@ -25,6 +25,7 @@
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "fedlink.h"
 #include "logwriter.h"
 #include "rfc3339.h"
 #include "router.h"
@@ -620,6 +621,7 @@ int server_run(zc_node *p) {
   info.max_http_header_data = CONNS_HEADER_BYTES;
   info.timeout_secs = 15; /* e.g. between parts of a body */
   info.vhost_name = p->cfg.zNode;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* the federation's vhost (fedlink.c) speaks TLS */
 
   lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
   g_ctx = lws_create_context(&info);
@@ -627,7 +629,8 @@ int server_run(zc_node *p) {
     fprintf(stderr, "zc-node: cannot listen on %s:%d\n", info.iface, info.port);
     return -1;
   }
-  if (worker_start(2, wake_loop, g_ctx) || logwriter_start(p, wake_loop, g_ctx)) {
+  if (worker_start(2, wake_loop, g_ctx) || logwriter_start(p, wake_loop, g_ctx) || fedlink_start(p, g_ctx)) {
+    logwriter_stop();
     worker_stop();
     lws_context_destroy(g_ctx);
     return -1;
@@ -638,9 +641,11 @@ int server_run(zc_node *p) {
   while (!g_bStop) {
     if (lws_service(g_ctx, 0) < 0) break;
     logwriter_poll(p); /* entries this turn committed go to the log */
+    fedlink_poll(p);    /* and what the log holds now, to the peers */
     fflush(g_log); /* what this turn logged, in one write; nothing when it logged nothing */
   }
   log_close();
+  fedlink_stop();
   logwriter_stop();
   worker_stop();
   lws_context_destroy(g_ctx);

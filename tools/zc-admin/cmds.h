@@ -13,4 +13,10 @@ int cmd_manifest(int argc, char **argv);
 /* verify-manifest --manifest F --root-pem P: print the nodes; 0 when the signature is good. */
 int cmd_verify_manifest(int argc, char **argv);
 
+/* tls-root --root KEY --out root.crt: the federation's CA certificate, from the root key. */
+int cmd_tls_root(int argc, char **argv);
+/* tls-cert --root KEY --root-cert root.crt --node ID --key-out F --cert-out F: a node's
+ * TLS key and its certificate issued under the root. */
+int cmd_tls_cert(int argc, char **argv);
+
 #endif

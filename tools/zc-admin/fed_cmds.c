@@ -12,6 +12,7 @@
 #include "fed_error.h"
 #include "keys.h"
 #include "manifest.h"
+#include "tls.h"
 #include "rfc3339.h"
 
 #define DAY_SECONDS 86400
@@ -94,6 +95,7 @@ done:
 
 #define MANIFEST_USAGE                                                                      \
   "--root DIR/root.key --out DIR/federation.json --node ID,NAME,URL,PEMFILE [--node ...]\n" \
+  "       [--fed ID,WSSURL,CERTFILE ...]  (the node's federation port and the TLS certificate it pins)\n" \
   "       [--valid-days N (default 3650)] [--not-before RFC3339 (default: each key file's time)]"
 
 /* One --node ID,NAME,URL,PEMFILE, split in place: the id is up to the first comma, the
@@ -153,11 +155,22 @@ done:
   return rc;
 }
 
+/* One --fed ID,WSSURL,CERTFILE: the node's federation URL and the pin of its certificate. */
+static int manifest_add_fed(fed_manifest *m, char *zSpec) {
+  char *zFirst = strchr(zSpec, ','), *zLast = strrchr(zSpec, ',');
+  char zPin[FED_SHA256_HEX_SIZE];
+  if (!zFirst || zFirst == zLast) return fed_error_set(FED_EINVALID, "not ID,WSSURL,CERTFILE");
+  *zFirst = *zLast = 0;
+  int rc = fed_tls_cert_pin(zPin, zLast + 1);
+  return rc ? rc : fed_manifest_set_node_fed(m, zSpec, zFirst + 1, zPin);
+}
+
 int cmd_manifest(int argc, char **argv) {
   int rc = 1;
   const char *zRoot = NULL, *zOut = NULL, *zDays = NULL, *zNotBefore = NULL;
   node_spec aNode[MAX_NODES];
-  int nNode = 0;
+  char *azFed[MAX_NODES];
+  int nNode = 0, nFed = 0;
   long nDays = 3650;
   time_t tNotBefore = 0;
   fed_key *pRoot = NULL;
@@ -177,6 +190,10 @@ int cmd_manifest(int argc, char **argv) {
         return 2;
       }
       nNode++;
+    } else if ((k = opt_take(argc, argv, &i, "--fed", &zNode)) != 0) {
+      if (k < 0) return 2;
+      if (nFed == MAX_NODES) return usage_error("manifest", MANIFEST_USAGE, "too many --fed");
+      azFed[nFed++] = argv[i];
     } else {
       fprintf(stderr, "zc-admin manifest: unknown option %s\n", argv[i]);
       return usage_error("manifest", MANIFEST_USAGE, NULL);
@@ -205,6 +222,12 @@ int cmd_manifest(int argc, char **argv) {
       goto done;
     }
   }
+  for (int i = 0; i < nFed; i++) {
+    if (manifest_add_fed(m, azFed[i]) != FED_OK) {
+      fprintf(stderr, "zc-admin manifest: --fed %s: %s\n", azFed[i], fed_last_error());
+      goto done;
+    }
+  }
   if (fed_manifest_write(m, zOut, pRoot) != FED_OK) {
     fprintf(stderr, "zc-admin manifest: %s\n", fed_last_error());
     goto done;
@@ -215,6 +238,53 @@ done:
   fed_manifest_free(m);
   fed_key_free(pRoot);
   return rc;
+}
+
+/* ---- TLS certificates ------------------------------------------------------------------ */
+
+#define TLS_ROOT_USAGE "--root DIR/root.key --out DIR/root.crt"
+#define TLS_CERT_USAGE "--root DIR/root.key --root-cert DIR/root.crt --node ID --key-out F --cert-out F"
+
+int cmd_tls_root(int argc, char **argv) {
+  const char *zRoot = NULL, *zOut = NULL;
+  fed_key *pRoot = NULL;
+  for (int i = 1; i < argc; i++) {
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--root", &zRoot)) || (k = opt_take(argc, argv, &i, "--out", &zOut))) {
+      if (k < 0) return 2;
+    } else {
+      return usage_error("tls-root", TLS_ROOT_USAGE, "unknown option");
+    }
+  }
+  if (!zRoot || !zOut) return usage_error("tls-root", TLS_ROOT_USAGE, "--root and --out are required");
+  int rc = fed_key_load_private(&pRoot, zRoot);
+  if (rc == FED_OK) rc = fed_tls_root_cert(pRoot, zOut, time(NULL));
+  fed_key_free(pRoot);
+  if (rc) fprintf(stderr, "zc-admin tls-root: %s\n", fed_last_error());
+  return rc ? 1 : 0;
+}
+
+int cmd_tls_cert(int argc, char **argv) {
+  const char *zRoot = NULL, *zRootCert = NULL, *zNode = NULL, *zKeyOut = NULL, *zCertOut = NULL;
+  fed_key *pRoot = NULL;
+  for (int i = 1; i < argc; i++) {
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--root", &zRoot)) || (k = opt_take(argc, argv, &i, "--root-cert", &zRootCert)) ||
+        (k = opt_take(argc, argv, &i, "--node", &zNode)) || (k = opt_take(argc, argv, &i, "--key-out", &zKeyOut)) ||
+        (k = opt_take(argc, argv, &i, "--cert-out", &zCertOut))) {
+      if (k < 0) return 2;
+    } else {
+      return usage_error("tls-cert", TLS_CERT_USAGE, "unknown option");
+    }
+  }
+  if (!zRoot || !zRootCert || !zNode || !zKeyOut || !zCertOut)
+    return usage_error("tls-cert", TLS_CERT_USAGE, "every option is required");
+  if (!fed_manifest_id_valid(zNode)) return usage_error("tls-cert", TLS_CERT_USAGE, "--node is not a node id");
+  int rc = fed_key_load_private(&pRoot, zRoot);
+  if (rc == FED_OK) rc = fed_tls_node_cert(pRoot, zRootCert, zNode, zKeyOut, zCertOut, time(NULL));
+  fed_key_free(pRoot);
+  if (rc) fprintf(stderr, "zc-admin tls-cert: %s\n", fed_last_error());
+  return rc ? 1 : 0;
 }
 
 /* ---- verify-manifest ---------------------------------------------------------------- */

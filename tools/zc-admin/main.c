@@ -14,6 +14,9 @@ static const struct {
   {"keygen", cmd_keygen, "keygen --out DIR --id ID [--force]        make DIR/ID.key and DIR/ID.pem"},
   {"manifest", cmd_manifest, "manifest --root KEY --out FILE --node ID,NAME,URL,PEM ...  write and sign"},
   {"verify-manifest", cmd_verify_manifest, "verify-manifest --manifest F --root-pem P"},
+  {"tls-root", cmd_tls_root, "tls-root --root KEY --out root.crt         the federation's CA certificate"},
+  {"tls-cert", cmd_tls_cert, "tls-cert --root KEY --root-cert root.crt --node ID --key-out F --cert-out F\n"
+                             "        a node's TLS key and certificate under the root"},
   {"pepper", cmd_pepper, "pepper --out FILE                          the federation's ID-digest key"},
   {"regions", cmd_regions, "regions [--schemas DIR]                   node ids and names, in order"},
   {"init", cmd_init, "init --data DIR --node ID [--pepper F]    create or migrate a node's database\n"

@@ -1,0 +1,53 @@
+/* fedlink.h - replication: this node's links to the other nodes of the federation, over
+ * wss:// (TLS) on the node's federation port, WebSocket subprotocol zc-fed.1.
+ *
+ * Every pair of nodes keeps one link: the node whose id sorts first dials, the other
+ * accepts; a dial that fails is retried with exponential backoff and jitter, and an idle
+ * link is pinged (lws's retry and idle policy). The dialer checks the acceptor's TLS
+ * certificate against the federation's root and the pin the manifest lists; then both
+ * prove their node key (fedwire.h). A peer not in the manifest, with a wrong key or a bad
+ * signature, is refused and logged. The HTTP port never speaks zc-fed.1.
+ *
+ * Messages are JSON text frames {"t": ...}:
+ *   heads     {"heads":{"<origin>":[seq,"<hash>"],..}}  what the sender holds; sent when
+ *             the link comes up and whenever its heads change (at most once a second)
+ *   want      {"origin","from"}  send me origin's entries from seq `from` on, and keep
+ *             sending as they come (catch-up then live push, one cursor per origin)
+ *   stop      {"origin"}  no more of that origin on this link
+ *   entries   {"origin","from","items":[["<entry.json>","<sig hex>"],..]}  at most
+ *             FEDLINK_BATCH entries, contiguous
+ *   ack       {"origin","seq"}  stored up to seq: the sender may send the next batch
+ *   refused   {"code","message"}  then the link closes
+ * Back-pressure: one unacknowledged batch per (link, origin), read from sqlite only when
+ * the link is writeable; nothing is buffered beyond that. Any node serves any origin's
+ * entries (they are self-authenticating): a node pulls each origin from one link, the
+ * origin's own when it is up, else the peer with the highest head (so a prefecture that
+ * cannot reach another catches up through the region). A received batch is verified and
+ * stored by the log writer (logwriter_receive) before it is acknowledged. Heads of a peer
+ * that disagree with ours at a seq we hold (a different hash) raise an equivocation
+ * alert; an entry that does is refused by the log, kept as evidence. */
+#ifndef ZC_FEDLINK_H
+#define ZC_FEDLINK_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+
+#include "node.h"
+
+#define FEDLINK_BATCH 500            /* entries per frame */
+#define FEDLINK_FRAME_MAX (16 << 20) /* bytes of one received message */
+
+/* Create the federation vhost on ctx (listening on cfg.iFedPort, TLS) and start dialing
+ * the peers. Nothing when the node has no manifest or no federation port. 0 or -1. */
+int fedlink_start(zc_node *p, struct lws_context *ctx);
+void fedlink_stop(void);
+
+/* Once per turn of the event loop: our heads may have changed (new entries, own or
+ * received): tell the links. */
+void fedlink_poll(zc_node *p);
+
+/* GET /fed/status's "peers": per peer its state, what it last reported, lag, last
+ * contact (a new array). */
+json_t *fedlink_status(zc_node *p);
+
+#endif
