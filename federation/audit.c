@@ -53,16 +53,18 @@ typedef struct chain_walk {
 } chain_walk;
 
 static void audit_report(fed_audit *a, size_t *pnLog, const char *zLog, const char *zOrigin, long long iSeq,
-                         const char *zCommit, const char *zFmt, ...) __attribute__((format(printf, 7, 8)));
+                         const char *zCommit, const char *zCode, const char *zFmt, ...)
+    __attribute__((format(printf, 8, 9)));
 
 static void audit_report(fed_audit *a, size_t *pnLog, const char *zLog, const char *zOrigin, long long iSeq,
-                         const char *zCommit, const char *zFmt, ...) {
+                         const char *zCommit, const char *zCode, const char *zFmt, ...) {
   char zMessage[512];
   fed_audit_finding f;
   va_list ap;
   va_start(ap, zFmt);
   vsnprintf(zMessage, sizeof(zMessage), zFmt, ap);
   va_end(ap);
+  f.zCode = zCode;
   f.zLog = zLog;
   f.zOrigin = zOrigin ? zOrigin : "";
   f.iSeq = iSeq;
@@ -164,19 +166,19 @@ static int seen_reserve(fed_audit *a) {
   return FED_OK;
 }
 
-#define WALK_REPORT(w, iSeq, ...) \
-  audit_report((w)->a, &(w)->nFindings, (w)->zLog, (w)->zOrigin, (iSeq), (w)->zCommit, __VA_ARGS__)
+#define WALK_REPORT(w, iSeq, zCode, ...) \
+  audit_report((w)->a, &(w)->nFindings, (w)->zLog, (w)->zOrigin, (iSeq), (w)->zCommit, (zCode), __VA_ARGS__)
 
 /* Read blob zName of tree pTree into *ppBlob; a finding when it is missing or no blob. */
 static int tree_read_blob(git_blob **ppBlob, chain_walk *w, git_tree *pTree, const char *zName, long long iSeq) {
   const git_tree_entry *e = git_tree_entry_byname(pTree, zName);
   *ppBlob = NULL;
   if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
-    WALK_REPORT(w, iSeq, "the tree has no file %s", zName);
+    WALK_REPORT(w, iSeq, "bad_tree", "the tree has no file %s", zName);
     return -1;
   }
   if (git_blob_lookup(ppBlob, w->pRepo, git_tree_entry_id(e)) != 0) {
-    WALK_REPORT(w, iSeq, "cannot read %s: %s", zName, git_message());
+    WALK_REPORT(w, iSeq, "unreadable", "cannot read %s: %s", zName, git_message());
     return -1;
   }
   return 0;
@@ -188,10 +190,10 @@ typedef struct entry_report {
   const fed_entry_facts *pFacts;
 } entry_report;
 
-static void entry_report_problem(int rc, const char *zMessage, void *payload) {
+static void entry_report_problem(int rc, const char *zCode, const char *zMessage, void *payload) {
   entry_report *r = payload;
   (void)rc;
-  WALK_REPORT(r->w, r->pFacts->iSeq, "%s", zMessage);
+  WALK_REPORT(r->w, r->pFacts->iSeq, zCode, "%s", zMessage);
 }
 
 /* The slot of (origin, seq), making room for it; NULL when out of memory. */
@@ -217,7 +219,7 @@ static int seen_record(chain_walk *w, const fed_entry_facts *pFacts, const unsig
   seen_slot *pSlot = seen_slot_for(a, w->zOrigin, pFacts->iSeq, &iOrigin);
   if (pSlot == NULL) return fed_error_set(FED_ERROR, "out of memory");
   if (pSlot->iOrigin && memcmp(pSlot->aHash, pFacts->zHash, 64) != 0) {
-    WALK_REPORT(w, pFacts->iSeq, "equivocation: log %s holds a different entry %s/%lld (entry.json %.16s…, here %.16s…)",
+    WALK_REPORT(w, pFacts->iSeq, "equivocation", "log %s holds a different entry %s/%lld (entry.json %.16s…, here %.16s…)",
                 a->azLog[pSlot->iLog], w->zOrigin, pFacts->iSeq, pSlot->aHash, pFacts->zHash);
   }
   if (pSlot->iOrigin == 0) {
@@ -250,11 +252,11 @@ static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
   git_oid_tostr(w->zCommit, sizeof(w->zCommit), pOid);
   w->a->nEntries++;
   if (git_commit_lookup(&pCommit, w->pRepo, pOid) != 0 || git_commit_tree(&pTree, pCommit) != 0) {
-    WALK_REPORT(w, iPlace, "cannot read the commit or its tree: %s", git_message());
+    WALK_REPORT(w, iPlace, "unreadable", "cannot read the commit or its tree: %s", git_message());
     goto unreadable;
   }
   if (git_tree_entrycount(pTree) != 2) {
-    WALK_REPORT(w, iPlace, "the tree holds %zu files, not exactly entry.json and entry.sig",
+    WALK_REPORT(w, iPlace, "bad_tree", "the tree holds %zu files, not exactly entry.json and entry.sig",
                 git_tree_entrycount(pTree));
   }
   if (tree_read_blob(&pJson, w, pTree, "entry.json", iPlace) != 0) goto unreadable;
@@ -306,7 +308,7 @@ static int chain_collect(git_oid **paOid, size_t *pn, chain_walk *w, const git_o
     nParent = git_commit_parentcount(pCommit);
     if (nParent > 1) {
       git_oid_tostr(w->zCommit, sizeof(w->zCommit), &oid);
-      WALK_REPORT(w, 0, "a merge commit (%u parents): an entry's commit has one parent, the previous entry's",
+      WALK_REPORT(w, 0, "bad_commit", "a merge commit (%u parents): an entry's commit has one parent, the previous entry's",
                   nParent);
     }
     if (nParent > 0) oid = *git_commit_parent_id(pCommit, 0);
@@ -344,9 +346,9 @@ static int ref_check(fed_audit *a, git_repository *pRepo, const char *zLog, cons
   w.zLog = zLog;
   w.zOrigin = zRef + strlen(REF_PREFIX);
   if (fed_manifest_find_node(a->m, w.zOrigin) < 0) {
-    WALK_REPORT(&w, 0, "%s: origin %.40s is not a node of the manifest", zRef, w.zOrigin);
+    WALK_REPORT(&w, 0, "unknown_origin", "%s: origin %.40s is not a node of the manifest", zRef, w.zOrigin);
   } else if (git_reference_name_to_id(&tip, pRepo, zRef) != 0) {
-    WALK_REPORT(&w, 0, "%s: cannot resolve: %s", zRef, git_message());
+    WALK_REPORT(&w, 0, "unreadable", "%s: cannot resolve: %s", zRef, git_message());
   } else {
     rc = chain_check(&w, &tip);
   }
@@ -390,11 +392,11 @@ int fed_audit_log(fed_audit *a, const char *zLog, const char *zGitDir) {
   size_t nRef = 0;
   if (strlist_add(&a->azLog, &a->nLog, zLog) < 0) return fed_error_set(FED_ERROR, "out of memory");
   if (git_repository_open_bare(&pRepo, zGitDir) != 0) {
-    audit_report(a, &nFindings, zLog, "", 0, "", "cannot open the log %s: %s", zGitDir, git_message());
+    audit_report(a, &nFindings, zLog, "", 0, "", "unreadable", "cannot open the log %s: %s", zGitDir, git_message());
     goto done;
   }
   if (refs_list(&azRef, &nRef, pRepo) != 0) {
-    audit_report(a, &nFindings, zLog, "", 0, "", "cannot list the refs of %s: %s", zGitDir, git_message());
+    audit_report(a, &nFindings, zLog, "", 0, "", "unreadable", "cannot list the refs of %s: %s", zGitDir, git_message());
     goto done;
   }
   for (size_t i = 0; rc == FED_OK && i < nRef; i++) {

@@ -18,6 +18,9 @@
 
 /* One problem found. The strings live only during the callback. */
 typedef struct fed_audit_finding {
+  const char *zCode;     /* what kind (API.md, zc-audit): unreadable, bad_tree, not_canonical, bad_entry,
+                          * wrong_origin, unknown_origin, bad_commit, bad_signature, key_invalid, seq_gap,
+                          * prev_mismatch, equivocation */
   const char *zLog;      /* the label given to fed_audit_log(), e.g. a node id */
   const char *zOrigin;   /* the origin whose chain it is in ("" when not about a chain) */
   long long iSeq;        /* the entry's seq (its place in the chain if unreadable); 0: not an entry */

@@ -741,7 +741,7 @@ int fedlink_start(zc_node *p, struct lws_context *ctx) {
     fed_peer *q = &g_fl.aPeer[i];
     const char *zPin = fed_manifest_node_tls_pin(m, (size_t)i);
     snprintf(q->zId, sizeof q->zId, "%s", fed_manifest_node_id(m, (size_t)i));
-    snprintf(g_fl.aOrigin[i].zId, sizeof g_fl.aOrigin[i].zId, "%s", q->zId);
+    snprintf(g_fl.aOrigin[i].zId, sizeof g_fl.aOrigin[i].zId, "%s", fed_manifest_node_id(m, (size_t)i));
     snprintf(q->zPin, sizeof q->zPin, "%s", zPin ? zPin : "");
     q->bDial = i != g_fl.iSelf && strcmp(p->cfg.zNode, q->zId) < 0 &&
                parse_fed_url(q, fed_manifest_node_fed_url(m, (size_t)i)) == 0;

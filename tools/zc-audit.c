@@ -28,16 +28,16 @@ typedef struct audit_args {
   const char *zRootPem;
 } audit_args;
 
+/* One line per finding (API.md): CODE ORIGIN SEQ detail, "-" where none applies; the
+ * detail names the copy (the node whose log it is) and the commit. */
 static void print_finding(const fed_audit_finding *f, void *payload) {
   (void)payload;
-  if (f->zOrigin[0]) {
-    printf("%s: refs/fed/%s", f->zLog, f->zOrigin);
-    if (f->iSeq > 0) printf(" seq %lld", f->iSeq);
-    if (f->zCommit[0]) printf(" (commit %.12s)", f->zCommit);
-    printf(": %s\n", f->zMessage);
-  } else {
-    printf("%s: %s\n", f->zLog, f->zMessage);
-  }
+  printf("%s %s ", f->zCode, f->zOrigin[0] ? f->zOrigin : "-");
+  if (f->iSeq > 0) printf("%lld", f->iSeq);
+  else printf("-");
+  printf(" in the log of %s", f->zLog);
+  if (f->zCommit[0]) printf(" (commit %.12s)", f->zCommit);
+  printf(": %s\n", f->zMessage);
 }
 
 static int args_parse(audit_args *p, int argc, char **argv) {
@@ -99,7 +99,7 @@ static fed_manifest *manifest_open(const audit_args *p, char *zDefaultRoot, size
                     "only against the root it names itself\n");
     rc = fed_manifest_load_unpinned(&m, zManifest);
   }
-  if (rc != FED_OK) printf("manifest: %s\n", fed_last_error());
+  if (rc != FED_OK) printf("unreadable - - the manifest %s: %s\n", zManifest, fed_last_error());
   return m;
 }
 
@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
   }
   m = manifest_open(&args, zDefaultRoot, sizeof(zDefaultRoot));
   if (m == NULL) {
-    printf("zc-audit: 1 finding (the manifest); no log checked\n");
+    fprintf(stderr, "zc-audit: 1 finding (the manifest); no log checked\n");
     goto done;
   }
   if (fed_audit_new(&a, m, print_finding, NULL) != FED_OK) {
@@ -151,7 +151,7 @@ int main(int argc, char **argv) {
     free(zCopy);
     if (bFailed) goto done;
   }
-  printf("zc-audit: %d of %d node log%s present, %zu entr%s checked, %zu finding%s\n", nLogs, nPlaces,
+  fprintf(stderr, "zc-audit: %d of %d node log%s present, %zu entr%s checked, %zu finding%s\n", nLogs, nPlaces,
          nPlaces == 1 ? "" : "s", fed_audit_entries(a), fed_audit_entries(a) == 1 ? "y" : "ies",
          fed_audit_findings(a), fed_audit_findings(a) == 1 ? "" : "s");
   rc = fed_audit_findings(a) == 0 ? 0 : 1;

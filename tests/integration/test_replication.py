@@ -400,7 +400,9 @@ class TestReplicationRefusals(ReplicationCase):
         key = os.path.join(fed.dir, "keys", f"{B}.key")
 
         def forge(entry, sig):
-            e = canonical(dict(json.loads(entry), ts="2026-01-01T00:00:00Z"))  # a second history
+            d = json.loads(entry)
+            d["body"]["name"] = "另一个历史"  # a second history,
+            e = canonical(d)
             return e, openssl_sign(key, e)  # validly signed by B's key
 
         forged = self.tamper_served_entry(REGION, B, tip, forge)
@@ -411,6 +413,29 @@ class TestReplicationRefusals(ReplicationCase):
             self.assertEqual(a["seq"], tip)
             self.assertEqual(heads(fed, nid)[B], (tip, true_hash), "the second history was applied")
         self.assertIn("equivocation", fed.log_of(C))
+        # the same second history put into the region's git log: zc-audit names it, one line
+        # `CODE ORIGIN SEQ detail` per finding (API.md), and fails
+        fed.stop_node(REGION)
+        e, sig = db_rows(fed, REGION, "SELECT entry, sig FROM fed_entries WHERE origin = ? AND seq = ?", B, tip)[0]
+        with tempfile.TemporaryDirectory() as d:
+            pe, ps = os.path.join(d, "e"), os.path.join(d, "s")
+            open(pe, "wb").write(bytes(e))
+            open(ps, "wb").write(bytes(sig))
+            be = git(fed, REGION, "hash-object", "-w", pe).decode().strip()
+            bs = git(fed, REGION, "hash-object", "-w", ps).decode().strip()
+        tree = git(fed, REGION, "mktree", inp=f"100644 blob {be}\tentry.json\n100644 blob {bs}\tentry.sig\n".encode())
+        old = git(fed, REGION, "rev-parse", f"refs/fed/{B}").decode().strip()
+        parent = git(fed, REGION, "rev-parse", f"refs/fed/{B}~1").decode().strip()
+        commit = git(fed, REGION, "commit-tree", tree.decode().strip(), "-p", parent, "-m", f"{B}/{tip}").decode().strip()
+        git(fed, REGION, "update-ref", f"refs/fed/{B}", commit, old)
+        r = subprocess.run([tool("zc-audit") if os.path.exists(tool("zc-audit")) else os.path.join(ROOT, "bin", "zc-audit"),
+                            fed.dir], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines, r.stderr)
+        self.assertTrue(all(len(l.split(" ", 3)) == 4 for l in lines), lines)
+        self.assertIn(("equivocation", B, str(tip)), [tuple(l.split(" ", 3)[:3]) for l in lines])
+        self.assertEqual({l.split(" ")[0] for l in lines}, {"equivocation"}, lines)  # validly signed, both
 
     def fed_socket(self, nid):
         ctx = ssl.create_default_context(cafile=os.path.join(self.fed.dir, "keys", "root.crt"))

@@ -34,8 +34,8 @@ typedef struct findings {
 static void on_finding(const fed_audit_finding *f, void *payload) {
   findings *p = payload;
   if (p->n < 32) {
-    snprintf(p->azMessage[p->n], sizeof(p->azMessage[0]), "%s %s/%lld %.12s: %s", f->zLog, f->zOrigin, f->iSeq,
-             f->zCommit, f->zMessage);
+    snprintf(p->azMessage[p->n], sizeof(p->azMessage[0]), "%s %s %s/%lld %.12s: %s", f->zCode, f->zLog, f->zOrigin,
+             f->iSeq, f->zCommit, f->zMessage);
     p->aiSeq[p->n] = f->iSeq;
   }
   p->n++;
@@ -149,6 +149,15 @@ static int has_finding(const findings *p, long long iSeq, const char *zText) {
   return 0;
 }
 
+/* A finding at iSeq whose code (API.md) is zCode. */
+static int has_code(const findings *p, long long iSeq, const char *zCode) {
+  size_t n = strlen(zCode);
+  for (int i = 0; i < p->n && i < 32; i++) {
+    if (p->aiSeq[i] == iSeq && strncmp(p->azMessage[i], zCode, n) == 0 && p->azMessage[i][n] == ' ') return 1;
+  }
+  return 0;
+}
+
 static void test_sound_log(void **state) {
   fixture *f = *state;
   log_builder b, c;
@@ -188,6 +197,7 @@ static void test_broken_signature(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
   assert_true(has_finding(&r, 2, "entry.sig does not verify with key 650000#1"));
+  assert_true(has_code(&r, 2, "bad_signature"));
 }
 
 static void test_seq_gap(void **state) {
@@ -202,6 +212,7 @@ static void test_seq_gap(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
   assert_true(has_finding(&r, 4, "seq 4 where 3 was expected (a gap)"));
+  assert_true(has_code(&r, 4, "seq_gap"));
 }
 
 static void test_first_seq_not_one(void **state) {
@@ -229,6 +240,7 @@ static void test_bad_prev(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 2);
   assert_true(has_finding(&r, 1, "\"prev\" is \"00\", not the previous entry's hash \"\""));
+  assert_true(has_code(&r, 1, "prev_mismatch"));
   assert_true(has_finding(&r, 3, "\"prev\" is \"e3b0"));
 }
 
@@ -247,7 +259,8 @@ static void test_equivocation_across_logs(void **state) {
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 0);
   assert_int_equal(audit_logs(f, &r, LOGS("n2", NULL)), 0);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", "n2", NULL)), 1);
-  assert_true(has_finding(&r, 3, "equivocation: log n1 holds a different entry 650000/3"));
+  assert_true(has_finding(&r, 3, "log n1 holds a different entry 650000/3"));
+  assert_true(has_code(&r, 3, "equivocation"));
 }
 
 static void test_wrong_and_expired_keys(void **state) {
@@ -266,7 +279,9 @@ static void test_wrong_and_expired_keys(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 3);
   assert_true(has_finding(&r, 1, "key 650100#1 belongs to node 650100, not 650000"));
+  assert_true(has_code(&r, 1, "key_invalid"));
   assert_true(has_finding(&r, 2, "key 650000#0 is not valid at"));
+  assert_true(has_code(&r, 2, "key_invalid"));
   assert_true(has_finding(&r, 3, "key 650000#7 is not in the manifest"));
 }
 
@@ -284,7 +299,9 @@ static void test_malformed_entries(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 3);
   assert_true(has_finding(&r, 1, "entry.json: not canonical JSON"));
+  assert_true(has_code(&r, 1, "not_canonical"));
   assert_true(has_finding(&r, 2, "the tree holds 3 files"));
+  assert_true(has_code(&r, 2, "bad_tree"));
   assert_true(has_finding(&r, 3, "\"ts\" is not an RFC 3339 UTC time"));
 }
 
@@ -297,7 +314,9 @@ static void test_unknown_origin_and_missing_log(void **state) {
   log_close(&b);
   assert_int_equal(audit_logs(f, &r, LOGS("n1", "nowhere", NULL)), 2);
   assert_true(has_finding(&r, 0, "origin 659999 is not a node of the manifest"));
+  assert_true(has_code(&r, 0, "unknown_origin"));
   assert_true(has_finding(&r, 0, "cannot open the log"));
+  assert_true(has_code(&r, 0, "unreadable"));
 }
 
 int main(void) {
