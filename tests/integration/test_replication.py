@@ -503,12 +503,13 @@ class TestReplicationRefusals(ReplicationCase):
         for f in (f"{C}.crt", f"{C}.tls.key"):
             os.utime(os.path.join(keys, f), ns=(t, t))
         fed.start_node(C)
-        end = time.time() + 30
-        while time.time() < end:
-            peers = {p["node"]: p for p in self.status(REGION)["peers"]}
-            if "pins" in (peers[C]["last_error"] or ""):
-                break
-            time.sleep(0.3)
-        self.assertNotEqual(peers[C]["state"], "up")
-        self.assertIn("not the one the manifest pins", peers[C]["last_error"] or "")
-        self.assertIn("not the one the manifest pins", fed.log_of(B))
+        for nid in (REGION, B):  # both dial C
+            end = time.time() + 30
+            while time.time() < end:
+                peers = {p["node"]: p for p in self.status(nid)["peers"]}
+                if "pins" in (peers[C]["last_error"] or ""):
+                    break
+                time.sleep(0.3)
+            self.assertNotEqual(peers[C]["state"], "up")
+            self.assertIn("not the one the manifest pins", peers[C]["last_error"] or "")
+            self.assertIn("not the one the manifest pins", fed.log_of(nid))
