@@ -50,7 +50,7 @@ typedef struct fed_link {
   time_t tHeadsSent;
   int iServeNext; /* round robin over origins */
   /* serving: what the peer wants of each origin */
-  unsigned char abWanted[FED_MAX], abAwaitAck[FED_MAX];
+  unsigned char abWanted[FED_MAX], anInFlight[FED_MAX]; /* batches sent, not yet acknowledged */
   long long aiNext[FED_MAX];
 } fed_link;
 
@@ -214,7 +214,7 @@ static int write_entries(fed_link *l, int iOrigin) {
   lws_write(l->wsi, (unsigned char *)b.z + LWS_PRE, b.n - LWS_PRE, LWS_WRITE_TEXT);
   buf_free(&b);
   l->aiNext[iOrigin] = iLast + 1;
-  l->abAwaitAck[iOrigin] = 1;
+  l->anInFlight[iOrigin]++;
   return 1;
 }
 
@@ -239,7 +239,7 @@ static int on_writeable(fed_link *l) {
   }
   for (int k = 0; k < g_fl.nNodes; k++) {
     int i = (l->iServeNext + k) % g_fl.nNodes;
-    if (!l->abWanted[i] || l->abAwaitAck[i] || l->aiNext[i] > g_fl.aOrigin[i].iHave) continue;
+    if (!l->abWanted[i] || l->anInFlight[i] >= FEDLINK_WINDOW || l->aiNext[i] > g_fl.aOrigin[i].iHave) continue;
     if (write_entries(l, i)) {
       l->iServeNext = i + 1;
       lws_callback_on_writable(l->wsi);
@@ -318,7 +318,7 @@ static void on_want(fed_link *l, json_t *m) {
   json_int_t iFrom = json_integer_value(json_object_get(m, "from"));
   if (i < 0 || iFrom < 1) return;
   l->abWanted[i] = 1;
-  l->abAwaitAck[i] = 0;
+  l->anInFlight[i] = 0;
   l->aiNext[i] = iFrom;
   lws_callback_on_writable(l->wsi);
 }
@@ -331,7 +331,7 @@ static void on_stop(fed_link *l, json_t *m) {
 static void on_ack(fed_link *l, json_t *m) {
   int i = node_index(field(m, "origin"));
   if (i < 0) return;
-  l->abAwaitAck[i] = 0;
+  if (l->anInFlight[i]) l->anInFlight[i]--;
   lws_callback_on_writable(l->wsi);
 }
 

@@ -18,8 +18,9 @@
  *             FEDLINK_BATCH entries, contiguous
  *   ack       {"origin","seq"}  stored up to seq: the sender may send the next batch
  *   refused   {"code","message"}  then the link closes
- * Back-pressure: one unacknowledged batch per (link, origin), read from sqlite only when
- * the link is writeable; nothing is buffered beyond that. Any node serves any origin's
+ * Back-pressure: at most FEDLINK_WINDOW unacknowledged batches per (link, origin), read
+ * from sqlite only when the link is writeable; nothing is buffered beyond that (the
+ * receiver verifies one batch while the next is on its way). Any node serves any origin's
  * entries (they are self-authenticating): a node pulls each origin from one link, the
  * origin's own when it is up, else the peer with the highest head (so a prefecture that
  * cannot reach another catches up through the region). A received batch is verified and
@@ -34,7 +35,8 @@
 
 #include "node.h"
 
-#define FEDLINK_BATCH 500            /* entries per frame */
+#define FEDLINK_BATCH 2000           /* entries per frame */
+#define FEDLINK_WINDOW 2             /* unacknowledged batches per (link, origin) */
 #define FEDLINK_FRAME_MAX (16 << 20) /* bytes of one received message */
 
 /* Create the federation vhost on ctx (listening on cfg.iFedPort, TLS) and start dialing

@@ -4,6 +4,9 @@
  * read back from seq 1, and replayed (an idempotent no-op). Prints "key value" lines.
  *
  *   fedlog_bench DIR [N=100000] [BATCH=1000] [FSYNC=1]   (FSYNC=0: no fsync, to see its cost)
+ *   fedlog_bench --fill GITDIR MANIFEST ROOTPEM KEYFILE ORIGIN N
+ *       N more entries of ORIGIN signed by KEYFILE (the key the manifest lists for it now),
+ *       appended to the log GITDIR: what the catch-up bench replicates (run.sh, catchup)
  *
  * Built by tools/bench/run.sh (scenario fedlog) against build/libzcfed.a. */
 #include <jansson.h>
@@ -39,14 +42,15 @@ static void die(const char *zWhat) {
   exit(1);
 }
 
-/* Entry iSeq of 650000 after zPrev, body of a realistic size (an account registration). */
-static void make_entry(made *out, const fed_key *pKey, long long iSeq, const char *zPrev) {
+/* Entry iSeq of zOrigin after zPrev at tTs, body of a realistic size (an account registration). */
+static void make_entry(made *out, const fed_key *pKey, const char *zOrigin, const char *zKeyId, long long iSeq,
+                       const char *zPrev, time_t tTs) {
   char zTs[FED_RFC3339_SIZE], zDigest[FED_SHA256_HEX_SIZE], zAccount[32];
   snprintf(zAccount, sizeof(zAccount), "acc-%lld", iSeq);
   fed_sha256_hex(zDigest, zAccount, strlen(zAccount));
-  fed_rfc3339_format(zTs, T0 + iSeq);
+  fed_rfc3339_format(zTs, tTs);
   json_t *e = json_pack("{s:{s:s,s:s,s:s,s:s},s:s,s:s,s:s,s:I,s:s,s:s,s:i}", "body", "account", zAccount, "home",
-                        "650000", "id_digest", zDigest, "name", "张三", "key", "650000#1", "origin", "650000", "prev",
+                        zOrigin, "id_digest", zDigest, "name", "张三", "key", zKeyId, "origin", zOrigin, "prev",
                         zPrev, "seq", (json_int_t)iSeq, "ts", zTs, "type", "account.registered", "v", 1);
   out->zJson = fed_canon(e, &out->nJson);
   json_decref(e);
@@ -62,7 +66,48 @@ static int count_read(const fed_log_entry *e, long long iSeq, void *payload) {
   return 0;
 }
 
+/* --fill: N entries continuing ORIGIN's chain in GITDIR, appended in batches of 1,000. */
+static int fill_main(int argc, char **argv) {
+  fed_manifest *m = NULL;
+  fed_key *pKey = NULL;
+  const fed_manifest_key *pListed = NULL;
+  fedlog *l = NULL;
+  fed_log_head h;
+  if (argc != 8) {
+    fprintf(stderr, "usage: fedlog_bench --fill GITDIR MANIFEST ROOTPEM KEYFILE ORIGIN N\n");
+    return 2;
+  }
+  const char *zOrigin = argv[6];
+  long long n = atoll(argv[7]);
+  time_t tNow = time(NULL);
+  if (fed_manifest_load(&m, argv[3], argv[4]) || fed_key_load_private(&pKey, argv[5]) ||
+      fed_manifest_key_of(&pListed, m, zOrigin, pKey, tNow) || fedlog_open(&l, argv[2], m, NULL) ||
+      fedlog_head(&h, l, zOrigin))
+    die("--fill set-up");
+  made *a = calloc(1000, sizeof(made));
+  fed_log_entry v[1000];
+  char zPrev[FED_SHA256_HEX_SIZE];
+  snprintf(zPrev, sizeof zPrev, "%s", h.zHash);
+  for (long long i = 0; i < n;) {
+    size_t k = 0;
+    for (; k < 1000 && i < n; k++, i++) {
+      make_entry(&a[k], pKey, zOrigin, pListed->zId, h.iSeq + i + 1, zPrev, tNow);
+      fed_sha256_hex(zPrev, a[k].zJson, a[k].nJson);
+      v[k] = (fed_log_entry){a[k].zJson, a[k].nJson, a[k].aSig};
+    }
+    if (fedlog_append(l, zOrigin, v, k, NULL) != FED_OK) die("--fill append");
+    for (size_t j = 0; j < k; j++) free(a[j].zJson);
+  }
+  free(a);
+  fedlog_close(l);
+  fed_key_free(pKey);
+  fed_manifest_free(m);
+  printf("filled %lld\n", n);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--fill") == 0) return fill_main(argc, argv);
   const char *zDir = argc > 1 ? argv[1] : NULL;
   long long n = argc > 2 ? atoll(argv[2]) : 100000;
   long long nBatch = argc > 3 ? atoll(argv[3]) : 1000;
@@ -93,7 +138,7 @@ int main(int argc, char **argv) {
 
   t = now();
   for (long long i = 0; i < n; i++) {
-    make_entry(&aMade[i], pKey, i + 1, zPrev);
+    make_entry(&aMade[i], pKey, "650000", "650000#1", i + 1, zPrev, T0 + i + 1);
     fed_sha256_hex(zPrev, aMade[i].zJson, aMade[i].nJson);
     aView[i] = (fed_log_entry){aMade[i].zJson, aMade[i].nJson, aMade[i].aSig};
     nBytes += aMade[i].nJson;

@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge fedlog)
+SCENARIOS=(catalog_vs_static surge fedlog catchup)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -88,7 +88,8 @@ start_fed() {
 	shift
 	for _ in 1 2 3 4 5; do
 		port=$(free_port)
-		[ $((port + n)) -le 65536 ] && ports_free "$port" "$n" || continue
+		# each node's federation port is its HTTP port + 1000 (tools/zc-fed)
+		[ $((port + 1000 + n)) -le 65536 ] && ports_free "$port" "$n" && ports_free $((port + 1000)) "$n" || continue
 		if tools/zc-fed up --dir "$FED" --nodes "$n" --base-port "$port" "$@" >"$WORK/fed.out" 2>&1; then
 			BASE_URL=http://127.0.0.1:$port
 			NODE_PID=$(cat "$FED/650000/node.pid")
@@ -393,14 +394,21 @@ FEDLOG_ENTRIES=${ZC_BENCH_FEDLOG_ENTRIES:-100000}
 FEDLOG_BATCH=${ZC_BENCH_FEDLOG_BATCH:-1000}
 AIM_FEDLOG_RATIO=0.80
 
-scenario_fedlog() {
-	local out=$WORK/fedlog.out dir=$WORK/fedlog
+# build/bench/fedlog_bench, against build/libzcfed.a.
+scenario_fedlog_build() {
 	[ -f build/libzcfed.a ] || die "build/libzcfed.a is missing: run make first"
-	mkdir -p build/bench "$dir" || die "cannot create build/bench or $dir"
+	mkdir -p build/bench || die "cannot create build/bench"
 	# shellcheck disable=SC2046 # pkg-config's flags are a word list
 	gcc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ifederation -o build/bench/fedlog_bench \
 		tools/bench/fedlog_bench.c build/libzcfed.a $(pkg-config --libs libgit2 openssl jansson) -pthread ||
 		die "cannot build build/bench/fedlog_bench"
+}
+
+scenario_fedlog() {
+	local out=$WORK/fedlog.out dir=$WORK/fedlog
+	[ -f build/libzcfed.a ] || die "build/libzcfed.a is missing: run make first"
+	mkdir -p build/bench "$dir" || die "cannot create build/bench or $dir"
+	scenario_fedlog_build
 	build/bench/fedlog_bench "$dir" "$FEDLOG_ENTRIES" "$FEDLOG_BATCH" >"$out" 2>&1 ||
 		{ cat "$out" >&2; die "fedlog_bench failed"; }
 	local verify append ratio size_kb packs
@@ -419,6 +427,62 @@ scenario_fedlog() {
 	echo "  ratio append / verify: $ratio; the log: $((size_kb / 1024)) MB in $packs packs"
 	echo "  aims:"
 	aim "append >= 80% of one core's verify rate ($ratio)" "$ratio >= $AIM_FEDLOG_RATIO"
+}
+
+# Replication (node/fedlink.c): CATCHUP_ENTRIES entries of 650100 put into the region's log
+# while 650100 and 653100 are stopped; then 653100 starts empty-handed and catches up from
+# the region over wss:// (verified, stored in git and sqlite, acknowledged batch by
+# batch). Beside it, the ceiling measured in the same run: `openssl speed ed25519`'s
+# verifications per second on one core; and the receiver's peak resident memory.
+#   ZC_BENCH_CATCHUP_ENTRIES (default 100000)
+CATCHUP_ENTRIES=${ZC_BENCH_CATCHUP_ENTRIES:-100000}
+AIM_CATCHUP_RATIO=0.90
+
+# seq_of NODEDIR ORIGIN: the seq of ORIGIN's head in a node's fed_heads (0 when none).
+seq_of() {
+	python3 - "$1/node.db" "$2" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=10)
+r = db.execute("SELECT seq FROM fed_heads WHERE origin = ?", (sys.argv[2],)).fetchone()
+print(r[0] if r else 0)
+EOF
+}
+
+scenario_catchup() {
+	local out=$WORK/catchup.out verify t0 t1 seq rss pid
+	[ -x build/bench/fedlog_bench ] && [ ! tools/bench/fedlog_bench.c -nt build/bench/fedlog_bench ] ||
+		scenario_fedlog_build
+	verify=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/^ *253 bits EdDSA/ {print $NF}')
+	[ -n "$verify" ] || die "cannot read openssl speed ed25519"
+	start_fed 3
+	tools/zc-fed stop --dir "$FED" --node 653100 >/dev/null && tools/zc-fed stop --dir "$FED" --node 650100 >/dev/null &&
+		tools/zc-fed stop --dir "$FED" --node 650000 >/dev/null || die "cannot stop the nodes"
+	build/bench/fedlog_bench --fill "$FED/650000/fedlog.git" "$FED/federation.json" "$FED/keys/root.pem" \
+		"$FED/keys/650100.key" 650100 "$CATCHUP_ENTRIES" >"$out" 2>&1 || { cat "$out" >&2; die "fill failed"; }
+	tools/zc-fed up --dir "$FED" --node 650000 >/dev/null || die "cannot start the region"
+	while [ "$(seq_of "$FED/650000" 650100)" -lt "$CATCHUP_ENTRIES" ]; do sleep 0.2; done  # the region's backfill
+	t0=$(date +%s.%N)
+	tools/zc-fed up --dir "$FED" --node 653100 >/dev/null || die "cannot start 653100"
+	pid=$(cat "$FED/653100/node.pid")
+	for _ in $(seq 1 3000); do
+		seq=$(seq_of "$FED/653100" 650100)
+		[ "$seq" -ge "$CATCHUP_ENTRIES" ] && break
+		sleep 0.1
+	done
+	t1=$(date +%s.%N)
+	rss=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
+	stop_all
+	[ "$seq" -ge "$CATCHUP_ENTRIES" ] || die "653100 did not catch up ($seq of $CATCHUP_ENTRIES)"
+	local rate ratio
+	rate=$(awk -v n="$CATCHUP_ENTRIES" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}')
+	ratio=$(awk -v r="$rate" -v v="$verify" 'BEGIN {printf "%.2f", r / v}')
+	echo "== catchup: $CATCHUP_ENTRIES entries of 650100 from the region to a fresh 653100 over wss://"
+	printf '  %-44s %10s\n' "what" "entries/s"
+	printf '  %-44s %10.0f\n' "openssl speed ed25519 verify, one core" "$verify"
+	printf '  %-44s %10.0f\n' "catch-up (start to last entry stored)" "$rate"
+	echo "  ratio catch-up / verify: $ratio; the receiver's peak resident memory: ${rss} MB"
+	echo "  aims:"
+	aim "catch-up >= 90% of openssl's verify rate ($ratio)" "$ratio >= $AIM_CATCHUP_RATIO"
 }
 
 # ---- main ------------------------------------------------------------------------------
