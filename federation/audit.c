@@ -409,25 +409,16 @@ static int tree_read_blob(git_blob **ppBlob, chain_walk *w, git_tree *pTree, con
   return 0;
 }
 
-/* The code of a problem entry.h reports (rc and its message). */
-static const char *entry_problem_code(int rc, const char *zMessage) {
-  if (rc == FED_EBADSIG) return "bad_signature";
-  if (rc == FED_ENOTFOUND || rc == FED_EEXPIRED) return "key_invalid";
-  if (strncmp(zMessage, "entry.json", 10) == 0) return "not_canonical";
-  if (strncmp(zMessage, "seq ", 4) == 0) return "seq_gap";
-  if (strncmp(zMessage, "\"prev\" is \"", 11) == 0) return "prev_mismatch";
-  return "bad_entry";
-}
-
 /* Findings about one entry go to the walk, placed at the entry's seq as far as known. */
 typedef struct entry_report {
   chain_walk *w;
   const fed_entry_facts *pFacts;
 } entry_report;
 
-static void entry_report_problem(int rc, const char *zMessage, void *payload) {
+static void entry_report_problem(int rc, const char *zCode, const char *zMessage, void *payload) {
   entry_report *r = payload;
-  WALK_REPORT(r->w, entry_problem_code(rc, zMessage), r->pFacts->iSeq, "%s", zMessage);
+  (void)rc;
+  WALK_REPORT(r->w, zCode, r->pFacts->iSeq, "%s", zMessage);
 }
 
 /* Everything about one entry-commit; iPlace is its place in the chain (1 = first). */
@@ -505,7 +496,7 @@ static int chain_collect(git_oid **paOid, size_t *pn, chain_walk *w, const git_o
     nParent = git_commit_parentcount(pCommit);
     if (nParent > 1) {
       git_oid_tostr(w->zCommit, sizeof(w->zCommit), &oid);
-      WALK_REPORT(w, "bad_parent", 0,
+      WALK_REPORT(w, "bad_commit", 0,
                   "a merge commit (%u parents): an entry's commit has one parent, the previous entry's", nParent);
     }
     if (nParent > 0) oid = *git_commit_parent_id(pCommit, 0);

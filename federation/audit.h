@@ -33,10 +33,11 @@
  *   unreadable       a log, commit or blob cannot be read
  *   bad_tree         a tree that is not exactly entry.json + entry.sig (or the
  *                    checkpoint's two files)
- *   bad_parent       an entry's commit with more than one parent
+ *   bad_commit       an entry's commit with more than one parent
  *   unknown_origin   refs/fed/<origin> for an origin the manifest does not list
  *   not_canonical    entry.json / checkpoint.json is not canonical JSON or not of its shape
- *   bad_entry        a field of entry.json is wrong (origin, ts, type, body, v, key, …)
+ *   bad_entry        a field of entry.json is wrong (ts, type, body, v, key, …)
+ *   wrong_origin     entry.json names another origin than its ref
  *   bad_signature    the signature does not verify
  *   key_invalid      the key is unknown, another node's, or not valid at ts
  *   seq_gap          a seq other than the next one

@@ -37,8 +37,10 @@ typedef struct fed_entry_facts {
 
 /* Called once per problem: rc is the FED_* code a refusal of it would carry (FED_EINVALID
  * for malformed content, origin, seq or prev; FED_ENOTFOUND / FED_EEXPIRED for the key;
- * FED_EBADSIG for the signature). */
-typedef void (*fed_entry_problem_cb)(int rc, const char *zMessage, void *payload);
+ * FED_EBADSIG for the signature); zCode the audit's name for it (API.md, zc-audit):
+ * not_canonical, bad_entry, wrong_origin, seq_gap, prev_mismatch, key_invalid,
+ * bad_signature. */
+typedef void (*fed_entry_problem_cb)(int rc, const char *zCode, const char *zMessage, void *payload);
 
 /* Check zJson[0..nJson) and aSig[0..nSig) against x. aSig NULL: no signature to check (the
  * caller already knows it is missing). Every problem goes to cb (may be NULL), which may

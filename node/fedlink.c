@@ -40,6 +40,7 @@ typedef struct fed_link {
   int bDialer;
   int iPeer;  /* manifest index of the peer, -1 until it is known */
   int eState;
+  int bPinRefused; /* we refused the acceptor's certificate: that is the error to report */
   char zNonceS[FEDWIRE_NONCE_HEX], zNonceC[FEDWIRE_NONCE_HEX];
   char zBinding[2 * FEDWIRE_BINDING_SIZE + 1];
   zc_buf rx; /* a message being received, fragment by fragment */
@@ -665,6 +666,7 @@ static int callback_fed(struct lws *wsi, enum lws_callback_reasons reason, void 
       q->pDialing = NULL;
       if (!pin_matches(l, q)) {
         peer_error(q, "the certificate of %s is not the one the manifest pins", q->zId);
+        l->bPinRefused = 1;
         fprintf(stderr, "zc-node: federation: %s\n", q->zLastError);
         return -1;
       }
@@ -673,7 +675,7 @@ static int callback_fed(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
       if (l) {
         fed_peer *q = &g_fl.aPeer[l->iPeer];
-        peer_error(q, "cannot connect: %.150s", in ? (const char *)in : "?");
+        if (!l->bPinRefused) peer_error(q, "cannot connect: %.150s", in ? (const char *)in : "?");
         q->pDialing = NULL;
         lws_set_opaque_user_data(wsi, NULL);
         link_free(l);
@@ -739,7 +741,7 @@ int fedlink_start(zc_node *p, struct lws_context *ctx) {
     fed_peer *q = &g_fl.aPeer[i];
     const char *zPin = fed_manifest_node_tls_pin(m, (size_t)i);
     snprintf(q->zId, sizeof q->zId, "%s", fed_manifest_node_id(m, (size_t)i));
-    snprintf(g_fl.aOrigin[i].zId, sizeof g_fl.aOrigin[i].zId, "%s", q->zId);
+    snprintf(g_fl.aOrigin[i].zId, sizeof g_fl.aOrigin[i].zId, "%s", fed_manifest_node_id(m, (size_t)i));
     snprintf(q->zPin, sizeof q->zPin, "%s", zPin ? zPin : "");
     q->bDial = i != g_fl.iSelf && strcmp(p->cfg.zNode, q->zId) < 0 &&
                parse_fed_url(q, fed_manifest_node_fed_url(m, (size_t)i)) == 0;
@@ -796,7 +798,7 @@ json_t *fedlink_status(zc_node *p) {
       if (!q->aiHead[j]) continue;
       json_object_set_new(pHeads, g_fl.aOrigin[j].zId,
                           json_pack("{s:I, s:s, s:I}", "seq", (json_int_t)q->aiHead[j], "hash", q->aazHash[j], "lag",
-                                    (json_int_t)(q->aiHead[j] - g_fl.aOrigin[j].iHave)));
+                                    (json_int_t)(g_fl.aOrigin[j].iHave - q->aiHead[j])));
     }
     json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o, s:s?, s:s?}", "node", q->zId, "state",
                                        q->pLink ? g_azState[q->pLink->eState]

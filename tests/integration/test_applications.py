@@ -18,7 +18,7 @@ import subprocess
 import urllib.parse
 
 import zc_test
-from zc_test import (GIF, JPEG, PDF, PNG, REGION, ROOT, Client, Node, ZcCase, credit_code, cc_bad_check,
+from zc_test import (Federation, NodePort, GIF, JPEG, PDF, PNG, REGION, ROOT, Client, Node, ZcCase, credit_code, cc_bad_check,
                      free_port, has_cjk, landline, person_name, png_of_size)
 
 API = "/api/v1"
@@ -448,71 +448,10 @@ class TestJurisdiction(AppCase):
 # Jurisdiction across a 3-node federation (region, Urumqi 650100, Kashgar 653100)
 # ============================================================================================
 
-class Federation(Node):
-    """Three zc-node processes started by `tools/zc-fed up --nodes 3 --demo`; stopped (all of
-    them: every process naming the temp dir) by Node.stop / zc_test.stop_all."""
-    NODES = 3
-
-    def _start_fed(self):
-        launcher = os.path.join(ROOT, "tools", "zc-fed")
-        why = "no free ports"
-        for attempt in range(5):
-            base = free_port()
-            if base + self.NODES > 65000 or not all(self._port_free(base + i) for i in range(self.NODES)):
-                continue
-            self.port = base
-            r = subprocess.run([launcher, "up", "--dir", self.dir, "--nodes", str(self.NODES), "--base-port",
-                                str(base), "--demo"], cwd=ROOT, env=self._env(), capture_output=True,
-                               text=True, timeout=240)
-            if r.returncode == 0:
-                return None
-            why = (r.stderr or r.stdout or "").strip() or f"exit {r.returncode}"
-            if "in use" not in why:
-                break
-        raise RuntimeError("zc-fed up --nodes 3 failed: " + why)
-
-    def _start_manual(self):
-        raise RuntimeError("a 3-node federation needs tools/zc-fed")
-
-    @staticmethod
-    def _port_free(port):
-        import socket
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
-
-    def port_of(self, node_id):
-        order = [REGION, "650100", "653100"]
-        return self.port + order.index(node_id)
-
-    def _collect_findings(self):
-        for nid in ("650100", "653100"):
-            try:
-                with open(os.path.join(self.dir, nid, "node.log"), encoding="utf-8", errors="replace") as f:
-                    text = f.read()
-            except OSError:
-                continue
-            m = zc_test.SANITIZER_PATTERNS.search(text)
-            if m:
-                zc_test.FINDINGS.append((f"{self.label}/{nid}", text[max(0, m.start() - 200):m.start() + 6000]))
-        super()._collect_findings()
-
-
-class NodePort:
-    """What Client needs of a node: its port."""
-    def __init__(self, port):
-        self.port = port
-
-
 class TestFederatedJurisdiction(AppFlow, ZcCase):
     @classmethod
     def setUpClass(cls):
-        cls.fed = Federation("fed3").start()
+        cls.fed = Federation("fed3", nodes=3).start()
         cls.node = cls.fed
 
     @classmethod

@@ -82,24 +82,33 @@ def _ephemeral_range():
         return 32768, 60999
 
 
-def free_port():
-    """A port nobody uses now, below the kernel's ephemeral range: clients' own sockets (the
-    tests open thousands) take their local ports from that range, and a port one of them
-    holds cannot be bound by a node started a moment later. Tried by binding it, then
-    released; the node takes it right after."""
+FED_OFFSET = 1000  # a node's federation port (wss://) is its HTTP port + this (tools/zc-fed)
+
+
+def _port_free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port(n=1):
+    """The first of n ports nobody uses now, whose federation ports (+FED_OFFSET) are free
+    too, all below the kernel's ephemeral range: clients' own sockets (the tests open
+    thousands) take their local ports from that range, and a port one of them holds cannot
+    be bound by a node started a moment later. Tried by binding them, then released; the
+    nodes take them right after."""
     lo, _ = _ephemeral_range()
-    top = min(lo, 65536) - 1
+    top = min(lo, 65536) - FED_OFFSET - n
     for _ in range(200):
-        port = random.randrange(20000, top) if top > 20100 else random.randrange(20000, 65000)
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
+        port = random.randrange(20000, top) if top > 20100 else random.randrange(20000, 64000 - FED_OFFSET)
+        if all(_port_free(port + i) and _port_free(port + FED_OFFSET + i) for i in range(n)):
             return port
-        except OSError:
-            continue
-        finally:
-            s.close()
-    raise RuntimeError("no free loopback port")
+    raise RuntimeError("no free loopback ports")
 
 
 def _pids_naming(text):
@@ -410,6 +419,91 @@ class Node:
         if m:
             start = text.rfind("\n", 0, max(0, m.start() - 200)) + 1
             FINDINGS.append((self.label, text[start:start + 6000]))
+
+
+class Federation(Node):
+    """N zc-node processes started by `tools/zc-fed up --nodes N --demo` (the region first,
+    then 650100, 653100, ... in zc-fed's order); one node is stopped, killed and started
+    again with `zc-fed stop|up --node`. Stopped (every process naming the temp dir) by
+    Node.stop / stop_all."""
+
+    def __init__(self, label, nodes=3, demo=True):
+        super().__init__(label, demo=demo)
+        self.nodes = nodes
+        self.ids = []
+
+    def _start_fed(self):
+        why = "no free ports"
+        for attempt in range(5):
+            self.port = free_port(self.nodes)
+            cmd = [self.launcher, "up", "--dir", self.dir, "--nodes", str(self.nodes), "--base-port", str(self.port)]
+            if self.demo:
+                cmd.append("--demo")
+            r = subprocess.run(cmd, cwd=ROOT, env=self._env(), capture_output=True, text=True, timeout=240)
+            if r.returncode == 0:
+                with open(os.path.join(self.dir, "federation.json"), encoding="utf-8") as f:
+                    self.ids = [n["id"] for n in json.load(f)["nodes"]]
+                return None
+            why = (r.stderr or r.stdout or "").strip() or f"exit {r.returncode}"
+            if "in use" not in why:
+                break
+        raise RuntimeError(f"zc-fed up --nodes {self.nodes} failed: " + why)
+
+    def _start_manual(self, port=None):
+        raise RuntimeError("a federation needs tools/zc-fed")
+
+    @property
+    def launcher(self):
+        return os.path.join(ROOT, "tools", "zc-fed")
+
+    def port_of(self, node_id):
+        return self.port + self.ids.index(node_id)
+
+    def at(self, node_id):
+        """What Client needs to talk to one node."""
+        return NodePort(self.port_of(node_id))
+
+    def data_of(self, node_id):
+        return os.path.join(self.dir, node_id)
+
+    def stop_node(self, node_id, kill=False):
+        cmd = [self.launcher, "stop", "--dir", self.dir, "--node", node_id] + (["--kill"] if kill else [])
+        r = subprocess.run(cmd, cwd=ROOT, env=self._env(), capture_output=True, text=True, timeout=60)
+        if r.returncode:
+            raise RuntimeError("zc-fed stop failed: " + (r.stderr or r.stdout)[-500:])
+
+    def start_node(self, node_id):
+        r = subprocess.run([self.launcher, "up", "--dir", self.dir, "--node", node_id], cwd=ROOT, env=self._env(),
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode:
+            raise RuntimeError("zc-fed up --node failed: " + (r.stderr or r.stdout)[-500:])
+
+    def account_of(self, node_id, role):
+        with open(os.path.join(self.dir, "demo-accounts.json"), encoding="utf-8") as f:
+            for a in json.load(f):
+                if a.get("node") == node_id and a.get("role") == role:
+                    return a
+        return None
+
+    def log_of(self, node_id):
+        try:
+            with open(os.path.join(self.dir, node_id, "node.log"), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def _collect_findings(self):
+        for nid in self.ids:
+            text = self.log_of(nid)
+            m = SANITIZER_PATTERNS.search(text)
+            if m:
+                FINDINGS.append((f"{self.label}/{nid}", text[max(0, m.start() - 200):m.start() + 6000]))
+
+
+class NodePort:
+    """What Client needs of a node: its port."""
+    def __init__(self, port):
+        self.port = port
 
 
 def stop_all():
