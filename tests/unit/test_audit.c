@@ -348,6 +348,18 @@ static void test_tampered_entry(void **state) {
   assert_true(has_code(&r, "bad_signature", 2, "does not verify"));
 }
 
+static void test_wrong_origin(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  entry_opts o = {.zOrigin = "650100"};
+  log_open(&b, f, "n1", "650000");
+  log_append(&b, f, &o);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 1);
+  assert_true(has_code(&r, "wrong_origin", 1, "\"origin\" is \"650100\""));
+}
+
 /* ---- checkpoints ---- */
 
 /* The head of zOrigin in log zLog (hash and seq), read with fedlog. */
@@ -583,7 +595,7 @@ int main(void) {
       T(test_sound_log),          T(test_git_and_openssl_agree),    T(test_broken_signature),
       T(test_seq_gap),            T(test_first_seq_not_one),        T(test_bad_prev),
       T(test_equivocation_across_logs), T(test_wrong_and_expired_keys), T(test_malformed_entries),
-      T(test_unknown_origin_and_missing_log), T(test_tampered_entry), T(test_checkpoint_sound),
+      T(test_unknown_origin_and_missing_log), T(test_tampered_entry), T(test_wrong_origin), T(test_checkpoint_sound),
       T(test_checkpoint_mismatch), T(test_checkpoint_bad), T(test_checkpoint_not_canonical),
       T(test_finding_format), T(test_cli_clean), T(test_cli_lines),
   };
