@@ -97,3 +97,7 @@ bench: deps all
 
 clean:
 	rm -rf build bin
+
+# test_audit runs the zc-audit of its own build on a directory it makes.
+$(BUILD)/tests/unit/test_audit.o: BASEFLAGS += -DZC_AUDIT_BIN='"$(BIN)/zc-audit"'
+$(BUILD)/tests/test_audit: | $(BIN)/zc-audit

@@ -1,6 +1,7 @@
 /* fedlog.c - the signed log store: checked batches, one in-memory pack each, refs moved
  * by compare-and-swap (see fedlog.h). */
 #include "fedlog.h"
+#include "checkpoint.h"
 #include "entry.h"
 #include "fedlog_pack.h"
 #include "fed_error.h"
@@ -594,5 +595,154 @@ int fedlog_read(fedlog *l, const char *zOrigin, long long iFromSeq, fedlog_read_
 done:
   free(aChunk);
   free(aTop);
+  return rc;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+static int checkpoint_ref_name(char *zOut, size_t nOut, const char *zNode) {
+  if (zNode == NULL || !fed_manifest_id_valid(zNode)) {
+    return fed_error_set(FED_EINVALID, "\"%.40s\" is not a node id", zNode ? zNode : "(null)");
+  }
+  snprintf(zOut, nOut, FEDLOG_CHECKPOINT_REF_PREFIX "%s", zNode);
+  return FED_OK;
+}
+
+/* The checkpoint of commit *pOid: both blobs, owned by the caller. */
+static int checkpoint_blobs(git_blob **ppJson, git_blob **ppSig, fedlog *l, const git_oid *pOid) {
+  int rc = FED_OK;
+  git_commit *pCommit = NULL;
+  git_tree *pTree = NULL;
+  *ppJson = *ppSig = NULL;
+  if (git_commit_lookup(&pCommit, l->pRepo, pOid) != 0 || git_commit_tree(&pTree, pCommit) != 0) {
+    rc = git_fail("cannot read a checkpoint's commit");
+  }
+  if (rc == FED_OK) rc = tree_blob(ppJson, l->pRepo, pTree, "checkpoint.json");
+  if (rc == FED_OK) rc = tree_blob(ppSig, l->pRepo, pTree, "checkpoint.sig");
+  if (rc != FED_OK) {
+    git_blob_free(*ppJson);
+    git_blob_free(*ppSig);
+    *ppJson = *ppSig = NULL;
+  }
+  git_tree_free(pTree);
+  git_commit_free(pCommit);
+  return rc;
+}
+
+/* 1 when the commit *pOid holds exactly these bytes and this signature. */
+static int checkpoint_same(fedlog *l, const git_oid *pOid, const char *zJson, size_t nJson, const unsigned char *aSig) {
+  git_blob *pJson = NULL, *pSig = NULL;
+  int bSame = checkpoint_blobs(&pJson, &pSig, l, pOid) == FED_OK && (size_t)git_blob_rawsize(pJson) == nJson &&
+              memcmp(git_blob_rawcontent(pJson), zJson, nJson) == 0 && git_blob_rawsize(pSig) == FED_SIG_SIZE &&
+              memcmp(git_blob_rawcontent(pSig), aSig, FED_SIG_SIZE) == 0;
+  git_blob_free(pJson);
+  git_blob_free(pSig);
+  return bSame;
+}
+
+/* Write the checkpoint's blobs, tree and commit (parent *pParent when bParent). */
+static int checkpoint_commit(git_oid *out, fedlog *l, const char *zNode, const char *zJson, size_t nJson,
+                             const unsigned char *aSig, time_t tTs, const git_oid *pParent, int bParent) {
+  int rc = FED_OK;
+  git_oid idJson, idSig, idTree;
+  git_treebuilder *pBuilder = NULL;
+  git_tree *pTree = NULL;
+  git_commit *pParentCommit = NULL;
+  git_signature *pWho = NULL;
+  char zMessage[64];
+  snprintf(zMessage, sizeof(zMessage), "checkpoint %s\n", zNode);
+  if (git_blob_create_from_buffer(&idJson, l->pRepo, zJson, nJson) != 0 ||
+      git_blob_create_from_buffer(&idSig, l->pRepo, aSig, FED_SIG_SIZE) != 0 ||
+      git_treebuilder_new(&pBuilder, l->pRepo, NULL) != 0 ||
+      git_treebuilder_insert(NULL, pBuilder, "checkpoint.json", &idJson, GIT_FILEMODE_BLOB) != 0 ||
+      git_treebuilder_insert(NULL, pBuilder, "checkpoint.sig", &idSig, GIT_FILEMODE_BLOB) != 0 ||
+      git_treebuilder_write(&idTree, pBuilder) != 0 || git_tree_lookup(&pTree, l->pRepo, &idTree) != 0 ||
+      git_signature_new(&pWho, "zc-fedlog", "fedlog@zhicheng.invalid", (git_time_t)tTs, 0) != 0 ||
+      (bParent && git_commit_lookup(&pParentCommit, l->pRepo, pParent) != 0) ||
+      git_commit_create(out, l->pRepo, NULL, pWho, pWho, NULL, zMessage, pTree, bParent ? 1 : 0,
+                        (const git_commit **)&pParentCommit) != 0) {
+    rc = git_fail("cannot write a checkpoint");
+  }
+  git_commit_free(pParentCommit);
+  git_signature_free(pWho);
+  git_tree_free(pTree);
+  git_treebuilder_free(pBuilder);
+  return rc;
+}
+
+int fedlog_checkpoint_put(fedlog *l, const char *zNode, const char *zJson, size_t nJson,
+                          const unsigned char aSig[FED_SIG_SIZE]) {
+  int rc = FED_OK;
+  char zRef[64];
+  git_oid tip, newTip;
+  int bHadTip = 0;
+  git_reference *pRef = NULL;
+  fed_checkpoint c = {0};
+  rc = checkpoint_ref_name(zRef, sizeof(zRef), zNode);
+  if (rc == FED_OK && (zJson == NULL || aSig == NULL || nJson > FED_CHECKPOINT_MAX)) {
+    rc = fed_error_set(FED_EINVALID, "no checkpoint.json or checkpoint.sig, or one over %d bytes", FED_CHECKPOINT_MAX);
+  }
+  if (rc == FED_OK) {
+    rc = l->m ? fed_checkpoint_verify(&c, l->m, zJson, nJson, aSig, FED_SIG_SIZE) : fed_checkpoint_parse(&c, zJson, nJson);
+  }
+  if (rc == FED_OK && strcmp(c.zNode, zNode) != 0) {
+    rc = fed_error_set(FED_EINVALID, "a checkpoint of node %s offered as %s's", c.zNode, zNode);
+  }
+  if (rc == FED_OK && l->pRepo == NULL) rc = repo_open(l);
+  if (rc != FED_OK) goto done;
+  int rcGit = git_reference_name_to_id(&tip, l->pRepo, zRef);
+  if (rcGit != 0 && rcGit != GIT_ENOTFOUND) {
+    rc = git_fail(zRef);
+    goto done;
+  }
+  bHadTip = rcGit == 0;
+  if (bHadTip && checkpoint_same(l, &tip, zJson, nJson, aSig)) goto done;
+  rc = checkpoint_commit(&newTip, l, zNode, zJson, nJson, aSig, c.tTs, &tip, bHadTip);
+  if (rc != FED_OK) goto done;
+  rcGit = bHadTip ? git_reference_create_matching(&pRef, l->pRepo, zRef, &newTip, 1, &tip, "fedlog: checkpoint")
+                  : git_reference_create(&pRef, l->pRepo, zRef, &newTip, 0, "fedlog: first checkpoint");
+  if (rcGit == GIT_EMODIFIED || rcGit == GIT_EEXISTS || rcGit == GIT_ELOCKED) {
+    rc = fed_error_set(FED_ECONFLICT, "%s moved while a checkpoint was written: %s", zRef, git_message());
+  } else if (rcGit != 0) {
+    rc = git_fail(zRef);
+  }
+done:
+  git_reference_free(pRef);
+  fed_checkpoint_dispose(&c);
+  return rc;
+}
+
+int fedlog_checkpoint_latest(char **pzJson, size_t *pnJson, unsigned char aSig[FED_SIG_SIZE], fedlog *l,
+                             const char *zNode) {
+  int rc = FED_OK;
+  char zRef[64];
+  git_oid tip;
+  git_blob *pJson = NULL, *pSig = NULL;
+  *pzJson = NULL;
+  *pnJson = 0;
+  rc = checkpoint_ref_name(zRef, sizeof(zRef), zNode);
+  if (rc == FED_OK && l->pRepo == NULL) rc = repo_open(l);
+  if (rc != FED_OK) return rc;
+  int rcGit = git_reference_name_to_id(&tip, l->pRepo, zRef);
+  if (rcGit == GIT_ENOTFOUND) return fed_error_set(FED_ENOTFOUND, "no checkpoint of node %s", zNode);
+  if (rcGit != 0) return git_fail(zRef);
+  rc = checkpoint_blobs(&pJson, &pSig, l, &tip);
+  if (rc == FED_OK && git_blob_rawsize(pSig) != FED_SIG_SIZE) {
+    rc = fed_error_set(FED_ERROR, "the log is damaged: a checkpoint.sig of %lld bytes", (long long)git_blob_rawsize(pSig));
+  }
+  if (rc == FED_OK) {
+    size_t n = (size_t)git_blob_rawsize(pJson);
+    *pzJson = malloc(n + 1);
+    if (*pzJson == NULL) {
+      rc = fed_error_set(FED_ERROR, "out of memory");
+    } else {
+      memcpy(*pzJson, git_blob_rawcontent(pJson), n);
+      (*pzJson)[n] = 0;
+      *pnJson = n;
+      memcpy(aSig, git_blob_rawcontent(pSig), FED_SIG_SIZE);
+    }
+  }
+  git_blob_free(pJson);
+  git_blob_free(pSig);
   return rc;
 }

@@ -109,4 +109,22 @@ typedef int (*fedlog_read_cb)(const fed_log_entry *pEntry, long long iSeq, void 
 #define FEDLOG_READ_CHUNK 1024
 int fedlog_read(fedlog *l, const char *zOrigin, long long iFromSeq, fedlog_read_cb cb, void *payload);
 
+/* ---- checkpoints (checkpoint.h) ---------------------------------------------------
+ * refs/checkpoints/<node>: one commit per checkpoint of node zNode, its tree exactly
+ * checkpoint.json and checkpoint.sig, its parent that node's previous checkpoint, its
+ * time the checkpoint's ts. Nothing that lists refs/fed/ sees them. */
+#define FEDLOG_CHECKPOINT_REF_PREFIX "refs/checkpoints/"
+
+/* Store node zNode's checkpoint zJson[0..nJson) with its signature. When the log has a
+ * manifest the checkpoint is verified first (fed_checkpoint_verify) and must be zNode's.
+ * A checkpoint byte for byte the same as the newest stored is not stored again (FED_OK).
+ * FED_ECONFLICT when the ref moved meanwhile; errors as fed_checkpoint_verify. */
+int fedlog_checkpoint_put(fedlog *l, const char *zNode, const char *zJson, size_t nJson,
+                          const unsigned char aSig[FED_SIG_SIZE]);
+
+/* Node zNode's newest checkpoint: *pzJson (malloc'd, NUL-terminated: free() it), *pnJson
+ * and aSig. FED_ENOTFOUND when there is none. */
+int fedlog_checkpoint_latest(char **pzJson, size_t *pnJson, unsigned char aSig[FED_SIG_SIZE], fedlog *l,
+                             const char *zNode);
+
 #endif

@@ -4,8 +4,10 @@
  *                                         DIR/keys/root.pem, DIR/<node id>/fedlog.git
  *   zc-audit --data NODEDIR --manifest FILE [--root-pem P]
  *
- * Prints one line per finding and a summary; exits 0 only when there are none, 1 when
- * there are (or the audit could not run), 2 on a usage error. The checks live in
+ * Prints one line per finding on stdout, "CODE ORIGIN SEQ detail" (API.md, "Tools";
+ * fed_audit_finding_format), nothing else there; a summary on stderr. Exits 0 only when
+ * there are no findings, 1 when there are (or the audit could not run), 2 on a usage
+ * error. Every node's log is checked at once, on every core. The checks live in
  * federation/audit.c; this is only the command line. */
 #include <libgen.h>
 #include <stdio.h>
@@ -28,16 +30,11 @@ typedef struct audit_args {
   const char *zRootPem;
 } audit_args;
 
-/* One line per finding (API.md): CODE ORIGIN SEQ detail, "-" where none applies; the
- * detail names the copy (the node whose log it is) and the commit. */
 static void print_finding(const fed_audit_finding *f, void *payload) {
+  char zLine[2048];
   (void)payload;
-  printf("%s %s ", f->zCode, f->zOrigin[0] ? f->zOrigin : "-");
-  if (f->iSeq > 0) printf("%lld", f->iSeq);
-  else printf("-");
-  printf(" in the log of %s", f->zLog);
-  if (f->zCommit[0]) printf(" (commit %.12s)", f->zCommit);
-  printf(": %s\n", f->zMessage);
+  fed_audit_finding_format(zLine, sizeof(zLine), f);
+  printf("%s\n", zLine);
 }
 
 static int args_parse(audit_args *p, int argc, char **argv) {
@@ -99,21 +96,59 @@ static fed_manifest *manifest_open(const audit_args *p, char *zDefaultRoot, size
                     "only against the root it names itself\n");
     rc = fed_manifest_load_unpinned(&m, zManifest);
   }
-  if (rc != FED_OK) printf("unreadable - - the manifest %s: %s\n", zManifest, fed_last_error());
+  if (rc != FED_OK) {
+    printf("%s - - manifest %s: %s\n", rc == FED_EBADSIG ? "bad_signature" : "unreadable", zManifest,
+           fed_last_error());
+  }
   return m;
 }
 
-/* Audit one log if it exists; *pnLogs counts those that did. -1 on an internal error. */
-static int audit_one(fed_audit *a, const char *zLog, const char *zNodeDir, int *pnLogs) {
+/* The logs to audit: labels and git directories (malloc'd strings) of those present. */
+typedef struct log_list {
+  char *azLabel[FED_AUDIT_LOGS_MAX];
+  char *azGitDir[FED_AUDIT_LOGS_MAX];
+  size_t n;
+} log_list;
+
+/* Add zNodeDir/fedlog.git if it exists (no log written yet is nothing to check, not a
+ * finding). -1 when out of memory or past the limit. */
+static int log_list_add(log_list *p, const char *zLabel, const char *zNodeDir) {
   char zGitDir[4096];
   snprintf(zGitDir, sizeof(zGitDir), "%s/fedlog.git", zNodeDir);
-  if (!is_dir(zGitDir)) return 0; /* no log written yet: nothing to check, not a finding */
-  (*pnLogs)++;
-  if (fed_audit_log(a, zLog, zGitDir) < 0) {
-    fprintf(stderr, "zc-audit: %s: %s\n", zLog, fed_last_error());
+  if (!is_dir(zGitDir)) return 0;
+  if (p->n == FED_AUDIT_LOGS_MAX) {
+    fprintf(stderr, "zc-audit: more than %d logs\n", FED_AUDIT_LOGS_MAX);
     return -1;
   }
-  return 0;
+  p->azLabel[p->n] = strdup(zLabel);
+  p->azGitDir[p->n] = strdup(zGitDir);
+  p->n++;
+  return p->azLabel[p->n - 1] && p->azGitDir[p->n - 1] ? 0 : -1;
+}
+
+static void log_list_free(log_list *p) {
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->azLabel[i]);
+    free(p->azGitDir[i]);
+  }
+}
+
+/* The logs of the directory (every manifest node's) or of the one data directory. */
+static int log_list_fill(log_list *p, const audit_args *args, const fed_manifest *m, int *pnPlaces) {
+  if (args->zDir) {
+    for (size_t i = 0; i < fed_manifest_node_count(m); i++) {
+      char zNodeDir[4096];
+      snprintf(zNodeDir, sizeof(zNodeDir), "%s/%s", args->zDir, fed_manifest_node_id(m, i));
+      (*pnPlaces)++;
+      if (log_list_add(p, fed_manifest_node_id(m, i), zNodeDir) != 0) return -1;
+    }
+    return 0;
+  }
+  char *zCopy = strdup(args->zData);
+  int rc = zCopy ? log_list_add(p, basename(zCopy), args->zData) : -1;
+  *pnPlaces = 1;
+  free(zCopy);
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -121,8 +156,9 @@ int main(int argc, char **argv) {
   audit_args args;
   fed_manifest *m = NULL;
   fed_audit *a = NULL;
+  log_list logs = {0};
   char zDefaultRoot[4096] = "";
-  int nLogs = 0, nPlaces = 0;
+  int nPlaces = 0;
   if (args_parse(&args, argc, argv) != 0) {
     fputs(USAGE, stderr);
     return 2;
@@ -136,26 +172,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "zc-audit: %s\n", fed_last_error());
     goto done;
   }
-  if (args.zDir) {
-    for (size_t i = 0; i < fed_manifest_node_count(m); i++) {
-      char zNodeDir[4096];
-      snprintf(zNodeDir, sizeof(zNodeDir), "%s/%s", args.zDir, fed_manifest_node_id(m, i));
-      nPlaces++;
-      if (audit_one(a, fed_manifest_node_id(m, i), zNodeDir, &nLogs) != 0) goto done;
-    }
-  } else {
-    char *zCopy = strdup(args.zData);
-    const char *zLabel = zCopy ? basename(zCopy) : args.zData;
-    nPlaces = 1;
-    int bFailed = audit_one(a, zLabel, args.zData, &nLogs) != 0;
-    free(zCopy);
-    if (bFailed) goto done;
+  if (log_list_fill(&logs, &args, m, &nPlaces) != 0) goto done;
+  if (fed_audit_logs(a, (const char *const *)logs.azLabel, (const char *const *)logs.azGitDir, logs.n) < 0) {
+    fprintf(stderr, "zc-audit: %s\n", fed_last_error());
+    goto done;
   }
-  fprintf(stderr, "zc-audit: %d of %d node log%s present, %zu entr%s checked, %zu finding%s\n", nLogs, nPlaces,
-         nPlaces == 1 ? "" : "s", fed_audit_entries(a), fed_audit_entries(a) == 1 ? "y" : "ies",
-         fed_audit_findings(a), fed_audit_findings(a) == 1 ? "" : "s");
+  fed_audit_finish(a);
+  fprintf(stderr, "zc-audit: %zu of %d node log%s present, %zu entr%s checked, %zu finding%s\n", logs.n, nPlaces,
+          nPlaces == 1 ? "" : "s", fed_audit_entries(a), fed_audit_entries(a) == 1 ? "y" : "ies",
+          fed_audit_findings(a), fed_audit_findings(a) == 1 ? "" : "s");
   rc = fed_audit_findings(a) == 0 ? 0 : 1;
 done:
+  fflush(stdout);
+  log_list_free(&logs);
   fed_audit_free(a);
   fed_manifest_free(m);
   return rc;

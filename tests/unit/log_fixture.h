@@ -23,6 +23,7 @@ typedef struct fixture {
   fed_key *pRegion;  /* 650000#1 */
   fed_key *pUrumqi;  /* 650100#1 */
   fed_key *pOld;     /* 650000#0, retired before T0 */
+  fed_key *pRoot;    /* signs the manifest */
   fed_manifest *m;
 } fixture;
 
@@ -38,6 +39,7 @@ typedef struct entry_opts {
   int bFlipSig;
   int bWhitespace;          /* store non-canonical bytes (signed as stored) */
   int bExtraFile;           /* (audit's builder) a third file in the tree */
+  int bTamper;              /* change entry.json after it was signed */
 } entry_opts;
 
 /* One signed entry: entry.json (malloc'd) and its signature. */
@@ -67,6 +69,7 @@ static inline int fixture_teardown(void **state) {
   fed_key_free(f->pRegion);
   fed_key_free(f->pUrumqi);
   fed_key_free(f->pOld);
+  fed_key_free(f->pRoot);
   free(f);
   return rc == 0 ? 0 : -1;
 }
@@ -74,7 +77,6 @@ static inline int fixture_teardown(void **state) {
 /* A fresh fixture in a new directory zTemplate ("/tmp/zc-test-X-XXXXXX"). */
 static inline int fixture_setup(void **state, const char *zTemplate) {
   fixture *f = calloc(1, sizeof(*f));
-  fed_key *pRoot = NULL;
   int rc;
   if (f == NULL) return -1;
   *state = f;
@@ -84,9 +86,8 @@ static inline int fixture_setup(void **state, const char *zTemplate) {
     fixture_teardown(state);
     return -1;
   }
-  rc = fed_key_generate(&pRoot) || fed_key_generate(&f->pRegion) || fed_key_generate(&f->pUrumqi) ||
-       fed_key_generate(&f->pOld) || fed_manifest_new(&f->m, pRoot, T0);
-  fed_key_free(pRoot);
+  rc = fed_key_generate(&f->pRoot) || fed_key_generate(&f->pRegion) || fed_key_generate(&f->pUrumqi) ||
+       fed_key_generate(&f->pOld) || fed_manifest_new(&f->m, f->pRoot, T0);
   if (rc) {
     fixture_teardown(state);
     return -1;
@@ -127,6 +128,11 @@ static inline void entry_make(made_entry *out, const fixture *f, const char *zOr
   }
   assert_int_equal(fed_key_sign(out->aSig, pKey, out->zJson, out->nJson), 0);
   if (o->bFlipSig) out->aSig[17] ^= 0x04;
+  if (o->bTamper) {
+    char *z = strstr(out->zJson, "\"a-1\"");
+    assert_non_null(z);
+    z[3] = '2';
+  }
   json_decref(pEntry);
 }
 
