@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "fed_error.h"
+#include "checkpoint.h"
 #include "fedwire.h"
 #include "http.h"
 #include "logwriter.h"
@@ -23,6 +24,8 @@
 #define HEADS_EVERY_SECS 1   /* heads at most this often per link when they change */
 #define HEADS_IDLE_SECS 10   /* and at least this often */
 #define MSG_QUEUE_MAX 64     /* control messages queued on one link */
+#define CHECKPOINT_SECS 10       /* a checkpoint of our heads when they changed since the last, */
+#define CHECKPOINT_IDLE_SECS 300 /* and when idle this often */
 
 enum { L_WAIT_CHALLENGE, L_WAIT_HELLO, L_WAIT_WELCOME, L_UP, L_CLOSING };
 static const char *const g_azState[] = {"connecting", "authenticating", "authenticating", "up", "closing"};
@@ -93,6 +96,12 @@ static struct {
   unsigned long long iGeneration; /* of fed_heads, as last read */
   lws_sorted_usec_list_t sulTick;
   long long nRefused;
+  /* our newest checkpoint: sent to each link as it comes up */
+  char *zCheckpoint;
+  size_t nCheckpoint;
+  unsigned char aCheckpointSig[FED_SIG_SIZE];
+  time_t tCheckpoint;
+  unsigned long long iCheckpointGeneration;
 } g_fl;
 
 /* Reconnect backoff: 1 s doubling to a minute, 30 % jitter; ping after 10 s idle, hang up
@@ -421,6 +430,79 @@ static const fed_manifest_key *our_key(void) {
   return k;
 }
 
+static void send_checkpoint(fed_link *l) {
+  char *zSig = malloc(FEDWIRE_SIG_HEX);
+  if (!g_fl.zCheckpoint || !zSig) {
+    free(zSig);
+    return;
+  }
+  fedwire_hex(zSig, g_fl.aCheckpointSig, FED_SIG_SIZE);
+  send_json(l, json_pack("{s:s, s:s%, s:s}", "t", "checkpoint", "json", g_fl.zCheckpoint, g_fl.nCheckpoint, "sig",
+                         zSig));
+  free(zSig);
+}
+
+/* Sign the heads we hold now (checkpoint.h), keep it in our log, tell every link. */
+static void make_checkpoint(void) {
+  fed_checkpoint_head aHead[FED_MAX];
+  size_t n = 0;
+  const fed_manifest_key *k = our_key();
+  char *zJson = NULL;
+  size_t nJson = 0;
+  unsigned char aSig[FED_SIG_SIZE];
+  for (int i = 0; i < g_fl.nNodes; i++) {
+    if (g_fl.aOrigin[i].iHave < 1) continue;
+    snprintf(aHead[n].zOrigin, sizeof aHead[n].zOrigin, "%s", g_fl.aOrigin[i].zId);
+    aHead[n].iSeq = g_fl.aOrigin[i].iHave;
+    snprintf(aHead[n].zHash, sizeof aHead[n].zHash, "%s", g_fl.aOrigin[i].zHash);
+    n++;
+  }
+  if (!k || n == 0 || fed_checkpoint_make(&zJson, &nJson, aSig, g_fl.p->cfg.zNode, k->zId, g_fl.p->pKey,
+                                          node_now(g_fl.p), aHead, n))
+    return;
+  free(g_fl.zCheckpoint);
+  g_fl.zCheckpoint = zJson;
+  g_fl.nCheckpoint = nJson;
+  memcpy(g_fl.aCheckpointSig, aSig, sizeof aSig);
+  g_fl.tCheckpoint = time(NULL);
+  g_fl.iCheckpointGeneration = g_fl.iGeneration;
+  logwriter_checkpoint(g_fl.p->cfg.zNode, zJson, nJson, aSig);
+  for (fed_link *l = g_fl.pLinks; l; l = l->pNext)
+    if (l->eState == L_UP) send_checkpoint(l);
+}
+
+/* A peer's checkpoint: verified, compared with what we hold (a different hash at a seq
+ * we hold: the peer showed another history), kept in our log as evidence either way. */
+static void on_checkpoint(fed_link *l, json_t *m) {
+  fed_checkpoint cp;
+  unsigned char aSig[FED_SIG_SIZE];
+  const char *zJson = field(m, "json");
+  size_t nJson = json_string_length(json_object_get(m, "json"));
+  fed_peer *q = &g_fl.aPeer[l->iPeer];
+  memset(&cp, 0, sizeof cp);
+  if (fedwire_unhex(aSig, sizeof aSig, field(m, "sig")) ||
+      fed_checkpoint_verify(&cp, g_fl.p->pManifest, zJson, nJson, aSig, sizeof aSig) || strcmp(cp.zNode, q->zId) != 0) {
+    peer_error(q, "a checkpoint that does not verify: %.200s", fed_last_error());
+    fed_checkpoint_dispose(&cp);
+    return;
+  }
+  for (size_t k = 0; k < cp.nHead; k++) {
+    int i = node_index(cp.aHead[k].zOrigin);
+    if (i < 0 || cp.aHead[k].iSeq > g_fl.aOrigin[i].iHave) continue;
+    char *zMine = db_text(g_fl.p->db, "SELECT hash FROM fed_entries WHERE origin = ? AND seq = ?", "tI",
+                          cp.aHead[k].zOrigin, (sqlite3_int64)cp.aHead[k].iSeq);
+    if (zMine && strcmp(zMine, cp.aHead[k].zHash) != 0) {
+      char zMsg[300];
+      snprintf(zMsg, sizeof zMsg, "%s signed a checkpoint naming a different entry at seq %lld (%.16s…, ours %.16s…)",
+               q->zId, cp.aHead[k].iSeq, cp.aHead[k].zHash, zMine);
+      logwriter_alert("checkpoint_mismatch", cp.aHead[k].zOrigin, cp.aHead[k].iSeq, zMsg);
+    }
+    free(zMine);
+  }
+  fed_checkpoint_dispose(&cp);
+  logwriter_checkpoint(q->zId, zJson, nJson, aSig);
+}
+
 static void link_up(fed_link *l) {
   fed_peer *q = &g_fl.aPeer[l->iPeer];
   if (q->pLink && q->pLink != l) { /* a newer link replaces the old one */
@@ -436,6 +518,7 @@ static void link_up(fed_link *l) {
   l->eState = L_UP;
   fprintf(stderr, "zc-node: federation: link with %s up (%s)\n", q->zId, l->bDialer ? "dialed" : "accepted");
   send_heads(l);
+  send_checkpoint(l);
 }
 
 /* Dialer: the acceptor's challenge. */
@@ -524,6 +607,7 @@ static int on_message(fed_link *l, const char *z, size_t n) {
     else if (strcmp(zT, "stop") == 0) on_stop(l, m);
     else if (strcmp(zT, "ack") == 0) on_ack(l, m);
     else if (strcmp(zT, "entries") == 0) rc = on_entries(l, m);
+    else if (strcmp(zT, "checkpoint") == 0) on_checkpoint(l, m);
     /* anything else: a newer protocol's message, ignored */
   }
   json_decref(m);
@@ -642,6 +726,9 @@ void fedlink_poll(zc_node *p) {
 /* Once a second: heads that waited for their turn, and heads now and then when idle. */
 static void tick(lws_sorted_usec_list_t *sul) {
   time_t t = time(NULL);
+  if (logwriter_ready() && ((g_fl.iCheckpointGeneration != g_fl.iGeneration && t - g_fl.tCheckpoint >= CHECKPOINT_SECS) ||
+                            t - g_fl.tCheckpoint >= CHECKPOINT_IDLE_SECS))
+    make_checkpoint();
   for (fed_link *l = g_fl.pLinks; l; l = l->pNext) {
     if (l->eState != L_UP) continue;
     if (t - l->tHeadsSent >= HEADS_IDLE_SECS) l->bHeadsDirty = 1;
@@ -781,6 +868,8 @@ void fedlink_stop(void) {
   lws_sul_cancel(&g_fl.sulTick);
   for (int i = 0; i < g_fl.nNodes; i++) lws_sul_cancel(&g_fl.aPeer[i].sul);
   g_fl.ctx = NULL; /* no more dials; the links are closed with the context */
+  free(g_fl.zCheckpoint);
+  g_fl.zCheckpoint = NULL;
   logwriter_on_received(NULL);
 }
 

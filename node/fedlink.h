@@ -17,6 +17,12 @@
  *   entries   {"origin","from","items":[["<entry.json>","<sig hex>"],..]}  at most
  *             FEDLINK_BATCH entries, contiguous
  *   ack       {"origin","seq"}  stored up to seq: the sender may send the next batch
+ *   checkpoint {"json","sig"}  the sender's signed checkpoint of its heads (checkpoint.h):
+ *             made within CHECKPOINT_SECS of a change, and every CHECKPOINT_IDLE_SECS
+ *             when idle; verified, compared with what we hold (a different hash at a
+ *             seq we hold raises a checkpoint_mismatch alert) and kept in our log under
+ *             refs/checkpoints/<node>, where zc-audit compares every node's checkpoints
+ *             with every copy
  *   refused   {"code","message"}  then the link closes
  * Back-pressure: at most FEDLINK_WINDOW unacknowledged batches per (link, origin), read
  * from sqlite only when the link is writeable; nothing is buffered beyond that (the

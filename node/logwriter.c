@@ -247,6 +247,11 @@ static void job_receive(job_result *r, zc_batch *b) {
   fed_log_append_result a;
   memset(&a, 0, sizeof a);
   r->pIn = b;
+  if (b->bCheckpoint) {
+    int rc = fedlog_checkpoint_put(g_lw.pLog, b->zOrigin, b->a[0].zJson, b->a[0].nJson, b->aSig[0]);
+    if (rc) result_fail(r, rc, 0, fed_last_error());
+    return;
+  }
   r->iFirst = b->iFirst;
   r->iLast = b->iFirst + (long long)b->n - 1;
   int rc = fedlog_append(g_lw.pLog, b->zOrigin, b->a, b->n, &a);
@@ -453,6 +458,12 @@ static void apply_waiting(zc_node *p) {
 static void apply_received(zc_node *p, const job_result *r) {
   zc_batch *b = r->pIn;
   int rc = r->rc, nApplied = 0;
+  if (b->bCheckpoint) {
+    if (rc && rc != FED_ECONFLICT) logwriter_alert("checkpoint_refused", b->zOrigin, 0, r->zMessage);
+    zc_batch_free(b);
+    free(b);
+    return;
+  }
   if (rc == FED_EEQUIVOCATION) {
     logwriter_alert("equivocation", b->zOrigin, r->iSeq, r->zMessage);
   } else if (rc) {
@@ -567,6 +578,22 @@ void logwriter_poll(zc_node *p) {
     ask(JOB_APPEND, NULL);
   }
   g_lw.bNotified = 0;
+}
+
+void logwriter_checkpoint(const char *zNode, const char *zJson, size_t nJson, const unsigned char *aSig) {
+  zc_batch *b = calloc(1, sizeof *b);
+  if (!b || !g_lw.bRunning) {
+    free(b);
+    return;
+  }
+  snprintf(b->zOrigin, sizeof b->zOrigin, "%s", zNode);
+  b->bCheckpoint = 1;
+  if (zc_batch_add(b, zJson, nJson, aSig)) {
+    zc_batch_free(b);
+    free(b);
+    return;
+  }
+  logwriter_receive(b);
 }
 
 int logwriter_ready(void) { return g_lw.bRunning && g_lw.bReconciled && g_lw.bBackfilled && !g_lw.bRefused; }

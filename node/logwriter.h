@@ -43,6 +43,7 @@ typedef struct zc_batch {
   unsigned char (*aSig)[FED_SIG_SIZE];
   char **azJson;
   unsigned long long iToken; /* who sent it (replication's link id) */
+  int bCheckpoint;           /* not entries: one checkpoint of node zOrigin (checkpoint.h), a[0] */
 } zc_batch;
 
 /* Add a copy of one entry; -1 when out of memory. */
@@ -58,6 +59,10 @@ typedef void (*logwriter_received_fn)(unsigned long long iToken, const char *zOr
                                       const char *zMessage);
 void logwriter_on_received(logwriter_received_fn x);
 void logwriter_receive(zc_batch *b);
+
+/* A signed checkpoint of node zNode (ours or a peer's, verified): stored in the log as
+ * refs/checkpoints/<node> (fedlog_checkpoint_put), in turn with received batches. */
+void logwriter_checkpoint(const char *zNode, const char *zJson, size_t nJson, const unsigned char *aSig);
 
 /* An alert for GET /fed/status (and stderr), once per (code, origin, seq). */
 void logwriter_alert(const char *zCode, const char *zOrigin, long long iSeq, const char *zMessage);
