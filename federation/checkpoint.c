@@ -165,7 +165,7 @@ int fed_checkpoint_parse(fed_checkpoint *out, const char *zJson, size_t nJson) {
 
 int fed_checkpoint_verify(fed_checkpoint *out, const fed_manifest *m, const char *zJson, size_t nJson,
                           const unsigned char *aSig, size_t nSig) {
-  fed_checkpoint local;
+  fed_checkpoint local = {0};
   fed_checkpoint *p = out ? out : &local;
   const fed_manifest_key *pKey = NULL;
   int rc = fed_checkpoint_parse(p, zJson, nJson);

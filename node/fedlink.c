@@ -450,6 +450,7 @@ static void make_checkpoint(void) {
   char *zJson = NULL;
   size_t nJson = 0;
   unsigned char aSig[FED_SIG_SIZE];
+  memset(aHead, 0, sizeof aHead);
   for (int i = 0; i < g_fl.nNodes; i++) {
     if (g_fl.aOrigin[i].iHave < 1) continue;
     snprintf(aHead[n].zOrigin, sizeof aHead[n].zOrigin, "%s", g_fl.aOrigin[i].zId);

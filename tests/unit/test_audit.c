@@ -447,7 +447,7 @@ static void test_checkpoint_mismatch(void **state) {
   fixture *f = *state;
   log_builder b;
   findings r;
-  fed_checkpoint_head h;
+  fed_checkpoint_head h = {0};
   entry_opts o = {.zBodyNote = "the story told to the signer"};
   log_open(&b, f, "n1", "650000");
   log_append_n(&b, f, 2);
@@ -478,7 +478,7 @@ static void test_checkpoint_bad(void **state) {
   fixture *f = *state;
   log_builder b;
   findings r;
-  fed_checkpoint_head h;
+  fed_checkpoint_head h = {0};
   log_open(&b, f, "n1", "650000");
   log_append_n(&b, f, 1);
   log_close(&b);
