@@ -118,7 +118,8 @@ test('applicant: 我的申请书 → 新增申请书 with the committee shown fi
   await page.getByRole('link', { name: '新增申请书' }).first().click();
   await page.waitForFunction(() => window.location.hash === '#/applications/new');
 
-  // year: this year or next
+  // year: this year or next (the form appears once the catalogue has loaded)
+  await page.locator('[data-field="year"] option').first().waitFor();
   const years = await page.locator('[data-field="year"] option').allTextContents();
   assert.equal(years.length, 2);
   assert.match(years[0], /^\d{4}年度$/);
