@@ -119,7 +119,7 @@ test('applicant: 我的申请书 → 新增申请书 with the committee shown fi
   await page.waitForFunction(() => window.location.hash === '#/applications/new');
 
   // year: this year or next (the form appears once the catalogue has loaded)
-  await page.locator('[data-field="year"] option').first().waitFor();
+  await page.locator('[data-field="year"] option').first().waitFor({ state: 'attached' });
   const years = await page.locator('[data-field="year"] option').allTextContents();
   assert.equal(years.length, 2);
   assert.match(years[0], /^\d{4}年度$/);
