@@ -49,8 +49,10 @@ static void check_fields(entry_checker *c, const fed_entry_expect *x, const json
     while (i < nField && strcmp(azField[i], zField) != 0) i++;
     if (i == nField) problem(c, FED_EINVALID, "bad_entry", "unexpected field \"%.40s\"", zField);
   }
-  if (!json_is_integer(pV) || json_integer_value(pV) != FED_ENTRY_VERSION) {
-    problem(c, FED_EINVALID, "bad_entry", "\"v\" is not %d", FED_ENTRY_VERSION);
+  /* v is the version of the type's body: a newer node's is stored and relayed like any
+   * other, and applied once this node learns it (apply.h) */
+  if (!json_is_integer(pV) || json_integer_value(pV) < 1) {
+    problem(c, FED_EINVALID, "bad_entry", "\"v\" is not a positive integer");
   }
   if (zOrigin == NULL || strcmp(zOrigin, x->zOrigin) != 0) {
     problem(c, FED_EINVALID, "wrong_origin", "\"origin\" is \"%.40s\", not the ref's origin %s", zOrigin ? zOrigin : "(missing)",

@@ -16,8 +16,6 @@
 
 #include "manifest.h"
 
-#define FED_ENTRY_VERSION 1
-
 /* What the chain expects of the entry. */
 typedef struct fed_entry_expect {
   const char *zOrigin;     /* the chain's origin */

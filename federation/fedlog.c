@@ -95,6 +95,8 @@ static int repo_open(fedlog *l) {
   return FED_OK;
 }
 
+void fedlog_set_manifest(fedlog *log, const fed_manifest *m) { log->m = m; }
+
 int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const fedlog_options *opts) {
   int rc = FED_OK;
   fedlog *l = calloc(1, sizeof(*l));

@@ -82,6 +82,9 @@ void fed_log_append_result_dispose(fed_log_append_result *r);
  * go unchecked, for tools that re-pack what they already trust). opts may be NULL.
  * FED_EEXISTS when another handle holds the log for writing. */
 int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const fedlog_options *opts);
+/* Check with m (a newer edition of the manifest) from the next call on; only between
+ * calls, on the thread that uses the handle. m must outlive the handle. */
+void fedlog_set_manifest(fedlog *log, const fed_manifest *m);
 
 void fedlog_close(fedlog *l);
 

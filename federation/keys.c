@@ -105,6 +105,61 @@ int fed_key_load_private(fed_key **out, const char *zPath) {
   return key_load_file(out, zPath, 1);
 }
 
+void fed_keys_free(fed_key **a, size_t n) {
+  for (size_t i = 0; a && i < n; i++) fed_key_free(a[i]);
+  free(a);
+}
+
+/* Every private key of PEM text, in order: at least one, at most FED_KEYS_MAX. */
+static int keys_parse_pem(fed_key ***pa, size_t *pn, const char *zPem, size_t nPem, const char *zWhere) {
+  fed_key **a = calloc(FED_KEYS_MAX, sizeof *a);
+  size_t n = 0;
+  int rc = FED_OK;
+  BIO *pBio = BIO_new_mem_buf(zPem, (int)nPem);
+  if (!a || !pBio) {
+    rc = fed_error_set(FED_ERROR, "out of memory");
+    goto done;
+  }
+  for (;;) {
+    EVP_PKEY *pPkey = PEM_read_bio_PrivateKey(pBio, NULL, no_passphrase, NULL);
+    if (pPkey == NULL) break;
+    if (n == FED_KEYS_MAX) {
+      EVP_PKEY_free(pPkey);
+      rc = fed_error_set(FED_EINVALID, "%s: more than %d keys", zWhere, FED_KEYS_MAX);
+      goto done;
+    }
+    rc = key_wrap(&a[n], pPkey, 1);
+    if (rc != FED_OK) {
+      fed_error_set(rc, "%s: key %zu is not an Ed25519 key", zWhere, n + 1);
+      goto done;
+    }
+    n++;
+  }
+  ERR_clear_error(); /* the end of the text reads as an error */
+  if (n == 0) rc = fed_error_set(FED_EINVALID, "%s: not a PKCS#8 private key PEM", zWhere);
+done:
+  BIO_free(pBio);
+  if (rc != FED_OK) {
+    fed_keys_free(a, n);
+    a = NULL, n = 0;
+  }
+  *pa = a;
+  *pn = n;
+  return rc;
+}
+
+int fed_keys_load_private(fed_key ***pa, size_t *pn, const char *zPath) {
+  char *zPem = NULL;
+  size_t nPem = 0;
+  *pa = NULL;
+  *pn = 0;
+  int rc = fed_file_read(&zPem, &nPem, zPath, KEY_FILE_MAX);
+  if (rc == FED_OK) rc = keys_parse_pem(pa, pn, zPem, nPem, zPath);
+  if (zPem) OPENSSL_cleanse(zPem, nPem);
+  free(zPem);
+  return rc;
+}
+
 int fed_key_load_public(fed_key **out, const char *zPath) {
   return key_load_file(out, zPath, 0);
 }
@@ -149,18 +204,39 @@ int fed_key_public_pem(char **out, size_t *pn, const fed_key *pKey) {
   return key_to_pem(out, pn, pKey, 0);
 }
 
-int fed_key_write_private(const fed_key *pKey, const char *zPath) {
+int fed_keys_write_private(fed_key *const *a, size_t n, const char *zPath) {
   int rc = FED_OK;
-  char *zPem = NULL;
-  size_t nPem = 0;
-  if (!pKey->bPrivate) return fed_error_set(FED_EINVALID, "%s: the key has no private half", zPath);
-  rc = key_to_pem(&zPem, &nPem, pKey, 1);
-  if (rc != FED_OK) goto done;
-  rc = fed_file_write_atomic(zPath, zPem, nPem, 0600);
-done:
-  if (zPem) OPENSSL_cleanse(zPem, nPem);
-  free(zPem);
+  char *zAll = NULL;
+  size_t nAll = 0;
+  for (size_t i = 0; i < n && rc == FED_OK; i++) {
+    char *zPem = NULL, *zNew;
+    size_t nPem = 0;
+    if (!a[i]->bPrivate) {
+      rc = fed_error_set(FED_EINVALID, "%s: key %zu has no private half", zPath, i + 1);
+    } else if ((rc = key_to_pem(&zPem, &nPem, a[i], 1)) == FED_OK) {
+      zNew = OPENSSL_secure_malloc(nAll + nPem + 1);
+      if (!zNew) {
+        rc = fed_error_set(FED_ERROR, "out of memory");
+      } else {
+        if (nAll) memcpy(zNew, zAll, nAll);
+        memcpy(zNew + nAll, zPem, nPem);
+        OPENSSL_secure_clear_free(zAll, nAll);
+        zAll = zNew;
+        nAll += nPem;
+      }
+    }
+    if (zPem) OPENSSL_cleanse(zPem, nPem);
+    free(zPem);
+  }
+  if (rc == FED_OK && n == 0) rc = fed_error_set(FED_EINVALID, "%s: no key to write", zPath);
+  if (rc == FED_OK) rc = fed_file_write_atomic(zPath, zAll, nAll, 0600);
+  OPENSSL_secure_clear_free(zAll, nAll);
   return rc;
+}
+
+int fed_key_write_private(const fed_key *pKey, const char *zPath) {
+  fed_key *a[1] = {(fed_key *)pKey};
+  return fed_keys_write_private(a, 1, zPath);
 }
 
 int fed_key_write_public(const fed_key *pKey, const char *zPath) {

@@ -23,6 +23,13 @@ int fed_key_generate(fed_key **out);
 int fed_key_load_private(fed_key **out, const char *zPath);
 int fed_key_load_public(fed_key **out, const char *zPath);
 
+/* A key file may hold several private keys, one PEM block after another: a node's old and
+ * new keys across a rotation. Loads them all, in order (at least one, at most
+ * FED_KEYS_MAX); free the array with fed_keys_free. */
+#define FED_KEYS_MAX 16
+int fed_keys_load_private(fed_key ***pa, size_t *pn, const char *zPath);
+void fed_keys_free(fed_key **a, size_t n);
+
 /* A public key from PEM text, e.g. a key listed in the manifest. */
 int fed_key_from_pem(fed_key **out, const char *zPem, size_t nPem);
 
@@ -33,6 +40,8 @@ int fed_key_public_pem(char **out, size_t *pn, const fed_key *pKey);
  * any file at zPath. Writing the private half of a public-only key is FED_EINVALID. */
 int fed_key_write_private(const fed_key *pKey, const char *zPath);
 int fed_key_write_public(const fed_key *pKey, const char *zPath);
+/* Several private keys in one file (mode 0600, atomically), in the order given. */
+int fed_keys_write_private(fed_key *const *a, size_t n, const char *zPath);
 
 /* Sign a[0..n) with a private key. */
 int fed_key_sign(unsigned char out[FED_SIG_SIZE], const fed_key *pKey, const void *a, size_t n);

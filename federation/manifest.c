@@ -462,8 +462,7 @@ done:
   return rc;
 }
 
-/* Read a manifest and its signature file. */
-static int manifest_read_files(char **pzJson, size_t *pnJson, char **paSig, size_t *pnSig, const char *zPath) {
+int fed_manifest_read_files(char **pzJson, size_t *pnJson, char **paSig, size_t *pnSig, const char *zPath) {
   int rc = FED_OK;
   char *zSigPath = fed_manifest_sig_path(zPath);
   *paSig = NULL;
@@ -493,7 +492,7 @@ int fed_manifest_load(fed_manifest **out, const char *zPath, const char *zRootPe
     fed_error_wrap(rc, "root key");
     goto done;
   }
-  rc = manifest_read_files(&zJson, &nJson, &aSig, &nSig, zPath);
+  rc = fed_manifest_read_files(&zJson, &nJson, &aSig, &nSig, zPath);
   if (rc != FED_OK) goto done;
   rc = fed_manifest_load_buffer(out, zJson, nJson, (const unsigned char *)aSig, nSig, pRoot);
   if (rc != FED_OK) fed_error_wrap(rc, "%s", zPath);
@@ -513,7 +512,7 @@ int fed_manifest_load_unpinned(fed_manifest **out, const char *zPath) {
   char *aSig = NULL;
   size_t nJson = 0, nSig = 0;
   *out = NULL;
-  rc = manifest_read_files(&zJson, &nJson, &aSig, &nSig, zPath);
+  rc = fed_manifest_read_files(&zJson, &nJson, &aSig, &nSig, zPath);
   if (rc != FED_OK) goto done;
   pDoc = json_loadb(zJson, nJson, JSON_REJECT_DUPLICATES, NULL);
   zRoot = json_string_value(json_object_get(pDoc, "root"));
@@ -577,6 +576,17 @@ int fed_manifest_set_node_fed(fed_manifest *m, const char *zId, const char *zFed
   p->zTlsPin = zP;
   return FED_OK;
 }
+
+int fed_manifest_set_key_not_after(fed_manifest *m, const char *zKeyId, time_t tNotAfter) {
+  manifest_key *k = key_find(m, zKeyId);
+  if (!k) return fed_error_set(FED_ENOTFOUND, "manifest: no key %s", zKeyId);
+  if (tNotAfter < k->info.tNotBefore)
+    return fed_error_set(FED_EINVALID, "key %s: not_after would be before its not_before", zKeyId);
+  k->info.tNotAfter = tNotAfter;
+  return FED_OK;
+}
+
+void fed_manifest_set_issued(fed_manifest *m, time_t tIssued) { m->tIssued = tIssued; }
 
 const char *fed_manifest_node_fed_url(const fed_manifest *m, size_t iNode) {
   return iNode < m->nNode ? m->aNode[iNode].zFedUrl : NULL;

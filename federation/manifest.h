@@ -54,6 +54,12 @@ int fed_manifest_add_key(fed_manifest *m, const char *zNode, const char *zKeyId,
  * without them loads, and such a node takes no part in replication. */
 int fed_manifest_set_node_fed(fed_manifest *m, const char *zId, const char *zFedUrl, const char *zTlsPin);
 
+/* Rotation: shorten (or extend) key zKeyId's window to end at tNotAfter (FED_ENOTFOUND,
+ * or FED_EINVALID before its not_before), and date the new edition. Nodes take a manifest
+ * in place of theirs only when it was issued later. */
+int fed_manifest_set_key_not_after(fed_manifest *m, const char *zKeyId, time_t tNotAfter);
+void fed_manifest_set_issued(fed_manifest *m, time_t tIssued);
+
 /* The manifest as a JSON document (a new reference), as it is written. */
 json_t *fed_manifest_to_json(const fed_manifest *m);
 
@@ -73,6 +79,10 @@ int fed_manifest_load(fed_manifest **out, const char *zPath, const char *zRootPe
 /* The same from memory, against a root key already loaded. */
 int fed_manifest_load_buffer(fed_manifest **out, const char *zJson, size_t nJson, const unsigned char *aSig,
                              size_t nSig, const fed_key *pRoot);
+
+/* The exact bytes of zPath and of its signature file, unverified (malloc'd; free() both):
+ * what fed_manifest_load_buffer checks, and what a node hands its peers. */
+int fed_manifest_read_files(char **pzJson, size_t *pnJson, char **paSig, size_t *pnSig, const char *zPath);
 
 /* Load zPath checking its signature against the root key the manifest itself names.
  * This proves integrity only, not that the root is the one you trust: use it only when

@@ -19,6 +19,7 @@
 #include "logwriter.h"
 #include "manifest.h"
 #include "rfc3339.h"
+#include "trust.h"
 
 #define FED_MAX 32           /* nodes in one federation */
 #define HEADS_EVERY_SECS 1   /* heads at most this often per link when they change */
@@ -69,6 +70,7 @@ typedef struct fed_peer {
   fed_link *pLink;      /* its authenticated link */
   fed_link *pDialing;
   time_t tContact;
+  int bHeard;           /* its heads arrived since its link came up */
   char zLastError[320];
   long long aiHead[FED_MAX];                 /* what it last reported, per origin */
   char aazHash[FED_MAX][FED_SHA256_HEX_SIZE];
@@ -96,6 +98,8 @@ static struct {
   unsigned long long iGeneration; /* of fed_heads, as last read */
   lws_sorted_usec_list_t sulTick;
   long long nRefused;
+  time_t tRecoverUntil; /* recovering: when to stop waiting for any peer to answer */
+  long long iOwnAtStart;
   /* our newest checkpoint: sent to each link as it comes up */
   char *zCheckpoint;
   size_t nCheckpoint;
@@ -270,7 +274,7 @@ static void want(fed_link *l, int iOrigin) {
 /* The origin's own link when it is up, else the up link whose peer reported the most. */
 static void choose_sources(void) {
   for (int i = 0; i < g_fl.nNodes; i++) {
-    if (i == g_fl.iSelf) continue;
+    if (i == g_fl.iSelf && !g_fl.p->bRecovering) continue; /* our own entries: only to recover them */
     fed_origin *o = &g_fl.aOrigin[i];
     fed_link *pBest = NULL;
     long long iBest = o->iHave;
@@ -291,6 +295,42 @@ static void choose_sources(void) {
   }
 }
 
+/* ---- recovery: a node restored from an older backup must not write again until it
+ * holds every entry of its own that its peers hold (writing another entry at a seq it
+ * used would be equivocation). At start it waits for the heads of at least one peer, pulls
+ * what they hold beyond its own head (the log writer adopts those entries into the
+ * outbox, so its next seq follows them), and only then lets changes that emit entries
+ * through. When no peer answers within FEDLINK_RECOVER_SECS it goes on, with an alert. */
+
+static void recovered(const char *zHow) {
+  fed_origin *o = &g_fl.aOrigin[g_fl.iSelf];
+  g_fl.p->bRecovering = 0;
+  if (o->pSource) send_json(o->pSource, json_pack("{s:s, s:s}", "t", "stop", "origin", o->zId));
+  o->pSource = NULL;
+  fprintf(stderr, "zc-node: federation: own log %s at seq %lld (%lld recovered from peers): writing\n", zHow,
+          o->iHave, o->iHave - g_fl.iOwnAtStart);
+}
+
+static void check_recovered(void) {
+  long long iMost = 0;
+  int nHeard = 0;
+  if (!g_fl.p->bRecovering) return;
+  for (int j = 0; j < g_fl.nNodes; j++) {
+    fed_peer *q = &g_fl.aPeer[j];
+    if (j == g_fl.iSelf || !q->bHeard) continue;
+    nHeard++;
+    if (q->aiHead[g_fl.iSelf] > iMost) iMost = q->aiHead[g_fl.iSelf];
+  }
+  if (nHeard && iMost <= g_fl.aOrigin[g_fl.iSelf].iHave) {
+    recovered("checked against its peers");
+  } else if (!nHeard && time(NULL) >= g_fl.tRecoverUntil) {
+    logwriter_alert("recovery_unchecked", g_fl.p->cfg.zNode, g_fl.aOrigin[g_fl.iSelf].iHave,
+                    "no peer answered at start: if this node was restored from an older backup, entries of its own "
+                    "that only its peers hold were not checked (zc-audit will report an equivocation)");
+    recovered("unchecked (no peer answered)");
+  }
+}
+
 /* ---- receiving ---- */
 
 static void on_heads(fed_link *l, json_t *m) {
@@ -305,8 +345,8 @@ static void on_heads(fed_link *l, json_t *m) {
     q->aiHead[i] = iSeq;
     snprintf(q->aazHash[i], sizeof q->aazHash[i], "%s", zHash);
     if (i == g_fl.iSelf && iSeq > g_fl.aOrigin[i].iHave)
-      fprintf(stderr, "zc-node: federation: %s holds our entries up to %lld, we %lld: restored from a backup?\n",
-              q->zId, (long long)iSeq, g_fl.aOrigin[i].iHave);
+      fprintf(stderr, "zc-node: federation: %s holds our entries up to %lld, we %lld: %s\n", q->zId, (long long)iSeq,
+              g_fl.aOrigin[i].iHave, g_fl.p->bRecovering ? "recovering them before we write" : "restored from a backup?");
     if (iSeq <= g_fl.aOrigin[i].iHave) {
       char *zMine = db_text(g_fl.p->db, "SELECT hash FROM fed_entries WHERE origin = ? AND seq = ?", "tI", zOrigin,
                             (sqlite3_int64)iSeq);
@@ -319,7 +359,9 @@ static void on_heads(fed_link *l, json_t *m) {
       free(zMine);
     }
   }
+  if (q->pLink == l) q->bHeard = 1;
   choose_sources();
+  check_recovered();
 }
 
 static void on_want(fed_link *l, json_t *m) {
@@ -351,7 +393,7 @@ static int on_entries(fed_link *l, json_t *m) {
   json_int_t iFrom = json_integer_value(json_object_get(m, "from"));
   json_t *aItems = json_object_get(m, "items"), *v;
   size_t k;
-  if (i < 0 || i == g_fl.iSelf || g_fl.aOrigin[i].pSource != l || iFrom < 1 || !json_is_array(aItems) ||
+  if (i < 0 || (i == g_fl.iSelf && !g_fl.p->bRecovering) || g_fl.aOrigin[i].pSource != l || iFrom < 1 || !json_is_array(aItems) ||
       json_array_size(aItems) == 0 || json_array_size(aItems) > FEDLINK_BATCH)
     return 0; /* not asked for here (e.g. sent before our stop): ignored, never acknowledged */
   zc_batch *b = calloc(1, sizeof *b);
@@ -424,10 +466,9 @@ static int pin_matches(fed_link *l, const fed_peer *q) {
   return q->zPin[0] && strcmp(zPin, q->zPin) == 0;
 }
 
-static const fed_manifest_key *our_key(void) {
-  const fed_manifest_key *k = NULL;
-  fed_manifest_key_of(&k, g_fl.p->pManifest, g_fl.p->cfg.zNode, g_fl.p->pKey, node_now(g_fl.p));
-  return k;
+/* The key we sign with now, its listing in *ppListed (trust.h); NULL when we hold none. */
+static const fed_key *our_key(const fed_manifest_key **ppListed) {
+  return trust_key_at(g_fl.p->pTrust, g_fl.p->cfg.zNode, node_now(g_fl.p), ppListed);
 }
 
 static void send_checkpoint(fed_link *l) {
@@ -446,7 +487,8 @@ static void send_checkpoint(fed_link *l) {
 static void make_checkpoint(void) {
   fed_checkpoint_head aHead[FED_MAX];
   size_t n = 0;
-  const fed_manifest_key *k = our_key();
+  const fed_manifest_key *k = NULL;
+  const fed_key *pKey = our_key(&k);
   char *zJson = NULL;
   size_t nJson = 0;
   unsigned char aSig[FED_SIG_SIZE];
@@ -458,7 +500,7 @@ static void make_checkpoint(void) {
     snprintf(aHead[n].zHash, sizeof aHead[n].zHash, "%s", g_fl.aOrigin[i].zHash);
     n++;
   }
-  if (!k || n == 0 || fed_checkpoint_make(&zJson, &nJson, aSig, g_fl.p->cfg.zNode, k->zId, g_fl.p->pKey,
+  if (!k || n == 0 || fed_checkpoint_make(&zJson, &nJson, aSig, g_fl.p->cfg.zNode, k->zId, pKey,
                                           node_now(g_fl.p), aHead, n))
     return;
   free(g_fl.zCheckpoint);
@@ -504,6 +546,50 @@ static void on_checkpoint(fed_link *l, json_t *m) {
   logwriter_checkpoint(q->zId, zJson, nJson, aSig);
 }
 
+/* Our edition of the manifest (trust.h): sent as a link comes up and when it changes. */
+static void send_manifest(fed_link *l) {
+  const zc_trust *t = g_fl.p->pTrust;
+  char zSig[FEDWIRE_SIG_HEX];
+  fedwire_hex(zSig, t->aSig, FED_SIG_SIZE);
+  send_json(l, json_pack("{s:s, s:s%, s:s}", "t", "manifest", "json", t->zJson, t->nJson, "sig", zSig));
+}
+
+/* A peer's edition: taken when the region's root signed it and it was issued after ours
+ * (trust_install), and then passed on to every link (fedlink_trust). */
+static void on_manifest(fed_link *l, json_t *m) {
+  fed_peer *q = &g_fl.aPeer[l->iPeer];
+  unsigned char aSig[FED_SIG_SIZE];
+  zc_trust *t = NULL;
+  const char *zJson = field(m, "json");
+  size_t nJson = json_string_length(json_object_get(m, "json"));
+  if (fedwire_unhex(aSig, sizeof aSig, field(m, "sig")) ||
+      trust_new(&t, zJson, nJson, aSig, sizeof aSig, g_fl.p->pRoot, g_fl.p->cfg.zNode, g_fl.p->cfg.zKey)) {
+    peer_error(q, "a manifest that does not verify: %.200s", fed_last_error());
+    return;
+  }
+  trust_install(g_fl.p, t, q->zId);
+}
+
+static int parse_fed_url(fed_peer *q, const char *zUrl);
+
+/* Where each peer answers and the pin of its certificate, as the manifest lists them. */
+static void read_peers(const fed_manifest *m) {
+  for (int i = 0; i < g_fl.nNodes; i++) {
+    fed_peer *q = &g_fl.aPeer[i];
+    const char *zPin = fed_manifest_node_tls_pin(m, (size_t)i);
+    snprintf(q->zPin, sizeof q->zPin, "%s", zPin ? zPin : "");
+    q->bDial = i != g_fl.iSelf && strcmp(g_fl.p->cfg.zNode, q->zId) < 0 &&
+               parse_fed_url(q, fed_manifest_node_fed_url(m, (size_t)i)) == 0;
+  }
+}
+
+void fedlink_trust(const zc_trust *t) {
+  if (!g_fl.vh) return;
+  read_peers(t->pManifest); /* trust_install took it only with the same nodes in order */
+  for (fed_link *l = g_fl.pLinks; l; l = l->pNext)
+    if (l->eState == L_UP) send_manifest(l);
+}
+
 static void link_up(fed_link *l) {
   fed_peer *q = &g_fl.aPeer[l->iPeer];
   if (q->pLink && q->pLink != l) { /* a newer link replaces the old one */
@@ -514,10 +600,12 @@ static void link_up(fed_link *l) {
   }
   q->pLink = l;
   q->nRetry = 0;
+  q->bHeard = 0;
   q->tContact = time(NULL);
   q->zLastError[0] = 0;
   l->eState = L_UP;
   fprintf(stderr, "zc-node: federation: link with %s up (%s)\n", q->zId, l->bDialer ? "dialed" : "accepted");
+  send_manifest(l); /* first: a newer key may sign the entries that follow */
   send_heads(l);
   send_checkpoint(l);
 }
@@ -526,11 +614,12 @@ static void link_up(fed_link *l) {
 static void on_challenge(fed_link *l, json_t *m) {
   fed_peer *q = &g_fl.aPeer[l->iPeer];
   const char *zNode = field(m, "node"), *zNonce = field(m, "nonce");
-  const fed_manifest_key *k = our_key();
+  const fed_manifest_key *k = NULL;
+  const fed_key *pKey = our_key(&k);
   char zSig[FEDWIRE_SIG_HEX];
   if (strcmp(zNode, q->zId) != 0 || strlen(zNonce) != FEDWIRE_NONCE_HEX - 1 || !k || channel_binding(l) ||
       fedwire_nonce(l->zNonceC) ||
-      fedwire_auth_sign(zSig, g_fl.p->pKey, 0, g_fl.p->cfg.zNode, q->zId, zNonce, l->zNonceC, l->zBinding)) {
+      fedwire_auth_sign(zSig, pKey, 0, g_fl.p->cfg.zNode, q->zId, zNonce, l->zNonceC, l->zBinding)) {
     send_refused(l, "bad_challenge", "the challenge is not the dialed node's");
     return;
   }
@@ -543,7 +632,8 @@ static void on_challenge(fed_link *l, json_t *m) {
 /* Acceptor: the dialer's proof; then ours. */
 static void on_hello(fed_link *l, json_t *m) {
   const char *zNode = field(m, "node"), *zNonce = field(m, "nonce");
-  const fed_manifest_key *k = our_key();
+  const fed_manifest_key *k = NULL;
+  const fed_key *pKey = our_key(&k);
   char zSig[FEDWIRE_SIG_HEX];
   int i = node_index(zNode);
   if (i < 0 || i == g_fl.iSelf) {
@@ -560,7 +650,7 @@ static void on_hello(fed_link *l, json_t *m) {
     return;
   }
   snprintf(l->zNonceC, sizeof l->zNonceC, "%s", zNonce);
-  if (!k || fedwire_auth_sign(zSig, g_fl.p->pKey, 1, g_fl.p->cfg.zNode, zNode, l->zNonceS, l->zNonceC, l->zBinding)) {
+  if (!k || fedwire_auth_sign(zSig, pKey, 1, g_fl.p->cfg.zNode, zNode, l->zNonceS, l->zNonceC, l->zBinding)) {
     send_refused(l, "no_key", "this node has no valid key now");
     return;
   }
@@ -609,6 +699,7 @@ static int on_message(fed_link *l, const char *z, size_t n) {
     else if (strcmp(zT, "ack") == 0) on_ack(l, m);
     else if (strcmp(zT, "entries") == 0) rc = on_entries(l, m);
     else if (strcmp(zT, "checkpoint") == 0) on_checkpoint(l, m);
+    else if (strcmp(zT, "manifest") == 0) on_manifest(l, m);
     /* anything else: a newer protocol's message, ignored */
   }
   json_decref(m);
@@ -722,11 +813,13 @@ void fedlink_poll(zc_node *p) {
     lws_callback_on_writable(l->wsi); /* live push: cursors may have entries to send now */
   }
   choose_sources();
+  check_recovered();
 }
 
 /* Once a second: heads that waited for their turn, and heads now and then when idle. */
 static void tick(lws_sorted_usec_list_t *sul) {
   time_t t = time(NULL);
+  check_recovered();
   if (logwriter_ready() && ((g_fl.iCheckpointGeneration != g_fl.iGeneration && t - g_fl.tCheckpoint >= CHECKPOINT_SECS) ||
                             t - g_fl.tCheckpoint >= CHECKPOINT_IDLE_SECS))
     make_checkpoint();
@@ -815,7 +908,7 @@ static int parse_fed_url(fed_peer *q, const char *zUrl) {
 int fedlink_start(zc_node *p, struct lws_context *ctx) {
   const fed_manifest *m = p->pManifest;
   struct lws_context_creation_info info;
-  if (!m || !p->pKey || !p->cfg.iFedPort) return 0;
+  if (!m || !p->pTrust || !p->cfg.iFedPort) return 0;
   memset(&g_fl, 0, sizeof g_fl);
   g_fl.p = p;
   g_fl.ctx = ctx;
@@ -826,14 +919,10 @@ int fedlink_start(zc_node *p, struct lws_context *ctx) {
   }
   g_fl.iSelf = fed_manifest_find_node(m, p->cfg.zNode);
   for (int i = 0; i < g_fl.nNodes; i++) {
-    fed_peer *q = &g_fl.aPeer[i];
-    const char *zPin = fed_manifest_node_tls_pin(m, (size_t)i);
-    snprintf(q->zId, sizeof q->zId, "%s", fed_manifest_node_id(m, (size_t)i));
+    snprintf(g_fl.aPeer[i].zId, sizeof g_fl.aPeer[i].zId, "%s", fed_manifest_node_id(m, (size_t)i));
     snprintf(g_fl.aOrigin[i].zId, sizeof g_fl.aOrigin[i].zId, "%s", fed_manifest_node_id(m, (size_t)i));
-    snprintf(q->zPin, sizeof q->zPin, "%s", zPin ? zPin : "");
-    q->bDial = i != g_fl.iSelf && strcmp(p->cfg.zNode, q->zId) < 0 &&
-               parse_fed_url(q, fed_manifest_node_fed_url(m, (size_t)i)) == 0;
   }
+  read_peers(m);
   memset(&info, 0, sizeof info);
   info.port = p->cfg.iFedPort;
   info.iface = p->cfg.zBind[0] ? p->cfg.zBind : "127.0.0.1";
@@ -857,6 +946,10 @@ int fedlink_start(zc_node *p, struct lws_context *ctx) {
   logwriter_on_received(received_done);
   g_fl.iGeneration = logwriter_generation();
   reload_heads();
+  g_fl.iOwnAtStart = g_fl.aOrigin[g_fl.iSelf].iHave;
+  for (int i = 0; i < g_fl.nNodes; i++)
+    if (i != g_fl.iSelf && fed_manifest_node_fed_url(m, (size_t)i)) p->bRecovering = 1; /* someone to ask */
+  g_fl.tRecoverUntil = time(NULL) + FEDLINK_RECOVER_SECS;
   for (int i = 0; i < g_fl.nNodes; i++)
     if (g_fl.aPeer[i].bDial) lws_sul_schedule(ctx, 0, &g_fl.aPeer[i].sul, dial, 1);
   lws_sul_schedule(ctx, 0, &g_fl.sulTick, tick, LWS_US_PER_SEC);

@@ -23,6 +23,10 @@
  *             seq we hold raises a checkpoint_mismatch alert) and kept in our log under
  *             refs/checkpoints/<node>, where zc-audit compares every node's checkpoints
  *             with every copy
+ *   manifest  {"json","sig"}  the sender's edition of the signed manifest (trust.h), first
+ *             as the link comes up and again when it changes: taken when the region's
+ *             root signed it and it was issued after ours, then passed on to every link,
+ *             so that a rotated key reaches every running node
  *   refused   {"code","message"}  then the link closes
  * Back-pressure: at most FEDLINK_WINDOW unacknowledged batches per (link, origin), read
  * from sqlite only when the link is writeable; nothing is buffered beyond that (the
@@ -43,6 +47,7 @@
 
 #define FEDLINK_BATCH 2000           /* entries per frame */
 #define FEDLINK_WINDOW 2             /* unacknowledged batches per (link, origin) */
+#define FEDLINK_RECOVER_SECS 30      /* at start, how long to wait for a peer to check our log */
 #define FEDLINK_FRAME_MAX (16 << 20) /* bytes of one received message */
 
 /* Create the federation vhost on ctx (listening on cfg.iFedPort, TLS) and start dialing
@@ -53,6 +58,11 @@ void fedlink_stop(void);
 /* Once per turn of the event loop: our heads may have changed (new entries, own or
  * received): tell the links. */
 void fedlink_poll(zc_node *p);
+
+/* A newer edition of the manifest was taken (trust_install): peers' addresses and pins
+ * from it, and it goes to every link. */
+struct zc_trust;
+void fedlink_trust(const struct zc_trust *t);
 
 /* GET /fed/status's "peers": per peer its state, what it last reported, lag, last
  * contact (a new array). */

@@ -23,6 +23,8 @@
 #include "rfc3339.h"
 #include "apply.h"
 #include "fed_file.h"
+#include "trust.h"
+#include "outbox.h"
 
 #include <sys/stat.h>
 
@@ -51,14 +53,15 @@ static struct {
   int bRunning;
   fedlog *pLog;
   sqlite3 *dbRead;
-  const fed_manifest *pManifest;
   char zData[600];
-  const fed_key *pKey;
   char zOrigin[16];
   void (*xWake)(void *);
   void *pWakeArg;
   /* under mu */
   int bStop, eJob, bDone, bTick;
+  const zc_trust *pTrustNext; /* a newer edition (trust.h), taken before the next job */
+  /* the thread's own */
+  const zc_trust *pTrust;
   zc_batch *pJobIn;      /* JOB_RECEIVE's batch */
   job_result res;
   /* the event loop's own */
@@ -168,6 +171,16 @@ int zc_batch_add(zc_batch *b, const char *zJson, size_t nJson, const unsigned ch
   return 0;
 }
 
+/* The private key for the key id an entry was built with (outbox.c chose it by its ts). */
+static const fed_key *entry_key(const void *pJson, size_t nJson) {
+  json_t *pDoc = json_loadb(pJson, nJson, 0, NULL);
+  const char *zKey = json_string_value(json_object_get(pDoc, "key"));
+  const fed_key *pKey = zKey ? trust_key_by_id(g_lw.pTrust, zKey) : NULL;
+  if (!pKey) fed_error_set(FED_ENOTFOUND, "this node holds no private key for the key its entry names");
+  json_decref(pDoc);
+  return pKey;
+}
+
 static int batch_read(zc_batch *b, job_result *r) {
   sqlite3_stmt *pStmt = NULL;
   int rc = FED_OK;
@@ -191,7 +204,8 @@ static int batch_read(zc_batch *b, job_result *r) {
       rc = FED_ERROR;
       break;
     }
-    if (fed_key_sign(aSig, g_lw.pKey, pJson, nJson) || zc_batch_add(b, pJson, nJson, aSig)) {
+    const fed_key *pKey = entry_key(pJson, nJson);
+    if (!pKey || fed_key_sign(aSig, pKey, pJson, nJson) || zc_batch_add(b, pJson, nJson, aSig)) {
       result_fail(r, FED_ERROR, iSeq, fed_last_error());
       rc = FED_ERROR;
       break;
@@ -276,8 +290,8 @@ static int backfill_entry(const fed_log_entry *e, long long iSeq, void *payload)
 /* The first origin whose entries in git are not all in fed_entries (a crash between the
  * append and the loop's commit, or a database older than the log): its missing entries. */
 static void job_backfill(job_result *r) {
-  for (size_t i = 0; i < fed_manifest_node_count(g_lw.pManifest); i++) {
-    const char *zOrigin = fed_manifest_node_id(g_lw.pManifest, i);
+  for (size_t i = 0; i < fed_manifest_node_count(g_lw.pTrust->pManifest); i++) {
+    const char *zOrigin = fed_manifest_node_id(g_lw.pTrust->pManifest, i);
     fed_log_head h;
     sqlite3_stmt *pStmt = NULL;
     long long iHave = 0;
@@ -316,6 +330,11 @@ static void *writer_main(void *pArg) {
     memset(&r, 0, sizeof r);
     r.eJob = g_lw.eJob;
     zc_batch *pIn = g_lw.pJobIn;
+    if (g_lw.pTrustNext) { /* between jobs: nothing of the old edition is in use */
+      g_lw.pTrust = g_lw.pTrustNext;
+      g_lw.pTrustNext = NULL;
+      fedlog_set_manifest(g_lw.pLog, g_lw.pTrust->pManifest);
+    }
     pthread_mutex_unlock(&g_lw.mu);
     if (r.eJob == JOB_RECONCILE) job_reconcile(&r);
     else if (r.eJob == JOB_BACKFILL) job_backfill(&r);
@@ -406,7 +425,7 @@ static int apply_entry(zc_node *p, const char *zJson, size_t nJson) {
 
 /* Entries now in git into fed_entries (what peers are served from and the log browser
  * reads), each applied once: the row and its effects commit together. */
-static int store_entries(zc_node *p, const zc_batch *b, int *pnApplied) {
+static int store_entries(zc_node *p, const zc_batch *b, int bReceived, int *pnApplied) {
   int bOwn = strcmp(b->zOrigin, g_lw.zOrigin) == 0, rc = db_begin(p->db);
   sqlite3_int64 tNow = (sqlite3_int64)node_now(p);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
@@ -420,7 +439,10 @@ static int store_entries(zc_node *p, const zc_batch *b, int *pnApplied) {
                  (sqlite3_int64)(b->iFirst + (long long)i), zType, b->a[i].zJson, (int)b->a[i].nJson, b->aSig[i],
                  FED_SIG_SIZE, zHash, tNow, bOwn ? tNow : (sqlite3_int64)0);
     if (rc == 0 && !bOwn && sqlite3_changes(p->db) == 1) *pnApplied += apply_entry(p, b->a[i].zJson, b->a[i].nJson);
-    if (rc == 0 && !bOwn && i + 1 == b->n)
+    /* ours, recovered from a peer (fedlink.c): the outbox goes on after it */
+    if (rc == 0 && bOwn && bReceived)
+      rc = outbox_adopt(p, (sqlite3_int64)(b->iFirst + (long long)i), b->a[i].zJson, b->a[i].nJson, zHash);
+    if (rc == 0 && (!bOwn || bReceived) && i + 1 == b->n)
       rc = db_exec(p->db, "INSERT INTO fed_heads(origin, seq, hash, updated) VALUES(?,?,?,?) ON CONFLICT(origin)"
                    " DO UPDATE SET seq = excluded.seq, hash = excluded.hash, updated = excluded.updated"
                    " WHERE excluded.seq > fed_heads.seq", "tItI", b->zOrigin,
@@ -468,11 +490,12 @@ static void apply_received(zc_node *p, const job_result *r) {
     logwriter_alert("equivocation", b->zOrigin, r->iSeq, r->zMessage);
   } else if (rc) {
     logwriter_alert("entry_refused", b->zOrigin, r->iSeq, r->zMessage);
-  } else if (store_entries(p, b, &nApplied)) {
+  } else if (store_entries(p, b, 1, &nApplied)) {
     rc = FED_ERROR;
     note_error("cannot store received entries (they are in the log: stored at the next start)");
   } else {
     g_lw.nReceived += (long long)r->nAdded;
+    if (strcmp(b->zOrigin, g_lw.zOrigin) == 0) g_lw.head = r->head; /* our own, recovered */
     if (nApplied) apply_waiting(p); /* what waited may refer to what just came */
   }
   if (g_lw.xReceived) g_lw.xReceived(b->iToken, b->zOrigin, rc ? r->iSeq : r->iLast, rc, r->zMessage);
@@ -497,7 +520,7 @@ static void apply_result(zc_node *p, job_result *r) {
     return;
   }
   if (r->eJob == JOB_BACKFILL) {
-    if (r->out.n && store_entries(p, &r->out, &nApplied)) note_error("cannot store the log's entries in fed_entries");
+    if (r->out.n && store_entries(p, &r->out, 0, &nApplied)) note_error("cannot store the log's entries in fed_entries");
     else if (!r->bFull) {
       g_lw.bBackfilled = 1;
       apply_waiting(p); /* at start: entries of types this build learnt to apply */
@@ -511,7 +534,7 @@ static void apply_result(zc_node *p, job_result *r) {
     zc_batch_free(&r->out);
     return;
   }
-  if (r->out.n && store_entries(p, &r->out, &nApplied)) note_error("cannot store our entries in fed_entries");
+  if (r->out.n && store_entries(p, &r->out, 0, &nApplied)) note_error("cannot store our entries in fed_entries");
   zc_batch_free(&r->out);
   if (r->eJob == JOB_RECONCILE) {
     g_lw.bReconciled = 1;
@@ -580,6 +603,13 @@ void logwriter_poll(zc_node *p) {
   g_lw.bNotified = 0;
 }
 
+void logwriter_trust(const zc_trust *t) {
+  if (!g_lw.bRunning) return;
+  pthread_mutex_lock(&g_lw.mu);
+  g_lw.pTrustNext = t;
+  pthread_mutex_unlock(&g_lw.mu);
+}
+
 void logwriter_checkpoint(const char *zNode, const char *zJson, size_t nJson, const unsigned char *aSig) {
   zc_batch *b = calloc(1, sizeof *b);
   if (!b || !g_lw.bRunning) {
@@ -610,7 +640,7 @@ void logwriter_receive(zc_batch *b) {
 
 int logwriter_start(zc_node *p, void (*xWake)(void *), void *pWakeArg) {
   char zGit[600], zDb[600];
-  if (!p->pManifest || !p->pKey) return 0; /* no manifest, no log (logwriter.h) */
+  if (!p->pTrust) return 0; /* no manifest, no log (logwriter.h) */
   snprintf(zGit, sizeof zGit, "%.580s/fedlog.git", p->cfg.zData);
   snprintf(zDb, sizeof zDb, "%.580s/node.db", p->cfg.zData);
   snprintf(g_lw.zOrigin, sizeof g_lw.zOrigin, "%s", p->cfg.zNode);
@@ -625,8 +655,8 @@ int logwriter_start(zc_node *p, void (*xWake)(void *), void *pWakeArg) {
   }
   sqlite3_busy_timeout(g_lw.dbRead, 5000);
   if (entries_register_appliers(p)) return -1;
-  g_lw.pKey = p->pKey;
-  g_lw.pManifest = p->pManifest;
+  g_lw.pTrust = p->pTrust;
+  g_lw.pTrustNext = NULL;
   snprintf(g_lw.zData, sizeof g_lw.zData, "%s", p->cfg.zData);
   g_lw.bBackfilled = 0;
   g_lw.xWake = xWake;

@@ -60,6 +60,11 @@ typedef void (*logwriter_received_fn)(unsigned long long iToken, const char *zOr
 void logwriter_on_received(logwriter_received_fn x);
 void logwriter_receive(zc_batch *b);
 
+/* A newer edition of the manifest and keys (trust.h): the thread takes it before its next
+ * job (signing, verifying received entries). The edition must outlive the writer. */
+struct zc_trust;
+void logwriter_trust(const struct zc_trust *t);
+
 /* A signed checkpoint of node zNode (ours or a peer's, verified): stored in the log as
  * refs/checkpoints/<node> (fedlog_checkpoint_put), in turn with received batches. */
 void logwriter_checkpoint(const char *zNode, const char *zJson, size_t nJson, const unsigned char *aSig);

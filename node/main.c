@@ -15,6 +15,11 @@ static void on_signal(int sig) {
   server_stop();
 }
 
+static void on_hangup(int sig) {
+  (void)sig;
+  server_reload();
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: zc-node --node ID --port P --data DIR [--manifest F --root-pem P --key F]\n"
@@ -50,6 +55,8 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  sa.sa_handler = on_hangup; /* after zc-admin rotate-key: the new manifest and key */
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   char zDb[600];
   snprintf(zDb, sizeof zDb, "%.590s/node.db", node.cfg.zData);

@@ -16,6 +16,7 @@
 #include "fed_error.h"
 #include "limiter.h"
 #include "manifest.h"
+#include "trust.h"
 #include "outbox.h"
 #include "refdata.h"
 #include "secret.h"
@@ -199,32 +200,24 @@ static int load_keys(zc_node *p) {
   return 0;
 }
 
-/* The federation manifest, verified against the region's root key. A node started
- * without one serves alone (tests of a single node). */
+/* The federation manifest, verified against the region's root key, and this node's keys.
+ * A node started without a manifest serves alone (tests of a single node). */
 static int load_manifest(zc_node *p) {
   if (!p->cfg.zManifest[0]) return 0;
-  if (!p->cfg.zRootPem[0]) {
-    fprintf(stderr, "zc-node: --manifest needs --root-pem to verify it\n");
+  if (!p->cfg.zRootPem[0] || !p->cfg.zKey[0]) {
+    fprintf(stderr, "zc-node: --manifest needs --root-pem to verify it and --key (this node's private key)\n");
     return -1;
   }
-  if (fed_manifest_load(&p->pManifest, p->cfg.zManifest, p->cfg.zRootPem)) {
+  if (fed_key_load_public(&p->pRoot, p->cfg.zRootPem) || trust_load(&p->pTrust, p)) {
     fprintf(stderr, "zc-node: %s\n", fed_last_error());
     return -1;
   }
-  if (fed_manifest_find_node(p->pManifest, p->cfg.zNode) < 0) {
-    fprintf(stderr, "zc-node: node %s is not in the manifest\n", p->cfg.zNode);
-    return -1;
-  }
-  /* The key must be the one the manifest lists for this node now: a node never signs
-   * with a key the others would not accept. */
-  const fed_manifest_key *pListed = NULL;
-  if (!p->cfg.zKey[0]) {
-    fprintf(stderr, "zc-node: --manifest needs --key (this node's private key)\n");
-    return -1;
-  }
-  if (fed_key_load_private(&p->pKey, p->cfg.zKey) ||
-      fed_manifest_key_of(&pListed, p->pManifest, p->cfg.zNode, p->pKey, node_now(p))) {
-    fprintf(stderr, "zc-node: key %s: %s\n", p->cfg.zKey, fed_last_error());
+  p->pManifest = p->pTrust->pManifest;
+  /* A key the manifest lists for this node now: a node never signs with a key the others
+   * would not accept. */
+  if (!trust_key_at(p->pTrust, p->cfg.zNode, node_now(p), NULL)) {
+    fprintf(stderr, "zc-node: key %s: the manifest lists none of its keys for node %s as valid now\n", p->cfg.zKey,
+            p->cfg.zNode);
     return -1;
   }
   return 0;
@@ -265,9 +258,10 @@ void node_close(zc_node *p) {
   limiter_close(p->pLimiter);
   p->pLimiter = NULL;
   json_decref(p->pRegions);
-  fed_manifest_free(p->pManifest);
-  fed_key_free(p->pKey);
-  p->pKey = NULL;
+  trust_free(p->pTrust);
+  fed_key_free(p->pRoot);
+  p->pTrust = NULL;
+  p->pRoot = NULL;
   free(p->zCatalogJson);
   p->pRegions = NULL;
   p->pManifest = NULL;

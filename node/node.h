@@ -37,12 +37,15 @@ typedef struct zc_node {
   unsigned char aDataKey[32];  /* encrypts ID numbers at rest */
   unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
   json_t *pRegions;            /* schemas/regions.json "nodes" */
-  struct fed_manifest *pManifest; /* the verified manifest, or NULL when run alone */
-  struct fed_key *pKey;           /* this node's signing key, listed in the manifest */
+  struct fed_manifest *pManifest; /* the current edition's manifest (pTrust), or NULL alone */
+  struct zc_trust *pTrust;        /* the manifest and the keys this node holds (trust.h) */
+  struct fed_key *pRoot;          /* the region's root public key, which signs manifests */
   char *zCatalogJson;          /* GET /catalog, serialised once */
   size_t nCatalogJson;
   time_t (*xNow)(void);        /* the clock; tests may replace it */
   struct zc_limiter *pLimiter; /* failed-login counters, DIR/limits.db (limiter.h) */
+  int bRecovering;             /* its own log not yet checked against its peers' copies
+                                  (fedlink.c): changes that emit entries wait (503) */
 } zc_node;
 
 /* Fill cfg with defaults (paths relative to the executable's ../web, ../schemas). */

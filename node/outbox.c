@@ -20,15 +20,17 @@
 #include "logwriter.h"
 #include "manifest.h"
 #include "rfc3339.h"
+#include "trust.h"
+#include "apply.h"
 
-/* The id of the key this node signs with at t ("650000#1"). A node run without a manifest
- * (alone, in tests) has no key: its entries carry key "" and stay unsigned. */
+/* The id of the key this node signs with at t ("650000#1"; trust.h). A node run without a
+ * manifest (alone, in tests) has no key: its entries carry key "" and stay unsigned. */
 static int key_id_at(const zc_node *p, time_t t, const char **out) {
   const fed_manifest_key *pListed = NULL;
   *out = "";
-  if (!p->pManifest || !p->pKey) return 0;
-  if (fed_manifest_key_of(&pListed, p->pManifest, p->cfg.zNode, p->pKey, t)) {
-    fprintf(stderr, "zc-node: no key of node %s is valid now: %s\n", p->cfg.zNode, fed_last_error());
+  if (!p->pTrust) return 0;
+  if (!trust_key_at(p->pTrust, p->cfg.zNode, t, &pListed)) {
+    fprintf(stderr, "zc-node: no key of node %s that this node holds is valid now\n", p->cfg.zNode);
     return -1;
   }
   *out = pListed->zId;
@@ -89,6 +91,28 @@ int outbox_record(zc_node *p, const char *zType, json_t *pBody, sqlite3_int64 *p
   if (rc == 0 && pSeq) *pSeq = seq;
 done:
   json_decref(pBody);
+  return rc;
+}
+
+int outbox_adopt(zc_node *p, sqlite3_int64 seq, const char *zEntry, size_t nEntry, const char *zHash) {
+  fed_entry_view v;
+  json_t *pDoc = NULL;
+  char *zBody = NULL;
+  time_t t = 0;
+  int rc = -1;
+  if (fed_entry_view_parse(&v, &pDoc, zEntry, nEntry) == FED_OK && v.iSeq == seq &&
+      fed_rfc3339_parse(&t, v.zTs) == FED_OK && (zBody = fed_canon(v.pBody, NULL)) != NULL) {
+    rc = db_exec(p->db, "INSERT INTO outbox(seq, type, body_json, created, entry, hash, state)"
+                 " VALUES(?,?,?,?,?,?,'logged') ON CONFLICT(seq) DO UPDATE SET state = 'logged'"
+                 " WHERE outbox.hash = excluded.hash", "IttIbt", seq, v.zType, zBody, (sqlite3_int64)t, zEntry,
+                 (int)nEntry, zHash);
+    if (rc == 0 && sqlite3_changes(p->db) == 0) {
+      fprintf(stderr, "zc-node: our entry %lld as a peer holds it differs from the outbox's\n", (long long)seq);
+      rc = -1;
+    }
+  }
+  json_decref(pDoc);
+  free(zBody);
   return rc;
 }
 

@@ -15,6 +15,12 @@
  * the entry's seq in *pSeq (pSeq may be NULL). */
 int outbox_record(zc_node *p, const char *zType, json_t *pBody, sqlite3_int64 *pSeq);
 
+/* An entry of our own that a peer held and we did not (a node restored from an older
+ * backup, fedlink.c): recorded as logged at its seq, so that the next entry follows it.
+ * Inside a transaction. 0 when recorded or already there with the same bytes; -1 when the
+ * outbox holds different bytes at that seq (never overwritten) or the entry is malformed. */
+int outbox_adopt(zc_node *p, sqlite3_int64 seq, const char *zEntry, size_t nEntry, const char *zHash);
+
 /* Build the bytes of outbox rows written before schema 004 (node_open, once). 0 on success. */
 int outbox_build_legacy(zc_node *p);
 

@@ -89,8 +89,9 @@ int refdata_load(zc_node *p) {
 }
 
 int refdata_health(zc_req *r) {
-  return http_json(r, 200, json_pack("{s:s, s:s, s:s}", "node", r->node->cfg.zNode,
-                                     "name", r->node->zName, "status", "ok"));
+  /* recovering: the node serves, but holds changes back until its peers checked its log */
+  return http_json(r, 200, json_pack("{s:s, s:s, s:s, s:b}", "node", r->node->cfg.zNode, "name", r->node->zName,
+                                     "status", "ok", "recovering", r->node->bRecovering));
 }
 
 int refdata_federation(zc_req *r) {

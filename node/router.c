@@ -246,6 +246,9 @@ int router_dispatch(zc_req *r) {
     return http_error(r, 404, "not_found", "接口不存在");
   }
   if (check_access(r)) return 0;
+  /* A node restored from a backup must not write a different entry at a seq it used. */
+  if (r->pRoute->zEntries && r->node->bRecovering)
+    return http_error(r, 503, "recovering", "本节点正在与其他节点核对本节点的记录，请稍候几秒再试");
   if (r->pRoute->body == BODY_JSON && parse_json_body(r)) return 0;
   return router_run(r, run_route_handler, NULL);
 }

@@ -9,6 +9,7 @@
  * spin at 100 % until the worker is done. Input resumes just before the answer is asked
  * for (an h1 connection paused that way gets no writeable callback in 4.1.6). */
 #include "server.h"
+#include "trust.h"
 
 #include <libwebsockets.h>
 #include <ctype.h>
@@ -60,11 +61,16 @@ struct pss_http {
 };
 
 static struct lws_context *g_ctx;
-static volatile sig_atomic_t g_bStop;
+static volatile sig_atomic_t g_bStop, g_bReload;
 static zc_node *g_node;
 
 void server_stop(void) {
   g_bStop = 1;
+  if (g_ctx) lws_cancel_service(g_ctx);
+}
+
+void server_reload(void) {
+  g_bReload = 1;
   if (g_ctx) lws_cancel_service(g_ctx);
 }
 
@@ -548,6 +554,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       }
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      if (g_bReload) {
+        g_bReload = 0;
+        trust_reload(g_node);
+      }
       resume_finished_jobs();
       return 0;
     default:

@@ -8,6 +8,8 @@
 /* Serve until server_stop() (async-signal-safe) is called. 0 on a clean stop. */
 int server_run(zc_node *p);
 void server_stop(void);
+/* SIGHUP (async-signal-safe): read the manifest and key files again (trust.h). */
+void server_reload(void);
 
 /* Our cookies alone ("zc_session=…; zc_device=…", those present) from a request's
  * headers into z, or "". */

@@ -10,7 +10,7 @@ class TestHealthAndFederation(ZcCase):
     def test_health_names_the_node(self):
         r = self.client().get("/api/v1/health")
         self.assertStatus(r, 200)
-        self.assertEqual(r.json, {"node": REGION, "name": "自治区", "status": "ok"})
+        self.assertEqual(r.json, {"node": REGION, "name": "自治区", "status": "ok", "recovering": False})
         self.assertIn("application/json", r.header("Content-Type"))
 
     def test_federation_lists_this_node(self):

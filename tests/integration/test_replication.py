@@ -397,7 +397,7 @@ class TestReplicationRefusals(ReplicationCase):
             d["body"]["name"] = "篡改"
             return canonical(d), s
         self.tamper_served_entry(REGION, B, tip - 1, tamper)
-        fed.start_node(REGION)
+        fed.start_node(REGION, ready=False)  # alone until C is up: no peer to check with
         fed.start_node(C)
         a = self.wait_alert(C, "entry_refused", B)
         self.assertIn("does not verify", a["message"])
@@ -527,7 +527,7 @@ class TestReplicationRefusals(ReplicationCase):
         t = (os.stat(os.path.join(keys, "root.crt")).st_mtime_ns + os.stat(os.path.join(fed.dir, "federation.json")).st_mtime_ns) // 2
         for f in (f"{C}.crt", f"{C}.tls.key"):
             os.utime(os.path.join(keys, f), ns=(t, t))
-        fed.start_node(C)
+        fed.start_node(C, ready=False)  # no link will come up
         for nid in (REGION, B):  # both dial C
             end = time.time() + 30
             while time.time() < end:
@@ -538,3 +538,54 @@ class TestReplicationRefusals(ReplicationCase):
             self.assertNotEqual(peers[C]["state"], "up")
             self.assertIn("not the one the manifest pins", peers[C]["last_error"] or "")
             self.assertIn("not the one the manifest pins", fed.log_of(nid))
+
+
+class TestUnknownEntryTypes(ReplicationCase):
+    def test_an_entry_of_a_type_no_node_knows_is_stored_and_relayed_and_never_stalls_the_stream(self):
+        """As a newer node would write it: B's log holds an entry of type future.thing v7
+        (built into B's outbox while it was stopped, signed by B's log writer). Every node
+        verifies and stores it without applying it, C gets it relayed by the region while B
+        is down, and the entries after it flow and apply as usual."""
+        fed = self.start("repl-unknown-type")
+        self.register_at(B)
+        self.wait_converged()
+        fed.stop_node(C)
+        fed.stop_node(B)
+        db = sqlite3.connect(os.path.join(fed.data_of(B), "node.db"), timeout=10)
+        try:
+            seq, prev = db.execute("SELECT seq, hash FROM outbox WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1"
+                                   ).fetchone()
+            key = json.loads(bytes(db.execute("SELECT entry FROM outbox WHERE seq = ?", (seq,)).fetchone()[0]))["key"]
+            body = {"field": "新的", "n": 3}
+            entry = canonical({"body": body, "key": key, "origin": B, "prev": prev, "seq": seq + 1,
+                               "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "type": "future.thing", "v": 7})
+            db.execute("INSERT INTO outbox(seq, type, body_json, created, entry, hash, state) VALUES (?,?,?,?,?,?,"
+                       "'built')", (seq + 1, "future.thing", canonical(body).decode(), int(time.time()), entry,
+                                    hashlib.sha256(entry).hexdigest()))
+            db.commit()
+        finally:
+            db.close()
+        fed.start_node(B)
+        a = self.client_at(B)
+        body = self.applicant_body()
+        self.assertStatus(a.remember(a.post("/api/v1/accounts", body)), 201)
+        self.assertStatus(a.post("/api/v1/me/password", {"old": body["password"], "new": "An0ther!Passw0rd#26"}), 200)
+        self.wait_converged([REGION, B])
+        fed.stop_node(B)
+        fed.start_node(C)
+        end = time.time() + 60
+        while heads(fed, C).get(B) != heads(fed, REGION).get(B) and time.time() < end:
+            time.sleep(0.2)
+        self.assertEqual(heads(fed, C).get(B), heads(fed, REGION).get(B), "C did not get B's entries via the region")
+        for nid in (REGION, C):
+            rows = dict(((t, s), ap) for s, t, ap in
+                        db_rows(fed, nid, "SELECT seq, type, applied FROM fed_entries WHERE origin = ? AND seq > ?",
+                                B, seq))
+            self.assertIn(("future.thing", seq + 1), rows, nid)
+            self.assertIsNone(rows[("future.thing", seq + 1)], "an unknown type was applied")
+            self.assertIsNotNone(rows[("account.credentials", seq + 3)], "the stream stalled after the unknown entry")
+            self.assertEqual(self.alerts(nid), [], nid)
+            self.assert_contiguous(nid)
+        fed.start_node(B)
+        self.wait_converged()
+        self.audit()

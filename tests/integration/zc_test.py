@@ -472,11 +472,18 @@ class Federation(Node):
         if r.returncode:
             raise RuntimeError("zc-fed stop failed: " + (r.stderr or r.stdout)[-500:])
 
-    def start_node(self, node_id):
+    def start_node(self, node_id, ready=True):
+        """zc-fed up --node; with ready, also wait until the node has checked its own log
+        with a peer (or given up waiting for one): until then its changes answer 503."""
         r = subprocess.run([self.launcher, "up", "--dir", self.dir, "--node", node_id], cwd=ROOT, env=self._env(),
                            capture_output=True, text=True, timeout=120)
         if r.returncode:
             raise RuntimeError("zc-fed up --node failed: " + (r.stderr or r.stdout)[-500:])
+        end = time.time() + 45
+        while ready and Client(self.at(node_id)).get("/api/v1/health").json.get("recovering"):
+            if time.time() > end:
+                raise RuntimeError(f"node {node_id} still recovering after 45 s")
+            time.sleep(0.1)
 
     def account_of(self, node_id, role):
         with open(os.path.join(self.dir, "demo-accounts.json"), encoding="utf-8") as f:

@@ -13,6 +13,11 @@ int cmd_manifest(int argc, char **argv);
 /* verify-manifest --manifest F --root-pem P: print the nodes; 0 when the signature is good. */
 int cmd_verify_manifest(int argc, char **argv);
 
+/* rotate-key --manifest F --root KEY --node ID --key KEYFILE [--not-before T] [--overlap-hours N]
+ * [--valid-days N]: a new key for node ID, appended to its key file and listed from T
+ * (default now); its current keys retire N hours (24) after T; the manifest re-signed. */
+int cmd_rotate_key(int argc, char **argv);
+
 /* tls-root --root KEY --out root.crt: the federation's CA certificate, from the root key. */
 int cmd_tls_root(int argc, char **argv);
 /* tls-cert --root KEY --root-cert root.crt --node ID --key-out F --cert-out F: a node's

@@ -36,6 +36,17 @@ static int usage_error(const char *zCmd, const char *zUsage, const char *zWhy) {
   return 2;
 }
 
+#define NOT_BEFORE_FORMAT "--not-before must be an RFC 3339 UTC time, e.g. 2024-01-01T00:00:00Z"
+
+/* A whole number 1..nMax from z; 0, or -1 when it is not one. */
+static int parse_count(long *out, const char *z, long nMax) {
+  char *zEnd = NULL;
+  long n = strtol(z, &zEnd, 10);
+  if (zEnd == z || *zEnd || n < 1 || n > nMax) return -1;
+  *out = n;
+  return 0;
+}
+
 /* ---- keygen ------------------------------------------------------------------------- */
 
 #define KEYGEN_USAGE "--out DIR --id ID [--force]"
@@ -202,15 +213,11 @@ int cmd_manifest(int argc, char **argv) {
   if (zRoot == NULL || zOut == NULL || nNode == 0) {
     return usage_error("manifest", MANIFEST_USAGE, "--root, --out and at least one --node are required");
   }
-  if (zDays) {
-    char *zEnd = NULL;
-    nDays = strtol(zDays, &zEnd, 10);
-    if (zEnd == zDays || *zEnd || nDays < 1 || nDays > 36500) {
-      return usage_error("manifest", MANIFEST_USAGE, "--valid-days must be a whole number of days, 1 to 36500");
-    }
+  if (zDays && parse_count(&nDays, zDays, 36500)) {
+    return usage_error("manifest", MANIFEST_USAGE, "--valid-days must be a whole number of days, 1 to 36500");
   }
   if (zNotBefore && fed_rfc3339_parse(&tNotBefore, zNotBefore) != FED_OK) {
-    return usage_error("manifest", MANIFEST_USAGE, "--not-before must be an RFC 3339 UTC time, e.g. 2024-01-01T00:00:00Z");
+    return usage_error("manifest", MANIFEST_USAGE, NOT_BEFORE_FORMAT);
   }
   if (fed_key_load_private(&pRoot, zRoot) || fed_manifest_new(&m, pRoot, time(NULL))) {
     fprintf(stderr, "zc-admin manifest: root key: %s\n", fed_last_error());
@@ -332,4 +339,117 @@ int cmd_verify_manifest(int argc, char **argv) {
   for (size_t i = 0; i < fed_manifest_node_count(m); i++) print_node(m, i, tNow);
   fed_manifest_free(m);
   return 0;
+}
+
+/* ---- rotate-key --------------------------------------------------------------------- */
+
+#define ROTATE_USAGE                                                                         \
+  "--manifest DIR/federation.json --root DIR/root.key --node ID --key DIR/ID.key\n"          \
+  "       [--not-before RFC3339 (default: now)] [--overlap-hours N (default 24)] [--valid-days N (default 3650)]"
+
+/* A free key id of node zNode: "<zNode>#<n>" with n past every listed one. */
+static void next_key_id(char *zOut, size_t nOut, const fed_manifest *m, int iNode, const char *zNode) {
+  long nMax = 0;
+  for (size_t j = 0; j < fed_manifest_key_count(m, (size_t)iNode); j++) {
+    const char *zSuffix = strchr(fed_manifest_key_get(m, (size_t)iNode, j)->zId, '#');
+    long n = zSuffix ? strtol(zSuffix + 1, NULL, 10) : 0;
+    if (n > nMax) nMax = n;
+  }
+  snprintf(zOut, nOut, "%s#%ld", zNode, nMax + 1);
+}
+
+/* Retire node iNode's keys by tRetire (each keeps its listing: what it signed before
+ * still verifies), list pNew from tNotBefore, date the edition after the old one. */
+static int manifest_rotate(fed_manifest *m, int iNode, const char *zNewId, const fed_key *pNew, time_t tNotBefore,
+                           time_t tRetire, long nDays) {
+  char *zPem = NULL;
+  int rc = FED_OK;
+  for (size_t j = 0; j < fed_manifest_key_count(m, (size_t)iNode) && rc == FED_OK; j++) {
+    const fed_manifest_key *k = fed_manifest_key_get(m, (size_t)iNode, j);
+    if (k->tNotAfter > tRetire) rc = fed_manifest_set_key_not_after(m, k->zId, tRetire < k->tNotBefore ? k->tNotBefore : tRetire);
+  }
+  if (rc == FED_OK) rc = fed_key_public_pem(&zPem, NULL, pNew);
+  if (rc == FED_OK)
+    rc = fed_manifest_add_key(m, fed_manifest_node_id(m, (size_t)iNode), zNewId, zPem, tNotBefore,
+                              tNotBefore + (time_t)nDays * DAY_SECONDS);
+  time_t tNow = time(NULL), tLast = fed_manifest_issued(m);
+  fed_manifest_set_issued(m, tNow > tLast ? tNow : tLast + 1);
+  free(zPem);
+  return rc;
+}
+
+/* The node's key file with the new private key after its old ones. */
+static int keyfile_append(const char *zKeyFile, fed_key *pNew) {
+  fed_key **a = NULL, *aAll[FED_KEYS_MAX];
+  size_t n = 0;
+  int rc = fed_keys_load_private(&a, &n, zKeyFile);
+  if (rc == FED_OK && n == FED_KEYS_MAX) rc = fed_error_set(FED_EINVALID, "%s holds %d keys already", zKeyFile, FED_KEYS_MAX);
+  if (rc == FED_OK) {
+    for (size_t i = 0; i < n; i++) aAll[i] = a[i];
+    aAll[n] = pNew;
+    rc = fed_keys_write_private(aAll, n + 1, zKeyFile);
+  }
+  fed_keys_free(a, n);
+  return rc;
+}
+
+int cmd_rotate_key(int argc, char **argv) {
+  const char *zManifest = NULL, *zRoot = NULL, *zNode = NULL, *zKeyFile = NULL, *zNotBefore = NULL;
+  const char *zOverlap = NULL, *zDays = NULL;
+  long nOverlap = 24, nDays = 3650;
+  time_t tNotBefore = time(NULL);
+  fed_key *pRoot = NULL, *pNew = NULL;
+  fed_manifest *m = NULL;
+  char *zJson = NULL, *aSig = NULL, zNewId[FED_NODE_ID_MAX + 24], zFp[FED_FINGERPRINT_SIZE], zFrom[FED_RFC3339_SIZE];
+  size_t nJson = 0, nSig = 0;
+  int rc = 1, iNode;
+  for (int i = 1; i < argc; i++) {
+    int k;
+    if ((k = opt_take(argc, argv, &i, "--manifest", &zManifest)) || (k = opt_take(argc, argv, &i, "--root", &zRoot)) ||
+        (k = opt_take(argc, argv, &i, "--node", &zNode)) || (k = opt_take(argc, argv, &i, "--key", &zKeyFile)) ||
+        (k = opt_take(argc, argv, &i, "--not-before", &zNotBefore)) ||
+        (k = opt_take(argc, argv, &i, "--overlap-hours", &zOverlap)) ||
+        (k = opt_take(argc, argv, &i, "--valid-days", &zDays))) {
+      if (k < 0) return 2;
+    } else {
+      fprintf(stderr, "zc-admin rotate-key: unknown option %s\n", argv[i]);
+      return usage_error("rotate-key", ROTATE_USAGE, NULL);
+    }
+  }
+  if (!zManifest || !zRoot || !zNode || !zKeyFile)
+    return usage_error("rotate-key", ROTATE_USAGE, "--manifest, --root, --node and --key are required");
+  if (zNotBefore && fed_rfc3339_parse(&tNotBefore, zNotBefore) != FED_OK)
+    return usage_error("rotate-key", ROTATE_USAGE, NOT_BEFORE_FORMAT);
+  /* An entry already signed with the old key at a time past its new end would stop verifying. */
+  if (tNotBefore < time(NULL) - 60) return usage_error("rotate-key", ROTATE_USAGE, "--not-before lies in the past");
+  if ((zOverlap && parse_count(&nOverlap, zOverlap, 24 * 365)) || (zDays && parse_count(&nDays, zDays, 36500)))
+    return usage_error("rotate-key", ROTATE_USAGE, "--overlap-hours and --valid-days take whole numbers from 1");
+  if (fed_key_load_private(&pRoot, zRoot) || fed_manifest_read_files(&zJson, &nJson, &aSig, &nSig, zManifest) ||
+      fed_manifest_load_buffer(&m, zJson, nJson, (const unsigned char *)aSig, nSig, pRoot)) {
+    fprintf(stderr, "zc-admin rotate-key: %s\n", fed_last_error());
+    goto done;
+  }
+  if ((iNode = fed_manifest_find_node(m, zNode)) < 0) {
+    fprintf(stderr, "zc-admin rotate-key: the manifest lists no node %s\n", zNode);
+    goto done;
+  }
+  next_key_id(zNewId, sizeof zNewId, m, iNode, zNode);
+  /* The key file first: a new key nobody lists yet is harmless; a listed key the node
+   * does not hold would leave it unable to sign once the old one retires. */
+  if (fed_key_generate(&pNew) || fed_key_fingerprint(zFp, pNew) ||
+      manifest_rotate(m, iNode, zNewId, pNew, tNotBefore, tNotBefore + nOverlap * 3600, nDays) ||
+      keyfile_append(zKeyFile, pNew) || fed_manifest_write(m, zManifest, pRoot)) {
+    fprintf(stderr, "zc-admin rotate-key: %s\n", fed_last_error());
+    goto done;
+  }
+  fed_rfc3339_format(zFrom, tNotBefore);
+  printf("%s %s from %s; the node takes it on SIGHUP, its peers over the federation\n", zNewId, zFp, zFrom);
+  rc = 0;
+done:
+  fed_manifest_free(m);
+  fed_key_free(pRoot);
+  fed_key_free(pNew);
+  free(zJson);
+  free(aSig);
+  return rc;
 }

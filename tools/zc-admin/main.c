@@ -14,6 +14,8 @@ static const struct {
   {"keygen", cmd_keygen, "keygen --out DIR --id ID [--force]        make DIR/ID.key and DIR/ID.pem"},
   {"manifest", cmd_manifest, "manifest --root KEY --out FILE --node ID,NAME,URL,PEM ...  write and sign"},
   {"verify-manifest", cmd_verify_manifest, "verify-manifest --manifest F --root-pem P"},
+  {"rotate-key", cmd_rotate_key, "rotate-key --manifest F --root KEY --node ID --key KEYFILE [--not-before T]\n"
+                                 "        [--overlap-hours N]  a new key for a node; old ones retire after N hours"},
   {"tls-root", cmd_tls_root, "tls-root --root KEY --out root.crt         the federation's CA certificate"},
   {"tls-cert", cmd_tls_cert, "tls-cert --root KEY --root-cert root.crt --node ID --key-out F --cert-out F\n"
                              "        a node's TLS key and certificate under the root"},
