@@ -26,7 +26,9 @@
 #include "trust.h"
 #include "outbox.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { JOB_NONE, JOB_RECONCILE, JOB_BACKFILL, JOB_APPEND, JOB_RECEIVE };
 
@@ -217,12 +219,28 @@ static int batch_read(zc_batch *b, job_result *r) {
   return rc;
 }
 
+/* The event loop's commits are durable only once sqlite's WAL reaches the disk
+ * (synchronous=NORMAL fsyncs it at checkpoints); git's objects and refs are fsynced as
+ * they are written. Entries go to git only after the rows they came from are on disk, so
+ * that a power cut can never leave the log holding an entry the outbox lost. fsync works
+ * on the file, whichever descriptor wrote it. */
+static int sync_outbox(job_result *r) {
+  char zWal[700];
+  snprintf(zWal, sizeof zWal, "%s/node.db-wal", g_lw.zData);
+  int fd = open(zWal, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* no WAL: everything is in the database file, synced at checkpoint */
+  int rc = fsync(fd);
+  close(fd);
+  if (rc) result_fail(r, FED_ERROR, 0, "cannot sync the database's WAL to disk");
+  return rc;
+}
+
 /* Sign what waits and append it in one call. */
 static void job_append(job_result *r) {
   zc_batch b;
   fed_log_append_result a;
   memset(&a, 0, sizeof a);
-  if (batch_read(&b, r) == FED_OK && b.n > 0) {
+  if (batch_read(&b, r) == FED_OK && b.n > 0 && sync_outbox(r) == 0) {
     int rc = fedlog_append(g_lw.pLog, g_lw.zOrigin, b.a, b.n, &a);
     r->nAdded = a.nAdded;
     r->nPresent = a.nPresent;
@@ -562,20 +580,8 @@ static void ask(int eJob, zc_batch *pIn) {
   g_lw.bInFlight = 1;
 }
 
-void logwriter_poll(zc_node *p) {
-  job_result r;
-  int bDone, bTick;
-  if (!g_lw.bRunning) return;
-  pthread_mutex_lock(&g_lw.mu);
-  bDone = g_lw.bDone;
-  bTick = g_lw.bTick;
-  if (bDone) r = g_lw.res;
-  g_lw.bDone = g_lw.bTick = 0;
-  pthread_mutex_unlock(&g_lw.mu);
-  if (bDone) {
-    g_lw.bInFlight = 0;
-    apply_result(p, &r);
-  }
+/* The thread's next job, if any waits. */
+static void next_job(zc_node *p, int bDone, int bTick) {
   if (g_lw.bInFlight || g_lw.bRefused) return;
   if (!g_lw.bReconciled) {
     if (bTick || !g_lw.bReconcileAsked) ask(JOB_RECONCILE, NULL); /* at start, and on a tick after a failure */
@@ -601,6 +607,27 @@ void logwriter_poll(zc_node *p) {
     ask(JOB_APPEND, NULL);
   }
   g_lw.bNotified = 0;
+}
+
+void logwriter_poll(zc_node *p) {
+  job_result r;
+  int bDone, bTick, bAfter = 0;
+  if (!g_lw.bRunning) return;
+  pthread_mutex_lock(&g_lw.mu);
+  bDone = g_lw.bDone;
+  bTick = g_lw.bTick;
+  if (bDone) r = g_lw.res;
+  g_lw.bDone = g_lw.bTick = 0;
+  pthread_mutex_unlock(&g_lw.mu);
+  if (bDone) {
+    g_lw.bInFlight = 0;
+    /* A received batch now in git goes into sqlite while the thread already verifies the
+     * next one (a crash in between: git holds more than fed_entries, stored at start). */
+    bAfter = r.eJob == JOB_RECEIVE && r.rc == FED_OK && !r.pIn->bCheckpoint;
+    if (!bAfter) apply_result(p, &r);
+  }
+  next_job(p, bDone, bTick);
+  if (bAfter) apply_result(p, &r);
 }
 
 void logwriter_trust(const zc_trust *t) {
