@@ -21,6 +21,7 @@ import subprocess
 import time
 import urllib.parse
 
+from test_replication import db_rows
 from zc_test import REGION, Client, Federation, ZcCase
 
 B = "650100"
@@ -29,14 +30,6 @@ API = "/api/v1"
 
 def db_path(fed, nid):
     return os.path.join(fed.data_of(nid), "node.db")
-
-
-def db_rows(fed, nid, sql, *args):
-    db = sqlite3.connect(f"file:{db_path(fed, nid)}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def git_show(fed, nid, what):
