@@ -63,10 +63,29 @@ static int token_ok(const char *z, size_t nMax, const char *zExtra) {
   return 1;
 }
 
+/* Each parameter's message when it is wrong. */
+static const char *const g_azRefusal[][2] = {
+  {"origin", "未知的节点"},
+  {"type", "未知的条目类型"},
+  {"account", "账号应为账号编号或用户名"},
+  {"application", "申请书编号格式不正确"},
+  {"limit", "每页条数应为1至200的整数"},
+  {"cursor", "分页位置格式不正确，请从第一页重新查询"},
+};
+
+/* 400 invalid_field for parameter zName; -1. */
+static int refuse(zc_req *r, const char *zName) {
+  const char *zMsg = "参数不正确";
+  for (size_t i = 0; i < sizeof g_azRefusal / sizeof g_azRefusal[0]; i++)
+    if (strcmp(g_azRefusal[i][0], zName) == 0) zMsg = g_azRefusal[i][1];
+  http_field_error(r, 400, "invalid_field", zName, zMsg);
+  return -1;
+}
+
 /* Parameter zName into out ("" when absent); -1 when it does not fit (answered 400). */
-static int query_param(zc_req *r, const char *zName, char *out, size_t nOut, const char *zTooLong) {
+static int query_param(zc_req *r, const char *zName, char *out, size_t nOut) {
   int rc = http_query(r, zName, out, nOut);
-  if (rc == HTTP_TOO_LONG) return http_field_error(r, 400, "invalid_field", zName, zTooLong), -1;
+  if (rc == HTTP_TOO_LONG) return refuse(r, zName);
   if (rc) out[0] = 0;
   return 0;
 }
@@ -93,9 +112,11 @@ static int cursor_parse(const zc_node *p, const char *z, entries_query *q) {
   return node_region_name(p, q->zAfterOrigin) && q->iAfterSeq > 0 ? 0 : -1;
 }
 
-/* Entries name accounts by id: a username becomes the id of its account, as this node
- * knows it or as the account's registration entry says (an account of another node). */
+/* Entries name accounts by id: a username (digits only, an id never is) becomes the id of
+ * its account, as this node knows it or as the account's registration entry says (an
+ * account of another node: a scan of the registrations, the one filter without an index). */
 static void account_of_username(zc_node *p, char zAccount[40]) {
+  if (zAccount[strspn(zAccount, "0123456789")] != 0) return;
   char *zId = db_text(p->db, "SELECT id FROM accounts WHERE username = ?", "t", zAccount);
   if (!zId)
     zId = db_text(p->db, "SELECT json_extract(" ENTRY_TEXT ", '$.body.account') FROM fed_entries"
@@ -110,29 +131,23 @@ static int query_read(zc_req *r, entries_query *q) {
   zc_node *p = r->node;
   char zLimit[16], zCursor[48];
   memset(q, 0, sizeof *q);
-  if (query_param(r, "origin", q->zOrigin, sizeof q->zOrigin, "未知的节点") ||
-      query_param(r, "type", q->zType, sizeof q->zType, "未知的条目类型") ||
-      query_param(r, "account", q->zAccount, sizeof q->zAccount, "账号应为账号编号或用户名") ||
-      query_param(r, "application", q->zApplication, sizeof q->zApplication, "申请书编号格式不正确") ||
-      query_param(r, "limit", zLimit, sizeof zLimit, "每页条数应为1至200的整数") ||
-      query_param(r, "cursor", zCursor, sizeof zCursor, "分页位置格式不正确，请从第一页重新查询"))
+  if (query_param(r, "origin", q->zOrigin, sizeof q->zOrigin) || query_param(r, "type", q->zType, sizeof q->zType) ||
+      query_param(r, "account", q->zAccount, sizeof q->zAccount) ||
+      query_param(r, "application", q->zApplication, sizeof q->zApplication) ||
+      query_param(r, "limit", zLimit, sizeof zLimit) || query_param(r, "cursor", zCursor, sizeof zCursor))
     return -1;
-  if (q->zOrigin[0] && !node_region_name(p, q->zOrigin))
-    return http_field_error(r, 400, "invalid_field", "origin", "未知的节点"), -1;
+  if (q->zOrigin[0] && !node_region_name(p, q->zOrigin)) return refuse(r, "origin");
   if (q->zType[0] && (!token_ok(q->zType, sizeof q->zType - 1, "._") ||
                       (!entry_type_find(q->zType) &&
                        !db_int(p->db, 0, "SELECT 1 FROM fed_entries WHERE type = ? LIMIT 1", "t", q->zType))))
-    return http_field_error(r, 400, "invalid_field", "type", "未知的条目类型"), -1;
-  if (q->zAccount[0] && !token_ok(q->zAccount, sizeof q->zAccount - 1, "_-"))
-    return http_field_error(r, 400, "invalid_field", "account", "账号应为账号编号或用户名"), -1;
+    return refuse(r, "type");
+  if (q->zAccount[0] && !token_ok(q->zAccount, sizeof q->zAccount - 1, "_-")) return refuse(r, "account");
   if (q->zApplication[0] && !token_ok(q->zApplication, sizeof q->zApplication - 1, "_-"))
-    return http_field_error(r, 400, "invalid_field", "application", "申请书编号格式不正确"), -1;
+    return refuse(r, "application");
   long long nLimit = zLimit[0] ? positive_int(zLimit) : FEDVIEW_LIMIT;
-  if (nLimit < 1 || nLimit > FEDVIEW_LIMIT_MAX)
-    return http_field_error(r, 400, "invalid_field", "limit", "每页条数应为1至200的整数"), -1;
+  if (nLimit < 1 || nLimit > FEDVIEW_LIMIT_MAX) return refuse(r, "limit");
   q->nLimit = (int)nLimit;
-  if (zCursor[0] && cursor_parse(p, zCursor, q))
-    return http_field_error(r, 400, "invalid_field", "cursor", "分页位置格式不正确，请从第一页重新查询"), -1;
+  if (zCursor[0] && cursor_parse(p, zCursor, q)) return refuse(r, "cursor");
   if (q->zAccount[0]) account_of_username(p, q->zAccount);
   return 0;
 }
@@ -198,7 +213,7 @@ static json_t *entry_item(zc_node *p, sqlite3_stmt *s) {
   json_t *aProblems = entry_problems(p, zOrigin, iSeq, zJson ? zJson : "", nJson,
                                      aSig ? aSig : (const unsigned char *)"", nSig, zHash ? zHash : "");
   json_t *pDoc = json_loadb(zJson ? zJson : "", nJson, 0, NULL); /* what it says, even when it fails its checks */
-  json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:I, s:b, s:O?}", "origin", zOrigin, "seq", (json_int_t)iSeq, "type",
+  json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:b, s:I, s:b, s:o?}", "origin", zOrigin, "seq", (json_int_t)iSeq, "type",
                         (const char *)sqlite3_column_text(s, 2), "hash", zHash ? zHash : "", "own",
                         strcmp(zOrigin, p->cfg.zNode) == 0, "received_at", (json_int_t)sqlite3_column_int64(s, 6),
                         "applied", sqlite3_column_type(s, 7) != SQLITE_NULL, "applied_at",
