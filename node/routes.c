@@ -8,6 +8,7 @@
 #include "accounts.h"
 #include "applications.h"
 #include "committees.h"
+#include "fedview.h"
 #include "logwriter.h"
 #include "refdata.h"
 #include "units.h"
@@ -22,6 +23,7 @@ const zc_route g_routes[] = {
   {HTTP_GET, "/health", refdata_health, ROLE_ANYONE, BODY_NONE, READS},
   {HTTP_GET, "/federation", refdata_federation, ROLE_ANYONE, BODY_NONE, READS},
   {HTTP_GET, "/fed/status", logwriter_status_get, ROLE_NODE_ADMIN | ROLE_AUDITOR, BODY_NONE, READS},
+  {HTTP_GET, "/fed/entries", fedview_entries_get, ROLE_NODE_ADMIN | ROLE_AUDITOR, BODY_NONE, READS},
   {HTTP_GET, "/catalog", refdata_catalog, ROLE_ANYONE, BODY_NONE, READS},
   {HTTP_GET, "/depts", refdata_depts, ROLE_ANYONE, BODY_NONE, READS},
 

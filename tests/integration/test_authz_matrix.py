@@ -59,6 +59,7 @@ MATRIX = """
 GET    /health                                        -        200   200   200   200   200   200   200   200   200   200   200
 GET    /federation                                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /fed/status                                    -        401   403   403   403   403   403   403   403   403   200   200
+GET    /fed/entries                                   -        401   403   403   403   403   403   403   403   403   200   200
 GET    /catalog                                       -        200   200   200   200   200   200   200   200   200   200   200
 GET    /depts                                         -        200   200   200   200   200   200   200   200   200   200   200
 POST   /accounts                                      -        201   201   201   201   201   201   201   201   201   201   201
@@ -254,6 +255,7 @@ REQUESTS = {
     "GET /health": lambda x: ("GET", "/health", {}),
     "GET /federation": lambda x: ("GET", "/federation", {}),
     "GET /fed/status": lambda x: ("GET", "/fed/status", {}),
+    "GET /fed/entries": lambda x: ("GET", "/fed/entries?limit=5", {}),
     "GET /catalog": lambda x: ("GET", "/catalog", {}),
     "GET /depts": lambda x: ("GET", "/depts", {}),
     "POST /accounts": lambda x: ("POST", "/accounts", {"body": x.t.applicant_body()}),

@@ -16,6 +16,7 @@ import { myApplicationsPage, newApplicationPage } from './pages/applications.js'
 import { applicationPage } from './pages/application.js';
 import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
 import { committeesPage } from './pages/committees.js';
+import { auditPage } from './pages/audit.js';
 import { startLive, livePage } from './live.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
@@ -43,6 +44,7 @@ const routes = {
   '/review/all': { title: '申请书查询', page: reviewAllPage, auth: true, roles: READERS },
   '/review/handle': { title: '办理申请书', page: handlePage, auth: true, roles: READERS },
   '/committees': { title: '评审委员会', page: committeesPage, auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/audit': { title: '审计控制台', page: auditPage, auth: true, roles: ['node_admin', 'auditor'] },
 };
 
 // The navigation entries of each role after 我的主页.
@@ -51,8 +53,8 @@ const ROLE_NAV = {
   unit_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   dept_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   committee_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
-  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
-  auditor: [['#/review/all', '申请书查询']],
+  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会'], ['#/audit', '审计控制台']],
+  auditor: [['#/review/all', '申请书查询'], ['#/audit', '审计控制台']],
 };
 
 export function parseHash(hash = window.location.hash) {
