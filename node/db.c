@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fed_error.h"
+#include "rfc3339.h"
+
 /* The statement cache: keyed by the SQL text's address (callers pass string literals),
  * confirmed by comparing the text, so a different string with the same address after a
  * free cannot alias. Small and linear: a node has a few hundred distinct statements. */
@@ -225,6 +228,18 @@ int db_rollback(sqlite3 *db) {
   return sqlite3_get_autocommit(db) ? 0 : db_exec(db, "ROLLBACK", NULL);
 }
 
+/* SQL rfc3339(t): integer seconds t as fed_rfc3339_format writes them; NULL stays NULL,
+ * and anything else (or a time it cannot write) is returned as it is. */
+static void sql_rfc3339(sqlite3_context *ctx, int nArg, sqlite3_value **apArg) {
+  char zTime[FED_RFC3339_SIZE];
+  (void)nArg;
+  if (sqlite3_value_type(apArg[0]) == SQLITE_INTEGER &&
+      fed_rfc3339_format(zTime, (time_t)sqlite3_value_int64(apArg[0])) == FED_OK)
+    sqlite3_result_text(ctx, zTime, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_result_value(ctx, apArg[0]);
+}
+
 int db_open(sqlite3 **out, const char *zPath) {
   static int bConfigured;
   sqlite3 *db = NULL;
@@ -245,7 +260,9 @@ int db_open(sqlite3 **out, const char *zPath) {
   }
   sqlite3_busy_timeout(db, 5000);
   if (exec_plain(db, "PRAGMA journal_mode=WAL") || exec_plain(db, "PRAGMA synchronous=NORMAL") ||
-      exec_plain(db, "PRAGMA foreign_keys=ON") || exec_plain(db, "PRAGMA temp_store=MEMORY")) {
+      exec_plain(db, "PRAGMA foreign_keys=ON") || exec_plain(db, "PRAGMA temp_store=MEMORY") ||
+      sqlite3_create_function(db, "rfc3339", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                              sql_rfc3339, NULL, NULL) != SQLITE_OK) {
     sqlite3_close(db);
     return -1;
   }

@@ -113,7 +113,7 @@ void buf_json_string(zc_buf *b, const char *z, size_t n) {
   buf_append(b, "\"", 1);
 }
 
-static void buf_json_integer(zc_buf *b, json_int_t v) {
+void buf_json_int(zc_buf *b, json_int_t v) {
   char z[24], *p = z + sizeof z;
   unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
   do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
@@ -165,7 +165,7 @@ void buf_json(zc_buf *b, const json_t *v) {
       buf_append(b, "]", 1);
       break;
     case JSON_STRING: buf_json_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: buf_json_integer(b, json_integer_value(v)); break;
+    case JSON_INTEGER: buf_json_int(b, json_integer_value(v)); break;
     case JSON_REAL: buf_json_real(b, json_real_value(v)); break;
     case JSON_TRUE: buf_append(b, "true", 4); break;
     case JSON_FALSE: buf_append(b, "false", 5); break;
@@ -173,13 +173,17 @@ void buf_json(zc_buf *b, const json_t *v) {
   }
 }
 
+int http_json_text(zc_req *r, int status) {
+  r->status = status;
+  r->zOutType = "application/json; charset=utf-8";
+  return 0;
+}
+
 int http_json(zc_req *r, int status, json_t *pBody) {
   r->out.n = 0;
   if (pBody) buf_json(&r->out, pBody);
   json_decref(pBody);
-  r->status = status;
-  r->zOutType = "application/json; charset=utf-8";
-  return 0;
+  return http_json_text(r, status);
 }
 
 /* vsnprintf into z (size n) and, if it was cut, cut further to a whole UTF-8 character. */

@@ -78,7 +78,6 @@ const section_def *section_find(const char *zName) {
 
 /* A section's field list never changes: built once, then shared by reference (the event
  * loop is the only thread that answers requests). */
-#define MAX_SECTIONS 16
 _Static_assert(sizeof g_sections / sizeof g_sections[0] <= MAX_SECTIONS, "raise MAX_SECTIONS");
 
 static json_t *fields_json(const section_def *s) {
