@@ -11,7 +11,6 @@
 #include "server.h"
 
 #include <libwebsockets.h>
-#include <ctype.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,7 +50,7 @@ typedef struct conn_req {
   int bPending;     /* a worker has it */
   int bDiscard;     /* the caller may not upload here: read the body without keeping it */
   int bQueryTooLong; /* answered 414 */
-  char zMethod[8];
+  const char *zMethod; /* for the log: "GET", ..., "OTHER" */
   char zLogPath[160];
 } conn_req;
 
@@ -84,7 +83,7 @@ static void log_escape(const char *z, char *zOut, size_t nOut) {
   size_t i = 0;
   for (; *z && i + 5 < nOut; z++) {
     unsigned char ch = (unsigned char)*z;
-    if (isgraph(ch) && ch != '\\') zOut[i++] = (char)ch;
+    if (ch > 0x20 && ch < 0x7F && ch != '\\') zOut[i++] = (char)ch; /* ASCII graphic (isgraph in the C locale) */
     else i += (size_t)snprintf(zOut + i, nOut - i, "\\x%02x", ch);
   }
   zOut[i] = 0;
@@ -223,7 +222,7 @@ static void conn_pool_drain(void) {
   }
 }
 
-static int method_of(struct lws *wsi, char *zMethod, size_t n, int *pMethod) {
+static int method_of(struct lws *wsi, const char **pzMethod, int *pMethod) {
   static const struct { enum lws_token_indexes tok; int m; const char *z; } a[] = {
     {WSI_TOKEN_GET_URI, HTTP_GET, "GET"},
     {WSI_TOKEN_POST_URI, HTTP_POST, "POST"},
@@ -232,13 +231,24 @@ static int method_of(struct lws *wsi, char *zMethod, size_t n, int *pMethod) {
   };
   for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
     if (lws_hdr_total_length(wsi, a[i].tok) > 0) {
-      snprintf(zMethod, n, "%s", a[i].z);
+      *pzMethod = a[i].z;
       *pMethod = a[i].m;
       return 0;
     }
   }
-  snprintf(zMethod, n, "OTHER");
+  *pzMethod = "OTHER";
   return -1;
+}
+
+/* z (size n) = zPrefix then zSrc, cut to fit (as snprintf "%s%s" would, without its cost:
+ * this runs on every request). */
+static void copy_cut(char *z, size_t n, const char *zPrefix, const char *zSrc) {
+  size_t nPrefix = strlen(zPrefix), nSrc = strlen(zSrc);
+  if (nPrefix > n - 1) nPrefix = n - 1;
+  memcpy(z, zPrefix, nPrefix);
+  if (nSrc > n - 1 - nPrefix) nSrc = n - 1 - nPrefix;
+  memcpy(z + nPrefix, zSrc, nSrc);
+  z[nPrefix + nSrc] = 0;
 }
 
 /* Copy a header into a fixed buffer; empty when absent or too long. */
@@ -296,11 +306,11 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   c->wsi = wsi;
   r = &c->r;
   r->node = g_node;
-  if (method_of(wsi, c->zMethod, sizeof c->zMethod, &r->method)) r->method = 0;
-  snprintf(c->zLogPath, sizeof c->zLogPath, "/api%s", zPathBelowApi);
+  if (method_of(wsi, &c->zMethod, &r->method)) r->method = 0;
+  copy_cut(c->zLogPath, sizeof c->zLogPath, "/api", zPathBelowApi);
   if (strncmp(zPathBelowApi, API_PREFIX, strlen(API_PREFIX)) == 0 &&
       strlen(zPathBelowApi + strlen(API_PREFIX)) < sizeof r->zPath) /* too long: no route, 404 */
-    snprintf(r->zPath, sizeof r->zPath, "%s", zPathBelowApi + strlen(API_PREFIX));
+    copy_cut(r->zPath, sizeof r->zPath, "", zPathBelowApi + strlen(API_PREFIX));
   c->bQueryTooLong = copy_query(wsi, r->zQuery, sizeof r->zQuery) != 0;
   server_session_cookie(wsi, r->zCookie, sizeof r->zCookie);
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
@@ -512,7 +522,7 @@ static conn_req *conn_of(pss_http *pss, enum lws_callback_reasons reason) {
  * what the lws callback should return (non-zero). */
 static int answer_refusal(const char *zUri, conn_req *c) {
   if (!c) return -1;
-  if (zUri) snprintf(c->zLogPath, sizeof c->zLogPath, "%s", zUri);
+  if (zUri) copy_cut(c->zLogPath, sizeof c->zLogPath, "", zUri);
   (void)write_answer(c, 1);
   return -1;
 }
