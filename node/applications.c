@@ -209,11 +209,9 @@ static void put_column(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i) 
   else buf_append(b, "null", 4);
 }
 
-/* The rows around application ?1 as the answer shows them, each column JSON text: its
- * qualification, specialty, applicant, unit, recommending unit (NULL when none) and
- * history; for the applicant (?2) the history keeps the opinions of a return only (they
- * reach the applicant with a return, never before). */
-enum { AROUND_QUALIFICATION, AROUND_SPECIALTY, AROUND_APPLICANT, AROUND_UNIT, AROUND_DEPT, AROUND_HISTORY };
+/* The rows around application ? as the answer shows them, each column JSON text: its
+ * qualification, specialty, applicant, unit and recommending unit (NULL when none). */
+enum { AROUND_QUALIFICATION, AROUND_SPECIALTY, AROUND_APPLICANT, AROUND_UNIT, AROUND_DEPT };
 #define AROUND_SQL                                                                                              \
   "SELECT (SELECT json_object('code', q.code, 'name', q.name, 'level', q.level, 'series', s.code, 'series_name'," \
   " s.name) FROM qualifications q JOIN series s ON s.code = q.series WHERE q.code = a.qualification),"            \
@@ -222,12 +220,42 @@ enum { AROUND_QUALIFICATION, AROUND_SPECIALTY, AROUND_APPLICANT, AROUND_UNIT, AR
   " FROM accounts WHERE id = a.applicant_id),"                                                                     \
   " (SELECT json_object('id', id, 'name', name, 'credit_code', credit_code, 'node', node) FROM units"              \
   " WHERE id = a.unit_id),"                                                                                        \
-  " (SELECT json_object('id', id, 'name', name, 'node', node) FROM depts WHERE id = a.dept_id),"                   \
-  " (SELECT json_group_array(json_object('at', rfc3339(at), 'actor_name', actor_name, 'actor_role', actor_role,"   \
-  " 'action', action, 'from', from_status, 'to', to_status, 'detail', CASE WHEN ?2 AND action <> 'return'"          \
-  " THEN json_remove(detail_json, '$.opinions') ELSE json(detail_json) END)) FROM (SELECT * FROM"                  \
-  " application_history WHERE application_id = a.id ORDER BY id))"                                                 \
-  " FROM applications a WHERE a.id = ?1"
+  " (SELECT json_object('id', id, 'name', name, 'node', node) FROM depts WHERE id = a.dept_id)"                    \
+  " FROM applications a WHERE a.id = ?"
+
+/* The history of application zId, written from its rows in C (sqlite's json_object and
+ * json_group_array over them cost more than all the rest of this statement), detail_json
+ * spliced in as stored (compact JSON written by app_history). For the applicant the
+ * opinions of a move other than a return are taken out: they reach the applicant with a
+ * return, never before (only details holding them are parsed: compact JSON names a member
+ * "opinions" as exactly that text). */
+static int put_history(sqlite3 *db, zc_buf *b, const char *zId, int bOwner) {
+  static const char *const azKey[] = {"actor_name", "actor_role", "action", "from", "to"};
+  char zTime[FED_RFC3339_SIZE];
+  int step, n = 0;
+  sqlite3_stmt *pStmt = db_prepare(db, "SELECT at, actor_name, actor_role, action, from_status, to_status,"
+                                   " CASE WHEN ?2 AND action <> 'return' AND instr(detail_json, '\"opinions\":')"
+                                   " THEN json_remove(detail_json, '$.opinions') ELSE detail_json END"
+                                   " FROM application_history WHERE application_id = ?1 ORDER BY id",
+                                   "ti", zId, bOwner);
+  if (!pStmt) return -1;
+  put_key(b, "history");
+  buf_append(b, "[", 1);
+  while ((step = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    if (n++) buf_append(b, ",", 1);
+    buf_append(b, "{\"at\":", 6);
+    if (fed_rfc3339_format(zTime, (time_t)sqlite3_column_int64(pStmt, 0)) == FED_OK)
+      buf_json_string(b, zTime, strlen(zTime));
+    else
+      buf_json_int(b, sqlite3_column_int64(pStmt, 0));
+    for (int i = 0; i < 5; i++) put_text(b, azKey[i], (const char *)sqlite3_column_text(pStmt, i + 1));
+    put_column(b, "detail", pStmt, 6);
+    buf_append(b, "}", 1);
+  }
+  sqlite3_reset(pStmt);
+  buf_append(b, "]", 1);
+  return step == SQLITE_DONE ? 0 : -1;
+}
 
 /* Lists of JSON texts: the application's opinions (all the caller may read) and, per
  * section, its attachments and opinions, each "a,b,c" without the brackets. */
@@ -328,7 +356,7 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
   static const char *const aRetName[][2] = {{"unit", "基层单位"}, {"dept", "推荐单位"}, {"committee", "评审委员会"}};
   zc_node *p = r->node;
   const char *zId = jstr(a, "id"), *zStatus = jstr(a, "status"), *zRet = jstr(a, "returned_by");
-  sqlite3_stmt *pAround = db_prepare(p->db, AROUND_SQL, "ti", zId, acc == ACCESS_OWNER);
+  sqlite3_stmt *pAround = db_prepare(p->db, AROUND_SQL, "t", zId);
   if (!pAround || sqlite3_step(pAround) != SQLITE_ROW) {
     if (pAround) sqlite3_reset(pAround);
     return -1;
@@ -363,8 +391,8 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
                                   !json_integer_value(json_object_get(a, "unit_acted")));
   put_key(b, "opinions");
   put_list(b, &pLists->opinions);
-  put_column(b, "history", pAround, AROUND_HISTORY);
   sqlite3_reset(pAround);
+  if (put_history(p->db, b, zId, acc == ACCESS_OWNER)) return -1;
   json_t *aActions = workflow_actions(r, a, acc);
   put_value(b, "actions", aActions);
   json_decref(aActions);
