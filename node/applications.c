@@ -201,7 +201,7 @@ static void put_time(zc_buf *b, const char *zKey, const json_t *v) {
     put_value(b, zKey, v);
 }
 
-/* Column i of pStmt, JSON text made by sqlite, as it is (null when NULL). */
+/* Column i of pStmt, JSON text (as stored), as it is (null when NULL). */
 static void put_column(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i) {
   const char *z = (const char *)sqlite3_column_text(pStmt, i);
   put_key(b, zKey);
@@ -209,19 +209,54 @@ static void put_column(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i) 
   else buf_append(b, "null", 4);
 }
 
-/* The rows around application ? as the answer shows them, each column JSON text: its
+/* Columns i0..i0+n-1 of pStmt's row as an object, members named as the columns:
+ * integers as numbers, text as strings, NULL as null (no JSON made by sqlite: its
+ * json_object costs more than the row's lookup). */
+static void put_row_object(zc_buf *b, sqlite3_stmt *pStmt, int i0, int n) {
+  buf_append(b, "{", 1);
+  for (int i = i0; i < i0 + n; i++) {
+    const char *zName = sqlite3_column_name(pStmt, i);
+    if (i > i0) buf_append(b, ",", 1);
+    buf_json_string(b, zName, strlen(zName));
+    buf_append(b, ":", 1);
+    switch (sqlite3_column_type(pStmt, i)) {
+      case SQLITE_INTEGER: buf_json_int(b, sqlite3_column_int64(pStmt, i)); break;
+      case SQLITE_TEXT:
+        buf_json_string(b, (const char *)sqlite3_column_text(pStmt, i), (size_t)sqlite3_column_bytes(pStmt, i));
+        break;
+      case SQLITE_FLOAT: {
+        json_t *v = json_real(sqlite3_column_double(pStmt, i));
+        buf_json(b, v);
+        json_decref(v);
+        break;
+      }
+      default: buf_append(b, "null", 4);
+    }
+  }
+  buf_append(b, "}", 1);
+}
+
+/* Member zKey: columns i0..i0+n-1 as an object, or null when column i0 (the key of the
+ * joined row) is NULL: there is no such row. */
+static void put_row(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i0, int n) {
+  put_key(b, zKey);
+  if (sqlite3_column_type(pStmt, i0) == SQLITE_NULL) buf_append(b, "null", 4);
+  else put_row_object(b, pStmt, i0, n);
+}
+
+/* The rows around application ? as the answer shows them, in column groups: its
  * qualification, specialty, applicant, unit and recommending unit (NULL when none). */
-enum { AROUND_QUALIFICATION, AROUND_SPECIALTY, AROUND_APPLICANT, AROUND_UNIT, AROUND_DEPT };
-#define AROUND_SQL                                                                                              \
-  "SELECT (SELECT json_object('code', q.code, 'name', q.name, 'level', q.level, 'series', s.code, 'series_name'," \
-  " s.name) FROM qualifications q JOIN series s ON s.code = q.series WHERE q.code = a.qualification),"            \
-  " (SELECT json_object('code', code, 'name', name) FROM specialties WHERE code = a.specialty),"                   \
-  " (SELECT json_object('id', id, 'name', name, 'username', username, 'id_number_masked', id_masked)"              \
-  " FROM accounts WHERE id = a.applicant_id),"                                                                     \
-  " (SELECT json_object('id', id, 'name', name, 'credit_code', credit_code, 'node', node) FROM units"              \
-  " WHERE id = a.unit_id),"                                                                                        \
-  " (SELECT json_object('id', id, 'name', name, 'node', node) FROM depts WHERE id = a.dept_id)"                    \
-  " FROM applications a WHERE a.id = ?"
+enum { AROUND_QUALIFICATION = 0, AROUND_SPECIALTY = 5, AROUND_APPLICANT = 7, AROUND_UNIT = 11, AROUND_DEPT = 15,
+       AROUND_END = 18 };
+#define AROUND_SQL                                                                                               \
+  "SELECT q.code AS code, q.name AS name, q.level AS level, s.code AS series, s.name AS series_name,"              \
+  " sp.code AS code, sp.name AS name,"                                                                            \
+  " x.id AS id, x.name AS name, x.username AS username, x.id_masked AS id_number_masked,"                         \
+  " u.id AS id, u.name AS name, u.credit_code AS credit_code, u.node AS node,"                                    \
+  " d.id AS id, d.name AS name, d.node AS node"                                                                   \
+  " FROM applications a LEFT JOIN qualifications q ON q.code = a.qualification LEFT JOIN series s ON s.code = q.series" \
+  " LEFT JOIN specialties sp ON sp.code = a.specialty LEFT JOIN accounts x ON x.id = a.applicant_id"              \
+  " LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN depts d ON d.id = a.dept_id WHERE a.id = ?"
 
 /* The history of application zId, written from its rows in C (sqlite's json_object and
  * json_group_array over them cost more than all the rest of this statement), detail_json
@@ -257,16 +292,16 @@ static int put_history(sqlite3 *db, zc_buf *b, const char *zId, int bOwner) {
   return step == SQLITE_DONE ? 0 : -1;
 }
 
-/* Lists of JSON texts: the application's opinions (all the caller may read) and, per
- * section, its attachments and opinions, each "a,b,c" without the brackets. */
+/* Lists of objects as JSON text: the application's opinions (all the caller may read)
+ * and, per section, its attachments and opinions, each "a,b,c" without the brackets. */
 typedef struct app_lists {
   zc_buf opinions;
   zc_buf aAtt[MAX_SECTIONS], aOpinions[MAX_SECTIONS];
 } app_lists;
 
-static void list_add(zc_buf *b, sqlite3_stmt *pStmt, int i) {
+static void list_add(zc_buf *b, const zc_buf *pItem) {
   if (b->n) buf_append(b, ",", 1);
-  buf_append(b, sqlite3_column_text(pStmt, i), (size_t)sqlite3_column_bytes(pStmt, i));
+  buf_append(b, pItem->z, pItem->n);
 }
 
 static void put_list(zc_buf *b, const zc_buf *pList) {
@@ -283,16 +318,21 @@ static void lists_free(app_lists *l) {
   }
 }
 
-/* Rows of (section, JSON text) from pStmt into per-section lists (and all into pAll). */
+/* Rows of pStmt, each its section then the columns of an object, into per-section lists
+ * (and all of them into pAll). */
 static int lists_fill(sqlite3_stmt *pStmt, zc_buf *aBySection, zc_buf *pAll) {
+  zc_buf item = {0};
   int step;
   if (!pStmt) return -1;
   while ((step = sqlite3_step(pStmt)) == SQLITE_ROW) {
     const section_def *s = section_find((const char *)sqlite3_column_text(pStmt, 0));
-    if (pAll) list_add(pAll, pStmt, 1);
-    if (s) list_add(&aBySection[s - g_sections], pStmt, 1);
+    item.n = 0;
+    put_row_object(&item, pStmt, 1, sqlite3_column_count(pStmt) - 1);
+    if (pAll) list_add(pAll, &item);
+    if (s) list_add(&aBySection[s - g_sections], &item);
   }
   sqlite3_reset(pStmt);
+  buf_free(&item);
   return step == SQLITE_DONE ? 0 : -1;
 }
 
@@ -303,13 +343,13 @@ static int lists_load(zc_node *p, json_t *a, app_access acc, app_lists *l) {
   int round = (int)json_integer_value(json_object_get(a, "round"));
   int bAll = acc != ACCESS_OWNER || strcmp(jstr(a, "status"), "returned") == 0;
   memset(l, 0, sizeof(*l));
-  return lists_fill(db_prepare(p->db, "SELECT o.section, json_object('round', o.round, 'stage', o.stage, 'section',"
-                               " o.section, 'text', o.text, 'updated', rfc3339(o.updated), 'author', x.name)"
+  return lists_fill(db_prepare(p->db, "SELECT o.section, o.round AS round, o.stage AS stage, o.section AS section,"
+                               " o.text AS text, rfc3339(o.updated) AS updated, x.name AS author"
                                " FROM application_opinions o LEFT JOIN accounts x ON x.id = o.author_id"
                                " WHERE o.application_id = ? AND (? OR o.round < ?) ORDER BY o.round, o.stage, o.section",
                                "tii", zId, bAll, round), l->aOpinions, &l->opinions) ||
-         lists_fill(db_prepare(p->db, "SELECT section, json_object('id', id, 'section', section, 'name', name, 'sha256',"
-                               " sha256, 'type', type, 'size', size, 'uploaded', rfc3339(uploaded))"
+         lists_fill(db_prepare(p->db, "SELECT section, id AS id, section AS section, name AS name, sha256 AS sha256,"
+                               " type AS type, size AS size, rfc3339(uploaded) AS uploaded"
                                " FROM application_attachments WHERE application_id = ? ORDER BY uploaded, id",
                                "t", zId), l->aAtt, NULL);
 }
@@ -369,12 +409,12 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
   put_text(b, "returned_by", zRet);
   for (int i = 0; zRet && i < 3; i++)
     if (strcmp(aRetName[i][0], zRet) == 0) put_text(b, "returned_by_name", aRetName[i][1]);
-  put_column(b, "qualification", pAround, AROUND_QUALIFICATION);
-  put_column(b, "specialty", pAround, AROUND_SPECIALTY);
+  put_row(b, "qualification", pAround, AROUND_QUALIFICATION, AROUND_SPECIALTY - AROUND_QUALIFICATION);
+  put_row(b, "specialty", pAround, AROUND_SPECIALTY, AROUND_APPLICANT - AROUND_SPECIALTY);
   put_int(b, "level", json_integer_value(json_object_get(a, "level")));
-  put_column(b, "applicant", pAround, AROUND_APPLICANT);
-  put_column(b, "unit", pAround, AROUND_UNIT);
-  put_column(b, "dept", pAround, AROUND_DEPT);
+  put_row(b, "applicant", pAround, AROUND_APPLICANT, AROUND_UNIT - AROUND_APPLICANT);
+  put_row(b, "unit", pAround, AROUND_UNIT, AROUND_DEPT - AROUND_UNIT);
+  put_row(b, "dept", pAround, AROUND_DEPT, AROUND_END - AROUND_DEPT);
   json_t *c = committee_json(p, jstr(a, "committee_id"));
   put_bool(b, "directed", (int)json_integer_value(json_object_get(a, "directed")));
   put_int(b, "submit_count", json_integer_value(json_object_get(a, "submit_count")));
