@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,16 @@
 /* The statement cache: keyed by the SQL text's address (callers pass string literals),
  * confirmed by comparing the text, so a different string with the same address after a
  * free cannot alias. Small and linear: a node has a few hundred distinct statements. */
+#define CACHE_HINTS 256 /* where a key was last found, by its address: no scan on a hit */
 typedef struct stmt_cache {
   sqlite3 *db;
   int n, nAlloc;
   struct { const char *zKey; sqlite3_stmt *pStmt; } *a;
+  int aHint[CACHE_HINTS]; /* index into a, plus one (0: none) */
   struct stmt_cache *pNext;
 } stmt_cache;
+
+static int hint_of(const char *zSql) { return (int)(((uintptr_t)zSql >> 3) % CACHE_HINTS); }
 
 static stmt_cache *g_caches;
 
@@ -56,9 +61,14 @@ static sqlite3_stmt *cache_get(sqlite3 *db, const char *zSql) {
   stmt_cache *c = cache_for(db);
   sqlite3_stmt *pStmt = NULL;
   if (!c) return NULL;
+  int *pHint = &c->aHint[hint_of(zSql)], iHint = *pHint - 1;
+  if (iHint >= 0 && c->a[iHint].zKey == zSql && strcmp(sqlite3_sql(c->a[iHint].pStmt), zSql) == 0)
+    return c->a[iHint].pStmt;
   for (int i = 0; i < c->n; i++) {
-    if (c->a[i].zKey == zSql && strcmp(sqlite3_sql(c->a[i].pStmt), zSql) == 0)
+    if (c->a[i].zKey == zSql && strcmp(sqlite3_sql(c->a[i].pStmt), zSql) == 0) {
+      *pHint = i + 1;
       return c->a[i].pStmt;
+    }
   }
   if (sqlite3_prepare_v3(db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pStmt, NULL) != SQLITE_OK) {
     fprintf(stderr, "db: prepare failed: %s\n  in: %s\n", sqlite3_errmsg(db), zSql);
@@ -74,6 +84,7 @@ static sqlite3_stmt *cache_get(sqlite3 *db, const char *zSql) {
   c->a[c->n].zKey = zSql;
   c->a[c->n].pStmt = pStmt;
   c->n++;
+  *pHint = c->n;
   return pStmt;
 }
 
