@@ -10,6 +10,8 @@
 #include "committees.h"
 #include "db.h"
 #include "outbox.h"
+#include "fed_error.h"
+#include "rfc3339.h"
 #include "live.h"
 #include "refdata.h"
 #include "router.h"
@@ -152,40 +154,210 @@ done:
   return rc;
 }
 
-/* ---- the application as shown ---- */
+/* ---- the application as shown ----
+ * This answer follows every section save and every move, the busiest requests of a
+ * deadline. It is written as JSON text straight into the answer, members in a fixed
+ * order: values of the application's row by hand, the rows around it as JSON text made
+ * by sqlite (json_object, one statement) and spliced in, the fixed section definitions as
+ * text made once, the saved section data as stored (compact JSON this node wrote). */
 
-/* Opinions the caller may read: reviewers all; the applicant those of past rounds and of
- * the current one once it came back. */
-static json_t *visible_opinions(zc_node *p, json_t *a, app_access acc) {
-  int round = (int)json_integer_value(json_object_get(a, "round"));
-  int bAll = acc != ACCESS_OWNER || strcmp(jstr(a, "status"), "returned") == 0;
-  json_t *o = db_rows(p->db, "SELECT o.round, o.stage, o.section, o.text, o.updated, x.name AS author"
-                      " FROM application_opinions o LEFT JOIN accounts x ON x.id = o.author_id"
-                      " WHERE o.application_id = ? AND (? OR o.round < ?) ORDER BY o.round, o.stage, o.section",
-                      "tii", jstr(a, "id"), bAll, round);
-  json_set_times(o, "updated");
-  return o;
+/* ,"zKey": (every member but the first, which app_head writes itself) */
+static void put_key(zc_buf *b, const char *zKey) {
+  buf_append(b, ",\"", 2);
+  buf_append(b, zKey, strlen(zKey));
+  buf_append(b, "\":", 2);
 }
 
-/* The rows of aRows whose zKey equals zValue, as a JSON array into b: each row dumped on
- * its own, and no array made or serialised when none match (most sections, most times). */
-static void rows_where_text(zc_buf *b, json_t *aRows, const char *zKey, const char *zValue) {
-  json_t *v;
-  size_t i;
-  int n = 0;
-  buf_append(b, "[", 1);
-  json_array_foreach(aRows, i, v) {
-    if (strcmp(jstr(v, zKey), zValue) != 0) continue;
-    if (n++) buf_append(b, ",", 1);
-    buf_json(b, v);
+static void put_text(zc_buf *b, const char *zKey, const char *z) {
+  put_key(b, zKey);
+  if (z) buf_json_string(b, z, strlen(z));
+  else buf_append(b, "null", 4);
+}
+
+static void put_int(zc_buf *b, const char *zKey, json_int_t v) {
+  put_key(b, zKey);
+  buf_json_int(b, v);
+}
+
+static void put_bool(zc_buf *b, const char *zKey, int bTrue) {
+  put_key(b, zKey);
+  if (bTrue) buf_append(b, "true", 4);
+  else buf_append(b, "false", 5);
+}
+
+/* v as JSON (null when NULL). */
+static void put_value(zc_buf *b, const char *zKey, const json_t *v) {
+  put_key(b, zKey);
+  if (v) buf_json(b, v);
+  else buf_append(b, "null", 4);
+}
+
+/* Integer seconds v as RFC 3339 text (other values as they are, as json_set_time does). */
+static void put_time(zc_buf *b, const char *zKey, const json_t *v) {
+  char zTime[FED_RFC3339_SIZE];
+  if (json_is_integer(v) && fed_rfc3339_format(zTime, (time_t)json_integer_value(v)) == FED_OK)
+    put_text(b, zKey, zTime);
+  else
+    put_value(b, zKey, v);
+}
+
+/* Column i of pStmt, JSON text (as stored), as it is (null when NULL). */
+static void put_column(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i) {
+  const char *z = (const char *)sqlite3_column_text(pStmt, i);
+  put_key(b, zKey);
+  if (z) buf_append(b, z, (size_t)sqlite3_column_bytes(pStmt, i));
+  else buf_append(b, "null", 4);
+}
+
+/* Columns i0..i0+n-1 of pStmt's row as an object, members named as the columns:
+ * integers as numbers, text as strings, NULL as null (no JSON made by sqlite: its
+ * json_object costs more than the row's lookup). */
+static void put_row_object(zc_buf *b, sqlite3_stmt *pStmt, int i0, int n) {
+  buf_append(b, "{", 1);
+  for (int i = i0; i < i0 + n; i++) {
+    const char *zName = sqlite3_column_name(pStmt, i);
+    if (i > i0) buf_append(b, ",", 1);
+    buf_json_string(b, zName, strlen(zName));
+    buf_append(b, ":", 1);
+    switch (sqlite3_column_type(pStmt, i)) {
+      case SQLITE_INTEGER: buf_json_int(b, sqlite3_column_int64(pStmt, i)); break;
+      case SQLITE_TEXT:
+        buf_json_string(b, (const char *)sqlite3_column_text(pStmt, i), (size_t)sqlite3_column_bytes(pStmt, i));
+        break;
+      case SQLITE_FLOAT: {
+        json_t *v = json_real(sqlite3_column_double(pStmt, i));
+        buf_json(b, v);
+        json_decref(v);
+        break;
+      }
+      default: buf_append(b, "null", 4);
+    }
   }
+  buf_append(b, "}", 1);
+}
+
+/* Member zKey: columns i0..i0+n-1 as an object, or null when column i0 (the key of the
+ * joined row) is NULL: there is no such row. */
+static void put_row(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i0, int n) {
+  put_key(b, zKey);
+  if (sqlite3_column_type(pStmt, i0) == SQLITE_NULL) buf_append(b, "null", 4);
+  else put_row_object(b, pStmt, i0, n);
+}
+
+/* The rows around application ? as the answer shows them, in column groups: its
+ * qualification, specialty, applicant, unit and recommending unit (NULL when none). */
+enum { AROUND_QUALIFICATION = 0, AROUND_SPECIALTY = 5, AROUND_APPLICANT = 7, AROUND_UNIT = 11, AROUND_DEPT = 15,
+       AROUND_END = 18 };
+#define AROUND_SQL                                                                                               \
+  "SELECT q.code AS code, q.name AS name, q.level AS level, s.code AS series, s.name AS series_name,"              \
+  " sp.code AS code, sp.name AS name,"                                                                            \
+  " x.id AS id, x.name AS name, x.username AS username, x.id_masked AS id_number_masked,"                         \
+  " u.id AS id, u.name AS name, u.credit_code AS credit_code, u.node AS node,"                                    \
+  " d.id AS id, d.name AS name, d.node AS node"                                                                   \
+  " FROM applications a LEFT JOIN qualifications q ON q.code = a.qualification LEFT JOIN series s ON s.code = q.series" \
+  " LEFT JOIN specialties sp ON sp.code = a.specialty LEFT JOIN accounts x ON x.id = a.applicant_id"              \
+  " LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN depts d ON d.id = a.dept_id WHERE a.id = ?"
+
+/* The history of application zId, written from its rows in C (sqlite's json_object and
+ * json_group_array over them cost more than all the rest of this statement), detail_json
+ * spliced in as stored (compact JSON written by app_history). For the applicant the
+ * opinions of a move other than a return are taken out: they reach the applicant with a
+ * return, never before (only details holding them are parsed: compact JSON names a member
+ * "opinions" as exactly that text). */
+static int put_history(sqlite3 *db, zc_buf *b, const char *zId, int bOwner) {
+  static const char *const azKey[] = {"actor_name", "actor_role", "action", "from", "to"};
+  char zTime[FED_RFC3339_SIZE];
+  int step, n = 0;
+  sqlite3_stmt *pStmt = db_prepare(db, "SELECT at, actor_name, actor_role, action, from_status, to_status,"
+                                   " CASE WHEN ?2 AND action <> 'return' AND instr(detail_json, '\"opinions\":')"
+                                   " THEN json_remove(detail_json, '$.opinions') ELSE detail_json END"
+                                   " FROM application_history WHERE application_id = ?1 ORDER BY id",
+                                   "ti", zId, bOwner);
+  if (!pStmt) return -1;
+  put_key(b, "history");
+  buf_append(b, "[", 1);
+  while ((step = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    if (n++) buf_append(b, ",", 1);
+    buf_append(b, "{\"at\":", 6);
+    if (fed_rfc3339_format(zTime, (time_t)sqlite3_column_int64(pStmt, 0)) == FED_OK)
+      buf_json_string(b, zTime, strlen(zTime));
+    else
+      buf_json_int(b, sqlite3_column_int64(pStmt, 0));
+    for (int i = 0; i < 5; i++) put_text(b, azKey[i], (const char *)sqlite3_column_text(pStmt, i + 1));
+    put_column(b, "detail", pStmt, 6);
+    buf_append(b, "}", 1);
+  }
+  sqlite3_reset(pStmt);
   buf_append(b, "]", 1);
+  return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Lists of objects as JSON text: the application's opinions (all the caller may read)
+ * and, per section, its attachments and opinions, each "a,b,c" without the brackets. */
+typedef struct app_lists {
+  zc_buf opinions;
+  zc_buf aAtt[MAX_SECTIONS], aOpinions[MAX_SECTIONS];
+} app_lists;
+
+static void list_add(zc_buf *b, const zc_buf *pItem) {
+  if (b->n) buf_append(b, ",", 1);
+  buf_append(b, pItem->z, pItem->n);
+}
+
+static void put_list(zc_buf *b, const zc_buf *pList) {
+  buf_append(b, "[", 1);
+  if (pList->n) buf_append(b, pList->z, pList->n);
+  buf_append(b, "]", 1);
+}
+
+static void lists_free(app_lists *l) {
+  buf_free(&l->opinions);
+  for (int i = 0; i < g_nSections; i++) {
+    buf_free(&l->aAtt[i]);
+    buf_free(&l->aOpinions[i]);
+  }
+}
+
+/* Rows of pStmt, each its section then the columns of an object, into per-section lists
+ * (and all of them into pAll). */
+static int lists_fill(sqlite3_stmt *pStmt, zc_buf *aBySection, zc_buf *pAll) {
+  zc_buf item = {0};
+  int step;
+  if (!pStmt) return -1;
+  while ((step = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    const section_def *s = section_find((const char *)sqlite3_column_text(pStmt, 0));
+    item.n = 0;
+    put_row_object(&item, pStmt, 1, sqlite3_column_count(pStmt) - 1);
+    if (pAll) list_add(pAll, &item);
+    if (s) list_add(&aBySection[s - g_sections], &item);
+  }
+  sqlite3_reset(pStmt);
+  buf_free(&item);
+  return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* The attachments, and the opinions the caller may read: reviewers all; the applicant
+ * those of past rounds and of the current one once it came back. */
+static int lists_load(zc_node *p, json_t *a, app_access acc, app_lists *l) {
+  const char *zId = jstr(a, "id");
+  int round = (int)json_integer_value(json_object_get(a, "round"));
+  int bAll = acc != ACCESS_OWNER || strcmp(jstr(a, "status"), "returned") == 0;
+  memset(l, 0, sizeof(*l));
+  return lists_fill(db_prepare(p->db, "SELECT o.section, o.round AS round, o.stage AS stage, o.section AS section,"
+                               " o.text AS text, rfc3339(o.updated) AS updated, x.name AS author"
+                               " FROM application_opinions o LEFT JOIN accounts x ON x.id = o.author_id"
+                               " WHERE o.application_id = ? AND (? OR o.round < ?) ORDER BY o.round, o.stage, o.section",
+                               "tii", zId, bAll, round), l->aOpinions, &l->opinions) ||
+         lists_fill(db_prepare(p->db, "SELECT section, id AS id, section AS section, name AS name, sha256 AS sha256,"
+                               " type AS type, size AS size, rfc3339(uploaded) AS uploaded"
+                               " FROM application_attachments WHERE application_id = ? ORDER BY uploaded, id",
+                               "t", zId), l->aAtt, NULL);
 }
 
 /* What the writer of each section's JSON needs besides the section itself. */
 typedef struct section_text_ctx {
   zc_buf *b;
-  json_t *aAtt, *aOpinions;
+  const app_lists *pLists;
 } section_text_ctx;
 
 static int section_text(int i, const char *zData, const section_field *pMissing, void *pArg) {
@@ -193,90 +365,81 @@ static int section_text(int i, const char *zData, const section_field *pMissing,
   const section_def *s = &g_sections[i];
   size_t nHead;
   const char *zHead = section_head_text(s, &nHead);
+  const char *zMissing = pMissing ? pMissing->zLabel : ""; /* labels: fixed text, nothing to escape */
   if (i) buf_append(x->b, ",", 1);
   buf_append(x->b, zHead, nHead);
   buf_append(x->b, ",\"data\":", 8);
   buf_append(x->b, zData, strlen(zData));
   buf_append(x->b, ",\"attachments\":", 15);
-  rows_where_text(x->b, x->aAtt, "section", s->zName);
+  put_list(x->b, &x->pLists->aAtt[i]);
   buf_append(x->b, ",\"opinions\":", 12);
-  rows_where_text(x->b, x->aOpinions, "section", s->zName);
-  buf_printf(x->b, ",\"missing\":\"%s\"}", pMissing ? pMissing->zLabel : ""); /* labels: fixed text */
+  put_list(x->b, &x->pLists->aOpinions[i]);
+  buf_append(x->b, ",\"missing\":\"", 12);
+  buf_append(x->b, zMissing, strlen(zMissing));
+  buf_append(x->b, "\"}", 2);
   return 0;
 }
 
-/* Every section with its definition, saved data, attachments and opinions, written as
- * JSON text into b. This answer follows every section save, the busiest request of a
- * deadline: two queries for the whole application, the fixed definitions spliced in as
- * text made once, the saved data (compact JSON written by this node) copied as stored,
- * and what is missing found by sqlite without parsing the data here. */
-static int sections_text(zc_node *p, const char *zId, json_t *aOpinions, zc_buf *b) {
-  section_text_ctx x = {b, NULL, aOpinions};
-  x.aAtt = db_rows(p->db, "SELECT id, section, name, sha256, type, size, uploaded FROM application_attachments"
-                   " WHERE application_id = ? ORDER BY uploaded, id", "t", zId);
-  json_set_times(x.aAtt, "uploaded");
+/* Every section with its definition, saved data, attachments and opinions (one query for
+ * the saved data; what is missing found by sqlite without parsing the data here). */
+static int sections_text(zc_node *p, const char *zId, const app_lists *pLists, zc_buf *b) {
+  section_text_ctx x = {b, pLists};
   buf_append(b, "[", 1);
   int rc = section_saved_each(p->db, zId, section_text, &x);
   buf_append(b, "]", 1);
-  json_decref(x.aAtt);
   return rc;
 }
 
-/* The application as GET /applications/{id} answers it, for a caller with access acc. */
-static json_t *app_json(zc_req *r, json_t *a, app_access acc) {
-  zc_node *p = r->node;
-  const char *zId = jstr(a, "id");
-  json_t *o = json_pack("{s:s, s:I, s:s, s:s}", "id", zId, "year", json_integer_value(json_object_get(a, "year")),
-                        "status", jstr(a, "status"), "status_name", app_status_label(jstr(a, "status")));
-  const char *zRet = jstr(a, "returned_by");
+/* The application but its sections, as GET /applications/{id} answers it for a caller
+ * with access acc, without the closing brace; -1 when a query failed. */
+static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pLists, zc_buf *b) {
   static const char *const aRetName[][2] = {{"unit", "基层单位"}, {"dept", "推荐单位"}, {"committee", "评审委员会"}};
-  json_object_set_new(o, "returned_by", zRet ? json_string(zRet) : json_null());
-  for (int i = 0; zRet && i < 3; i++)
-    if (strcmp(aRetName[i][0], zRet) == 0) json_object_set_new(o, "returned_by_name", json_string(aRetName[i][1]));
-  json_object_set_new(o, "qualification", db_row(p->db, "SELECT q.code, q.name, q.level, s.code AS series,"
-                      " s.name AS series_name FROM qualifications q JOIN series s ON s.code = q.series WHERE q.code = ?",
-                      "t", jstr(a, "qualification")));
-  json_object_set_new(o, "specialty", db_row(p->db, "SELECT code, name FROM specialties WHERE code = ?", "t",
-                                             jstr(a, "specialty")));
-  json_object_set_new(o, "level", json_integer(json_integer_value(json_object_get(a, "level"))));
-  json_object_set_new(o, "applicant", db_row(p->db, "SELECT id, name, username, id_masked AS id_number_masked"
-                      " FROM accounts WHERE id = ?", "t", jstr(a, "applicant_id")));
-  json_object_set_new(o, "unit", db_row(p->db, "SELECT id, name, credit_code, node FROM units WHERE id = ?", "t",
-                                        jstr(a, "unit_id")));
-  json_object_set_new(o, "dept", jstr(a, "dept_id") ? db_row(p->db, "SELECT id, name, node FROM depts WHERE id = ?",
-                                                           "t", jstr(a, "dept_id")) : json_null());
-  json_t *c = committee_json(p, jstr(a, "committee_id"));
-  json_object_set_new(o, "directed", json_boolean(json_integer_value(json_object_get(a, "directed"))));
-  json_object_set_new(o, "submit_count", json_integer(json_integer_value(json_object_get(a, "submit_count"))));
-  json_object_set_new(o, "submit_limit", json_integer(json_integer_value(json_object_get(c, "submit_limit"))));
-  json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
-  json_object_set_new(o, "window", w ? w : json_null());
-  json_object_set_new(o, "committee", c);
-  json_object_set_new(o, "round", json_integer(json_integer_value(json_object_get(a, "round"))));
-  json_object_set_new(o, "recommendation", json_incref(json_object_get(a, "recommendation")));
-  json_object_set_new(o, "editable", json_boolean(acc == ACCESS_OWNER && app_editable(jstr(a, "status"))));
-  json_object_set_new(o, "withdrawable", json_boolean(acc == ACCESS_OWNER && strcmp(jstr(a, "status"), "unit_review") == 0 &&
-                                                      !json_integer_value(json_object_get(a, "unit_acted"))));
-  json_t *aOpinions = visible_opinions(p, a, acc);
-  json_object_set_new(o, "opinions", aOpinions); /* sections are added as text: app_answer */
-  json_t *aHist = db_rows(p->db, "SELECT at, actor_name, actor_role, action, from_status AS \"from\", to_status AS \"to\","
-                          " detail_json FROM application_history WHERE application_id = ? ORDER BY id", "t", zId);
-  json_set_times(aHist, "at");
-  if (acc == ACCESS_OWNER) { /* opinions reach the applicant with a return, never before */
-    size_t k;
-    json_t *h;
-    json_array_foreach(aHist, k, h)
-      if (strcmp(jstr(h, "action"), "return") != 0) json_object_del(json_object_get(h, "detail"), "opinions");
+  zc_node *p = r->node;
+  const char *zId = jstr(a, "id"), *zStatus = jstr(a, "status"), *zRet = jstr(a, "returned_by");
+  sqlite3_stmt *pAround = db_prepare(p->db, AROUND_SQL, "t", zId);
+  if (!pAround || sqlite3_step(pAround) != SQLITE_ROW) {
+    if (pAround) sqlite3_reset(pAround);
+    return -1;
   }
-  json_object_set_new(o, "history", aHist);
-  json_object_set_new(o, "actions", workflow_actions(r, a, acc));
-  json_set_time(a, "created");
-  json_set_time(a, "updated");
-  json_set_time(a, "submitted");
-  json_object_set(o, "created", json_object_get(a, "created"));
-  json_object_set(o, "updated", json_object_get(a, "updated"));
-  json_object_set(o, "submitted", json_object_get(a, "submitted"));
-  return o;
+  buf_append(b, "{\"id\":", 6);
+  buf_json_string(b, zId, strlen(zId));
+  put_int(b, "year", json_integer_value(json_object_get(a, "year")));
+  put_text(b, "status", zStatus);
+  put_text(b, "status_name", app_status_label(zStatus));
+  put_text(b, "returned_by", zRet);
+  for (int i = 0; zRet && i < 3; i++)
+    if (strcmp(aRetName[i][0], zRet) == 0) put_text(b, "returned_by_name", aRetName[i][1]);
+  put_row(b, "qualification", pAround, AROUND_QUALIFICATION, AROUND_SPECIALTY - AROUND_QUALIFICATION);
+  put_row(b, "specialty", pAround, AROUND_SPECIALTY, AROUND_APPLICANT - AROUND_SPECIALTY);
+  put_int(b, "level", json_integer_value(json_object_get(a, "level")));
+  put_row(b, "applicant", pAround, AROUND_APPLICANT, AROUND_UNIT - AROUND_APPLICANT);
+  put_row(b, "unit", pAround, AROUND_UNIT, AROUND_DEPT - AROUND_UNIT);
+  put_row(b, "dept", pAround, AROUND_DEPT, AROUND_END - AROUND_DEPT);
+  json_t *c = committee_json(p, jstr(a, "committee_id"));
+  put_bool(b, "directed", (int)json_integer_value(json_object_get(a, "directed")));
+  put_int(b, "submit_count", json_integer_value(json_object_get(a, "submit_count")));
+  put_int(b, "submit_limit", json_integer_value(json_object_get(c, "submit_limit")));
+  json_t *w = committee_window(p, jstr(a, "committee_id"), jstr(a, "specialty"));
+  put_value(b, "window", w);
+  json_decref(w);
+  put_value(b, "committee", c);
+  json_decref(c);
+  put_int(b, "round", json_integer_value(json_object_get(a, "round")));
+  put_value(b, "recommendation", json_object_get(a, "recommendation"));
+  put_bool(b, "editable", acc == ACCESS_OWNER && app_editable(zStatus));
+  put_bool(b, "withdrawable", acc == ACCESS_OWNER && strcmp(zStatus, "unit_review") == 0 &&
+                                  !json_integer_value(json_object_get(a, "unit_acted")));
+  put_key(b, "opinions");
+  put_list(b, &pLists->opinions);
+  sqlite3_reset(pAround);
+  if (put_history(p->db, b, zId, acc == ACCESS_OWNER)) return -1;
+  json_t *aActions = workflow_actions(r, a, acc);
+  put_value(b, "actions", aActions);
+  json_decref(aActions);
+  put_time(b, "created", json_object_get(a, "created"));
+  put_time(b, "updated", json_object_get(a, "updated"));
+  put_time(b, "submitted", json_object_get(a, "submitted"));
+  return 0;
 }
 
 int app_answer(zc_req *r, const char *zId) {
@@ -287,27 +450,20 @@ int app_answer(zc_req *r, const char *zId) {
 
 /* The answer for application row a (stolen) as the caller with access acc sees it. */
 static int app_answer_row(zc_req *r, json_t *a, app_access acc) {
-  json_t *o = app_json(r, a, acc);
-  json_t *aOpinions = json_incref(json_object_get(o, "opinions"));
-  int rc = 0;
-  buf_reserve(&r->out, 16384); /* an application's answer is about 8-12 KiB */
-  http_json(r, 200, o);
-  /* the sections go in before the closing brace of the object, written in place */
-  if (r->out.n < 2 || r->out.z[r->out.n - 1] != '}') {
-    rc = -1;
-    goto done;
+  app_lists l;
+  zc_buf *b = &r->out;
+  int rc = lists_load(r->node, a, acc, &l);
+  b->n = 0;
+  buf_reserve(b, 16384); /* an application's answer is about 8-12 KiB */
+  if (rc == 0) rc = app_head(r, a, acc, &l, b);
+  if (rc == 0) {
+    buf_append(b, ",\"sections\":", 12);
+    rc = sections_text(r->node, jstr(a, "id"), &l, b);
   }
-  r->out.n--;
-  buf_append(&r->out, ",\"sections\":", 12);
-  if (sections_text(r->node, jstr(a, "id"), aOpinions, &r->out)) {
-    rc = -1;
-    goto done;
-  }
-  buf_append(&r->out, "}", 1);
-done:
-  json_decref(aOpinions);
+  buf_append(b, "}", 1);
+  lists_free(&l);
   json_decref(a);
-  return rc;
+  return rc ? -1 : http_json_text(r, 200);
 }
 
 int applications_get(zc_req *r) { return app_answer(r, r->aParam[0]); }

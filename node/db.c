@@ -6,19 +6,27 @@
 #include <pthread.h>
 #include <time.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fed_error.h"
+#include "rfc3339.h"
+
 /* The statement cache: keyed by the SQL text's address (callers pass string literals),
  * confirmed by comparing the text, so a different string with the same address after a
  * free cannot alias. Small and linear: a node has a few hundred distinct statements. */
+#define CACHE_HINTS 256 /* where a key was last found, by its address: no scan on a hit */
 typedef struct stmt_cache {
   sqlite3 *db;
   int n, nAlloc;
   struct { const char *zKey; sqlite3_stmt *pStmt; } *a;
+  int aHint[CACHE_HINTS]; /* index into a, plus one (0: none) */
   struct stmt_cache *pNext;
 } stmt_cache;
+
+static int hint_of(const char *zSql) { return (int)(((uintptr_t)zSql >> 3) % CACHE_HINTS); }
 
 static stmt_cache *g_caches;
 
@@ -53,9 +61,14 @@ static sqlite3_stmt *cache_get(sqlite3 *db, const char *zSql) {
   stmt_cache *c = cache_for(db);
   sqlite3_stmt *pStmt = NULL;
   if (!c) return NULL;
+  int *pHint = &c->aHint[hint_of(zSql)], iHint = *pHint - 1;
+  if (iHint >= 0 && c->a[iHint].zKey == zSql && strcmp(sqlite3_sql(c->a[iHint].pStmt), zSql) == 0)
+    return c->a[iHint].pStmt;
   for (int i = 0; i < c->n; i++) {
-    if (c->a[i].zKey == zSql && strcmp(sqlite3_sql(c->a[i].pStmt), zSql) == 0)
+    if (c->a[i].zKey == zSql && strcmp(sqlite3_sql(c->a[i].pStmt), zSql) == 0) {
+      *pHint = i + 1;
       return c->a[i].pStmt;
+    }
   }
   if (sqlite3_prepare_v3(db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pStmt, NULL) != SQLITE_OK) {
     fprintf(stderr, "db: prepare failed: %s\n  in: %s\n", sqlite3_errmsg(db), zSql);
@@ -71,6 +84,7 @@ static sqlite3_stmt *cache_get(sqlite3 *db, const char *zSql) {
   c->a[c->n].zKey = zSql;
   c->a[c->n].pStmt = pStmt;
   c->n++;
+  *pHint = c->n;
   return pStmt;
 }
 
@@ -225,6 +239,18 @@ int db_rollback(sqlite3 *db) {
   return sqlite3_get_autocommit(db) ? 0 : db_exec(db, "ROLLBACK", NULL);
 }
 
+/* SQL rfc3339(t): integer seconds t as fed_rfc3339_format writes them; NULL stays NULL,
+ * and anything else (or a time it cannot write) is returned as it is. */
+static void sql_rfc3339(sqlite3_context *ctx, int nArg, sqlite3_value **apArg) {
+  char zTime[FED_RFC3339_SIZE];
+  (void)nArg;
+  if (sqlite3_value_type(apArg[0]) == SQLITE_INTEGER &&
+      fed_rfc3339_format(zTime, (time_t)sqlite3_value_int64(apArg[0])) == FED_OK)
+    sqlite3_result_text(ctx, zTime, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_result_value(ctx, apArg[0]);
+}
+
 int db_open(sqlite3 **out, const char *zPath) {
   static int bConfigured;
   sqlite3 *db = NULL;
@@ -245,7 +271,9 @@ int db_open(sqlite3 **out, const char *zPath) {
   }
   sqlite3_busy_timeout(db, 5000);
   if (exec_plain(db, "PRAGMA journal_mode=WAL") || exec_plain(db, "PRAGMA synchronous=NORMAL") ||
-      exec_plain(db, "PRAGMA foreign_keys=ON") || exec_plain(db, "PRAGMA temp_store=MEMORY")) {
+      exec_plain(db, "PRAGMA foreign_keys=ON") || exec_plain(db, "PRAGMA temp_store=MEMORY") ||
+      sqlite3_create_function(db, "rfc3339", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                              sql_rfc3339, NULL, NULL) != SQLITE_OK) {
     sqlite3_close(db);
     return -1;
   }

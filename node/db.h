@@ -13,7 +13,9 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
-/* Open zPath in WAL mode with foreign keys and a busy timeout. */
+/* Open zPath in WAL mode with foreign keys and a busy timeout. Its statements may use
+ * rfc3339(t): integer seconds as RFC 3339 text (fed_rfc3339_format), for JSON made by
+ * sqlite (json_object) that shows times as the API does. */
 int db_open(sqlite3 **out, const char *zPath);
 void db_close(sqlite3 *db);
 

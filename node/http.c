@@ -83,15 +83,30 @@ void http_req_reset(zc_req *r) {
  * are copied whole. The text is what json_dumps(v, JSON_COMPACT) writes: members in
  * insertion order, '/' and non-ASCII unescaped, reals as jansson writes "%.17g". */
 
+/* Does any of the 8 bytes in x need an escape (below 0x20, '"' or '\\')? Exact as a yes
+ * or no (the classic "has a byte less than n" and "has a zero byte" word tricks). */
+static int word_needs_escape(uint64_t x) {
+  const uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  uint64_t q = x ^ (k01 * '"'), s = x ^ (k01 * '\\');
+  return (((x - k01 * 0x20) & ~x) | ((q - k01) & ~q) | ((s - k01) & ~s)) & k80 ? 1 : 0;
+}
+
 void buf_json_string(zc_buf *b, const char *z, size_t n) {
   static const char aHex[] = "0123456789ABCDEF";
   size_t i = 0, iRun = 0;
   buf_append(b, "\"", 1);
-  for (; i < n; i++) {
-    unsigned char c = (unsigned char)z[i];
+  while (i < n) {
+    uint64_t x;
+    if (i + 8 <= n) { /* eight bytes at a time while none needs an escape (most of a text) */
+      memcpy(&x, z + i, 8);
+      if (!word_needs_escape(x)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = (unsigned char)z[i++];
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    buf_append(b, z + iRun, i - iRun);
-    iRun = i + 1;
+    buf_append(b, z + iRun, i - 1 - iRun);
     char zEsc[6] = {'\\', (char)c, 0, 0, 0, 0};
     size_t nEsc = 2;
     switch (c) {
@@ -108,12 +123,13 @@ void buf_json_string(zc_buf *b, const char *z, size_t n) {
         nEsc = 6;
     }
     buf_append(b, zEsc, nEsc);
+    iRun = i;
   }
   buf_append(b, z + iRun, n - iRun);
   buf_append(b, "\"", 1);
 }
 
-static void buf_json_integer(zc_buf *b, json_int_t v) {
+void buf_json_int(zc_buf *b, json_int_t v) {
   char z[24], *p = z + sizeof z;
   unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
   do *--p = (char)('0' + u % 10); while ((u /= 10) != 0);
@@ -165,7 +181,7 @@ void buf_json(zc_buf *b, const json_t *v) {
       buf_append(b, "]", 1);
       break;
     case JSON_STRING: buf_json_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: buf_json_integer(b, json_integer_value(v)); break;
+    case JSON_INTEGER: buf_json_int(b, json_integer_value(v)); break;
     case JSON_REAL: buf_json_real(b, json_real_value(v)); break;
     case JSON_TRUE: buf_append(b, "true", 4); break;
     case JSON_FALSE: buf_append(b, "false", 5); break;
@@ -173,13 +189,17 @@ void buf_json(zc_buf *b, const json_t *v) {
   }
 }
 
+int http_json_text(zc_req *r, int status) {
+  r->status = status;
+  r->zOutType = "application/json; charset=utf-8";
+  return 0;
+}
+
 int http_json(zc_req *r, int status, json_t *pBody) {
   r->out.n = 0;
   if (pBody) buf_json(&r->out, pBody);
   json_decref(pBody);
-  r->status = status;
-  r->zOutType = "application/json; charset=utf-8";
-  return 0;
+  return http_json_text(r, status);
 }
 
 /* vsnprintf into z (size n) and, if it was cut, cut further to a whole UTF-8 character. */

@@ -29,6 +29,7 @@ void buf_free(zc_buf *b);
 void buf_reserve(zc_buf *b, size_t n); /* room for n bytes in all, kept until freed */
 void buf_json(zc_buf *b, const json_t *v); /* v as compact JSON text */
 void buf_json_string(zc_buf *b, const char *z, size_t n); /* z[0..n) (UTF-8) as a JSON string */
+void buf_json_int(zc_buf *b, json_int_t v);              /* v in decimal */
 
 /* Who is calling: filled by the router from the session cookie (session.c). */
 typedef struct zc_session {
@@ -89,6 +90,8 @@ void http_req_reset(zc_req *r); /* free what a request holds, ready for reuse */
 
 /* Answers. Each returns 0 so that a handler can `return http_json(r, 200, obj);`. */
 int http_json(zc_req *r, int status, json_t *pBody);  /* steals pBody */
+/* The answer is the JSON text the handler wrote into r->out itself. */
+int http_json_text(zc_req *r, int status);
 int http_error(zc_req *r, int status, const char *zCode, const char *zFmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* An error about one field (the portal shows the message next to it). */

@@ -22,6 +22,7 @@ typedef struct section_def {
 
 extern const section_def g_sections[];
 extern const int g_nSections;
+#define MAX_SECTIONS 16 /* at least g_nSections (sections.c asserts it) */
 
 const section_def *section_find(const char *zName);
 

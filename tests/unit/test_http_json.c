@@ -37,6 +37,27 @@ static void test_strings_escaped_as_jansson(void **state) {
   assert_same_as_jansson(json_stringn("nul\0inside", 10));
 }
 
+/* Strings long enough for the writer's eight-bytes-at-a-time scan, with each character
+ * that needs an escape (and the bytes just beside them) at every offset. */
+static void test_long_strings_escaped_at_every_offset(void **state) {
+  static const char aSpecial[] = {'"', '\\', '\n', '\t', 0x01, 0x1f, 0x00, ' ', 0x7f, '/', (char)0xe4};
+  (void)state;
+  for (size_t k = 0; k < sizeof aSpecial; k++) {
+    size_t nChar = (unsigned char)aSpecial[k] == 0xe4 ? 3 : 1; /* 0xe4: the lead byte of 中 */
+    for (size_t at = 0; at + nChar <= 41; at++) {
+      char z[41];
+      memset(z, 'a', sizeof z);
+      z[at] = aSpecial[k];
+      if (nChar == 3) z[at + 1] = (char)0xb8, z[at + 2] = (char)0xad;
+      assert_same_as_jansson(json_stringn(z, sizeof z));
+      assert_same_as_jansson(json_stringn(z, at + nChar)); /* ending right after it */
+    }
+  }
+  char zMany[64];
+  for (size_t i = 0; i < sizeof zMany; i++) zMany[i] = i % 3 ? '"' : (char)(i % 32);
+  assert_same_as_jansson(json_stringn(zMany, sizeof zMany));
+}
+
 static void test_numbers_as_jansson(void **state) {
   (void)state;
   json_int_t a[] = {0, 1, -1, 9, 10, 1234567890123LL, INT64_MAX, INT64_MIN};
@@ -62,6 +83,7 @@ static void test_containers_in_insertion_order(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strings_escaped_as_jansson),
+      cmocka_unit_test(test_long_strings_escaped_at_every_offset),
       cmocka_unit_test(test_numbers_as_jansson),
       cmocka_unit_test(test_containers_in_insertion_order),
   };

@@ -6,8 +6,10 @@
 # `valgrind --tool=callgrind` with instrumentation off, warms up, then counts a fixed
 # sequence: SAVES section saves (cycling through the plan's applicants and sections) on
 # one keep-alive connection, dumped; then one submit per applicant, dumped. Prints
-# "instructions_per_save N" and "instructions_per_submit N"; the callgrind files stay in
-# the printed directory for callgrind_annotate.
+# "instructions_per_save N" and "instructions_per_submit N" (all threads: the log writer
+# signs and stores the entries of a submit on a thread of its own, in batches, so its
+# share varies a little from run to run) and the same for the event loop thread alone;
+# the callgrind files (one per thread) stay in the printed directory for callgrind_annotate.
 #   usage: tools/bench/callgrind_surge.sh [SAVES [APPLICANTS]]   (ZC_BIN: binaries)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,7 +34,7 @@ python3 tools/bench/surge_setup.py "http://127.0.0.1:$port" "$FED/demo-accounts.
 pid=$(cat "$FED/650000/node.pid")
 mapfile -d '' args <"/proc/$pid/cmdline"
 tools/zc-fed down --dir "$FED" >/dev/null 2>&1
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/cg.%p" "${args[@]}" \
+valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$WORK/cg.%p" "${args[@]}" \
 	>"$WORK/node.log" 2>&1 </dev/null &
 VG_PID=$!
 python3 - "$port" "$WORK/plan.tsv" "$SAVES" "$VG_PID" <<'EOF'
@@ -72,9 +74,13 @@ for app in apps:
 ctl("-d", "submits")
 EOF
 kill -TERM "$VG_PID"; wait "$VG_PID" 2>/dev/null || true; VG_PID=""
-total() { awk '/^summary:|^totals:/ {print $2; exit}' "$1"; }
-fs=$(grep -l 'saves' "$WORK"/cg.*.[0-9]* | head -n 1)
-fu=$(grep -l 'submits' "$WORK"/cg.*.[0-9]* | head -n 1)
-echo "instructions_per_save $(( $(total "$fs") / SAVES ))"
-echo "instructions_per_submit $(( $(total "$fu") / N ))"
-echo "callgrind files: $fs $fu"
+# one file per thread and dump (cg.PID.DUMP-THREAD); thread 01 is the event loop
+total() { awk '/^summary:|^totals:/ {s += $2; nextfile} END {print s + 0}' "$@"; }
+mapfile -t fs < <(grep -l 'saves' "$WORK"/cg.*.[0-9]*-[0-9]*)
+mapfile -t fu < <(grep -l 'submits' "$WORK"/cg.*.[0-9]*-[0-9]*)
+loop() { printf '%s\n' "$@" | grep -- '-01$'; }
+echo "instructions_per_save $(( $(total "${fs[@]}") / SAVES ))"
+echo "instructions_per_submit $(( $(total "${fu[@]}") / N ))"
+echo "event_loop_instructions_per_save $(( $(total $(loop "${fs[@]}")) / SAVES ))"
+echo "event_loop_instructions_per_submit $(( $(total $(loop "${fu[@]}")) / N ))"
+echo "callgrind files (all threads; -01 the event loop): ${fs[*]} ${fu[*]}"
