@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge fedlog catchup)
+SCENARIOS=(catalog_vs_static surge fedlog catchup audit)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -483,6 +483,90 @@ scenario_catchup() {
 	echo "  ratio catch-up / verify: $ratio; the receiver's peak resident memory: ${rss} MB"
 	echo "  aims:"
 	aim "catch-up >= 90% of openssl's verify rate ($ratio)" "$ratio >= $AIM_CATCHUP_RATIO"
+}
+
+# A full audit (bin/zc-audit DIR) of a 15-node zc-fed directory built without running the
+# nodes: keys and a signed manifest from zc-admin, then each node directory's fedlog.git
+# filled with its own origin's chain (fedlog_bench --fill ... trusted, two at a time; not
+# timed). Layout: 15 node directories, each holding its own origin's chain of
+# AUDIT_ENTRIES / 15 entries and no copies, so that every entry audited is a distinct one
+# and needs its own Ed25519 verification (a copy of an entry already verified elsewhere is
+# checked without verifying it again: copies would only make the audit look faster). The
+# ceiling, measured in the same run: `openssl speed ed25519` verifications per second on
+# one core times the cores zc-audit uses (one thread per core, at most one per chain).
+#   ZC_BENCH_AUDIT_ENTRIES (default 1000000)
+AUDIT_ENTRIES=${ZC_BENCH_AUDIT_ENTRIES:-1000000}
+AUDIT_NODES=15
+AIM_AUDIT_RATIO=0.70
+
+# audit_fed_make DIR NODES: keys (root and one per node) and a manifest listing the first
+# NODES regions in DIR, as zc-fed lays them out (DIR/federation.json, DIR/keys/, DIR/<id>/);
+# prints the node ids. The URLs are never dialled: no node runs.
+audit_fed_make() {
+	local dir=$1 n=$2 id name args=() ids=()
+	mkdir -p "$dir/keys" || die "cannot create $dir/keys"
+	bin/zc-admin keygen --out "$dir/keys" --id root >/dev/null || die "zc-admin keygen failed"
+	while IFS=$'\t' read -r id name; do
+		[ ${#ids[@]} -lt "$n" ] || break
+		bin/zc-admin keygen --out "$dir/keys" --id "$id" >/dev/null || die "zc-admin keygen failed"
+		args+=(--node "$id,$name,http://127.0.0.1:9,$dir/keys/$id.pem")
+		ids+=("$id")
+		mkdir -p "$dir/$id" || die "cannot create $dir/$id"
+	done < <(bin/zc-admin regions --schemas schemas)
+	[ ${#ids[@]} -eq "$n" ] || die "zc-admin regions lists fewer than $n regions"
+	bin/zc-admin manifest --root "$dir/keys/root.key" --out "$dir/federation.json" "${args[@]}" >/dev/null ||
+		die "zc-admin manifest failed"
+	printf '%s\n' "${ids[@]}"
+}
+
+scenario_audit() {
+	local dir=$WORK/audit out=$WORK/audit.out per ids verify cores t0 t1 fill_s
+	[ -x bin/zc-audit ] && [ -x bin/zc-admin ] || die "bin/zc-audit or bin/zc-admin is missing: run make first"
+	[ -x build/bench/fedlog_bench ] && [ ! tools/bench/fedlog_bench.c -nt build/bench/fedlog_bench ] ||
+		scenario_fedlog_build
+	per=$(((AUDIT_ENTRIES + AUDIT_NODES - 1) / AUDIT_NODES))
+	ids=$(audit_fed_make "$dir" "$AUDIT_NODES") || exit 1
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2016 # $1 is xargs' argument, expanded by the inner shell
+	xargs -P "$(nproc)" -I{} sh -c 'build/bench/fedlog_bench --fill "$1/$2/fedlog.git" "$1/federation.json" \
+		"$1/keys/root.pem" "$1/keys/$2.key" "$2" "$3" trusted >/dev/null || echo "fill of $2 failed" >&2' \
+		- "$dir" {} "$per" <<<"$ids" 2>"$WORK/fill.err"
+	[ -s "$WORK/fill.err" ] && { cat "$WORK/fill.err" >&2; die "fill failed"; }
+	t1=$(date +%s.%N)
+	fill_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')
+	sync # the logs on disk before the timed part
+	verify=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/^ *253 bits EdDSA/ {print $NF}')
+	[ -n "$verify" ] || die "cannot read openssl speed ed25519"
+	cores=$(nproc) # zc-audit: a thread per core, at most one per chain
+	[ "$cores" -gt "$AUDIT_NODES" ] && cores=$AUDIT_NODES
+	/usr/bin/time -f 'wall %e user %U sys %S rss_kb %M' -o "$WORK/audit.time" bin/zc-audit "$dir" \
+		>"$out" 2>"$WORK/audit.err"
+	local rc=$? wall user sys rss_kb checked
+	read -r _ wall _ user _ sys _ rss_kb <"$WORK/audit.time"
+	checked=$(sed -n 's/.* \([0-9]*\) entries checked.*/\1/p' "$WORK/audit.err")
+	local size_mb packs
+	size_mb=$(du -sm "$dir" | awk '{print $1}')
+	packs=$(find "$dir" -path '*/objects/pack/*.pack' | wc -l)
+	rm -rf "$dir"
+	[ "$rc" -eq 0 ] || { head -n 20 "$out" "$WORK/audit.err" >&2; die "zc-audit found problems (exit $rc)"; }
+	[ "$checked" = $((per * AUDIT_NODES)) ] || { cat "$WORK/audit.err" >&2; die "zc-audit checked $checked entries, not $((per * AUDIT_NODES))"; }
+	local rate ceiling ratio busy
+	rate=$(awk -v n="$checked" -v t="$wall" 'BEGIN {printf "%.0f", n / t}')
+	ceiling=$(awk -v v="$verify" -v c="$cores" 'BEGIN {printf "%.0f", v * c}')
+	ratio=$(awk -v r="$rate" -v c="$ceiling" 'BEGIN {printf "%.2f", r / c}')
+	busy=$(awk -v u="$user" -v s="$sys" -v t="$wall" 'BEGIN {printf "%.2f", (u + s) / t}')
+	echo "== audit: bin/zc-audit DIR of a $AUDIT_NODES-node zc-fed directory: $AUDIT_NODES node directories, each" \
+		"holding its own origin's chain of $per entries, no copies: $checked distinct entries, each verified"
+	echo "   (set-up, not timed: $AUDIT_NODES logs filled in ${fill_s} s, $size_mb MB in $packs packs)"
+	printf '  %-52s %10s\n' "what" "entries/s"
+	printf '  %-52s %10.0f\n' "openssl speed ed25519 verify, one core" "$verify"
+	printf '  %-52s %10.0f\n' "the ceiling: verify x $cores cores (zc-audit's threads)" "$ceiling"
+	printf '  %-52s %10.0f\n' "zc-audit, start to exit ($wall s)" "$rate"
+	echo "  ratio zc-audit / ceiling: $ratio; zc-audit kept $busy cores busy (user $user s, sys $sys s)," \
+		"peak resident memory $((rss_kb / 1024)) MB"
+	echo "  $(cat "$WORK/audit.err")"
+	echo "  aims:"
+	aim "zc-audit >= 70% of verify x cores ($ratio)" "$ratio >= $AIM_AUDIT_RATIO"
 }
 
 # ---- main ------------------------------------------------------------------------------
