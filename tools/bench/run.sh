@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge fedlog catchup audit)
+SCENARIOS=(catalog_vs_static surge fedlog catchup audit lag)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -567,6 +567,50 @@ scenario_audit() {
 	echo "  $(cat "$WORK/audit.err")"
 	echo "  aims:"
 	aim "zc-audit >= 70% of verify x cores ($ratio)" "$ratio >= $AIM_AUDIT_RATIO"
+}
+
+# Replication lag under a steady write load: a 3-node demo federation (zc-fed up --demo);
+# one applicant at 650100 changes their e-mail address LAG_RATE times a second for
+# LAG_SECONDS seconds (PUT /api/v1/me, one account.updated entry each), and for every
+# entry the time from its commit into 650100's signed log to its commit at each receiver
+# (650000, the region, and 653100), both read from the nodes' sqlite fed_heads by a poller
+# every 2 ms on one clock (tools/bench/fed_lag.py explains the method); also from the
+# write's answer, which includes the origin's signing and log commit.
+#   ZC_BENCH_LAG_RATE (writes per second, default 20), ZC_BENCH_LAG_SECONDS (default 30)
+LAG_RATE=${ZC_BENCH_LAG_RATE:-20}
+LAG_SECONDS=${ZC_BENCH_LAG_SECONDS:-30}
+LAG_POLL_MS=2
+AIM_LAG_P99_MS=1000
+
+scenario_lag() {
+	local out=$WORK/lag.out port
+	start_fed 3 --demo
+	port=$((${BASE_URL##*:} + 1)) # zc-fed: 650000 on the base port, then 650100, 653100
+	python3 tools/bench/fed_lag.py "$FED" 650100 "$port" 650000,653100 "$LAG_RATE" "$LAG_SECONDS" "$LAG_POLL_MS" \
+		>"$out" 2>"$WORK/lag.err" || { cat "$WORK/lag.err" "$out" >&2; die "fed_lag.py failed"; }
+	local r what
+	echo "== lag: 3-node demo federation; $(kv "$out" entries) account.updated entries written at 650100 at" \
+		"$(kv "$out" write_rate)/s for $(kv "$out" seconds) s (PUT /api/v1/me, one keep-alive connection, paced);"
+	echo "   times from the nodes' sqlite fed_heads polled every $(kv "$out" poll_ms_avg) ms on average" \
+		"(longest gap $(kv "$out" poll_ms_max) ms), one clock"
+	printf '  %-46s %9s %9s %9s %8s\n' "what" "p50 ms" "p99 ms" "max ms" "missing"
+	for r in 650000 653100 all; do
+		for what in commit write; do
+			printf '  %-46s %9.1f %9.1f %9.1f %8s\n' \
+				"$r: $([ "$what" = commit ] && echo "650100's log commit -> visible" || echo "write answered -> visible")" \
+				"$(kv "$out" "${r}_${what}_p50_ms")" "$(kv "$out" "${r}_${what}_p99_ms")" "$(kv "$out" "${r}_${what}_max_ms")" \
+				"$([ "$r" = all ] && echo - || kv "$out" "${r}_missing")"
+		done
+	done
+	echo "  at 650100: write answered -> in its log p50 $(kv "$out" origin_write_to_logged_p50_ms) ms," \
+		"p99 $(kv "$out" origin_write_to_logged_p99_ms) ms; write errors $(kv "$out" errors)"
+	local p99 wp99 missing
+	p99=$(kv "$out" all_commit_p99_ms) wp99=$(kv "$out" all_write_p99_ms)
+	missing=$(($(kv "$out" 650000_missing) + $(kv "$out" 653100_missing)))
+	echo "  aims:"
+	aim "lag p99 < ${AIM_LAG_P99_MS} ms, log commit -> visible ($p99 ms)" "$p99 < $AIM_LAG_P99_MS"
+	aim "lag p99 < ${AIM_LAG_P99_MS} ms, write answered -> visible ($wp99 ms)" "$wp99 < $AIM_LAG_P99_MS"
+	aim "every entry reached both receivers ($missing missing)" "$missing == 0"
 }
 
 # ---- main ------------------------------------------------------------------------------
