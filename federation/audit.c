@@ -743,19 +743,23 @@ typedef struct unit_queue {
   pthread_cond_t done;         /* a segment is done */
 } unit_queue;
 
-/* One worker thread's own: its verifiers, and the logs it opened (by iLog - iLogBase). */
+/* One worker thread's own: its verifiers, and the log it has open (units come log by
+ * log: one at a time keeps what libgit2 caches and maps of a log to one copy per thread). */
 typedef struct worker {
   unit_queue *q;
   verifier_set verifiers;
-  git_repository *apRepo[FED_AUDIT_LOGS_MAX];
+  git_repository *pRepo;
+  size_t iRepoLog;
 } worker;
 
-/* The worker's handle on log iLog, opened on first use; NULL when it cannot be
- * (git_message() says why). */
+/* The worker's handle on log iLog; NULL when it cannot be opened (git_message() says why). */
 static git_repository *worker_repo(worker *k, size_t iLog) {
-  git_repository **pp = &k->apRepo[iLog - k->q->iLogBase];
-  if (*pp == NULL && git_repository_open_bare(pp, k->q->azGitDir[iLog - k->q->iLogBase]) != 0) *pp = NULL;
-  return *pp;
+  if (k->pRepo && k->iRepoLog == iLog) return k->pRepo;
+  git_repository_free(k->pRepo);
+  k->pRepo = NULL;
+  if (git_repository_open_bare(&k->pRepo, k->q->azGitDir[iLog - k->q->iLogBase]) != 0) k->pRepo = NULL;
+  k->iRepoLog = iLog;
+  return k->pRepo;
 }
 
 static void walk_init(chain_walk *w, worker *k, audit_unit *u) {
@@ -857,7 +861,7 @@ static int units_run(unit_queue *q) {
   }
   for (size_t t = 0; t < nThread; t++) {
     verifiers_free(&aWorker[t].verifiers);
-    for (size_t i = 0; i < FED_AUDIT_LOGS_MAX; i++) git_repository_free(aWorker[t].apRepo[i]);
+    git_repository_free(aWorker[t].pRepo);
   }
   free(aWorker);
   return FED_OK;
