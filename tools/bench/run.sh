@@ -519,6 +519,10 @@ audit_fed_make() {
 	printf '%s\n' "${ids[@]}"
 }
 
+# cpu_jiffies: "busy total" jiffies of the whole machine so far (/proc/stat; idle and iowait
+# are not busy).
+cpu_jiffies() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat; }
+
 scenario_audit() {
 	local dir=$WORK/audit out=$WORK/audit.out per ids verify cores t0 t1 fill_s
 	[ -x bin/zc-audit ] && [ -x bin/zc-admin ] || die "bin/zc-audit or bin/zc-admin is missing: run make first"
@@ -539,9 +543,12 @@ scenario_audit() {
 	[ -n "$verify" ] || die "cannot read openssl speed ed25519"
 	cores=$(nproc) # zc-audit: a thread per core, at most one per chain
 	[ "$cores" -gt "$AUDIT_NODES" ] && cores=$AUDIT_NODES
+	local busy0 total0 busy1 total1
+	read -r busy0 total0 < <(cpu_jiffies)
 	/usr/bin/time -f 'wall %e user %U sys %S rss_kb %M' -o "$WORK/audit.time" bin/zc-audit "$dir" \
 		>"$out" 2>"$WORK/audit.err"
 	local rc=$? wall user sys rss_kb checked
+	read -r busy1 total1 < <(cpu_jiffies)
 	read -r _ wall _ user _ sys _ rss_kb <"$WORK/audit.time"
 	checked=$(sed -n 's/.* \([0-9]*\) entries checked.*/\1/p' "$WORK/audit.err")
 	local size_mb packs
@@ -555,6 +562,12 @@ scenario_audit() {
 	ceiling=$(awk -v v="$verify" -v c="$cores" 'BEGIN {printf "%.0f", v * c}')
 	ratio=$(awk -v r="$rate" -v c="$ceiling" 'BEGIN {printf "%.2f", r / c}')
 	busy=$(awk -v u="$user" -v s="$sys" -v t="$wall" 'BEGIN {printf "%.2f", (u + s) / t}')
+	# what the machine did besides: all its busy time in the run (/proc/stat) less zc-audit's
+	local other per_cpu cpu_ratio
+	other=$(awk -v b="$((busy1 - busy0))" -v t="$((total1 - total0))" -v n="$(nproc)" -v z="$busy" \
+		'BEGIN {o = (t > 0) ? b / t * n - z : 0; printf "%.2f", (o < 0) ? 0 : o}')
+	per_cpu=$(awk -v n="$checked" -v u="$user" -v s="$sys" 'BEGIN {printf "%.0f", n / (u + s)}')
+	cpu_ratio=$(awk -v r="$per_cpu" -v v="$verify" 'BEGIN {printf "%.2f", r / v}')
 	echo "== audit: bin/zc-audit DIR of a $AUDIT_NODES-node zc-fed directory: $AUDIT_NODES node directories, each" \
 		"holding its own origin's chain of $per entries, no copies: $checked distinct entries, each verified"
 	echo "   (set-up, not timed: $AUDIT_NODES logs filled in ${fill_s} s, $size_mb MB in $packs packs)"
@@ -562,8 +575,13 @@ scenario_audit() {
 	printf '  %-52s %10.0f\n' "openssl speed ed25519 verify, one core" "$verify"
 	printf '  %-52s %10.0f\n' "the ceiling: verify x $cores cores (zc-audit's threads)" "$ceiling"
 	printf '  %-52s %10.0f\n' "zc-audit, start to exit ($wall s)" "$rate"
-	echo "  ratio zc-audit / ceiling: $ratio; zc-audit kept $busy cores busy (user $user s, sys $sys s)," \
-		"peak resident memory $((rss_kb / 1024)) MB"
+	printf '  %-52s %10.0f\n' "zc-audit per CPU-second it used (user + sys)" "$per_cpu"
+	echo "  ratio zc-audit / ceiling: $ratio; zc-audit kept $busy of $cores cores busy (user $user s, sys $sys s)," \
+		"peak resident memory $((rss_kb / 1024)) MB; per CPU-second it used / one core's verify rate: $cpu_ratio"
+	echo "  everything else on the machine used $other cores meanwhile"
+	awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' &&
+		echo "  WARNING: other work used $other cores during the audit: zc-audit had less than its $cores cores," \
+			"the ratio understates it (the per-CPU-second figure does not depend on that)"
 	echo "  $(cat "$WORK/audit.err")"
 	echo "  aims:"
 	aim "zc-audit >= 70% of verify x cores ($ratio)" "$ratio >= $AIM_AUDIT_RATIO"
