@@ -11,6 +11,8 @@
 #include "rfc3339.h"
 
 #include <git2.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,6 +25,7 @@
 #define CHECKPOINT_REF_PREFIX "refs/checkpoints/"
 #define THREADS_MAX 64
 #define HASH_HEX 64 /* hex digits of a SHA-256 */
+#define VERIFIERS_MAX 32 /* keys one worker keeps a verifier for */
 
 /* One finding kept until the threads are done. */
 typedef struct finding_rec {
@@ -33,11 +36,36 @@ typedef struct finding_rec {
   char *zMessage;
 } finding_rec;
 
-/* One (log, ref) to check; zRef NULL: the log itself (opening it, listing its refs). */
+/* One commit of a chain and its tree (bTree 0: the commit could not be read). */
+typedef struct chain_link {
+  git_oid commit;
+  git_oid tree;
+  int bTree;
+} chain_link;
+
+/* Where a walk stands between two entries. */
+typedef struct walk_state {
+  long long iExpectSeq;
+  char zPrevHash[FED_SHA256_HEX_SIZE];
+  int bPrevKnown; /* zPrevHash is the previous entry's (it could be read) */
+} walk_state;
+
+/* What a unit is: the log itself (opening it, listing its refs); a refs/fed/ ref, whose
+ * chain of commits is collected; a refs/checkpoints/ ref, checked whole; or a segment
+ * of a collected chain, whose entries are checked (after every chain is collected, so
+ * that the work splits evenly over the threads however long the chains). */
+enum { UNIT_LOG, UNIT_CHAIN, UNIT_CHECKPOINTS, UNIT_SEGMENT };
+
+/* One unit of work; it keeps its own findings. */
 typedef struct audit_unit {
+  int eKind;
   size_t iLog;
-  char *zRef;
-  int bCheckpoint;
+  char *zRef;         /* UNIT_CHAIN, UNIT_CHECKPOINTS: owned; UNIT_SEGMENT: its chain's */
+  chain_link *aLink;  /* the chain, root first: UNIT_CHAIN owns it, its segments borrow it */
+  size_t nLink;
+  size_t iFrom, iTo;  /* UNIT_SEGMENT: its links [iFrom, iTo) */
+  walk_state end;     /* UNIT_SEGMENT: the state after its last entry, once bDone */
+  int bDone;
   finding_rec *aFinding;
   size_t nFinding;
   size_t nEntries;
@@ -100,15 +128,23 @@ struct fed_audit {
   size_t nCkpt;
 };
 
+/* One worker's Ed25519 verifiers, one per key met: a context set up once and used for
+ * every entry that key signed (OpenSSL's per-call set-up, which fed_key_verify pays,
+ * costs about a third of a verification). */
+typedef struct verifier_set {
+  const fed_manifest_key *apKey[VERIFIERS_MAX];
+  EVP_MD_CTX *apCtx[VERIFIERS_MAX];
+  size_t n;
+} verifier_set;
+
 /* The state of one unit's walk. */
 typedef struct chain_walk {
   fed_audit *a;
   audit_unit *u;
+  verifier_set *pVerifiers;  /* the worker's */
   git_repository *pRepo;
   const char *zOrigin;  /* the ref's origin (or checkpoint's node) */
-  long long iExpectSeq;
-  char zPrevHash[FED_SHA256_HEX_SIZE];
-  int bPrevKnown;  /* zPrevHash is the previous entry's (it could be read) */
+  walk_state s;
   char zCommit[GIT_OID_HEXSZ + 1];
 } chain_walk;
 
@@ -280,12 +316,13 @@ static seen_slot *seen_lookup(fed_audit *a, const char *zOrigin, long long iSeq)
   return p->iOrigin ? p : NULL;
 }
 
-/* Keep the table at most half full. */
-static int seen_reserve(fed_audit *a) {
+/* Keep the table at most half full with nMore more entries. */
+static int seen_reserve(fed_audit *a, size_t nMore) {
   seen_slot *aOld = a->aSeen;
   size_t nOld = a->nSeenAlloc;
-  if (a->nSeenAlloc && (a->nSeen + 1) * 2 <= a->nSeenAlloc) return FED_OK;
+  if (a->nSeenAlloc && (a->nSeen + nMore) * 2 <= a->nSeenAlloc) return FED_OK;
   size_t nNew = nOld ? nOld * 2 : 1024;
+  while (nNew < (a->nSeen + nMore) * 2) nNew *= 2;
   seen_slot *aNew = calloc(nNew, sizeof(*aNew));
   if (aNew == NULL) return FED_ERROR;
   a->aSeen = aNew;
@@ -332,7 +369,7 @@ static int seen_record(fed_audit *a, size_t iLog, const char *zOrigin, long long
   pthread_mutex_lock(&a->mu);
   int iOrigin = origin_index(a, zOrigin, 1);
   seen_slot *pSlot = NULL;
-  if (iOrigin == 0 || seen_reserve(a) != FED_OK) {
+  if (iOrigin == 0 || seen_reserve(a, 1) != FED_OK) {
     rc = FED_ERROR;
     goto done;
   }
@@ -353,15 +390,22 @@ done:
 }
 
 /* The entry's bytes and signature verified before (in another log). */
-static int seen_verified(fed_audit *a, const char *zOrigin, long long iSeq, const char *zHash,
+static int seen_verified(fed_audit *a, const char *zOrigin, long long iSeq, const char *zJson, size_t nJson,
                          const unsigned char *aSig, size_t nSig) {
-  int bKnown = 0;
+  char zHash[FED_SHA256_HEX_SIZE], aHash[HASH_HEX], aSlotSig[FED_SIG_SIZE];
+  int bSlot = 0;
   if (aSig == NULL || nSig != FED_SIG_SIZE) return 0;
   pthread_mutex_lock(&a->mu);
   const seen_slot *p = seen_lookup(a, zOrigin, iSeq);
-  bKnown = p && memcmp(p->aHash, zHash, HASH_HEX) == 0 && memcmp(p->aSig, aSig, FED_SIG_SIZE) == 0;
+  if (p) {
+    bSlot = 1;
+    memcpy(aHash, p->aHash, HASH_HEX);
+    memcpy(aSlotSig, p->aSig, FED_SIG_SIZE);
+  }
   pthread_mutex_unlock(&a->mu);
-  return bKnown;
+  if (!bSlot) return 0; /* the usual case for the first copy: no hash to compute */
+  fed_sha256_hex(zHash, zJson, nJson);
+  return memcmp(aHash, zHash, HASH_HEX) == 0 && memcmp(aSlotSig, aSig, FED_SIG_SIZE) == 0;
 }
 
 /* Keep a verified checkpoint (taking c) unless the same one is kept already. */
@@ -394,18 +438,91 @@ done:
 
 #define WALK_REPORT(w, zCode, iSeq, ...) unit_report((w)->u, (zCode), (w)->zOrigin, (iSeq), (w)->zCommit, __VA_ARGS__)
 
-/* Read blob zName of tree pTree into *ppBlob; a finding when it is missing or no blob. */
-static int tree_read_blob(git_blob **ppBlob, chain_walk *w, git_tree *pTree, const char *zName, long long iSeq) {
+/* Blob zName of tree pTree into *ppBlob: 0, or -1 when it is missing (*pbMissing set) or
+ * unreadable. */
+static int tree_blob(git_blob **ppBlob, int *pbMissing, git_repository *pRepo, git_tree *pTree, const char *zName) {
   const git_tree_entry *e = git_tree_entry_byname(pTree, zName);
   *ppBlob = NULL;
-  if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
-    WALK_REPORT(w, "bad_tree", iSeq, "the tree has no file %s", zName);
-    return -1;
+  *pbMissing = e == NULL || git_tree_entry_type(e) != GIT_OBJECT_BLOB;
+  if (*pbMissing) return -1;
+  return git_blob_lookup(ppBlob, pRepo, git_tree_entry_id(e)) == 0 ? 0 : -1;
+}
+
+/* The same, a finding when it is missing or no blob. */
+static int tree_read_blob(git_blob **ppBlob, chain_walk *w, git_tree *pTree, const char *zName, long long iSeq) {
+  int bMissing;
+  if (tree_blob(ppBlob, &bMissing, w->pRepo, pTree, zName) == 0) return 0;
+  if (bMissing) WALK_REPORT(w, "bad_tree", iSeq, "the tree has no file %s", zName);
+  else WALK_REPORT(w, "unreadable", iSeq, "cannot read %s: %s", zName, git_message());
+  return -1;
+}
+
+/* The tree of a chain's commit. */
+static int link_tree(git_tree **ppTree, git_repository *pRepo, const chain_link *pLink) {
+  git_commit *pCommit = NULL;
+  *ppTree = NULL;
+  if (pLink->bTree) return git_tree_lookup(ppTree, pRepo, &pLink->tree);
+  int rc = git_commit_lookup(&pCommit, pRepo, &pLink->commit) || git_commit_tree(ppTree, pCommit);
+  git_commit_free(pCommit);
+  return rc;
+}
+
+/* ---- signatures, each key's verifier set up once ---------------------------------- */
+
+/* The verifier of pKey, set up on first use; NULL when it cannot be (the entry is then
+ * checked the ordinary way). */
+static EVP_MD_CTX *verifier_of(verifier_set *p, const fed_manifest_key *pKey) {
+  for (size_t i = 0; i < p->n; i++) {
+    if (p->apKey[i] == pKey) return p->apCtx[i];
   }
-  if (git_blob_lookup(ppBlob, w->pRepo, git_tree_entry_id(e)) != 0) {
-    WALK_REPORT(w, "unreadable", iSeq, "cannot read %s: %s", zName, git_message());
-    return -1;
+  if (p->n == VERIFIERS_MAX) return NULL;
+  EVP_MD_CTX *pCtx = EVP_MD_CTX_new();
+  if (pCtx == NULL || EVP_DigestVerifyInit(pCtx, NULL, NULL, NULL, fed_key_evp(pKey->pKey)) != 1) {
+    EVP_MD_CTX_free(pCtx);
+    ERR_clear_error();
+    return NULL;
   }
+  p->apKey[p->n] = pKey;
+  p->apCtx[p->n++] = pCtx;
+  return pCtx;
+}
+
+static void verifiers_free(verifier_set *p) {
+  for (size_t i = 0; i < p->n; i++) EVP_MD_CTX_free(p->apCtx[i]);
+  p->n = 0;
+}
+
+/* The key of zOrigin (whatever its validity) a canonical entry.json names: its last
+ * "key" member, the entry's own, since body (the only object in an entry) comes first in
+ * canonical order and no string holds an unescaped quote. NULL when none. */
+static const fed_manifest_key *named_key(const fed_manifest *m, const char *zOrigin, const char *zJson,
+                                         size_t nJson) {
+  static const char zTag[] = "\"key\":\"";
+  const size_t nTag = sizeof(zTag) - 1;
+  const char *zEnd = zJson + nJson, *zKey = NULL;
+  for (const char *z = zJson; (z = memmem(z, (size_t)(zEnd - z), zTag, nTag)) != NULL; z++) zKey = z + nTag;
+  int iNode = fed_manifest_find_node(m, zOrigin);
+  if (zKey == NULL || iNode < 0) return NULL;
+  const char *zQuote = memchr(zKey, '"', (size_t)(zEnd - zKey));
+  if (zQuote == NULL) return NULL;
+  size_t nKey = (size_t)(zQuote - zKey);
+  for (size_t i = 0; i < fed_manifest_key_count(m, (size_t)iNode); i++) {
+    const fed_manifest_key *k = fed_manifest_key_get(m, (size_t)iNode, i);
+    if (strlen(k->zId) == nKey && memcmp(k->zId, zKey, nKey) == 0) return k;
+  }
+  return NULL;
+}
+
+/* 1 when aSig verifies as the signature of zJson by the key it names, with that key's
+ * verifier: what fed_entry_check then need not do again. Whether the key is valid, and
+ * everything else, is still its to judge. */
+static int sig_verifies(chain_walk *w, const char *zJson, size_t nJson, const unsigned char *aSig, size_t nSig) {
+  if (aSig == NULL || nSig != FED_SIG_SIZE || w->pVerifiers == NULL) return 0;
+  const fed_manifest_key *pKey = named_key(w->a->m, w->zOrigin, zJson, nJson);
+  EVP_MD_CTX *pCtx = pKey ? verifier_of(w->pVerifiers, pKey) : NULL;
+  if (pCtx == NULL) return 0;
+  if (EVP_DigestVerify(pCtx, aSig, nSig, (const unsigned char *)zJson, nJson) == 1) return 1;
+  ERR_clear_error();
   return 0;
 }
 
@@ -422,9 +539,8 @@ static void entry_report_problem(int rc, const char *zCode, const char *zMessage
 }
 
 /* Everything about one entry-commit; iPlace is its place in the chain (1 = first). */
-static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
+static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace) {
   int rc = FED_OK;
-  git_commit *pCommit = NULL;
   git_tree *pTree = NULL;
   git_blob *pJson = NULL;
   git_blob *pSig = NULL;
@@ -432,13 +548,12 @@ static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
   size_t nJson;
   const unsigned char *aSig;
   size_t nSig;
-  char zHash[FED_SHA256_HEX_SIZE];
   fed_entry_facts facts;
   entry_report r = {w, &facts};
-  fed_entry_expect x = {w->zOrigin, w->iExpectSeq, NULL, w->a->m, 0};
-  git_oid_tostr(w->zCommit, sizeof(w->zCommit), pOid);
+  fed_entry_expect x = {w->zOrigin, w->s.iExpectSeq, NULL, w->a->m, 0};
+  git_oid_tostr(w->zCommit, sizeof(w->zCommit), &pLink->commit);
   w->u->nEntries++;
-  if (git_commit_lookup(&pCommit, w->pRepo, pOid) != 0 || git_commit_tree(&pTree, pCommit) != 0) {
+  if (link_tree(&pTree, w->pRepo, pLink) != 0) {
     WALK_REPORT(w, "unreadable", iPlace, "cannot read the commit or its tree: %s", git_message());
     goto unreadable;
   }
@@ -452,47 +567,80 @@ static int entry_check(chain_walk *w, const git_oid *pOid, long long iPlace) {
   nJson = (size_t)git_blob_rawsize(pJson);
   aSig = pSig ? git_blob_rawcontent(pSig) : NULL;
   nSig = pSig ? (size_t)git_blob_rawsize(pSig) : 0;
-  fed_sha256_hex(zHash, zJson, nJson);
-  x.zPrev = w->bPrevKnown ? w->zPrevHash : NULL;
-  x.bSigKnownGood = seen_verified(w->a, w->zOrigin, w->iExpectSeq, zHash, aSig, nSig);
-  fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
+  x.zPrev = w->s.bPrevKnown ? w->s.zPrevHash : NULL;
+  x.bSigKnownGood = seen_verified(w->a, w->zOrigin, w->s.iExpectSeq, zJson, nJson, aSig, nSig);
+  int bVerifiedHere = !x.bSigKnownGood && sig_verifies(w, zJson, nJson, aSig, nSig);
+  x.bSigKnownGood |= bVerifiedHere;
+  /* The key verified with is the one the entry names only when it is canonical: an entry
+   * with any problem is checked again from scratch, and only that check reports. */
+  if (fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, bVerifiedHere ? NULL : entry_report_problem, &r) > 0 &&
+      bVerifiedHere) {
+    x.bSigKnownGood = 0;
+    fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
+  }
   /* only a validly signed entry is evidence of what the origin said */
   if (facts.bSigVerified) rc = seen_record(w->a, w->u->iLog, w->zOrigin, facts.iSeq, facts.zHash, aSig);
-  w->iExpectSeq = facts.iSeq + 1;
-  memcpy(w->zPrevHash, facts.zHash, sizeof(facts.zHash));
-  w->bPrevKnown = 1;
+  w->s.iExpectSeq = facts.iSeq + 1;
+  memcpy(w->s.zPrevHash, facts.zHash, sizeof(facts.zHash));
+  w->s.bPrevKnown = 1;
   goto done;
 unreadable:
-  w->iExpectSeq = iPlace + 1;
-  w->bPrevKnown = 0;
+  w->s.iExpectSeq = iPlace + 1;
+  w->s.bPrevKnown = 0;
 done:
   git_blob_free(pSig);
   git_blob_free(pJson);
   git_tree_free(pTree);
-  git_commit_free(pCommit);
   return rc == FED_OK ? FED_OK : fed_error_set(FED_ERROR, "out of memory");
 }
 
-/* The commits of a chain from the tip back to its root, tip first, in *paOid. */
-static int chain_collect(git_oid **paOid, size_t *pn, chain_walk *w, const git_oid *pTip) {
+/* Where entry_check leaves a walk after the entry at iPlace, into *out, when that does not
+ * depend on the entries before it: 1 then; 0 for an entry without a valid seq (the walk
+ * then expects the seq it expected before). Reports nothing. */
+static int state_after(walk_state *out, chain_walk *w, const chain_link *pLink, long long iPlace) {
+  git_tree *pTree = NULL;
+  git_blob *pJson = NULL;
+  int bMissing, bExact = 1;
+  out->iExpectSeq = iPlace + 1;
+  out->zPrevHash[0] = 0;
+  out->bPrevKnown = 0;
+  if (link_tree(&pTree, w->pRepo, pLink) == 0 && tree_blob(&pJson, &bMissing, w->pRepo, pTree, "entry.json") == 0) {
+    fed_entry_facts facts;
+    fed_entry_expect x = {w->zOrigin, 0, NULL, NULL, 0}; /* seq 0: none valid */
+    fed_entry_check(&facts, &x, git_blob_rawcontent(pJson), (size_t)git_blob_rawsize(pJson), NULL, 0, NULL, NULL);
+    bExact = facts.iSeq > 0;
+    out->iExpectSeq = facts.iSeq + 1;
+    memcpy(out->zPrevHash, facts.zHash, sizeof(facts.zHash));
+    out->bPrevKnown = 1;
+  }
+  git_blob_free(pJson);
+  git_tree_free(pTree);
+  return bExact;
+}
+
+/* The commits of a chain from its root to the tip pTip, with their trees, in *paLink. */
+static int chain_collect(chain_link **paLink, size_t *pn, chain_walk *w, const git_oid *pTip) {
   int rc = FED_OK;
-  git_oid *aOid = NULL;
+  chain_link *aLink = NULL;
   size_t n = 0, nAlloc = 0;
   git_oid oid = *pTip;
   for (;;) {
     git_commit *pCommit = NULL;
     unsigned nParent;
     if (n == nAlloc) {
-      git_oid *aNew = realloc(aOid, (nAlloc ? nAlloc * 2 : 64) * sizeof(git_oid));
+      chain_link *aNew = realloc(aLink, (nAlloc ? nAlloc * 2 : 64) * sizeof(chain_link));
       if (aNew == NULL) {
         rc = fed_error_set(FED_ERROR, "out of memory");
         break;
       }
-      aOid = aNew;
+      aLink = aNew;
       nAlloc = nAlloc ? nAlloc * 2 : 64;
     }
-    aOid[n++] = oid;
+    memset(&aLink[n], 0, sizeof(aLink[n]));
+    aLink[n++].commit = oid;
     if (git_commit_lookup(&pCommit, w->pRepo, &oid) != 0) break; /* entry_check reports it */
+    aLink[n - 1].tree = *git_commit_tree_id(pCommit);
+    aLink[n - 1].bTree = 1;
     nParent = git_commit_parentcount(pCommit);
     if (nParent > 1) {
       git_oid_tostr(w->zCommit, sizeof(w->zCommit), &oid);
@@ -503,24 +651,13 @@ static int chain_collect(git_oid **paOid, size_t *pn, chain_walk *w, const git_o
     git_commit_free(pCommit);
     if (nParent == 0) break;
   }
-  *paOid = aOid;
-  *pn = n;
-  return rc;
-}
-
-/* Walk one ref's chain, oldest entry first. */
-static int chain_check(chain_walk *w, const git_oid *pTip) {
-  int rc = FED_OK;
-  git_oid *aOid = NULL;
-  size_t n = 0;
-  rc = chain_collect(&aOid, &n, w, pTip);
-  w->iExpectSeq = 1;
-  w->zPrevHash[0] = 0;
-  w->bPrevKnown = 1;
-  for (size_t i = 0; rc == FED_OK && i < n; i++) {
-    rc = entry_check(w, &aOid[n - 1 - i], (long long)(i + 1));
+  for (size_t i = 0; i < n / 2; i++) { /* root first */
+    chain_link t = aLink[i];
+    aLink[i] = aLink[n - 1 - i];
+    aLink[n - 1 - i] = t;
   }
-  free(aOid);
+  *paLink = aLink;
+  *pn = n;
   return rc;
 }
 
@@ -591,27 +728,7 @@ static int checkpoint_chain_check(chain_walk *w, const git_oid *pTip) {
 
 /* ---- units and threads ------------------------------------------------------------ */
 
-static void unit_run(fed_audit *a, audit_unit *u, const char *zGitDir) {
-  git_repository *pRepo = NULL;
-  git_oid tip;
-  chain_walk w;
-  memset(&w, 0, sizeof(w));
-  w.a = a;
-  w.u = u;
-  w.zOrigin = u->zRef + strlen(u->bCheckpoint ? CHECKPOINT_REF_PREFIX : REF_PREFIX);
-  if (git_repository_open_bare(&pRepo, zGitDir) != 0) {
-    WALK_REPORT(&w, "unreadable", 0, "cannot open the log %s: %s", zGitDir, git_message());
-  } else if (!u->bCheckpoint && fed_manifest_find_node(a->m, w.zOrigin) < 0) {
-    WALK_REPORT(&w, "unknown_origin", 0, "%s: origin %.40s is not a node of the manifest", u->zRef, w.zOrigin);
-  } else if (git_reference_name_to_id(&tip, pRepo, u->zRef) != 0) {
-    WALK_REPORT(&w, "unreadable", 0, "%s: cannot resolve: %s", u->zRef, git_message());
-  } else {
-    w.pRepo = pRepo;
-    int rc = u->bCheckpoint ? checkpoint_chain_check(&w, &tip) : chain_check(&w, &tip);
-    if (rc != FED_OK) u->rc = rc;
-  }
-  git_repository_free(pRepo);
-}
+#define SEGMENT_ENTRIES 1024 /* entries of a chain in one unit of the second phase */
 
 /* What the worker threads share. */
 typedef struct unit_queue {
@@ -620,19 +737,104 @@ typedef struct unit_queue {
   size_t nUnit;
   const char *const *azGitDir; /* by unit's iLog - iLogBase */
   size_t iLogBase;
+  int bSegments;               /* the phase: chains and checkpoints, then segments */
   size_t iNext;
   pthread_mutex_t mu;
+  pthread_cond_t done;         /* a segment is done */
 } unit_queue;
 
+/* One worker thread's own: its verifiers, and the log it has open (units come log by
+ * log: one at a time keeps what libgit2 caches and maps of a log to one copy per thread). */
+typedef struct worker {
+  unit_queue *q;
+  verifier_set verifiers;
+  git_repository *pRepo;
+  size_t iRepoLog;
+} worker;
+
+/* The worker's handle on log iLog; NULL when it cannot be opened (git_message() says why). */
+static git_repository *worker_repo(worker *k, size_t iLog) {
+  if (k->pRepo && k->iRepoLog == iLog) return k->pRepo;
+  git_repository_free(k->pRepo);
+  k->pRepo = NULL;
+  if (git_repository_open_bare(&k->pRepo, k->q->azGitDir[iLog - k->q->iLogBase]) != 0) k->pRepo = NULL;
+  k->iRepoLog = iLog;
+  return k->pRepo;
+}
+
+static void walk_init(chain_walk *w, worker *k, audit_unit *u) {
+  memset(w, 0, sizeof(*w));
+  w->a = k->q->a;
+  w->u = u;
+  w->pVerifiers = &k->verifiers;
+  w->zOrigin = u->zRef + strlen(u->eKind == UNIT_CHECKPOINTS ? CHECKPOINT_REF_PREFIX : REF_PREFIX);
+}
+
+/* First phase: a chain collected, or every checkpoint of a ref checked. */
+static void unit_run(worker *k, audit_unit *u) {
+  git_oid tip;
+  chain_walk w;
+  walk_init(&w, k, u);
+  git_repository *pRepo = worker_repo(k, u->iLog);
+  if (pRepo == NULL) {
+    WALK_REPORT(&w, "unreadable", 0, "cannot open the log %s: %s", k->q->azGitDir[u->iLog - k->q->iLogBase],
+                git_message());
+  } else if (u->eKind == UNIT_CHAIN && fed_manifest_find_node(w.a->m, w.zOrigin) < 0) {
+    WALK_REPORT(&w, "unknown_origin", 0, "%s: origin %.40s is not a node of the manifest", u->zRef, w.zOrigin);
+  } else if (git_reference_name_to_id(&tip, pRepo, u->zRef) != 0) {
+    WALK_REPORT(&w, "unreadable", 0, "%s: cannot resolve: %s", u->zRef, git_message());
+  } else {
+    w.pRepo = pRepo;
+    int rc = u->eKind == UNIT_CHECKPOINTS ? checkpoint_chain_check(&w, &tip) : chain_collect(&u->aLink, &u->nLink, &w, &tip);
+    if (rc != FED_OK) u->rc = rc;
+  }
+}
+
+/* Second phase: the entries of one segment. It starts where the one before it (the unit
+ * just before) ends, which the entry before its first tells, or else (an entry without a
+ * valid seq) the one before it, when done, does; so the findings are those of a single
+ * walk down the chain. That one is ahead in the queue: taken already, never waiting for
+ * this one. */
+static void segment_run(worker *k, size_t iUnit) {
+  unit_queue *q = k->q;
+  audit_unit *u = &q->aUnit[iUnit];
+  chain_walk w;
+  walk_init(&w, k, u);
+  w.pRepo = worker_repo(k, u->iLog);
+  w.s.iExpectSeq = 1;
+  w.s.bPrevKnown = 1;
+  if (w.pRepo == NULL) {
+    WALK_REPORT(&w, "unreadable", 0, "cannot open the log %s: %s", q->azGitDir[u->iLog - q->iLogBase], git_message());
+  } else {
+    if (u->iFrom > 0 && !state_after(&w.s, &w, &u->aLink[u->iFrom - 1], (long long)u->iFrom)) {
+      pthread_mutex_lock(&q->mu);
+      while (!q->aUnit[iUnit - 1].bDone) pthread_cond_wait(&q->done, &q->mu);
+      w.s = q->aUnit[iUnit - 1].end;
+      pthread_mutex_unlock(&q->mu);
+    }
+    for (size_t i = u->iFrom; u->rc == FED_OK && i < u->iTo; i++) {
+      int rc = entry_check(&w, &u->aLink[i], (long long)(i + 1));
+      if (rc != FED_OK) u->rc = rc;
+    }
+  }
+  pthread_mutex_lock(&q->mu);
+  u->end = w.s;
+  u->bDone = 1;
+  pthread_cond_broadcast(&q->done);
+  pthread_mutex_unlock(&q->mu);
+}
+
 static void *unit_worker(void *pArg) {
-  unit_queue *q = pArg;
+  worker *k = pArg;
+  unit_queue *q = k->q;
   for (;;) {
     pthread_mutex_lock(&q->mu);
     size_t i = q->iNext++;
     pthread_mutex_unlock(&q->mu);
     if (i >= q->nUnit) break;
     audit_unit *u = &q->aUnit[i];
-    if (u->zRef) unit_run(q->a, u, q->azGitDir[u->iLog - q->iLogBase]);
+    if (q->bSegments && u->eKind == UNIT_SEGMENT) segment_run(k, i);
+    else if (!q->bSegments && (u->eKind == UNIT_CHAIN || u->eKind == UNIT_CHECKPOINTS)) unit_run(k, u);
   }
   return NULL;
 }
@@ -643,17 +845,25 @@ static size_t thread_count(size_t nUnit) {
   return n < nUnit ? n : nUnit ? nUnit : 1;
 }
 
+/* Every unit of the phase, on up to one thread per core (this one among them). */
 static int units_run(unit_queue *q) {
   pthread_t aThread[THREADS_MAX];
   int abStarted[THREADS_MAX] = {0};
   size_t nThread = thread_count(q->nUnit);
-  if (pthread_mutex_init(&q->mu, NULL) != 0) return fed_error_set(FED_ERROR, "cannot create a mutex");
-  for (size_t t = 1; t < nThread; t++) abStarted[t] = pthread_create(&aThread[t], NULL, unit_worker, q) == 0;
-  unit_worker(q);
+  worker *aWorker = calloc(nThread, sizeof(worker));
+  if (aWorker == NULL) return fed_error_set(FED_ERROR, "out of memory");
+  q->iNext = 0;
+  for (size_t t = 0; t < nThread; t++) aWorker[t].q = q;
+  for (size_t t = 1; t < nThread; t++) abStarted[t] = pthread_create(&aThread[t], NULL, unit_worker, &aWorker[t]) == 0;
+  unit_worker(&aWorker[0]);
   for (size_t t = 1; t < nThread; t++) {
     if (abStarted[t]) pthread_join(aThread[t], NULL);
   }
-  pthread_mutex_destroy(&q->mu);
+  for (size_t t = 0; t < nThread; t++) {
+    verifiers_free(&aWorker[t].verifiers);
+    git_repository_free(aWorker[t].pRepo);
+  }
+  free(aWorker);
   return FED_OK;
 }
 
@@ -661,13 +871,13 @@ static int str_cmp(const void *pA, const void *pB) {
   return strcmp(*(char *const *)pA, *(char *const *)pB);
 }
 
-static int unit_add(audit_unit **paUnit, size_t *pn, size_t iLog, const char *zRef, int bCheckpoint) {
+static int unit_add(audit_unit **paUnit, size_t *pn, size_t iLog, const char *zRef, int eKind) {
   audit_unit *aNew = realloc(*paUnit, (*pn + 1) * sizeof(*aNew));
   if (aNew == NULL) return FED_ERROR;
   *paUnit = aNew;
   memset(&aNew[*pn], 0, sizeof(aNew[0]));
   aNew[*pn].iLog = iLog;
-  aNew[*pn].bCheckpoint = bCheckpoint;
+  aNew[*pn].eKind = eKind;
   if (zRef && (aNew[*pn].zRef = strdup(zRef)) == NULL) return FED_ERROR;
   (*pn)++;
   return FED_OK;
@@ -676,7 +886,7 @@ static int unit_add(audit_unit **paUnit, size_t *pn, size_t iLog, const char *zR
 /* The log's own unit (its opening and listing), then one per refs/fed/ and
  * refs/checkpoints/ ref, sorted by name so that output is stable. */
 static int units_of_log(audit_unit **paUnit, size_t *pn, size_t iLog, const char *zGitDir) {
-  int rc = unit_add(paUnit, pn, iLog, NULL, 0);
+  int rc = unit_add(paUnit, pn, iLog, NULL, UNIT_LOG);
   git_repository *pRepo = NULL;
   git_strarray refs = {0};
   size_t iOwn = *pn - 1;
@@ -692,12 +902,42 @@ static int units_of_log(audit_unit **paUnit, size_t *pn, size_t iLog, const char
     const char *zPrefix = bCheckpoint ? CHECKPOINT_REF_PREFIX : REF_PREFIX;
     for (size_t i = 0; rc == FED_OK && i < refs.count; i++) {
       if (strncmp(refs.strings[i], zPrefix, strlen(zPrefix)) != 0) continue;
-      rc = unit_add(paUnit, pn, iLog, refs.strings[i], bCheckpoint);
+      rc = unit_add(paUnit, pn, iLog, refs.strings[i], bCheckpoint ? UNIT_CHECKPOINTS : UNIT_CHAIN);
     }
   }
   git_strarray_dispose(&refs);
   git_repository_free(pRepo);
   return rc;
+}
+
+/* After the first phase: each collected chain followed by its segments, in order; the
+ * number of entries they hold in *pnEntries. */
+static int units_split(unit_queue *q, size_t *pnEntries) {
+  size_t n = 0;
+  *pnEntries = 0;
+  for (size_t i = 0; i < q->nUnit; i++) n += 1 + (q->aUnit[i].nLink + SEGMENT_ENTRIES - 1) / SEGMENT_ENTRIES;
+  audit_unit *aNew = calloc(n, sizeof(*aNew));
+  if (aNew == NULL) return FED_ERROR;
+  n = 0;
+  for (size_t i = 0; i < q->nUnit; i++) {
+    const audit_unit *u = &q->aUnit[i];
+    aNew[n++] = *u;
+    for (size_t iFrom = 0; iFrom < u->nLink; iFrom += SEGMENT_ENTRIES) {
+      audit_unit *pSeg = &aNew[n++];
+      pSeg->eKind = UNIT_SEGMENT;
+      pSeg->iLog = u->iLog;
+      pSeg->zRef = u->zRef;
+      pSeg->aLink = u->aLink;
+      pSeg->nLink = u->nLink;
+      pSeg->iFrom = iFrom;
+      pSeg->iTo = iFrom + SEGMENT_ENTRIES < u->nLink ? iFrom + SEGMENT_ENTRIES : u->nLink;
+    }
+    *pnEntries += u->nLink;
+  }
+  free(q->aUnit);
+  q->aUnit = aNew;
+  q->nUnit = n;
+  return FED_OK;
 }
 
 /* Hand the units' findings over in order; the number of findings. */
@@ -722,9 +962,29 @@ static void units_free(audit_unit *aUnit, size_t nUnit) {
       free(aUnit[i].aFinding[k].zMessage);
     }
     free(aUnit[i].aFinding);
+    if (aUnit[i].eKind == UNIT_SEGMENT) continue; /* the rest is its chain's */
     free(aUnit[i].zRef);
+    free(aUnit[i].aLink);
   }
   free(aUnit);
+}
+
+/* Both phases: chains collected (and checkpoints checked), then their entries. */
+static int units_run_all(unit_queue *q) {
+  size_t nEntries = 0;
+  int rc = units_run(q);
+  for (size_t i = 0; rc == FED_OK && i < q->nUnit; i++) {
+    if (q->aUnit[i].rc != FED_OK) rc = FED_ERROR;
+  }
+  if (rc == FED_OK) rc = units_split(q, &nEntries);
+  if (rc == FED_OK) {
+    pthread_mutex_lock(&q->a->mu);
+    rc = seen_reserve(q->a, nEntries); /* once, rather than while the threads wait on it */
+    pthread_mutex_unlock(&q->a->mu);
+  }
+  q->bSegments = 1;
+  if (rc == FED_OK) rc = units_run(q);
+  return rc;
 }
 
 int fed_audit_logs(fed_audit *a, const char *const *azLog, const char *const *azGitDir, size_t n) {
@@ -743,7 +1003,13 @@ int fed_audit_logs(fed_audit *a, const char *const *azLog, const char *const *az
     q.a = a;
     q.azGitDir = azGitDir;
     q.iLogBase = iLogBase;
-    rc = units_run(&q);
+    if (pthread_mutex_init(&q.mu, NULL) != 0 || pthread_cond_init(&q.done, NULL) != 0) {
+      units_free(q.aUnit, q.nUnit);
+      return fed_error_set(FED_ERROR, "cannot create a mutex");
+    }
+    rc = units_run_all(&q);
+    pthread_cond_destroy(&q.done);
+    pthread_mutex_destroy(&q.mu);
   }
   for (size_t i = 0; rc == FED_OK && i < q.nUnit; i++) {
     if (q.aUnit[i].rc != FED_OK) rc = FED_ERROR;

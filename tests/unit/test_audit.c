@@ -321,6 +321,33 @@ static void test_malformed_entries(void **state) {
   assert_true(has_code(&r, "bad_entry", 3, "\"ts\""));
 }
 
+/* A chain long enough to be checked in several pieces at once (audit.c, SEGMENT_ENTRIES
+ * 1024) finds what one walk down it finds: an entry without a valid seq as the last of a
+ * piece (the next piece must go on counting from what the walk expected), a gap as the
+ * first of one, and nothing at the other joins. */
+static void test_long_chain_in_pieces(void **state) {
+  fixture *f = *state;
+  log_builder b;
+  findings r;
+  fed_audit *a = NULL;
+  entry_opts oNoSeq = {.iSeq = -1}, oAfter = {.iSeq = 1025}, oGap = {.iSeq = 2050};
+  log_open(&b, f, "n1", "650000");
+  log_append_n(&b, f, 1023);
+  log_append(&b, f, &oNoSeq); /* place 1024 */
+  log_append(&b, f, &oAfter);
+  log_append_n(&b, f, 2048 - 1025);
+  log_append(&b, f, &oGap); /* place 2049 */
+  log_append_n(&b, f, 2600 - 2049);
+  log_close(&b);
+  assert_int_equal(audit_logs(f, &r, LOGS("n1", NULL)), 2);
+  assert_true(has_code(&r, "bad_entry", 1024, "\"seq\" is not a positive integer"));
+  assert_true(has_code(&r, "seq_gap", 2050, "seq 2050 where 2049 was expected"));
+  assert_int_equal(fed_audit_new(&a, f->m, NULL, NULL), 0);
+  assert_int_equal(fed_audit_log(a, "n1", repo_path(f, "n1")), 2);
+  assert_int_equal(fed_audit_entries(a), 2600);
+  fed_audit_free(a);
+}
+
 static void test_unknown_origin_and_missing_log(void **state) {
   fixture *f = *state;
   log_builder b;
@@ -597,7 +624,7 @@ int main(void) {
       T(test_equivocation_across_logs), T(test_wrong_and_expired_keys), T(test_malformed_entries),
       T(test_unknown_origin_and_missing_log), T(test_tampered_entry), T(test_wrong_origin), T(test_checkpoint_sound),
       T(test_checkpoint_mismatch), T(test_checkpoint_bad), T(test_checkpoint_not_canonical),
-      T(test_finding_format), T(test_cli_clean), T(test_cli_lines),
+      T(test_finding_format), T(test_cli_clean), T(test_cli_lines), T(test_long_chain_in_pieces),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge fedlog catchup)
+SCENARIOS=(catalog_vs_static surge fedlog catchup audit lag)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -483,6 +483,152 @@ scenario_catchup() {
 	echo "  ratio catch-up / verify: $ratio; the receiver's peak resident memory: ${rss} MB"
 	echo "  aims:"
 	aim "catch-up >= 90% of openssl's verify rate ($ratio)" "$ratio >= $AIM_CATCHUP_RATIO"
+}
+
+# A full audit (bin/zc-audit DIR) of a 15-node zc-fed directory built without running the
+# nodes: keys and a signed manifest from zc-admin, then each node directory's fedlog.git
+# filled with its own origin's chain (fedlog_bench --fill ... trusted, two at a time; not
+# timed). Layout: 15 node directories, each holding its own origin's chain of
+# AUDIT_ENTRIES / 15 entries and no copies, so that every entry audited is a distinct one
+# and needs its own Ed25519 verification (a copy of an entry already verified elsewhere is
+# checked without verifying it again: copies would only make the audit look faster). The
+# ceiling, measured in the same run: `openssl speed ed25519` verifications per second on
+# one core times the cores zc-audit uses (one thread per core, at most one per chain).
+#   ZC_BENCH_AUDIT_ENTRIES (default 1000000)
+AUDIT_ENTRIES=${ZC_BENCH_AUDIT_ENTRIES:-1000000}
+AUDIT_NODES=15
+AIM_AUDIT_RATIO=0.70
+
+# audit_fed_make DIR NODES: keys (root and one per node) and a manifest listing the first
+# NODES regions in DIR, as zc-fed lays them out (DIR/federation.json, DIR/keys/, DIR/<id>/);
+# prints the node ids. The URLs are never dialled: no node runs.
+audit_fed_make() {
+	local dir=$1 n=$2 id name args=() ids=()
+	mkdir -p "$dir/keys" || die "cannot create $dir/keys"
+	bin/zc-admin keygen --out "$dir/keys" --id root >/dev/null || die "zc-admin keygen failed"
+	while IFS=$'\t' read -r id name; do
+		[ ${#ids[@]} -lt "$n" ] || break
+		bin/zc-admin keygen --out "$dir/keys" --id "$id" >/dev/null || die "zc-admin keygen failed"
+		args+=(--node "$id,$name,http://127.0.0.1:9,$dir/keys/$id.pem")
+		ids+=("$id")
+		mkdir -p "$dir/$id" || die "cannot create $dir/$id"
+	done < <(bin/zc-admin regions --schemas schemas)
+	[ ${#ids[@]} -eq "$n" ] || die "zc-admin regions lists fewer than $n regions"
+	bin/zc-admin manifest --root "$dir/keys/root.key" --out "$dir/federation.json" "${args[@]}" >/dev/null ||
+		die "zc-admin manifest failed"
+	printf '%s\n' "${ids[@]}"
+}
+
+# cpu_jiffies: "busy total" jiffies of the whole machine so far (/proc/stat; idle and iowait
+# are not busy).
+cpu_jiffies() { awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat; }
+
+scenario_audit() {
+	local dir=$WORK/audit out=$WORK/audit.out per ids verify cores t0 t1 fill_s
+	[ -x bin/zc-audit ] && [ -x bin/zc-admin ] || die "bin/zc-audit or bin/zc-admin is missing: run make first"
+	[ -x build/bench/fedlog_bench ] && [ ! tools/bench/fedlog_bench.c -nt build/bench/fedlog_bench ] ||
+		scenario_fedlog_build
+	per=$(((AUDIT_ENTRIES + AUDIT_NODES - 1) / AUDIT_NODES))
+	ids=$(audit_fed_make "$dir" "$AUDIT_NODES") || exit 1
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2016 # $1 is xargs' argument, expanded by the inner shell
+	xargs -P "$(nproc)" -I{} sh -c 'build/bench/fedlog_bench --fill "$1/$2/fedlog.git" "$1/federation.json" \
+		"$1/keys/root.pem" "$1/keys/$2.key" "$2" "$3" trusted >/dev/null || echo "fill of $2 failed" >&2' \
+		- "$dir" {} "$per" <<<"$ids" 2>"$WORK/fill.err"
+	[ -s "$WORK/fill.err" ] && { cat "$WORK/fill.err" >&2; die "fill failed"; }
+	t1=$(date +%s.%N)
+	fill_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')
+	sync # the logs on disk before the timed part
+	verify=$(openssl speed -seconds 3 ed25519 2>/dev/null | awk '/^ *253 bits EdDSA/ {print $NF}')
+	[ -n "$verify" ] || die "cannot read openssl speed ed25519"
+	cores=$(nproc) # zc-audit: a thread per core, at most one per chain
+	[ "$cores" -gt "$AUDIT_NODES" ] && cores=$AUDIT_NODES
+	local busy0 total0 busy1 total1
+	read -r busy0 total0 < <(cpu_jiffies)
+	/usr/bin/time -f 'wall %e user %U sys %S rss_kb %M' -o "$WORK/audit.time" bin/zc-audit "$dir" \
+		>"$out" 2>"$WORK/audit.err"
+	local rc=$? wall user sys rss_kb checked
+	read -r busy1 total1 < <(cpu_jiffies)
+	read -r _ wall _ user _ sys _ rss_kb <"$WORK/audit.time"
+	checked=$(sed -n 's/.* \([0-9]*\) entries checked.*/\1/p' "$WORK/audit.err")
+	local size_mb packs
+	size_mb=$(du -sm "$dir" | awk '{print $1}')
+	packs=$(find "$dir" -path '*/objects/pack/*.pack' | wc -l)
+	rm -rf "$dir"
+	[ "$rc" -eq 0 ] || { head -n 20 "$out" "$WORK/audit.err" >&2; die "zc-audit found problems (exit $rc)"; }
+	[ "$checked" = $((per * AUDIT_NODES)) ] || { cat "$WORK/audit.err" >&2; die "zc-audit checked $checked entries, not $((per * AUDIT_NODES))"; }
+	local rate ceiling ratio busy
+	rate=$(awk -v n="$checked" -v t="$wall" 'BEGIN {printf "%.0f", n / t}')
+	ceiling=$(awk -v v="$verify" -v c="$cores" 'BEGIN {printf "%.0f", v * c}')
+	ratio=$(awk -v r="$rate" -v c="$ceiling" 'BEGIN {printf "%.2f", r / c}')
+	busy=$(awk -v u="$user" -v s="$sys" -v t="$wall" 'BEGIN {printf "%.2f", (u + s) / t}')
+	# what the machine did besides: all its busy time in the run (/proc/stat) less zc-audit's
+	local other per_cpu cpu_ratio
+	other=$(awk -v b="$((busy1 - busy0))" -v t="$((total1 - total0))" -v n="$(nproc)" -v z="$busy" \
+		'BEGIN {o = (t > 0) ? b / t * n - z : 0; printf "%.2f", (o < 0) ? 0 : o}')
+	per_cpu=$(awk -v n="$checked" -v u="$user" -v s="$sys" 'BEGIN {printf "%.0f", n / (u + s)}')
+	cpu_ratio=$(awk -v r="$per_cpu" -v v="$verify" 'BEGIN {printf "%.2f", r / v}')
+	echo "== audit: bin/zc-audit DIR of a $AUDIT_NODES-node zc-fed directory: $AUDIT_NODES node directories, each" \
+		"holding its own origin's chain of $per entries, no copies: $checked distinct entries, each verified"
+	echo "   (set-up, not timed: $AUDIT_NODES logs filled in ${fill_s} s, $size_mb MB in $packs packs)"
+	printf '  %-52s %10s\n' "what" "entries/s"
+	printf '  %-52s %10.0f\n' "openssl speed ed25519 verify, one core" "$verify"
+	printf '  %-52s %10.0f\n' "the ceiling: verify x $cores cores (zc-audit's threads)" "$ceiling"
+	printf '  %-52s %10.0f\n' "zc-audit, start to exit ($wall s)" "$rate"
+	printf '  %-52s %10.0f\n' "zc-audit per CPU-second it used (user + sys)" "$per_cpu"
+	echo "  ratio zc-audit / ceiling: $ratio; zc-audit kept $busy of $cores cores busy (user $user s, sys $sys s)," \
+		"peak resident memory $((rss_kb / 1024)) MB; per CPU-second it used / one core's verify rate: $cpu_ratio"
+	echo "  everything else on the machine used $other cores meanwhile"
+	awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' &&
+		echo "  WARNING: other work used $other cores during the audit: zc-audit had less than its $cores cores," \
+			"the ratio understates it (the per-CPU-second figure does not depend on that)"
+	echo "  $(cat "$WORK/audit.err")"
+	echo "  aims:"
+	aim "zc-audit >= 70% of verify x cores ($ratio)" "$ratio >= $AIM_AUDIT_RATIO"
+}
+
+# Replication lag under a steady write load: a 3-node demo federation (zc-fed up --demo);
+# one applicant at 650100 changes their e-mail address LAG_RATE times a second for
+# LAG_SECONDS seconds (PUT /api/v1/me, one account.updated entry each), and for every
+# entry the time from its commit into 650100's signed log to its commit at each receiver
+# (650000, the region, and 653100), both read from the nodes' sqlite fed_heads by a poller
+# every 2 ms on one clock (tools/bench/fed_lag.py explains the method); also from the
+# write's answer, which includes the origin's signing and log commit.
+#   ZC_BENCH_LAG_RATE (writes per second, default 20), ZC_BENCH_LAG_SECONDS (default 30)
+LAG_RATE=${ZC_BENCH_LAG_RATE:-20}
+LAG_SECONDS=${ZC_BENCH_LAG_SECONDS:-30}
+LAG_POLL_MS=2
+AIM_LAG_P99_MS=1000
+
+scenario_lag() {
+	local out=$WORK/lag.out port
+	start_fed 3 --demo
+	port=$((${BASE_URL##*:} + 1)) # zc-fed: 650000 on the base port, then 650100, 653100
+	python3 tools/bench/fed_lag.py "$FED" 650100 "$port" 650000,653100 "$LAG_RATE" "$LAG_SECONDS" "$LAG_POLL_MS" \
+		>"$out" 2>"$WORK/lag.err" || { cat "$WORK/lag.err" "$out" >&2; die "fed_lag.py failed"; }
+	local r what
+	echo "== lag: 3-node demo federation; $(kv "$out" entries) account.updated entries written at 650100 at" \
+		"$(kv "$out" write_rate)/s for $(kv "$out" seconds) s (PUT /api/v1/me, one keep-alive connection, paced);"
+	echo "   times from the nodes' sqlite fed_heads polled every $(kv "$out" poll_ms_avg) ms on average" \
+		"(longest gap $(kv "$out" poll_ms_max) ms), one clock"
+	printf '  %-46s %9s %9s %9s %8s\n' "what" "p50 ms" "p99 ms" "max ms" "missing"
+	for r in 650000 653100 all; do
+		for what in commit write; do
+			printf '  %-46s %9.1f %9.1f %9.1f %8s\n' \
+				"$r: $([ "$what" = commit ] && echo "650100's log commit -> visible" || echo "write answered -> visible")" \
+				"$(kv "$out" "${r}_${what}_p50_ms")" "$(kv "$out" "${r}_${what}_p99_ms")" "$(kv "$out" "${r}_${what}_max_ms")" \
+				"$([ "$r" = all ] && echo - || kv "$out" "${r}_missing")"
+		done
+	done
+	echo "  at 650100: write answered -> in its log p50 $(kv "$out" origin_write_to_logged_p50_ms) ms," \
+		"p99 $(kv "$out" origin_write_to_logged_p99_ms) ms; write errors $(kv "$out" errors)"
+	local p99 wp99 missing
+	p99=$(kv "$out" all_commit_p99_ms) wp99=$(kv "$out" all_write_p99_ms)
+	missing=$(($(kv "$out" 650000_missing) + $(kv "$out" 653100_missing)))
+	echo "  aims:"
+	aim "lag p99 < ${AIM_LAG_P99_MS} ms, log commit -> visible ($p99 ms)" "$p99 < $AIM_LAG_P99_MS"
+	aim "lag p99 < ${AIM_LAG_P99_MS} ms, write answered -> visible ($wp99 ms)" "$wp99 < $AIM_LAG_P99_MS"
+	aim "every entry reached both receivers ($missing missing)" "$missing == 0"
 }
 
 # ---- main ------------------------------------------------------------------------------
