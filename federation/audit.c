@@ -11,8 +11,6 @@
 #include "rfc3339.h"
 
 #include <git2.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -25,7 +23,6 @@
 #define CHECKPOINT_REF_PREFIX "refs/checkpoints/"
 #define THREADS_MAX 64
 #define HASH_HEX 64 /* hex digits of a SHA-256 */
-#define VERIFIERS_MAX 32 /* keys one worker keeps a verifier for */
 
 /* One finding kept until the threads are done. */
 typedef struct finding_rec {
@@ -128,20 +125,11 @@ struct fed_audit {
   size_t nCkpt;
 };
 
-/* One worker's Ed25519 verifiers, one per key met: a context set up once and used for
- * every entry that key signed (OpenSSL's per-call set-up, which fed_key_verify pays,
- * costs about a third of a verification). */
-typedef struct verifier_set {
-  const fed_manifest_key *apKey[VERIFIERS_MAX];
-  EVP_MD_CTX *apCtx[VERIFIERS_MAX];
-  size_t n;
-} verifier_set;
-
 /* The state of one unit's walk. */
 typedef struct chain_walk {
   fed_audit *a;
   audit_unit *u;
-  verifier_set *pVerifiers;  /* the worker's */
+  fed_verifier_set *pVerifiers;  /* the worker's prepared signature checks (keys.h) */
   git_repository *pRepo;
   const char *zOrigin;  /* the ref's origin (or checkpoint's node) */
   walk_state s;
@@ -467,65 +455,6 @@ static int link_tree(git_tree **ppTree, git_repository *pRepo, const chain_link 
   return rc;
 }
 
-/* ---- signatures, each key's verifier set up once ---------------------------------- */
-
-/* The verifier of pKey, set up on first use; NULL when it cannot be (the entry is then
- * checked the ordinary way). */
-static EVP_MD_CTX *verifier_of(verifier_set *p, const fed_manifest_key *pKey) {
-  for (size_t i = 0; i < p->n; i++) {
-    if (p->apKey[i] == pKey) return p->apCtx[i];
-  }
-  if (p->n == VERIFIERS_MAX) return NULL;
-  EVP_MD_CTX *pCtx = EVP_MD_CTX_new();
-  if (pCtx == NULL || EVP_DigestVerifyInit(pCtx, NULL, NULL, NULL, fed_key_evp(pKey->pKey)) != 1) {
-    EVP_MD_CTX_free(pCtx);
-    ERR_clear_error();
-    return NULL;
-  }
-  p->apKey[p->n] = pKey;
-  p->apCtx[p->n++] = pCtx;
-  return pCtx;
-}
-
-static void verifiers_free(verifier_set *p) {
-  for (size_t i = 0; i < p->n; i++) EVP_MD_CTX_free(p->apCtx[i]);
-  p->n = 0;
-}
-
-/* The key of zOrigin (whatever its validity) a canonical entry.json names: its last
- * "key" member, the entry's own, since body (the only object in an entry) comes first in
- * canonical order and no string holds an unescaped quote. NULL when none. */
-static const fed_manifest_key *named_key(const fed_manifest *m, const char *zOrigin, const char *zJson,
-                                         size_t nJson) {
-  static const char zTag[] = "\"key\":\"";
-  const size_t nTag = sizeof(zTag) - 1;
-  const char *zEnd = zJson + nJson, *zKey = NULL;
-  for (const char *z = zJson; (z = memmem(z, (size_t)(zEnd - z), zTag, nTag)) != NULL; z++) zKey = z + nTag;
-  int iNode = fed_manifest_find_node(m, zOrigin);
-  if (zKey == NULL || iNode < 0) return NULL;
-  const char *zQuote = memchr(zKey, '"', (size_t)(zEnd - zKey));
-  if (zQuote == NULL) return NULL;
-  size_t nKey = (size_t)(zQuote - zKey);
-  for (size_t i = 0; i < fed_manifest_key_count(m, (size_t)iNode); i++) {
-    const fed_manifest_key *k = fed_manifest_key_get(m, (size_t)iNode, i);
-    if (strlen(k->zId) == nKey && memcmp(k->zId, zKey, nKey) == 0) return k;
-  }
-  return NULL;
-}
-
-/* 1 when aSig verifies as the signature of zJson by the key it names, with that key's
- * verifier: what fed_entry_check then need not do again. Whether the key is valid, and
- * everything else, is still its to judge. */
-static int sig_verifies(chain_walk *w, const char *zJson, size_t nJson, const unsigned char *aSig, size_t nSig) {
-  if (aSig == NULL || nSig != FED_SIG_SIZE || w->pVerifiers == NULL) return 0;
-  const fed_manifest_key *pKey = named_key(w->a->m, w->zOrigin, zJson, nJson);
-  EVP_MD_CTX *pCtx = pKey ? verifier_of(w->pVerifiers, pKey) : NULL;
-  if (pCtx == NULL) return 0;
-  if (EVP_DigestVerify(pCtx, aSig, nSig, (const unsigned char *)zJson, nJson) == 1) return 1;
-  ERR_clear_error();
-  return 0;
-}
-
 /* Findings about one entry go to the walk, placed at the entry's seq as far as known. */
 typedef struct entry_report {
   chain_walk *w;
@@ -550,7 +479,7 @@ static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace)
   size_t nSig;
   fed_entry_facts facts;
   entry_report r = {w, &facts};
-  fed_entry_expect x = {w->zOrigin, w->s.iExpectSeq, NULL, w->a->m, 0};
+  fed_entry_expect x = {w->zOrigin, w->s.iExpectSeq, NULL, w->a->m, 0, w->pVerifiers};
   git_oid_tostr(w->zCommit, sizeof(w->zCommit), &pLink->commit);
   w->u->nEntries++;
   if (link_tree(&pTree, w->pRepo, pLink) != 0) {
@@ -569,15 +498,7 @@ static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace)
   nSig = pSig ? (size_t)git_blob_rawsize(pSig) : 0;
   x.zPrev = w->s.bPrevKnown ? w->s.zPrevHash : NULL;
   x.bSigKnownGood = seen_verified(w->a, w->zOrigin, w->s.iExpectSeq, zJson, nJson, aSig, nSig);
-  int bVerifiedHere = !x.bSigKnownGood && sig_verifies(w, zJson, nJson, aSig, nSig);
-  x.bSigKnownGood |= bVerifiedHere;
-  /* The key verified with is the one the entry names only when it is canonical: an entry
-   * with any problem is checked again from scratch, and only that check reports. */
-  if (fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, bVerifiedHere ? NULL : entry_report_problem, &r) > 0 &&
-      bVerifiedHere) {
-    x.bSigKnownGood = 0;
-    fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
-  }
+  fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
   /* only a validly signed entry is evidence of what the origin said */
   if (facts.bSigVerified) rc = seen_record(w->a, w->u->iLog, w->zOrigin, facts.iSeq, facts.zHash, aSig);
   w->s.iExpectSeq = facts.iSeq + 1;
@@ -606,7 +527,7 @@ static int state_after(walk_state *out, chain_walk *w, const chain_link *pLink, 
   out->bPrevKnown = 0;
   if (link_tree(&pTree, w->pRepo, pLink) == 0 && tree_blob(&pJson, &bMissing, w->pRepo, pTree, "entry.json") == 0) {
     fed_entry_facts facts;
-    fed_entry_expect x = {w->zOrigin, 0, NULL, NULL, 0}; /* seq 0: none valid */
+    fed_entry_expect x = {w->zOrigin, 0, NULL, NULL, 0, NULL}; /* seq 0: none valid */
     fed_entry_check(&facts, &x, git_blob_rawcontent(pJson), (size_t)git_blob_rawsize(pJson), NULL, 0, NULL, NULL);
     bExact = facts.iSeq > 0;
     out->iExpectSeq = facts.iSeq + 1;
@@ -747,7 +668,7 @@ typedef struct unit_queue {
  * log: one at a time keeps what libgit2 caches and maps of a log to one copy per thread). */
 typedef struct worker {
   unit_queue *q;
-  verifier_set verifiers;
+  fed_verifier_set *pVerifiers; /* NULL when out of memory: plain checks */
   git_repository *pRepo;
   size_t iRepoLog;
 } worker;
@@ -766,7 +687,7 @@ static void walk_init(chain_walk *w, worker *k, audit_unit *u) {
   memset(w, 0, sizeof(*w));
   w->a = k->q->a;
   w->u = u;
-  w->pVerifiers = &k->verifiers;
+  w->pVerifiers = k->pVerifiers;
   w->zOrigin = u->zRef + strlen(u->eKind == UNIT_CHECKPOINTS ? CHECKPOINT_REF_PREFIX : REF_PREFIX);
 }
 
@@ -853,14 +774,17 @@ static int units_run(unit_queue *q) {
   worker *aWorker = calloc(nThread, sizeof(worker));
   if (aWorker == NULL) return fed_error_set(FED_ERROR, "out of memory");
   q->iNext = 0;
-  for (size_t t = 0; t < nThread; t++) aWorker[t].q = q;
+  for (size_t t = 0; t < nThread; t++) {
+    aWorker[t].q = q;
+    aWorker[t].pVerifiers = fed_verifier_set_new();
+  }
   for (size_t t = 1; t < nThread; t++) abStarted[t] = pthread_create(&aThread[t], NULL, unit_worker, &aWorker[t]) == 0;
   unit_worker(&aWorker[0]);
   for (size_t t = 1; t < nThread; t++) {
     if (abStarted[t]) pthread_join(aThread[t], NULL);
   }
   for (size_t t = 0; t < nThread; t++) {
-    verifiers_free(&aWorker[t].verifiers);
+    fed_verifier_set_free(aWorker[t].pVerifiers);
     git_repository_free(aWorker[t].pRepo);
   }
   free(aWorker);

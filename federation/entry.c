@@ -85,7 +85,7 @@ static void check_signature(entry_checker *c, fed_entry_facts *out, const fed_en
   if (nSig != FED_SIG_SIZE) {
     problem(c, FED_EBADSIG, "bad_signature", "entry.sig is %zu bytes, not %d", nSig, FED_SIG_SIZE);
   } else if (pKey) {
-    out->bSigVerified = x->bSigKnownGood || fed_key_verify(pKey->pKey, zJson, nJson, aSig, nSig) == FED_OK;
+    out->bSigVerified = x->bSigKnownGood || fed_key_verify_in(x->pVerifiers, pKey->pKey, zJson, nJson, aSig, nSig) == FED_OK;
     if (!out->bSigVerified) problem(c, FED_EBADSIG, "bad_signature", "entry.sig does not verify with key %s", zKey);
   }
 }

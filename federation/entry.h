@@ -23,6 +23,7 @@ typedef struct fed_entry_expect {
   const char *zPrev;       /* the previous entry's hash ("" before seq 1); NULL: unknown, unchecked */
   const fed_manifest *m;   /* keys and their validity; NULL: key and signature unchecked */
   int bSigKnownGood;       /* these bytes and this signature verified before: skip the Ed25519 check */
+  fed_verifier_set *pVerifiers; /* the calling thread's prepared checks (keys.h); NULL: none */
 } fed_entry_expect;
 
 /* What the entry turned out to be. */

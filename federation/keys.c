@@ -296,6 +296,52 @@ done:
   return rc;
 }
 
+#define VERIFIERS_MAX 32 /* keys one set keeps a prepared check for */
+
+struct fed_verifier_set {
+  const fed_key *apKey[VERIFIERS_MAX];
+  EVP_MD_CTX *apCtx[VERIFIERS_MAX];
+  size_t n;
+};
+
+fed_verifier_set *fed_verifier_set_new(void) { return calloc(1, sizeof(fed_verifier_set)); }
+
+void fed_verifier_set_free(fed_verifier_set *p) {
+  for (size_t i = 0; p && i < p->n; i++) EVP_MD_CTX_free(p->apCtx[i]);
+  free(p);
+}
+
+/* The slot of pKey's prepared check, set up on first use; -1 when the set is full or
+ * OpenSSL cannot (the caller then verifies the ordinary way). */
+static int verifier_slot(fed_verifier_set *p, const fed_key *pKey) {
+  for (size_t i = 0; i < p->n; i++)
+    if (p->apKey[i] == pKey) return (int)i;
+  if (p->n == VERIFIERS_MAX) return -1;
+  EVP_MD_CTX *pCtx = EVP_MD_CTX_new();
+  if (pCtx == NULL || EVP_DigestVerifyInit(pCtx, NULL, NULL, NULL, pKey->pPkey) != 1) {
+    EVP_MD_CTX_free(pCtx);
+    ERR_clear_error();
+    return -1;
+  }
+  p->apKey[p->n] = pKey;
+  p->apCtx[p->n] = pCtx;
+  return (int)p->n++;
+}
+
+int fed_key_verify_in(fed_verifier_set *p, const fed_key *pKey, const void *a, size_t n, const unsigned char *aSig,
+                      size_t nSig) {
+  int i = p && nSig == FED_SIG_SIZE ? verifier_slot(p, pKey) : -1;
+  if (i < 0) return fed_key_verify(pKey, a, n, aSig, nSig);
+  if (EVP_DigestVerify(p->apCtx[i], aSig, nSig, a, n) == 1) return FED_OK;
+  /* a failed check may leave the context unusable: the next one is set up afresh */
+  ERR_clear_error();
+  EVP_MD_CTX_free(p->apCtx[i]);
+  p->n--;
+  p->apKey[i] = p->apKey[p->n];
+  p->apCtx[i] = p->apCtx[p->n];
+  return fed_error_set(FED_EBADSIG, "the Ed25519 signature does not verify");
+}
+
 static void hex_encode(char *out, const unsigned char *a, size_t n) {
   static const char aHex[] = "0123456789abcdef";
   for (size_t i = 0; i < n; i++) {

@@ -70,6 +70,34 @@ static void test_tampered_fails(void **state) {
   fed_key_free(k);
 }
 
+/* A verifier set answers as fed_key_verify does, signature after signature, keys mixed,
+ * also right after a signature that did not verify. */
+static void test_verifier_set_reuses_its_checks(void **state) {
+  fed_key *k = NULL, *pOther = NULL;
+  unsigned char aSig[FED_SIG_SIZE], aOther[FED_SIG_SIZE];
+  char zMsg[] = "{\"seq\":1}";
+  (void)state;
+  fed_verifier_set *p = fed_verifier_set_new();
+  assert_non_null(p);
+  assert_int_equal(fed_key_generate(&k), 0);
+  assert_int_equal(fed_key_generate(&pOther), 0);
+  assert_int_equal(fed_key_sign(aSig, k, zMsg, strlen(zMsg)), 0);
+  assert_int_equal(fed_key_sign(aOther, pOther, zMsg, strlen(zMsg)), 0);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(fed_key_verify_in(p, k, zMsg, strlen(zMsg), aSig, sizeof aSig), 0);
+    assert_int_equal(fed_key_verify_in(p, pOther, zMsg, strlen(zMsg), aOther, sizeof aOther), 0);
+    assert_int_equal(fed_key_verify_in(p, k, zMsg, strlen(zMsg), aOther, sizeof aOther), FED_EBADSIG);
+    zMsg[7] = '2';
+    assert_int_equal(fed_key_verify_in(p, k, zMsg, strlen(zMsg), aSig, sizeof aSig), FED_EBADSIG);
+    zMsg[7] = '1';
+    assert_int_equal(fed_key_verify_in(p, k, zMsg, strlen(zMsg), aSig, sizeof aSig - 1), FED_EBADSIG);
+  }
+  assert_int_equal(fed_key_verify_in(NULL, k, zMsg, strlen(zMsg), aSig, sizeof aSig), 0);
+  fed_verifier_set_free(p);
+  fed_key_free(pOther);
+  fed_key_free(k);
+}
+
 static void test_pem_roundtrip(void **state) {
   fed_key *k = NULL, *pPriv = NULL, *pPub = NULL, *pFromText = NULL;
   char zKeyPath[256], zPemPath[256];
@@ -225,7 +253,7 @@ int main(void) {
       cmocka_unit_test(test_sign_verify),          cmocka_unit_test(test_tampered_fails),
       cmocka_unit_test(test_pem_roundtrip),        cmocka_unit_test(test_fingerprint),
       cmocka_unit_test(test_sha256_hex),           cmocka_unit_test(test_openssl_cli_verifies),
-      cmocka_unit_test(test_openssl_cli_keys_load),
+      cmocka_unit_test(test_openssl_cli_keys_load), cmocka_unit_test(test_verifier_set_reuses_its_checks),
   };
   return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
