@@ -10,31 +10,17 @@
 # printed directory for callgrind_annotate.
 #   usage: tools/bench/callgrind_catalog.sh [REQS]   (ZC_BIN: binaries)
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
 REQS=${1:-400}
-BIN=${ZC_BIN:-bin}
-command -v valgrind >/dev/null && command -v callgrind_control >/dev/null || { echo "valgrind is missing" >&2; exit 1; }
-WORK=$(mktemp -d /tmp/zc-cgc.XXXXXX)
-FED=$WORK/fed
-VG_PID=""
-cleanup() {
-	[ -n "$VG_PID" ] && kill -TERM "$VG_PID" 2>/dev/null && wait "$VG_PID" 2>/dev/null
-	tools/zc-fed down --dir "$FED" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=tools/bench/callgrind_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/callgrind_lib.sh"
 mkdir -p build/bench
 [ -x build/bench/bare_lws ] && [ ! tools/bench/bare_lws.c -nt build/bench/bare_lws ] ||
 	# shellcheck disable=SC2046 # pkg-config's flags are a word list
 	gcc -O2 -Wall -Wextra -Werror -o build/bench/bare_lws tools/bench/bare_lws.c $(pkg-config --cflags --libs libwebsockets)
 port=$(free_port)
-ZC_BIN=$BIN tools/zc-fed up --dir "$FED" --nodes 1 --base-port "$port" --demo >"$WORK/fed.out" 2>&1 ||
-	{ cat "$WORK/fed.out" >&2; exit 1; }
+demo_node "$port"
 curl -sf -o "$WORK/catalog.json" "http://127.0.0.1:$port/api/v1/catalog"
-pid=$(cat "$FED/650000/node.pid")
-mapfile -d '' args <"/proc/$pid/cmdline"
-tools/zc-fed down --dir "$FED" >/dev/null 2>&1
+node_args
 
 # count NAME PORT ARGS...: the server under callgrind, REQS requests counted, dump NAME
 count() {
@@ -66,10 +52,9 @@ ctl("-d", name)
 PY
 	kill -TERM "$VG_PID"; wait "$VG_PID" 2>/dev/null || true; VG_PID=""
 }
-count node "$port" "${args[@]}"
+count node "$port" "${ARGS[@]}"
 bport=$(free_port)
 count bare "$bport" build/bench/bare_lws "$bport" "$WORK/catalog.json"
-total() { awk '/^summary:|^totals:/ {s += $2; nextfile} END {print s + 0}' "$@"; }
 node=$(( $(total $(grep -l 'node' "$WORK"/node.*.[0-9]*-[0-9]*)) / REQS ))
 bare=$(( $(total $(grep -l 'bare' "$WORK"/bare.*.[0-9]*-[0-9]*)) / REQS ))
 echo "node_instructions_per_request $node"

@@ -12,29 +12,16 @@
 # the callgrind files (one per thread) stay in the printed directory for callgrind_annotate.
 #   usage: tools/bench/callgrind_surge.sh [SAVES [APPLICANTS]]   (ZC_BIN: binaries)
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
 SAVES=${1:-400}
 N=${2:-20}
-BIN=${ZC_BIN:-bin}
-command -v valgrind >/dev/null && command -v callgrind_control >/dev/null || { echo "valgrind is missing" >&2; exit 1; }
-WORK=$(mktemp -d /tmp/zc-cg.XXXXXX)
-FED=$WORK/fed
-VG_PID=""
-cleanup() {
-	[ -n "$VG_PID" ] && kill -TERM "$VG_PID" 2>/dev/null && wait "$VG_PID" 2>/dev/null
-	tools/zc-fed down --dir "$FED" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ZC_BIN=$BIN tools/zc-fed up --dir "$FED" --nodes 1 --base-port "$port" --demo >"$WORK/fed.out" 2>&1 ||
-	{ cat "$WORK/fed.out" >&2; exit 1; }
+# shellcheck source=tools/bench/callgrind_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/callgrind_lib.sh"
+port=$(free_port)
+demo_node "$port"
 python3 tools/bench/surge_setup.py "http://127.0.0.1:$port" "$FED/demo-accounts.json" 650000 "$N" 4 \
 	"$WORK/plan.tsv" >"$WORK/setup.out" 2>&1 || { cat "$WORK/setup.out" >&2; exit 1; }
-pid=$(cat "$FED/650000/node.pid")
-mapfile -d '' args <"/proc/$pid/cmdline"
-tools/zc-fed down --dir "$FED" >/dev/null 2>&1
-valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$WORK/cg.%p" "${args[@]}" \
+node_args
+valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$WORK/cg.%p" "${ARGS[@]}" \
 	>"$WORK/node.log" 2>&1 </dev/null &
 VG_PID=$!
 python3 - "$port" "$WORK/plan.tsv" "$SAVES" "$VG_PID" <<'EOF'
@@ -75,7 +62,6 @@ ctl("-d", "submits")
 EOF
 kill -TERM "$VG_PID"; wait "$VG_PID" 2>/dev/null || true; VG_PID=""
 # one file per thread and dump (cg.PID.DUMP-THREAD); thread 01 is the event loop
-total() { awk '/^summary:|^totals:/ {s += $2; nextfile} END {print s + 0}' "$@"; }
 mapfile -t fs < <(grep -l 'saves' "$WORK"/cg.*.[0-9]*-[0-9]*)
 mapfile -t fu < <(grep -l 'submits' "$WORK"/cg.*.[0-9]*-[0-9]*)
 loop() { printf '%s\n' "$@" | grep -- '-01$'; }

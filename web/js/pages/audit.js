@@ -46,6 +46,9 @@ const ALERTS = {
   entry_refused: '收到的条目未通过验证，已拒收',
   log_mismatch: '本节点日志与待发条目不一致，已停止写入',
   checkpoint_refused: '检查点未通过验证',
+  checkpoint_mismatch: '某节点签署的检查点与本节点持有的条目不符',
+  recovery_unchecked: '启动时没有其他节点应答，本节点未能核对自己的日志',
+  no_key: '联邦清单中没有本节点持有私钥的有效密钥，本节点无法写入',
 };
 
 const LINK_STATES = {
