@@ -120,3 +120,16 @@ done:
   free(zTmp);
   return rc;
 }
+
+int fed_file_mkdir_p(const char *zPath, mode_t mode) {
+  char z[4096];
+  if (snprintf(z, sizeof z, "%s", zPath) >= (int)sizeof z) return fed_error_set(FED_ERROR, "%.80s…: path too long", zPath);
+  for (char *p = z + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(z, mode) && errno != EEXIST) return fed_error_set(FED_ERROR, "%s: %s", z, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(z, mode) && errno != EEXIST) return fed_error_set(FED_ERROR, "%s: %s", z, strerror(errno));
+  return FED_OK;
+}

@@ -15,4 +15,8 @@ int fed_file_read(char **out, size_t *pn, const char *zPath, size_t nMax);
  * is not a regular file (a device, a directory, a symbolic link) is refused. */
 int fed_file_write_atomic(const char *zPath, const void *a, size_t n, mode_t mode);
 
+/* Create directory zPath and any missing parents with `mode` (existing ones are kept).
+ * 0, or FED_ERROR with the reason. */
+int fed_file_mkdir_p(const char *zPath, mode_t mode);
+
 #endif

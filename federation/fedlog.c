@@ -5,6 +5,7 @@
 #include "entry.h"
 #include "fedlog_pack.h"
 #include "fed_error.h"
+#include "fed_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -74,6 +75,8 @@ static int lock_take(fedlog *l, const char *zGitDir) {
     return fed_error_set(bBusy ? FED_EEXISTS : FED_ERROR, "%s: %s", zPath,
                          bBusy ? "the log is open for writing elsewhere" : strerror(errno));
   }
+  remove_stale_files(zGitDir, ".", "HEAD", ".lock");   /* an interrupted init */
+  remove_stale_files(zGitDir, ".", "config", ".lock");
   remove_stale_files(zGitDir, "refs/fed", "", ".lock");
   remove_stale_files(zGitDir, "objects/pack", "pack_git2_", "");
   remove_stale_files(zGitDir, "objects/pack", "pack-", ".lock");
@@ -118,14 +121,18 @@ int fedlog_open(fedlog **out, const char *zGitDir, const fed_manifest *m, const 
     rc = fed_error_set(FED_ERROR, "out of memory");
     goto done;
   }
+  /* The writer's lock first: then whatever a writer killed mid-way left behind, even in
+   * the middle of creating the repository, is its own to clear. */
+  rc = fed_file_mkdir_p(zGitDir, 0755); /* as git makes it: readable by auditors */
+  if (rc == FED_OK) rc = lock_take(l, zGitDir);
+  if (rc != FED_OK) goto done;
   if (git_repository_open_bare(&l->pRepo, zGitDir) != 0 && git_repository_init(&l->pRepo, zGitDir, 1) != 0) {
     rc = fed_error_wrap(git_fail("cannot open or create the log"), "%s", zGitDir);
     goto done;
   }
   git_repository_free(l->pRepo);
   l->pRepo = NULL;
-  rc = lock_take(l, zGitDir);
-  if (rc == FED_OK) rc = repo_open(l);
+  rc = repo_open(l);
   if (rc == FED_OK) rc = fedlog_pack_count(&l->nPacks, zGitDir);
   if (rc != FED_OK) goto done;
   l->nPacksBase = l->nPacks;

@@ -411,6 +411,23 @@ static void test_leftovers_of_a_crash_are_removed(void **state) {
   chain_free(&c);
 }
 
+/* A writer killed while it created the repository leaves a directory with no HEAD but
+ * its HEAD.lock: the next open clears it and creates the log. */
+static void test_an_interrupted_creation_is_finished(void **state) {
+  fixture *f = *state;
+  char zCmd[1200];
+  chain c;
+  snprintf(zCmd, sizeof(zCmd), "mkdir -p '%s' && : > '%s/HEAD.lock' && : > '%s/config.lock'", log_path(f, "n2"),
+           log_path(f, "n2"), log_path(f, "n2"));
+  assert_int_equal(system(zCmd), 0);
+  fedlog *l = log_open(f, "n2");
+  chain_make(&c, f, "650000", 2);
+  append_ok(l, &c, 0, 2);
+  read_expect(l, &c, 1, 2);
+  fedlog_close(l);
+  chain_free(&c);
+}
+
 static void test_one_writer(void **state) {
   fixture *f = *state;
   fedlog *l = log_open(f, "n1");
@@ -517,7 +534,8 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
   const struct CMUnitTest tests[] = {
       T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused),
-      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_leftovers_of_a_crash_are_removed), T(test_one_writer),
+      T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_leftovers_of_a_crash_are_removed), T(test_an_interrupted_creation_is_finished),
+      T(test_one_writer),
       T(test_git_openssl_and_audit_agree), T(test_kill_9_at_random_instants),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
