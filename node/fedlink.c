@@ -524,7 +524,7 @@ static void on_checkpoint(fed_link *l, json_t *m) {
   fed_peer *q = &g_fl.aPeer[l->iPeer];
   memset(&cp, 0, sizeof cp);
   if (fedwire_unhex(aSig, sizeof aSig, field(m, "sig")) ||
-      fed_checkpoint_verify(&cp, g_fl.p->pManifest, zJson, nJson, aSig, sizeof aSig) || strcmp(cp.zNode, q->zId) != 0) {
+      fed_checkpoint_verify(&cp, node_manifest(g_fl.p), zJson, nJson, aSig, sizeof aSig) || strcmp(cp.zNode, q->zId) != 0) {
     peer_error(q, "a checkpoint that does not verify: %.200s", fed_last_error());
     fed_checkpoint_dispose(&cp);
     return;
@@ -641,7 +641,7 @@ static void on_hello(fed_link *l, json_t *m) {
     return;
   }
   if (strlen(zNonce) != FEDWIRE_NONCE_HEX - 1 ||
-      fedwire_auth_verify(g_fl.p->pManifest, node_now(g_fl.p), field(m, "key"), field(m, "sig"), 0, zNode,
+      fedwire_auth_verify(node_manifest(g_fl.p), node_now(g_fl.p), field(m, "key"), field(m, "sig"), 0, zNode,
                           g_fl.p->cfg.zNode, l->zNonceS, zNonce, l->zBinding)) {
     char zMsg[300];
     snprintf(zMsg, sizeof zMsg, "%s did not prove its key: %.200s", zNode, fed_last_error());
@@ -662,7 +662,7 @@ static void on_hello(fed_link *l, json_t *m) {
 /* Dialer: the acceptor's proof. */
 static void on_welcome(fed_link *l, json_t *m) {
   fed_peer *q = &g_fl.aPeer[l->iPeer];
-  if (fedwire_auth_verify(g_fl.p->pManifest, node_now(g_fl.p), field(m, "key"), field(m, "sig"), 1, q->zId,
+  if (fedwire_auth_verify(node_manifest(g_fl.p), node_now(g_fl.p), field(m, "key"), field(m, "sig"), 1, q->zId,
                           g_fl.p->cfg.zNode, l->zNonceS, l->zNonceC, l->zBinding)) {
     peer_error(q, "%s did not prove its key: %.150s", q->zId, fed_last_error());
     send_refused(l, "bad_proof", q->zLastError);
@@ -906,7 +906,7 @@ static int parse_fed_url(fed_peer *q, const char *zUrl) {
 }
 
 int fedlink_start(zc_node *p, struct lws_context *ctx) {
-  const fed_manifest *m = p->pManifest;
+  const fed_manifest *m = node_manifest(p);
   struct lws_context_creation_info info;
   if (!m || !p->pTrust || !p->cfg.iFedPort) return 0;
   memset(&g_fl, 0, sizeof g_fl);

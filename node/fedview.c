@@ -1,7 +1,7 @@
 /* fedview.c - the auditor's log browser (fedview.h): fed_entries read a page at a time
  * through the indexes of schemas/006, each entry checked again on the way out with the
  * federation's one entry check (entry.h) against the manifest, on the event loop (the
- * only thread that reads p->pManifest). */
+ * only thread that reads node_manifest()). */
 #include "fedview.h"
 
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "fed_error.h"
 #include "keys.h"
+#include "trust.h"
 
 /* What a page asks for; empty strings: no such filter. */
 typedef struct entries_query {
@@ -186,9 +187,9 @@ static json_t *entry_problems(zc_node *p, const char *zOrigin, long long iSeq, c
   json_t *a = json_array();
   char zPrev[FED_SHA256_HEX_SIZE], zDetail[160];
   int bPrev = prev_hash(p, zOrigin, iSeq, zPrev) == 0;
-  fed_entry_expect x = {zOrigin, iSeq, bPrev ? zPrev : NULL, p->pManifest, 0, NULL};
+  fed_entry_expect x = {zOrigin, iSeq, bPrev ? zPrev : NULL, node_manifest(p), 0, NULL};
   fed_entry_facts f;
-  if (!p->pManifest) problem_add(a, "no_manifest", "this node runs without a manifest: signatures are unchecked");
+  if (!node_manifest(p)) problem_add(a, "no_manifest", "this node runs without a manifest: signatures are unchecked");
   fed_entry_check(&f, &x, zJson, nJson, aSig, nSig, problem_cb, a);
   if (!bPrev) {
     snprintf(zDetail, sizeof zDetail, "entry %lld of %s is not held here: prev unchecked", iSeq - 1, zOrigin);

@@ -671,7 +671,7 @@ int logwriter_start(zc_node *p, void (*xWake)(void *), void *pWakeArg) {
   snprintf(zGit, sizeof zGit, "%.580s/fedlog.git", p->cfg.zData);
   snprintf(zDb, sizeof zDb, "%.580s/node.db", p->cfg.zData);
   snprintf(g_lw.zOrigin, sizeof g_lw.zOrigin, "%s", p->cfg.zNode);
-  if (fedlog_open(&g_lw.pLog, zGit, p->pManifest, NULL)) {
+  if (fedlog_open(&g_lw.pLog, zGit, p->pTrust->pManifest, NULL)) {
     fprintf(stderr, "zc-node: log writer: %s: %s\n", zGit, fed_last_error());
     return -1;
   }

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "fed_error.h"
 #include "limiter.h"
+#include "fed_file.h"
 #include "manifest.h"
 #include "trust.h"
 #include "outbox.h"
@@ -141,18 +142,6 @@ int node_config_parse(zc_config *cfg, int argc, char **argv) {
   return 0;
 }
 
-static int mkdir_p(const char *zPath) {
-  char z[PATH_MAX];
-  snprintf(z, sizeof z, "%s", zPath);
-  for (char *p = z + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(z, 0700) && errno != EEXIST) return -1;
-    *p = '/';
-  }
-  return (mkdir(z, 0700) && errno != EEXIST) ? -1 : 0;
-}
-
 const char *node_region_name(const zc_node *p, const char *zId) {
   size_t i;
   json_t *v;
@@ -212,7 +201,6 @@ static int load_manifest(zc_node *p) {
     fprintf(stderr, "zc-node: %s\n", fed_last_error());
     return -1;
   }
-  p->pManifest = p->pTrust->pManifest;
   /* A key the manifest lists for this node now: a node never signs with a key the others
    * would not accept. */
   if (!trust_key_at(p->pTrust, p->cfg.zNode, node_now(p), NULL)) {
@@ -228,7 +216,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   memset(p, 0, sizeof(*p));
   p->cfg = *cfg;
   p->xNow = clock_now;
-  if (mkdir_p(p->cfg.zData)) {
+  if (fed_file_mkdir_p(p->cfg.zData, 0700)) {
     fprintf(stderr, "zc-node: cannot create %s: %s\n", p->cfg.zData, strerror(errno));
     return -1;
   }
@@ -264,6 +252,5 @@ void node_close(zc_node *p) {
   p->pRoot = NULL;
   free(p->zCatalogJson);
   p->pRegions = NULL;
-  p->pManifest = NULL;
   p->zCatalogJson = NULL;
 }

@@ -37,7 +37,6 @@ typedef struct zc_node {
   unsigned char aDataKey[32];  /* encrypts ID numbers at rest */
   unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
   json_t *pRegions;            /* schemas/regions.json "nodes" */
-  struct fed_manifest *pManifest; /* the current edition's manifest (pTrust), or NULL alone */
   struct zc_trust *pTrust;        /* the manifest and the keys this node holds (trust.h) */
   struct fed_key *pRoot;          /* the region's root public key, which signs manifests */
   char *zCatalogJson;          /* GET /catalog, serialised once */

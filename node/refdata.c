@@ -8,6 +8,7 @@
 #include "committees.h"
 #include "db.h"
 #include "manifest.h"
+#include "trust.h"
 
 json_t *refdata_file(const zc_node *p, const char *zFile) {
   char zPath[1100];
@@ -96,8 +97,8 @@ int refdata_health(zc_req *r) {
 
 int refdata_federation(zc_req *r) {
   zc_node *p = r->node;
-  json_t *aNodes = p->pManifest
-      ? fed_manifest_public(p->pManifest)
+  json_t *aNodes = node_manifest(p)
+      ? fed_manifest_public(node_manifest(p))
       : json_pack("[{s:s, s:s, s:n, s:n}]", "id", p->cfg.zNode, "name", p->zName, "url", "fingerprint");
   if (!aNodes) return -1;
   return http_json(r, 200, json_pack("{s:s, s:o}", "node", p->cfg.zNode, "nodes", aNodes));

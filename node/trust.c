@@ -89,6 +89,8 @@ const fed_key *trust_key_by_id(const zc_trust *t, const char *zKeyId) {
   return NULL;
 }
 
+const fed_manifest *node_manifest(const zc_node *p) { return p->pTrust ? p->pTrust->pManifest : NULL; }
+
 void trust_free(zc_trust *t) {
   while (t) {
     zc_trust *pOlder = t->pOlder;
@@ -144,7 +146,6 @@ int trust_install(zc_node *p, zc_trust *t, const char *zFrom) {
                     "it cannot write until the key file holds one (zc-admin rotate-key, then SIGHUP)");
   t->pOlder = pOld;
   p->pTrust = t;
-  p->pManifest = t->pManifest;
   fprintf(stderr, "zc-node: manifest of %s taken (%s%s)\n", zIssued, zFrom ? "from " : "from the files",
           zFrom ? zFrom : "");
   logwriter_trust(t);

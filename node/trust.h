@@ -45,6 +45,10 @@ const fed_key *trust_key_at(const zc_trust *t, const char *zNode, time_t tAt, co
 /* The private key we hold for listed key zKeyId ("650000#2"), or NULL. */
 const fed_key *trust_key_by_id(const zc_trust *t, const char *zKeyId);
 
+/* The manifest of the node's current edition; NULL for a node run alone. Event loop only
+ * (the log writer's thread keeps the edition it was handed). */
+const fed_manifest *node_manifest(const zc_node *p);
+
 /* Free t and every edition it replaced. */
 void trust_free(zc_trust *t);
 

@@ -202,7 +202,6 @@ static void test_a_running_node_takes_only_newer_editions(void **state) {
   node.xNow = fake_now;
   assert_int_equal(fed_key_write_private(f->pOld, f->zKeys), 0);
   node.pTrust = edition(f, T0, T0 + 1000 * DAY, 0, 0);
-  node.pManifest = node.pTrust->pManifest;
   zc_trust *pFirst = node.pTrust;
   /* older, or as new from a peer: not taken */
   assert_int_equal(trust_install(&node, edition(f, T0 - 1, T0 + 1000 * DAY, 1, 0), NODE), 0);
@@ -215,7 +214,7 @@ static void test_a_running_node_takes_only_newer_editions(void **state) {
   zc_trust *pNewer = edition(f, T0 + HOUR, T0 + DAY + HOUR, 1, 0);
   assert_int_equal(trust_install(&node, pNewer, "650000"), 1);
   assert_ptr_equal(node.pTrust, pNewer);
-  assert_ptr_equal(node.pManifest, pNewer->pManifest);
+  assert_ptr_equal(node_manifest(&node), pNewer->pManifest);
   assert_int_equal(fed_manifest_read_files(&zJson, &nJson, &zSig, &nSig, f->zManifest), 0);
   assert_int_equal(nJson, pNewer->nJson);
   assert_memory_equal(zJson, pNewer->zJson, nJson);
