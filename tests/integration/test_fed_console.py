@@ -12,6 +12,7 @@ three nodes from tools/zc-fed:
 - a tampered row in sqlite (a signature, an entry's bytes), written while the node is
   stopped, shows the problem after restart (bad_signature, hash_mismatch, prev_mismatch)
   while the untouched entries stay verified."""
+import datetime
 import hashlib
 import json
 import os
@@ -248,8 +249,11 @@ class TestTamperedRows(ConsoleCase):
                        (bytes([sig[0] ^ 1]) + bytes(sig[1:]), B, sig_seq))
             (raw,), = db.execute("SELECT entry FROM fed_entries WHERE origin = ? AND seq = ?", (B, bytes_seq)).fetchall()
             # still canonical JSON, a second later than what was signed
-            changed = re.sub(rb'("ts":"[^"]*)(\d)Z"', lambda m: m.group(1) + str((int(m.group(2)) + 1) % 10).encode()
-                             + b'Z"', bytes(raw))
+            # (one second on, never back: an earlier ts could fall before the key's window)
+            def later(m):
+                t = datetime.datetime.strptime(m.group(1).decode(), "%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(seconds=1)
+                return b'"ts":"' + t.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + b'"'
+            changed = re.sub(rb'"ts":"([^"]*)"', later, bytes(raw))
             self.assertNotEqual(changed, bytes(raw))
             db.execute("UPDATE fed_entries SET entry = ? WHERE origin = ? AND seq = ?", (changed, B, bytes_seq))
             db.commit()
