@@ -5,6 +5,7 @@
  * done, in unit order, so that output does not depend on scheduling. What the logs share
  * (the entries seen per (origin, seq), the verified checkpoints) sits behind one mutex. */
 #include "audit.h"
+#include "audit_rules.h"
 #include "checkpoint.h"
 #include "entry.h"
 #include "fed_error.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REF_PREFIX "refs/fed/"
@@ -123,6 +125,8 @@ struct fed_audit {
   size_t nEquiv;
   checkpoint_rec *aCkpt;
   size_t nCkpt;
+  fed_rules *pRules;  /* the federation's invariants (audit_rules.h) */
+  long nInFlightSecs;
 };
 
 /* The state of one unit's walk. */
@@ -227,6 +231,12 @@ int fed_audit_new(fed_audit **out, const fed_manifest *m, fed_audit_finding_cb c
     return fed_error_set(FED_ERROR, "cannot create a mutex");
   }
   a->bGitInit = 1;
+  a->pRules = fed_rules_new();
+  if (a->pRules == NULL) {
+    fed_audit_free(a);
+    return fed_error_set(FED_ERROR, "out of memory");
+  }
+  a->nInFlightSecs = FED_RULES_IN_FLIGHT_SECS;
   a->m = m;
   a->xFinding = cb;
   a->payload = payload;
@@ -245,9 +255,18 @@ void fed_audit_free(fed_audit *a) {
   free(a->aAlt);
   free(a->aEquiv);
   free(a->aCkpt);
+  fed_rules_free(a->pRules);
   pthread_mutex_destroy(&a->mu);
   if (a->bGitInit) git_libgit2_shutdown();
   free(a);
+}
+
+int fed_audit_set_jurisdiction(fed_audit *a, json_t *pCommittees, json_t *pSeries) {
+  return fed_rules_set_jurisdiction(a->pRules, pCommittees, pSeries);
+}
+
+void fed_audit_set_in_flight(fed_audit *a, long nSecs) {
+  a->nInFlightSecs = nSecs < 0 ? 0 : nSecs;
 }
 
 size_t fed_audit_findings(const fed_audit *a) {
@@ -501,6 +520,11 @@ static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace)
   fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
   /* only a validly signed entry is evidence of what the origin said */
   if (facts.bSigVerified) rc = seen_record(w->a, w->u->iLog, w->zOrigin, facts.iSeq, facts.zHash, aSig);
+  if (rc == FED_OK && facts.bSigVerified && fed_rules_wants(zJson, nJson)) {
+    pthread_mutex_lock(&w->a->mu);
+    rc = fed_rules_add(w->a->pRules, zJson, nJson);
+    pthread_mutex_unlock(&w->a->mu);
+  }
   w->s.iExpectSeq = facts.iSeq + 1;
   memcpy(w->s.zPrevHash, facts.zHash, sizeof(facts.zHash));
   w->s.bPrevKnown = 1;
@@ -1055,13 +1079,23 @@ static int checkpoint_mismatch_report(fed_audit *a) {
   return n;
 }
 
+/* A finding of the rules, placed in the first log holding its entry (callers hold a->mu). */
+static void rule_report(const char *zCode, const char *zOrigin, long long iSeq, const char *zMessage, void *payload) {
+  fed_audit *a = payload;
+  const seen_slot *p = seen_lookup(a, zOrigin, iSeq);
+  int iLog = p ? lowest_log(p->mLogs) : -1;
+  audit_emit(a, zCode, iLog < 0 ? 0 : (size_t)iLog, zOrigin, iSeq, "", zMessage);
+}
+
 int fed_audit_finish(fed_audit *a) {
-  int n = 0;
+  int n = 0, nRules;
   if (a->bFinished) return 0;
   a->bFinished = 1;
   pthread_mutex_lock(&a->mu);
   n = equivocation_report(a);
   n += checkpoint_mismatch_report(a);
+  nRules = a->nLog == 0 ? 0 : fed_rules_judge(a->pRules, time(NULL), a->nInFlightSecs,
+                                               origin_index(a, FED_REGISTRAR, 0) != 0, rule_report, a);
   pthread_mutex_unlock(&a->mu);
-  return n;
+  return nRules < 0 ? fed_error_set(FED_ERROR, "out of memory") : n + nRules;
 }

@@ -15,7 +15,8 @@
  * Across all the logs one audit sees (reported by fed_audit_finish): two different
  * entries for one (origin, seq) are equivocation; a verified checkpoint naming, for an
  * (origin, seq) some copy holds, another hash than that copy's is checkpoint_mismatch (a
- * checkpoint naming a seq no copy holds is not a finding: it may be newer).
+ * checkpoint naming a seq no copy holds is not a finding: it may be newer); and the
+ * federation's invariants over claims and registrations (audit_rules.h).
  *
  * Work is spread over threads, one per core, by (log, ref); findings come out in a stable
  * order whatever the threads did: by log in the order given, by ref name, by place in the
@@ -23,6 +24,7 @@
 #ifndef ZC_FED_AUDIT_H
 #define ZC_FED_AUDIT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "manifest.h"
@@ -44,7 +46,9 @@
  *   prev_mismatch    prev is not the previous entry's hash
  *   misplaced        a checkpoint of node A under refs/checkpoints/B
  *   equivocation     two different entries for one (origin, seq) in two logs
- *   checkpoint_mismatch  a checkpoint names another hash than a copy holds */
+ *   checkpoint_mismatch  a checkpoint names another hash than a copy holds
+ *   id_claimed_twice, claim_unmatched, account_unclaimed, two_homes, bad_claim:
+ *                    the federation's invariants (audit_rules.h) */
 typedef struct fed_audit_finding {
   const char *zCode;     /* see above */
   const char *zLog;      /* the label given to fed_audit_log(), e.g. a node id */
@@ -76,10 +80,19 @@ int fed_audit_logs(fed_audit *a, const char *const *azLog, const char *const *az
 /* The same for one log. */
 int fed_audit_log(fed_audit *a, const char *zLog, const char *zGitDir);
 
-/* Report what only the logs together show (equivocation, checkpoint_mismatch) among all
- * the logs audited so far; the number of such findings. Once: later logs are no longer
- * compared (a second call returns 0). */
+/* Report what only the logs together show (equivocation, checkpoint_mismatch, the
+ * invariants of audit_rules.h) among all the logs audited so far; the number of such
+ * findings, negative when out of memory. Once: later logs are no longer compared (a
+ * second call returns 0). */
 int fed_audit_finish(fed_audit *a);
+
+/* Entries younger than nSecs at fed_audit_finish are in flight for the invariants that
+ * wait for a second node's half (audit_rules.h); default FED_RULES_IN_FLIGHT_SECS. */
+void fed_audit_set_in_flight(fed_audit *a, long nSecs);
+
+/* The committees and the catalogue's series wrong_jurisdiction judges routings by
+ * (audit_rules.h, fed_rules_set_jurisdiction); without them routings are not judged. */
+int fed_audit_set_jurisdiction(fed_audit *a, json_t *pCommittees, json_t *pSeries);
 
 /* Totals over every log audited so far. */
 size_t fed_audit_findings(const fed_audit *a);

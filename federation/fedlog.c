@@ -392,7 +392,7 @@ static void *validate_range(void *pArg) {
   fed_verifier_set *pVerifiers = fed_verifier_set_new(); /* NULL: plain checks */
   j->rc = FED_OK;
   for (size_t i = j->iFrom; i < j->iTo; i++) {
-    fed_entry_expect x = {j->zOrigin, j->iFirstSeq + (long long)i, zPrev, j->l->m, 0, pVerifiers};
+    fed_entry_expect x = {j->zOrigin, j->iFirstSeq + (long long)i, zPrev, j->l->m, j->a[i].bSignedHere, pVerifiers};
     j->rc = fed_entry_validate(&j->aFacts[i], &x, j->a[i].zJson, j->a[i].nJson, j->a[i].aSig, FED_SIG_SIZE);
     if (j->rc != FED_OK) {
       j->iBad = i;

@@ -41,11 +41,15 @@
 
 typedef struct fedlog fedlog;
 
-/* One entry: entry.json's exact bytes and its raw Ed25519 signature (FED_SIG_SIZE bytes). */
+/* One entry: entry.json's exact bytes and its raw Ed25519 signature (FED_SIG_SIZE bytes).
+ * bSignedHere: the caller signed these bytes a moment ago with the private key of the key
+ * id they name, so the Ed25519 check is skipped (a verify costs twice a sign); everything
+ * else, the key's validity at ts included, is checked as for any entry. */
 typedef struct fed_log_entry {
   const char *zJson;
   size_t nJson;
   const unsigned char *aSig;
+  int bSignedHere;
 } fed_log_entry;
 
 /* An origin's newest entry. */

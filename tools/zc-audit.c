@@ -3,6 +3,12 @@
  *   zc-audit DIR                          a zc-fed directory: DIR/federation.json,
  *                                         DIR/keys/root.pem, DIR/<node id>/fedlog.git
  *   zc-audit --data NODEDIR --manifest FILE [--root-pem P]
+ *   --schemas DIR                         committees.json and catalog.json, by which
+ *                                         routings are judged (default: ../schemas beside
+ *                                         the binary's directory; none there: not judged)
+ *   --in-flight-secs N                    a claim or a registration younger than N
+ *                                         seconds (default 300) may still wait for its
+ *                                         other half (audit_rules.h): not yet a finding
  *
  * Prints one line per finding on stdout, "CODE ORIGIN SEQ detail" (API.md, "Tools";
  * fed_audit_finding_format), nothing else there; a summary on stderr. Exits 0 only when
@@ -20,14 +26,16 @@
 #include "manifest.h"
 
 #define USAGE                                                  \
-  "usage: zc-audit DIR\n"                                      \
-  "       zc-audit --data NODEDIR --manifest FILE [--root-pem P]\n"
+  "usage: zc-audit [--in-flight-secs N] [--schemas DIR] DIR\n"  \
+  "       zc-audit [--in-flight-secs N] [--schemas DIR] --data NODEDIR --manifest FILE [--root-pem P]\n"
 
 typedef struct audit_args {
   const char *zDir;       /* zc-fed directory mode */
   const char *zData;      /* one node's data directory */
   const char *zManifest;
   const char *zRootPem;
+  const char *zInFlight;  /* seconds a claim or registration waits for its other half */
+  const char *zSchemas;   /* committees.json and catalog.json, for wrong_jurisdiction */
 } audit_args;
 
 static void print_finding(const fed_audit_finding *f, void *payload) {
@@ -44,6 +52,8 @@ static int args_parse(audit_args *p, int argc, char **argv) {
     if (strcmp(argv[i], "--data") == 0) pz = &p->zData;
     else if (strcmp(argv[i], "--manifest") == 0) pz = &p->zManifest;
     else if (strcmp(argv[i], "--root-pem") == 0) pz = &p->zRootPem;
+    else if (strcmp(argv[i], "--in-flight-secs") == 0) pz = &p->zInFlight;
+    else if (strcmp(argv[i], "--schemas") == 0) pz = &p->zSchemas;
     else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return -1;
     if (pz) {
       if (i + 1 >= argc) return -1;
@@ -55,6 +65,7 @@ static int args_parse(audit_args *p, int argc, char **argv) {
       p->zDir = argv[i];
     }
   }
+  if (p->zInFlight && strspn(p->zInFlight, "0123456789") != strlen(p->zInFlight)) return -1;
   if (p->zDir && (p->zData || p->zManifest)) return -1;
   if (p->zDir == NULL && (p->zData == NULL || p->zManifest == NULL)) return -1;
   return 0;
@@ -151,6 +162,25 @@ static int log_list_fill(log_list *p, const audit_args *args, const fed_manifest
   return rc;
 }
 
+/* The committees and the catalogue, from zSchemas or ../schemas beside the binary. */
+static void jurisdiction_load(fed_audit *a, const char *zSchemas, const char *zArgv0) {
+  char zDir[4096], zPath[4200], zBin[4096];
+  if (zSchemas) {
+    snprintf(zDir, sizeof zDir, "%s", zSchemas);
+  } else {
+    snprintf(zBin, sizeof zBin, "%s", zArgv0);
+    snprintf(zDir, sizeof zDir, "%s/../schemas", dirname(zBin));
+  }
+  snprintf(zPath, sizeof zPath, "%s/committees.json", zDir);
+  json_t *c = json_load_file(zPath, 0, NULL);
+  snprintf(zPath, sizeof zPath, "%s/catalog.json", zDir);
+  json_t *s = json_load_file(zPath, 0, NULL);
+  if (fed_audit_set_jurisdiction(a, json_object_get(c, "committees"), json_object_get(s, "series")) != FED_OK)
+    fprintf(stderr, "zc-audit: no committees.json and catalog.json in %s: routings not judged\n", zDir);
+  json_decref(c);
+  json_decref(s);
+}
+
 int main(int argc, char **argv) {
   int rc = 1;
   audit_args args;
@@ -172,12 +202,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "zc-audit: %s\n", fed_last_error());
     goto done;
   }
+  if (args.zInFlight) fed_audit_set_in_flight(a, atol(args.zInFlight));
+  jurisdiction_load(a, args.zSchemas, argv[0]);
   if (log_list_fill(&logs, &args, m, &nPlaces) != 0) goto done;
   if (fed_audit_logs(a, (const char *const *)logs.azLabel, (const char *const *)logs.azGitDir, logs.n) < 0) {
     fprintf(stderr, "zc-audit: %s\n", fed_last_error());
     goto done;
   }
-  fed_audit_finish(a);
+  if (fed_audit_finish(a) < 0) {
+    fprintf(stderr, "zc-audit: %s\n", fed_last_error());
+    goto done;
+  }
   fprintf(stderr, "zc-audit: %zu of %d node log%s present, %zu entr%s checked, %zu finding%s\n", logs.n, nPlaces,
           nPlaces == 1 ? "" : "s", fed_audit_entries(a), fed_audit_entries(a) == 1 ? "y" : "ies",
           fed_audit_findings(a), fed_audit_findings(a) == 1 ? "" : "s");

@@ -47,7 +47,7 @@ static void chain_make(chain *c, const fixture *f, const char *zOrigin, size_t n
   for (size_t i = 0; i < n; i++) {
     entry_make(&c->aEntry[i], f, zOrigin, (long long)i + 1, zPrev, NULL);
     fed_sha256_hex(zPrev, c->aEntry[i].zJson, c->aEntry[i].nJson);
-    c->aView[i] = (fed_log_entry){c->aEntry[i].zJson, c->aEntry[i].nJson, c->aEntry[i].aSig};
+    c->aView[i] = (fed_log_entry){c->aEntry[i].zJson, c->aEntry[i].nJson, c->aEntry[i].aSig, 0};
   }
 }
 
@@ -251,7 +251,7 @@ static void test_bad_entries_refused(void **state) {
     }
     /* a sound entry 3 first: the whole batch must stay invisible */
     a[0] = c.aView[2];
-    a[1] = (fed_log_entry){bad.zJson, bad.nJson, bad.aSig};
+    a[1] = (fed_log_entry){bad.zJson, bad.nJson, bad.aSig, 0};
     rc = fedlog_append(l, "650000", a, 2, &r);
     print_message("    %s: %d %s\n", k->zName, rc, fed_last_error());
     assert_int_equal(rc, k->rc);
@@ -264,6 +264,54 @@ static void test_bad_entries_refused(void **state) {
     free(bad.zJson);
   }
   read_expect(l, &c, 1, 2);
+  fedlog_close(l);
+  chain_free(&c);
+}
+
+/* An entry its writer has just signed (bSignedHere) skips the Ed25519 check and nothing
+ * else: its key must still be listed and valid at its ts, and seq and prev must follow. */
+static void test_signed_here_skips_only_the_signature(void **state) {
+  fixture *f = *state;
+  chain c;
+  fedlog *l = log_open(f, "n1");
+  chain_make(&c, f, "650000", 2);
+  append_ok(l, &c, 0, 1);
+  char zPrev[FED_SHA256_HEX_SIZE];
+  fed_sha256_hex(zPrev, c.aEntry[0].zJson, c.aEntry[0].nJson);
+  struct {
+    entry_opts o;
+    int rc;
+  } aCase[] = {
+      {{.zKeyId = "650000#0"}, FED_EEXPIRED},  /* retired key */
+      {{.zKeyId = "650000#7"}, FED_ENOTFOUND}, /* not in the manifest */
+      {{.zPrev = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, FED_EINVALID},
+      {{.iSeq = 3}, FED_EINVALID},
+      {{.bFlipSig = 1}, FED_OK}, /* the one check it is spared */
+  };
+  aCase[0].o.pSignKey = f->pOld;
+  for (size_t i = 0; i < sizeof aCase / sizeof aCase[0]; i++) {
+    made_entry e;
+    fed_log_append_result r;
+    entry_make(&e, f, "650000", 2, zPrev, &aCase[i].o);
+    fed_log_entry a = {e.zJson, e.nJson, e.aSig, 1};
+    int rc = fedlog_append(l, "650000", &a, 1, &r);
+    print_message("    case %zu: %d %s\n", i, rc, rc ? fed_last_error() : "");
+    assert_int_equal(rc, aCase[i].rc);
+    assert_int_equal(head_seq(l, "650000"), rc == FED_OK ? 2 : 1);
+    fed_log_append_result_dispose(&r);
+    free(e.zJson);
+  }
+  /* the same flipped signature without the mark is refused */
+  fedlog_close(l);
+  l = log_open(f, "n2");
+  append_ok(l, &c, 0, 1);
+  made_entry e;
+  fed_log_append_result r;
+  entry_make(&e, f, "650000", 2, zPrev, &(entry_opts){.bFlipSig = 1});
+  fed_log_entry a = {e.zJson, e.nJson, e.aSig, 0};
+  assert_int_equal(fedlog_append(l, "650000", &a, 1, &r), FED_EBADSIG);
+  fed_log_append_result_dispose(&r);
+  free(e.zJson);
   fedlog_close(l);
   chain_free(&c);
 }
@@ -305,7 +353,7 @@ static void test_equivocation_reported(void **state) {
   append_ok(l, &c, 0, 3);
   fed_sha256_hex(zPrev, c.aEntry[0].zJson, c.aEntry[0].nJson);
   entry_make(&other, f, "650000", 2, zPrev, &o);
-  e = (fed_log_entry){other.zJson, other.nJson, other.aSig};
+  e = (fed_log_entry){other.zJson, other.nJson, other.aSig, 0};
   assert_int_equal(fedlog_append(l, "650000", &e, 1, &r), FED_EEQUIVOCATION);
   assert_non_null(strstr(fed_last_error(), "equivocation: 650000/2 is held as entry.json"));
   assert_int_equal(r.iSeq, 2);
@@ -533,7 +581,7 @@ static void test_kill_9_at_random_instants(void **state) {
 int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fixture_teardown)
   const struct CMUnitTest tests[] = {
-      T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused),
+      T(test_append_head_read),      T(test_read_stops_when_asked),       T(test_bad_entries_refused), T(test_signed_here_skips_only_the_signature),
       T(test_refusal_deep_in_a_large_batch), T(test_equivocation_reported), T(test_replay_is_a_no_op),           T(test_small_batches_are_merged), T(test_leftovers_of_a_crash_are_removed), T(test_an_interrupted_creation_is_finished),
       T(test_one_writer),
       T(test_git_openssl_and_audit_agree), T(test_kill_9_at_random_instants),

@@ -99,7 +99,7 @@ static int fill_main(int argc, char **argv) {
     for (; k < 1000 && i < n; k++, i++) {
       make_entry(&a[k], pKey, zOrigin, pListed->zId, h.iSeq + i + 1, zPrev, tNow);
       fed_sha256_hex(zPrev, a[k].zJson, a[k].nJson);
-      v[k] = (fed_log_entry){a[k].zJson, a[k].nJson, a[k].aSig};
+      v[k] = (fed_log_entry){a[k].zJson, a[k].nJson, a[k].aSig, 0};
     }
     if (fedlog_append(l, zOrigin, v, k, NULL) != FED_OK) die("--fill append");
     for (size_t j = 0; j < k; j++) free(a[j].zJson);
@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
   for (long long i = 0; i < n; i++) {
     make_entry(&aMade[i], pKey, "650000", "650000#1", i + 1, zPrev, T0 + i + 1);
     fed_sha256_hex(zPrev, aMade[i].zJson, aMade[i].nJson);
-    aView[i] = (fed_log_entry){aMade[i].zJson, aMade[i].nJson, aMade[i].aSig};
+    aView[i] = (fed_log_entry){aMade[i].zJson, aMade[i].nJson, aMade[i].aSig, 0};
     nBytes += aMade[i].nJson;
   }
   tSign = now() - t;
