@@ -11,10 +11,14 @@
 
 #include "apply.h"
 #include "blob.h"
+#include "claims.h"
+#include "transfer.h"
 #include "db.h"
 #include "fed_error.h"
+#include "fedcall.h"
 #include "limiter.h"
 #include "outbox.h"
+#include "remote_login.h"
 #include "rfc3339.h"
 #include "router.h"
 #include "session.h"
@@ -79,14 +83,28 @@ int account_new_id(char zOut[40], char cKind) {
   return 0;
 }
 
-/* Usernames are ten digits like the existing platform's, never starting with 0. */
+/* The node's place in schemas/regions.json (0 the region), or -1. */
+static int node_place(const zc_node *p) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(p->pRegions, i, v)
+    if (strcmp(jstr(v, "id"), p->cfg.zNode) == 0) return (int)i;
+  return -1;
+}
+
+/* Usernames are ten digits like the existing platform's, never starting with 0. Each node
+ * draws from a space of its own, so that two nodes never hand out the same one: the first
+ * two digits are 10 plus the node's place in the region list, the other eight random (a
+ * node not in the list draws from all ten digits, as a node alone did). */
 static int new_username(zc_node *p, char zOut[24]) {
+  int iPlace = node_place(p);
   for (int i = 0; i < 20; i++) {
     unsigned char a[8];
     if (secret_random(a, sizeof a)) return -1;
     unsigned long long v = 0;
     for (int k = 0; k < 8; k++) v = (v << 8) | a[k];
-    snprintf(zOut, 24, "%llu", 1000000000ULL + v % 9000000000ULL);
+    if (iPlace >= 0 && iPlace < 90) snprintf(zOut, 24, "%d%08llu", 10 + iPlace, v % 100000000ULL);
+    else snprintf(zOut, 24, "%llu", 1000000000ULL + v % 9000000000ULL);
     if (!db_int(p->db, 0, "SELECT 1 FROM accounts WHERE username = ?", "t", zOut)) return 0;
   }
   return -1;
@@ -97,22 +115,24 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
   char *zEnc = NULL;
   time_t now = node_now(p);
   int rc;
-  if (account_new_id(zIdOut, 'a') || new_username(p, zUserOut)) return -1;
+  if (a->zId) snprintf(zIdOut, 40, "%s", a->zId);
+  else if (account_new_id(zIdOut, 'a')) return -1;
+  if (new_username(p, zUserOut)) return -1;
+  if (a->zPhone) secret_hmac_hex(p->aPepper, sizeof p->aPepper, a->zPhone, zPhoneDigest);
   if (a->zIdNumber) {
     secret_hmac_hex(p->aPepper, sizeof p->aPepper, a->zIdNumber, zDigest);
     mask_id_number(a->zIdNumber, zMasked);
     if (!(zEnc = secret_encrypt(p->aDataKey, a->zIdNumber))) return -1;
   }
   rc = db_exec(p->db,
-      "INSERT INTO accounts(id, username, role, name, phone, email, id_digest, id_enc, id_masked,"
+      "INSERT INTO accounts(id, username, role, name, phone, phone_digest, email, id_digest, id_enc, id_masked,"
       " password_hash, home, unit_id, dept_id, committee_id, created, updated)"
-      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "ttttttttttttttII",
-      zIdOut, zUserOut, a->zRole, a->zName, a->zPhone, a->zEmail, a->zIdNumber ? zDigest : NULL,
-      zEnc, a->zIdNumber ? zMasked : NULL, a->zPasswordHash, p->cfg.zNode, a->zUnit, a->zDept,
-      a->zCommittee, (sqlite3_int64)now, (sqlite3_int64)now);
+      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", "tttttttttttttttII",
+      zIdOut, zUserOut, a->zRole, a->zName, a->zPhone, a->zPhone ? zPhoneDigest : NULL, a->zEmail,
+      a->zIdNumber ? zDigest : NULL, zEnc, a->zIdNumber ? zMasked : NULL, a->zPasswordHash, p->cfg.zNode,
+      a->zUnit, a->zDept, a->zCommittee, (sqlite3_int64)now, (sqlite3_int64)now);
   free(zEnc);
   if (rc) return rc;
-  if (a->zPhone) secret_hmac_hex(p->aPepper, sizeof p->aPepper, a->zPhone, zPhoneDigest);
   /* What the federation learns: no password hash, no clear ID number or phone. */
   json_t *pBody = json_pack("{s:s, s:s, s:s, s:s, s:s}", "account", zIdOut, "username", zUserOut,
                             "role", a->zRole, "home", p->cfg.zNode, "name", a->zName);
@@ -147,8 +167,21 @@ json_t *account_json(zc_node *p, const char *zId) {
   return a;
 }
 
-/* 200/201 with {"account":…, "csrf":…} for the caller's (new) session. */
-static int answer_with_session(zc_req *r, int status, const char *zAccount) {
+int account_at_home(zc_req *r) {
+  char *zHome = db_text(r->node->db, "SELECT home FROM accounts WHERE id = ?", "t", r->pSess->zAccount);
+  int bHome = zHome && strcmp(zHome, r->node->cfg.zNode) == 0;
+  if (bHome && transfer_in_flight(r->node, r->pSess->zAccount)) {
+    free(zHome);
+    return http_error(r, 409, "transfer_in_flight", "评审区域变更正在办理中，完成后请到新的评审区域网站办理此项"), 0;
+  }
+  if (!bHome)
+    http_error_extra(r, 409, "not_home", json_pack("{s:s?}", "home", zHome), "请到账号所属地区（%s）的网站办理此项",
+                     zHome && node_region_name(r->node, zHome) ? node_region_name(r->node, zHome) : "所属地区");
+  free(zHome);
+  return bHome;
+}
+
+int account_answer_with_session(zc_req *r, int status, const char *zAccount) {
   json_t *a = account_json(r->node, zAccount);
   if (!a || !r->pSess) {
     json_decref(a);
@@ -162,27 +195,75 @@ static int answer_with_session(zc_req *r, int status, const char *zAccount) {
 #define ID_TAKEN_MSG "该身份证号已注册，请直接登录；如非本人注册，请提交账号申诉"
 #define PHONE_TAKEN_MSG "该手机号已被其他申请人账号使用"
 
-static int register_finish(zc_req *r, pw_job *j) {
-  char zId[40], zUser[24];
-  json_t *d = j->pData;
-  if (!j->bHashed) return -1;
-  account_new a = {.zRole = "applicant",
-                   .zName = json_string_value(json_object_get(d, "name")),
-                   .zPhone = json_string_value(json_object_get(d, "phone")),
-                   .zIdNumber = json_string_value(json_object_get(d, "id_number")),
-                   .zPasswordHash = j->zNewHash};
-  int rc = account_insert(r->node, &a, zId, zUser);
-  if (rc == DB_CONSTRAINT) { /* registered meanwhile by a concurrent request */
-    if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", a.zPhone))
-      return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
-    return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
+static int taken(zc_req *r, const char *zField) {
+  if (strcmp(zField, "phone") == 0) return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
+  return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
+}
+
+/* A registration between its password hash and its commit: the account id the claim
+ * names, the hash, and the form. */
+typedef struct reg_ctx {
+  char zAccount[40];
+  char zHash[SECRET_HASH_MAX];
+  json_t *d;
+} reg_ctx;
+
+static void reg_free(void *pCtx) {
+  reg_ctx *c = pCtx;
+  json_decref(c->d);
+  memset(c, 0, sizeof *c);
+  free(c);
+}
+
+/* The keyed digests the registrar's claim is made of. */
+static void reg_digests(zc_node *p, const json_t *d, char zId[65], char zPhone[65]) {
+  secret_hmac_hex(p->aPepper, sizeof p->aPepper, jstr(d, "id_number"), zId);
+  secret_hmac_hex(p->aPepper, sizeof p->aPepper, jstr(d, "phone"), zPhone);
+}
+
+/* The account, once its claim is held (the registrar's own claims are taken here, in the
+ * same transaction; a node on its own, outside any federation, takes none). */
+static int register_commit(zc_req *r, void *pCtx) {
+  reg_ctx *c = pCtx;
+  char zId[40], zUser[24], zIdDigest[65], zPhoneDigest[65];
+  const char *zField = NULL;
+  json_t *d = c->d;
+  account_new a = {.zRole = "applicant", .zName = jstr(d, "name"), .zPhone = jstr(d, "phone"),
+                   .zIdNumber = jstr(d, "id_number"), .zPasswordHash = c->zHash, .zId = c->zAccount};
+  if (!claims_usable(r->node, c->zAccount)) return claims_unavailable(r); /* released meanwhile */
+  if (r->node->pTrust && claims_is_registrar(r->node)) {
+    reg_digests(r->node, d, zIdDigest, zPhoneDigest);
+    int rc = claims_take(r->node, zIdDigest, zPhoneDigest, c->zAccount, r->node->cfg.zNode, &zField);
+    if (rc) return rc > 0 ? taken(r, zField) : -1;
   }
+  int rc = account_insert(r->node, &a, zId, zUser);
+  if (rc == DB_CONSTRAINT) /* registered meanwhile by a concurrent request */
+    return taken(r, db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", a.zPhone)
+                        ? "phone" : "id_number");
   if (rc || session_open(r, zId)) return -1;
-  return answer_with_session(r, 201, zId);
+  return account_answer_with_session(r, 201, zId);
+}
+
+/* The password is hashed: claim the ID number at the registrar (or here, when this is
+ * it), then commit. */
+static int register_finish(zc_req *r, pw_job *j) {
+  char zIdDigest[65], zPhoneDigest[65];
+  reg_ctx *c = calloc(1, sizeof *c);
+  if (!c || !j->bHashed || account_new_id(c->zAccount, 'a')) {
+    free(c);
+    return -1;
+  }
+  snprintf(c->zHash, sizeof c->zHash, "%s", j->zNewHash);
+  c->d = json_incref(j->pData);
+  reg_digests(r->node, c->d, zIdDigest, zPhoneDigest);
+  return claims_then(r, "id.claim",
+                     json_pack("{s:s, s:s, s:s}", "id_digest", zIdDigest, "phone_digest", zPhoneDigest, "account",
+                               c->zAccount),
+                     register_commit, taken, c, reg_free);
 }
 
 int accounts_register(zc_req *r) {
-  char zIdNumber[19], zDigest[65];
+  char zIdNumber[19], zDigest[65], zPhoneDigest[65];
   const char *zErr;
   const char *zIn = json_str_field(r, "id_number", "身份证号", 1);
   if (!zIn) return 0;
@@ -201,9 +282,11 @@ int accounts_register(zc_req *r) {
   secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zIdNumber, zDigest);
   if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id_digest = ?", "t", zDigest))
     return http_field_error(r, 409, "id_number_taken", "id_number", ID_TAKEN_MSG);
-  if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role = 'applicant'", "t", zPhone)) {
+  secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zPhone, zPhoneDigest);
+  /* known here (ours, or another node's as replicated): refused without asking the registrar */
+  if (db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE (phone = ? OR phone_digest = ?) AND role = 'applicant'",
+             "tt", zPhone, zPhoneDigest))
     return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
-  }
   json_t *d = json_pack("{s:s, s:s, s:s}", "id_number", zIdNumber, "name", zName, "phone", zPhone);
   return password_then(r, NULL, NULL, zPassword, d, register_finish);
 }
@@ -211,24 +294,25 @@ int accounts_register(zc_req *r) {
 /* ---- login (登录) ---- */
 
 /* The account a login names: ID number, mobile number (when only one account has it)
- * or username. NULL when none. */
+ * or username; ours or another node's (replicated: its home checks the password). NULL
+ * when none. */
+#define LOGIN_COLUMNS "SELECT id, password_hash, home FROM accounts "
 static json_t *find_login(zc_node *p, const char *zLogin) {
   char zIdNumber[19], zDigest[65];
-  const char *zSql = "SELECT id, password_hash FROM accounts WHERE username = ? AND disabled = 0";
   if (strlen(zLogin) == 18 && !validate_id_number(zLogin, zIdNumber, node_now(p))) {
     secret_hmac_hex(p->aPepper, sizeof p->aPepper, zIdNumber, zDigest);
-    return db_row(p->db, "SELECT id, password_hash FROM accounts WHERE id_digest = ? AND disabled = 0",
-                  "t", zDigest);
+    return db_row(p->db, LOGIN_COLUMNS "WHERE id_digest = ? AND disabled = 0", "t", zDigest);
   }
   /* A mobile number names its one account; shared with a unit's contact phone, it names the
-   * applicant (mobile numbers are unique among applicants). */
+   * applicant (mobile numbers are unique among applicants, federation-wide). */
   if (!validate_mobile(zLogin)) {
-    json_t *a = db_row(p->db, "SELECT id, password_hash FROM accounts WHERE phone = ?1 AND disabled = 0 AND"
-                       " ((SELECT count(*) FROM accounts WHERE phone = ?1 AND disabled = 0) = 1 OR role = 'applicant')"
-                       " ORDER BY role = 'applicant' DESC LIMIT 1", "t", zLogin);
+    secret_hmac_hex(p->aPepper, sizeof p->aPepper, zLogin, zDigest);
+    json_t *a = db_row(p->db, LOGIN_COLUMNS "WHERE (phone = ?1 OR phone_digest = ?2) AND disabled = 0 AND"
+                       " ((SELECT count(*) FROM accounts WHERE (phone = ?1 OR phone_digest = ?2) AND disabled = 0) = 1"
+                       " OR role = 'applicant') ORDER BY role = 'applicant' DESC LIMIT 1", "tt", zLogin, zDigest);
     if (a) return a;
   }
-  return db_row(p->db, zSql, "t", zLogin);
+  return db_row(p->db, LOGIN_COLUMNS "WHERE username = ? AND disabled = 0", "t", zLogin);
 }
 
 static int too_many(zc_req *r, long nWait) {
@@ -263,7 +347,7 @@ static void attempt_end(zc_req *r, json_t *d, int outcome) {
 
 /* Are the credentials a check was made against still the account's? A password change
  * (or a disabled account) committed while the check ran must win over it. */
-static int credentials_current(zc_node *p, const char *zAccount, const char *zHash) {
+int account_credentials_current(zc_node *p, const char *zAccount, const char *zHash) {
   return db_int(p->db, 0, "SELECT 1 FROM accounts WHERE id = ? AND password_hash = ? AND disabled = 0", "tt",
                 zAccount, zHash) == 1;
 }
@@ -274,17 +358,16 @@ static int login_finish(zc_req *r, pw_job *j) {
     attempt_end(r, j->pData, LIMITER_FAILED);
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   }
-  if (!credentials_current(r->node, zAccount, j->zCheckHash)) {
+  if (!account_credentials_current(r->node, zAccount, j->zCheckHash)) {
     attempt_end(r, j->pData, LIMITER_VOID); /* says nothing about the guess */
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   }
   attempt_end(r, j->pData, LIMITER_OK);
   if (session_open(r, zAccount) || session_device_issue(r, zAccount)) return -1;
-  return answer_with_session(r, 200, zAccount);
+  return account_answer_with_session(r, 200, zAccount);
 }
 
-/* 429 for an attempt the limiter refused. */
-static int refuse_attempt(zc_req *r, int rcLimit, long nWait) {
+int accounts_login_refused(zc_req *r, int rcLimit, long nWait) {
   if (rcLimit == LIMITER_BLOCKED) return too_many(r, nWait);
   if (rcLimit == LIMITER_IN_FLIGHT) {
     http_header(r, "Retry-After", "1");
@@ -305,6 +388,11 @@ int accounts_login(zc_req *r) {
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
   json_t *a = find_login(r->node, zLogin);
   const char *zAccount = a ? jstr(a, "id") : NULL;
+  if (a && strcmp(jstr(a, "home"), r->node->cfg.zNode) != 0) { /* its home checks (remote_login.h) */
+    int rc = remote_login(r, zAccount, jstr(a, "home"), zPassword);
+    json_decref(a);
+    return rc;
+  }
   memset(&at, 0, sizeof at);
   /* a login naming nobody is counted under its own name, never an account id's key */
   snprintf(at.zAccount, sizeof at.zAccount, "%s%s", zAccount ? "" : "name:", zAccount ? zAccount : zLogin);
@@ -314,7 +402,7 @@ int accounts_login(zc_req *r) {
   int rc = limiter_begin(r->node->pLimiter, &at, node_now(r->node), &nWait);
   if (rc) {
     json_decref(a);
-    return refuse_attempt(r, rc, nWait);
+    return accounts_login_refused(r, rc, nWait);
   }
   json_t *d = attempt_json(&at);
   if (!d) {
@@ -359,33 +447,73 @@ static int announce_contact(zc_node *p, const char *zAccount, const char *zPhone
   return outbox_record(p, "account.updated", pBody, NULL);
 }
 
+/* The contact change, once the registrar holds an applicant's new phone (d: phone?,
+ * email?, both checked). */
+static int update_commit(zc_req *r, void *pCtx) {
+  json_t *d = pCtx;
+  const char *zPhone = jstr(d, "phone"), *zEmail = jstr(d, "email");
+  char zDigest[65];
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  if (zPhone) {
+    secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zPhone, zDigest);
+    if (json_is_true(json_object_get(d, "new_phone")) && claims_is_registrar(r->node) && r->node->pTrust) {
+      const char *zField;
+      int rc = claims_take_phone(r->node, r->pSess->zAccount, zDigest, r->node->cfg.zNode, &zField);
+      if (rc) return rc > 0 ? taken(r, zField) : -1;
+    }
+    if (db_exec(r->node->db, "UPDATE accounts SET phone = ?, phone_digest = ?, updated = ? WHERE id = ?", "ttIt",
+                zPhone, zDigest, now, r->pSess->zAccount))
+      return -1;
+  }
+  if (zEmail && db_exec(r->node->db, "UPDATE accounts SET email = ?, updated = ? WHERE id = ?", "tIt",
+                        *zEmail ? zEmail : NULL, now, r->pSess->zAccount))
+    return -1;
+  if (announce_contact(r->node, r->pSess->zAccount, zPhone, zEmail)) return -1;
+  json_t *a = account_json(r->node, r->pSess->zAccount);
+  return a ? http_json(r, 200, json_pack("{s:o}", "account", a)) : -1;
+}
+
+static void json_free(void *p) { json_decref(p); }
+
 int accounts_update_me(zc_req *r) {
+  if (!account_at_home(r)) return 0;
   const char *zErr;
+  char zDigest[65];
   const char *zPhone = json_str_field(r, "phone", "手机号", 0);
   if (r->status) return 0;
   const char *zEmail = json_str_field(r, "email", "电子邮箱", 0);
   if (r->status) return 0;
-  int bApplicant = r->pSess->role == ROLE_APPLICANT;
+  int bApplicant = r->pSess->role == ROLE_APPLICANT, bNewPhone = 0;
+  json_t *d = json_object();
   if (zPhone && *zPhone) {
     if ((zErr = bApplicant ? validate_mobile(zPhone) : validate_phone(zPhone)))
-      return http_field_error(r, 400, "invalid_field", "phone", zErr);
-    if (bApplicant && db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE phone = ? AND role ="
-                             " 'applicant' AND id <> ?", "tt", zPhone, r->pSess->zAccount)) {
-      return http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
-    }
-    db_exec(r->node->db, "UPDATE accounts SET phone = ?, updated = ? WHERE id = ?", "tIt", zPhone,
-            (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
+      return json_decref(d), http_field_error(r, 400, "invalid_field", "phone", zErr);
+    secret_hmac_hex(r->node->aPepper, sizeof r->node->aPepper, zPhone, zDigest);
+    /* another applicant's, here or (as its digest) anywhere this node knows of */
+    if (bApplicant && db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE (phone = ? OR phone_digest = ?) AND"
+                             " role = 'applicant' AND id <> ?", "ttt", zPhone, zDigest, r->pSess->zAccount))
+      return json_decref(d), http_field_error(r, 409, "phone_taken", "phone", PHONE_TAKEN_MSG);
+    bNewPhone = bApplicant && !db_int(r->node->db, 0, "SELECT 1 FROM accounts WHERE id = ? AND phone = ?", "tt",
+                                      r->pSess->zAccount, zPhone);
+    json_object_set_new(d, "phone", json_string(zPhone));
+    json_object_set_new(d, "new_phone", json_boolean(bNewPhone));
   } else if (zPhone && bApplicant) {
+    json_decref(d);
     return http_field_error(r, 400, "missing_field", "phone", "申请人必须保留手机号");
   }
   if (zEmail) {
-    if (*zEmail && (zErr = validate_email(zEmail))) return http_field_error(r, 400, "invalid_field", "email", zErr);
-    db_exec(r->node->db, "UPDATE accounts SET email = ?, updated = ? WHERE id = ?", "tIt",
-            *zEmail ? zEmail : NULL, (sqlite3_int64)node_now(r->node), r->pSess->zAccount);
+    if (*zEmail && (zErr = validate_email(zEmail)))
+      return json_decref(d), http_field_error(r, 400, "invalid_field", "email", zErr);
+    json_object_set_new(d, "email", json_string(zEmail));
   }
-  if (announce_contact(r->node, r->pSess->zAccount, zPhone, zEmail)) return -1;
-  json_t *a = account_json(r->node, r->pSess->zAccount);
-  return a ? http_json(r, 200, json_pack("{s:o}", "account", a)) : -1;
+  /* an applicant's new phone logs in: claimed at the registrar first, like at registration */
+  if (!bNewPhone) {
+    int rc = update_commit(r, d);
+    json_decref(d);
+    return rc;
+  }
+  return claims_then(r, "phone.claim", json_pack("{s:s, s:s}", "account", r->pSess->zAccount, "phone_digest", zDigest),
+                     update_commit, taken, d, json_free);
 }
 
 static int password_finish(zc_req *r, pw_job *j) {
@@ -402,9 +530,11 @@ static int password_finish(zc_req *r, pw_job *j) {
   if (session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash)) return -1;
   /* every node ends the account's sessions when it learns of this; the hash stays here */
   char zTs[FED_RFC3339_SIZE];
-  if (fed_rfc3339_format(zTs, node_now(r->node)) ||
-      outbox_record(r->node, "account.credentials", json_pack("{s:s, s:s}", "account", r->pSess->zAccount,
-                                                              "changed", zTs), NULL))
+  sqlite3_int64 iEpoch = db_int(r->node->db, 0, "UPDATE accounts SET cred_epoch = cred_epoch + 1 WHERE id = ?"
+                                " RETURNING cred_epoch", "t", r->pSess->zAccount);
+  if (iEpoch < 1 || fed_rfc3339_format(zTs, node_now(r->node)) ||
+      outbox_record(r->node, "account.credentials", json_pack("{s:s, s:s, s:I}", "account", r->pSess->zAccount,
+                                                              "changed", zTs, "epoch", (json_int_t)iEpoch), NULL))
     return -1;
   return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
 }
@@ -426,6 +556,7 @@ static const char *weak_for_account(zc_node *p, const char *zPassword, const cha
 }
 
 int accounts_password(zc_req *r) {
+  if (!account_at_home(r)) return 0;
   const char *zErr;
   const char *zOld = json_str_field(r, "old", "原密码", 1);
   if (!zOld) return 0;
@@ -452,6 +583,7 @@ static int side_param(zc_req *r, char zSide[8]) {
 }
 
 int accounts_idcard_put(zc_req *r) {
+  if (!account_at_home(r)) return 0;
   char zSide[8], zSha[65];
   if (side_param(r, zSide)) return 0;
   if (r->body.n == 0) return http_error(r, 400, "empty_file", "请选择要上传的文件");
@@ -517,11 +649,4 @@ int accounts_list(zc_req *r) {
     }
   }
   return http_json(r, 200, json_pack("{s:o}", "items", a));
-}
-
-int accounts_apply_credentials(void *pCtx, const fed_entry_view *e) {
-  zc_node *p = pCtx;
-  const char *zAccount = jstr(e->pBody, "account");
-  if (!zAccount) return fed_error_set(FED_EINVALID, "account.credentials without an account");
-  return db_exec(p->db, "DELETE FROM sessions WHERE account_id = ?", "t", zAccount) ? FED_ERROR : FED_OK;
 }

@@ -24,8 +24,23 @@ int accounts_idcard_admin(zc_req *r); /* GET /accounts/{id}/idcard?side= (node a
 typedef struct account_new {
   const char *zRole, *zName, *zPhone, *zEmail, *zIdNumber, *zPasswordHash;
   const char *zUnit, *zDept, *zCommittee;
+  const char *zId; /* the id to use (one the registrar's claim names), or NULL for a new one */
 } account_new;
 int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUserOut[24]);
+
+/* Is the caller's account at home here? Otherwise 409 `not_home` (its personal data and
+ * credentials are only changed at its home node) and 0. */
+int account_at_home(zc_req *r);
+
+/* 200/201 with {"account":…, "csrf":…} for the caller's (new) session. */
+int account_answer_with_session(zc_req *r, int status, const char *zAccount);
+
+/* Are the credentials a check was made against (zHash) still the account's? A password
+ * change (or a disabled account) committed while the check ran must win over it. */
+int account_credentials_current(zc_node *p, const char *zAccount, const char *zHash);
+
+/* The answer to a login the limiter refused (limiter_begin's code): 429 or 503. */
+int accounts_login_refused(zc_req *r, int rcLimit, long nWait);
 
 /* The account as GET /me shows it (NULL when unknown). */
 json_t *account_json(zc_node *p, const char *zId);
@@ -50,9 +65,5 @@ int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const c
 /* Random region-independent id ("a" + 24 hex) and a numeric username not yet taken. */
 int account_new_id(char zOut[40], char cKind);
 
-/* Applier of account.credentials from another node (entries.c): the account's password
- * changed at its home, so every session it has here ends. */
-struct fed_entry_view;
-int accounts_apply_credentials(void *pCtx, const struct fed_entry_view *e);
 
 #endif

@@ -9,6 +9,7 @@
 #include "blob.h"
 #include "committees.h"
 #include "db.h"
+#include "forms.h"
 #include "outbox.h"
 #include "fed_error.h"
 #include "rfc3339.h"
@@ -401,8 +402,16 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
     if (pAround) sqlite3_reset(pAround);
     return -1;
   }
+  char zNumber[FORM_NUMBER_SIZE];
+  forms_number(zNumber, zId, json_integer_value(json_object_get(a, "year")));
   buf_append(b, "{\"id\":", 6);
   buf_json_string(b, zId, strlen(zId));
+  put_text(b, "number", zNumber);
+  if (forms_status_official(zStatus)) { /* only then is there an official form to name */
+    char *zCode = forms_current_code(p, zId);
+    put_text(b, "verify_code", zCode);
+    free(zCode);
+  }
   put_int(b, "year", json_integer_value(json_object_get(a, "year")));
   put_text(b, "status", zStatus);
   put_text(b, "status_name", app_status_label(zStatus));
@@ -526,8 +535,9 @@ int applications_create(zc_req *r) {
       db_exec(r->node->db, "INSERT INTO application_sections(application_id, section, data_json, updated)"
               " SELECT ?, 'basic', json_object('name', name), ? FROM accounts WHERE id = ?", "tIt", zId, now,
               r->pSess->zAccount) ||
-      app_history(r, zId, "create", NULL, "draft", json_pack("{s:s, s:s, s:s}", "qualification", zQual, "specialty", zSp,
-                                                               "committee", jstr(c, "id")))) {
+      app_history(r, zId, "create", NULL, "draft", json_pack("{s:s, s:s, s:s, s:s}", "qualification", zQual, "specialty",
+                                                               zSp, "committee", jstr(c, "id"), "unit_node",
+                                                               jstr(u, "node")))) {
     rc = -1;
     goto done;
   }
@@ -763,9 +773,10 @@ int applications_qualification(zc_req *r) {
     rc = http_field_error(r, 400, "invalid_field", "qualification", "资格名称和专业均未改变");
     goto done;
   }
-  json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}}", "from", "qualification", jstr(a, "qualification"),
-                              "specialty", jstr(a, "specialty"), "committee", jstr(a, "committee_id"), "to",
-                              "qualification", zQual, "specialty", zSp, "committee", jstr(c, "id"));
+  json_t *pDetail = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s}", "from", "qualification",
+                              jstr(a, "qualification"), "specialty", jstr(a, "specialty"), "committee",
+                              jstr(a, "committee_id"), "to", "qualification", zQual, "specialty", zSp, "committee",
+                              jstr(c, "id"), "unit_node", jstr(a, "unit_node"));
   if (app_claim(r, a)) rc = r->status ? 0 : -1;
   else if (db_exec(r->node->db, "UPDATE applications SET (series, qualification, level) = (SELECT series, code, level FROM"
               " qualifications WHERE code = ?), specialty = ?, committee_id = ?, committee_node = ?, directed = ?,"

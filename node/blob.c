@@ -263,3 +263,26 @@ int blob_release(zc_node *p)
   json_decref(aSha);
   return nRemoved;
 }
+
+char *blob_read_base64(const char *zDataDir, const char *zSha)
+{
+  char zPath[PATH_MAX];
+  if (blob_path(zDataDir, zSha, zPath, sizeof zPath) != 0) return NULL;
+  FILE *f = fopen(zPath, "rb");
+  unsigned char *a = f ? malloc(BLOB_MAX + 1) : NULL;
+  size_t n = a ? fread(a, 1, BLOB_MAX + 1, f) : 0;
+  char *zB64 = a && n <= BLOB_MAX ? secret_base64_encode(a, n) : NULL;
+  if (f) fclose(f);
+  free(a);
+  return zB64;
+}
+
+int blob_store_base64(const char *zDataDir, const char *zB64, const char *zWantSha)
+{
+  size_t n = 0;
+  char zSha[65];
+  unsigned char *a = zB64 ? secret_base64_decode(zB64, BLOB_MAX, &n) : NULL;
+  int rc = a && zWantSha && blob_store(zDataDir, a, n, zSha) == 0 && strcmp(zSha, zWantSha) == 0 ? 0 : -1;
+  free(a);
+  return rc;
+}

@@ -25,6 +25,12 @@ int blob_sweep(const char *zDataDir, time_t tBefore, int (*xUsed)(const char *zS
 /* The path of a stored blob into out (size nOut); 0 if it exists, -1 if not. */
 int blob_path(const char *zDataDir, const char *zSha, char *out, size_t nOut);
 
+/* The stored blob zSha as base64 (malloc'd), or NULL when it is missing or unreadable; and
+ * the way back: store the bytes of base64 zB64, 0 only when they hash to zWantSha. How
+ * blobs travel between nodes (hand-offs, transfers). */
+char *blob_read_base64(const char *zDataDir, const char *zSha);
+int blob_store_base64(const char *zDataDir, const char *zB64, const char *zWantSha);
+
 /* ---- references: the rows of the node's database that name a blob ---- */
 struct zc_node;
 

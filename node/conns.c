@@ -37,7 +37,8 @@ typedef struct conn_acct {
   uint64_t nReadMark; /* bytes read from the socket when the last request's input ended */
   int bMarked;        /* a request's input has ended on it */
   int bHeadersSeen;   /* the headers of a request after the mark reached the gate */
-  uint64_t nWritten;  /* bytes written to the socket when the server last finished an answer */
+  uint64_t nWritten;  /* the socket's count of bytes written when it was last read (io_of) */
+  uint64_t nOurs;     /* bytes the server has handed to lws_write since then */
   time_t tMark;       /* when (CLOCK_MONOTONIC seconds): the connection opened or the mark */
 } conn_acct;
 
@@ -195,7 +196,7 @@ typedef struct io_counts {
   uint64_t nRead, nUnread, nWritten;
 } io_counts;
 
-/* One getsockopt, and one ioctl more when bReads: this runs for every request. */
+/* One getsockopt, and one ioctl more when bReads (else nRead counts what waits too). */
 static int io_of(struct lws *wsi, int bReads, io_counts *p) {
   struct tcp_info ti;
   socklen_t n = sizeof ti;
@@ -221,10 +222,17 @@ static int bytes_read(struct lws *wsi, uint64_t *pOut) {
   return 0;
 }
 
+/* The mark is what the socket has received by then, without the ioctl that would take off
+ * what still waits in the kernel: that is nothing unless the client sent its next request
+ * before this one's answer, so the mark is exact for a client that waits, and too high for
+ * one that pipelines. Too high can only make a later request look pipelined (refused, the
+ * safe side), never let one from lws's buffer pass; and it saves a syscall per request. */
 void conns_mark_input_end(struct lws *wsi) {
   conn_acct *a = acct_of(wsi);
+  io_counts io;
   if (!a) return;
-  a->bMarked = bytes_read(wsi, &a->nReadMark) == 0;
+  a->bMarked = io_of(wsi, 0, &io) == 0;
+  if (a->bMarked) a->nReadMark = io.nRead;
   a->bHeadersSeen = 0;
   a->tMark = now_secs();
 }
@@ -234,10 +242,17 @@ void conns_headers_seen(struct lws *wsi) {
   if (a) a->bHeadersSeen = 1;
 }
 
-void conns_answer_done(struct lws *wsi) {
+void conns_wrote(struct lws *wsi, size_t n) {
+  conn_acct *a = acct_of(wsi);
+  if (a) a->nOurs += n;
+}
+
+void conns_sync_written(struct lws *wsi) {
   conn_acct *a = acct_of(wsi);
   io_counts io;
-  if (a) a->nWritten = io_of(wsi, 0, &io) ? UINT64_MAX : io.nWritten;
+  if (!a) return;
+  a->nWritten = io_of(wsi, 0, &io) ? UINT64_MAX : io.nWritten;
+  a->nOurs = 0;
 }
 
 void conns_answer_unparsed(struct lws *wsi) {
@@ -246,7 +261,7 @@ void conns_answer_unparsed(struct lws *wsi) {
   /* answer only bytes that reached no gate, on a connection where nothing was written
    * since the server's last answer (lws answers a few refusals itself, e.g. 403) */
   if (!a || a->bHeadersSeen || io_of(wsi, 1, &io) || io.nRead <= a->nReadMark ||
-      io.nWritten != a->nWritten)
+      io.nWritten != a->nWritten + a->nOurs)
     return;
   int fd = (int)lws_get_socket_fd(wsi);
   if (io.nRead + io.nUnread - a->nReadMark >= CONNS_HEADER_BYTES)
@@ -264,5 +279,5 @@ int conns_nothing_read_since_mark(struct lws *wsi) {
   if (!a || !a->bMarked) return 0;
   /* without the counters we cannot tell: count it as pipelined (the safe side) */
   if (bytes_read(wsi, &nNow)) return 1;
-  return nNow == a->nReadMark;
+  return nNow <= a->nReadMark;
 }

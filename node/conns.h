@@ -30,8 +30,11 @@ void conns_closed(struct lws *wsi);
 void conns_mark_input_end(struct lws *wsi);
 /* A request's headers reached the gate (it is being answered, or became a WebSocket). */
 void conns_headers_seen(struct lws *wsi);
-/* The server has handed an answer to lws whole (what was written so far is its own). */
-void conns_answer_done(struct lws *wsi);
+/* The server handed n bytes to lws_write: its own, not a refusal lws wrote by itself. */
+void conns_wrote(struct lws *wsi, size_t n);
+/* lws wrote on the server's behalf (a file it served): what the socket has taken so far
+ * is the server's own. One getsockopt; conns_wrote costs none, so answers use that. */
+void conns_sync_written(struct lws *wsi);
 /* The connection is being closed (HTTP_DROP_PROTOCOL from __lws_close_free_wsi, before
  * lws shuts the socket): when bytes of a request came in that never reached the gate,
  * lws's parser refused them or they came too slowly, and lws closes without a word; answer

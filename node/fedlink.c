@@ -14,6 +14,7 @@
 #include "db.h"
 #include "fed_error.h"
 #include "checkpoint.h"
+#include "fedcall.h"
 #include "fedwire.h"
 #include "http.h"
 #include "logwriter.h"
@@ -146,7 +147,9 @@ static int node_index(const char *zId) {
 /* ---- sending ---- */
 
 static void send_text(fed_link *l, const char *z, size_t n) {
-  if (l->nQueued >= MSG_QUEUE_MAX) return; /* a peer that reads nothing loses control chatter, not our memory */
+  /* a peer that reads nothing loses control chatter, not our memory; calls (fedcall.h)
+   * have a bound of their own */
+  if (l->nQueued >= MSG_QUEUE_MAX + FEDCALL_MAX_PENDING) return;
   link_msg *m = malloc(sizeof *m + LWS_PRE + n);
   if (!m) return;
   m->pNext = NULL;
@@ -229,6 +232,36 @@ static int write_entries(fed_link *l, int iOrigin) {
   l->aiNext[iOrigin] = iLast + 1;
   l->anInFlight[iOrigin]++;
   return 1;
+}
+
+int fedlink_send_to(const char *zNode, json_t *v, unsigned long long *piLink) {
+  int i = node_index(zNode);
+  fed_link *l = i >= 0 && i != g_fl.iSelf ? g_fl.aPeer[i].pLink : NULL;
+  if (!l || l->eState != L_UP) {
+    json_decref(v);
+    return -1;
+  }
+  *piLink = l->iId;
+  send_json(l, v);
+  return 0;
+}
+
+unsigned long long fedlink_current(const char *zNode) {
+  int i = node_index(zNode);
+  fed_link *l = i >= 0 && i != g_fl.iSelf ? g_fl.aPeer[i].pLink : NULL;
+  return l && l->eState == L_UP ? l->iId : 0;
+}
+
+static fed_link *link_by_id(unsigned long long iId);
+
+int fedlink_send_on(unsigned long long iLink, json_t *v) {
+  fed_link *l = link_by_id(iLink);
+  if (!l || l->eState != L_UP) {
+    json_decref(v);
+    return -1;
+  }
+  send_json(l, v);
+  return 0;
 }
 
 /* Writeable: one control message, else heads when due, else one batch of entries. */
@@ -689,6 +722,9 @@ static int on_message(fed_link *l, const char *z, size_t n) {
     on_hello(l, m);
   } else if (l->eState == L_WAIT_WELCOME && strcmp(zT, "welcome") == 0) {
     on_welcome(l, m);
+  } else if (l->eState == L_CLOSING && l->iPeer >= 0 && strcmp(zT, "reply") == 0) {
+    /* replaced by a newer link: a reply to a call made on this one is still good */
+    fedcall_on_message(g_fl.aPeer[l->iPeer].zId, l->iId, zT, m);
   } else if (l->eState != L_UP) {
     send_refused(l, "not_authenticated", "authenticate first");
   } else {
@@ -700,6 +736,7 @@ static int on_message(fed_link *l, const char *z, size_t n) {
     else if (strcmp(zT, "entries") == 0) rc = on_entries(l, m);
     else if (strcmp(zT, "checkpoint") == 0) on_checkpoint(l, m);
     else if (strcmp(zT, "manifest") == 0) on_manifest(l, m);
+    else if (strcmp(zT, "call") == 0 || strcmp(zT, "reply") == 0) fedcall_on_message(g_fl.aPeer[l->iPeer].zId, l->iId, zT, m);
     /* anything else: a newer protocol's message, ignored */
   }
   json_decref(m);
@@ -746,6 +783,7 @@ static void link_free(fed_link *l) {
     if (q->pDialing == l) q->pDialing = NULL;
     if (q->bDial && !q->pLink && !q->pDialing && g_fl.ctx) dial_later(q);
   }
+  fedcall_link_down(l->iId);
   while (l->pHead) {
     link_msg *m = l->pHead;
     l->pHead = m->pNext;

@@ -27,6 +27,7 @@
  *             as the link comes up and again when it changes: taken when the region's
  *             root signed it and it was issued after ours, then passed on to every link,
  *             so that a rotated key reaches every running node
+ *   call, reply  a call to a method of the peer and its answer (fedcall.h)
  *   refused   {"code","message"}  then the link closes
  * Back-pressure: at most FEDLINK_WINDOW unacknowledged batches per (link, origin), read
  * from sqlite only when the link is writeable; nothing is buffered beyond that (the
@@ -63,6 +64,15 @@ void fedlink_poll(zc_node *p);
  * from it, and it goes to every link. */
 struct zc_trust;
 void fedlink_trust(const struct zc_trust *t);
+
+/* Send v (stolen) to node zNode on its link, the link's id in *piLink: 0, or -1 when no
+ * authenticated link to it is up. fedlink_send_on: on link iLink (a reply), -1 when it
+ * is gone. For fedcall.c; calls and replies arrive at fedcall_on_message. */
+int fedlink_send_to(const char *zNode, json_t *v, unsigned long long *piLink);
+int fedlink_send_on(unsigned long long iLink, json_t *v);
+
+/* The id of the authenticated link up to node zNode now, 0 when none. */
+unsigned long long fedlink_current(const char *zNode);
 
 /* GET /fed/status's "peers": per peer its state, what it last reported, lag, last
  * contact (a new array). */

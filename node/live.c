@@ -32,19 +32,24 @@ typedef struct live_conn {
 
 static live_conn *g_conns;
 static zc_node *g_liveNode;
+static json_t *g_pNodeEvents; /* changes made by the node itself (live_node_changed), not yet flushed */
 
-
-void live_application_changed(zc_req *r, const char *zId) {
-  json_t *a = db_row(r->node->db, "SELECT id, status, returned_by, applicant_id, unit_id, dept_id, committee_id"
+/* Note application zId as it now is in *ppEvents. */
+static void note_changed(zc_node *p, json_t **ppEvents, const char *zId) {
+  json_t *a = db_row(p->db, "SELECT id, status, returned_by, applicant_id, unit_id, dept_id, committee_id"
                      " FROM applications WHERE id = ?", "t", zId);
   if (!a) return;
   json_object_set_new(a, "status_name", json_string(app_status_label(jstr(a, "status"))));
   /* a reviewer hears only of applications that have reached it (application_access) */
-  json_object_set_new(a, "reached", db_rows(r->node->db, "SELECT kind, ref FROM application_access"
+  json_object_set_new(a, "reached", db_rows(p->db, "SELECT kind, ref FROM application_access"
                                             " WHERE application_id = ?", "t", zId));
-  if (!r->pEvents) r->pEvents = json_array();
-  json_array_append_new(r->pEvents, a);
+  if (!*ppEvents) *ppEvents = json_array();
+  json_array_append_new(*ppEvents, a);
 }
+
+void live_application_changed(zc_req *r, const char *zId) { note_changed(r->node, &r->pEvents, zId); }
+
+void live_node_changed(zc_node *p, const char *zId) { note_changed(p, &g_pNodeEvents, zId); }
 
 static int has_reached(json_t *e, const char *zKind, const char *zRef) {
   size_t i;
@@ -94,11 +99,13 @@ static void conn_push(live_conn *c, const char *z, size_t n) {
   lws_callback_on_writable(c->wsi);
 }
 
-void live_flush(zc_req *r, int bCommitted) {
+/* Send the events of *ppEvents to the connections they concern (once committed), and
+ * forget them. */
+static void flush_events(json_t **ppEvents, int bCommitted) {
   size_t i;
   json_t *e;
-  if (!r->pEvents) return;
-  json_array_foreach(r->pEvents, i, e) {
+  if (!*ppEvents) return;
+  json_array_foreach(*ppEvents, i, e) {
     for (live_conn *c = g_conns; bCommitted && c; c = c->pNext) {
       int bQueue;
       if (!concerns(c, e, &bQueue)) continue;
@@ -111,9 +118,13 @@ void live_flush(zc_req *r, int bCommitted) {
       json_decref(m);
     }
   }
-  json_decref(r->pEvents);
-  r->pEvents = NULL;
+  json_decref(*ppEvents);
+  *ppEvents = NULL;
 }
+
+void live_flush(zc_req *r, int bCommitted) { flush_events(&r->pEvents, bCommitted); }
+
+void live_node_flush(int bCommitted) { flush_events(&g_pNodeEvents, bCommitted); }
 
 static void conn_drop(live_conn *c) {
   for (live_conn **pp = &g_conns; *pp; pp = &(*pp)->pNext) {

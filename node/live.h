@@ -12,6 +12,11 @@ void live_application_changed(zc_req *r, const char *zId);
 /* Send (bCommitted) or drop the request's queued events. Called by the router. */
 void live_flush(zc_req *r, int bCommitted);
 
+/* The same for changes the node makes outside a request (an entry from another node
+ * applied, an application taken over): noted inside the transaction, flushed after it. */
+void live_node_changed(zc_node *p, const char *zId);
+void live_node_flush(int bCommitted);
+
 /* The node whose sessions authenticate sockets (set once by the server). */
 void live_set_node(zc_node *p);
 /* Close the sockets whose session no longer exists (after a logout or a password

@@ -17,6 +17,9 @@
 #include "entries.h"
 #include "fed_error.h"
 #include "fedlog.h"
+#include "handoff.h"
+#include "live.h"
+#include "transfer.h"
 #include "fedlink.h"
 #include "http.h"
 #include "keys.h"
@@ -160,7 +163,7 @@ int zc_batch_add(zc_batch *b, const char *zJson, size_t nJson, const unsigned ch
     if (az) b->azJson = az;
     if (!a || !aS || !az) return -1;
     b->nAlloc = nNew;
-    for (size_t i = 0; i < b->n; i++) b->a[i] = (fed_log_entry){b->azJson[i], b->a[i].nJson, b->aSig[i]};
+    for (size_t i = 0; i < b->n; i++) b->a[i].aSig = b->aSig[i];
   }
   char *z = malloc(nJson + 1);
   if (!z) return -1;
@@ -168,7 +171,7 @@ int zc_batch_add(zc_batch *b, const char *zJson, size_t nJson, const unsigned ch
   z[nJson] = 0;
   b->azJson[b->n] = z;
   if (aSig) memcpy(b->aSig[b->n], aSig, FED_SIG_SIZE);
-  b->a[b->n] = (fed_log_entry){z, nJson, b->aSig[b->n]};
+  b->a[b->n] = (fed_log_entry){z, nJson, b->aSig[b->n], 0};
   b->n++;
   return 0;
 }
@@ -212,6 +215,9 @@ static int batch_read(zc_batch *b, job_result *r) {
       rc = FED_ERROR;
       break;
     }
+    /* the first of each batch is verified in full: a private key that does not match
+     * the manifest's public key is caught before anything is written */
+    b->a[b->n - 1].bSignedHere = b->n > 1;
     r->iLast = iSeq;
   }
   sqlite3_finalize(pStmt);
@@ -468,6 +474,7 @@ static int store_entries(zc_node *p, const zc_batch *b, int bReceived, int *pnAp
   }
   if (rc || (rc = db_commit(p->db))) db_rollback(p->db);
   else g_lw.iGeneration++;
+  live_node_flush(rc == 0); /* what the entries applied changed, to the browsers it concerns */
   return rc;
 }
 
@@ -491,7 +498,9 @@ static void apply_waiting(zc_node *p) {
     const char *z = jstr(v, "entry");
     apply_entry(p, z, strlen(z));
   }
-  if (db_commit(p->db)) db_rollback(p->db);
+  int rc = db_commit(p->db);
+  if (rc) db_rollback(p->db);
+  live_node_flush(rc == 0);
   json_decref(aRows);
 }
 
@@ -748,5 +757,7 @@ json_t *logwriter_status(zc_node *p) {
 int logwriter_status_get(zc_req *r) {
   json_t *v = logwriter_status(r->node);
   json_object_set_new(v, "peers", fedlink_status(r->node));
+  json_object_set_new(v, "handoffs", handoff_in_flight(r->node));
+  json_object_set_new(v, "transfers", transfer_open(r->node));
   return http_json(r, 200, v);
 }

@@ -26,6 +26,8 @@ static void usage(void) {
           "               [--pepper F] [--bind ADDR] [--web DIR] [--schemas DIR] [--max-body N]\n"
           "               [--secure-cookies]   (behind a TLS proxy: cookies only over HTTPS)\n"
           "               [--fed-port P --tls-cert F --tls-key F --tls-ca F]   (the federation's wss://)\n"
+          "               [--claim-check-secs N]   (registrar: when an unused identity claim is checked)\n"
+          "               [--transfer-rollback-secs N]  (a region transfer not accepted in N s is rolled back)\n"
           "               [--config FILE]   (FILE: one 'name = value' per line, same names)\n");
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   snprintf(cfg->zBind, sizeof cfg->zBind, "127.0.0.1");
   snprintf(cfg->zData, sizeof cfg->zData, "data");
   cfg->nMaxBody = 64 * 1024;
+  cfg->iClaimCheckSecs = 60;
+  cfg->iTransferRollbackSecs = 60;
   /* web/ and schemas/ live beside bin/ */
   ssize_t n = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
   if (n <= 0) n = (ssize_t)snprintf(zExe, sizeof zExe, "%s", zArgv0 ? zArgv0 : ".");
@@ -74,6 +77,14 @@ static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
   if (strcmp(zName, "secure-cookies") == 0) {
     cfg->bSecureCookies = strcmp(zVal, "1") == 0;
     return cfg->bSecureCookies || strcmp(zVal, "0") == 0 ? 0 : -1;
+  }
+  if (strcmp(zName, "transfer-rollback-secs") == 0) {
+    cfg->iTransferRollbackSecs = atoi(zVal);
+    return cfg->iTransferRollbackSecs >= 1 ? 0 : -1;
+  }
+  if (strcmp(zName, "claim-check-secs") == 0) {
+    cfg->iClaimCheckSecs = atoi(zVal);
+    return cfg->iClaimCheckSecs >= 1 ? 0 : -1;
   }
   if (strcmp(zName, "max-body") == 0) {
     cfg->nMaxBody = atol(zVal);
@@ -253,4 +264,12 @@ void node_close(zc_node *p) {
   free(p->zCatalogJson);
   p->pRegions = NULL;
   p->zCatalogJson = NULL;
+}
+
+void node_failpoint(const char *zWhere) {
+  const char *z = getenv("ZC_FAILPOINT");
+  if (z && strcmp(z, zWhere) == 0) {
+    fprintf(stderr, "zc-node: failpoint %s: killed\n", zWhere);
+    raise(SIGKILL);
+  }
 }

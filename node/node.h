@@ -28,6 +28,10 @@ typedef struct zc_config {
   char zSchemas[512];   /* schemas/ directory: migrations and reference data */
   long nMaxBody;        /* largest JSON body accepted, bytes */
   int bSecureCookies;   /* cookies carry Secure: the node is reached over HTTPS (a TLS proxy) */
+  int iClaimCheckSecs;  /* registrar: an identity claim still unmatched after this long is
+                           checked with its node, and released if never used (claims.h) */
+  int iTransferRollbackSecs; /* old home: a region transfer not accepted in this long is
+                                rolled back (transfer.h) */
 } zc_config;
 
 typedef struct zc_node {
@@ -62,6 +66,10 @@ void node_close(zc_node *p);
 const char *node_region_name(const zc_node *p, const char *zId);
 
 time_t node_now(const zc_node *p);
+
+/* Tests of crashes at a precise moment: when the environment's ZC_FAILPOINT names zWhere,
+ * the process kills itself there with SIGKILL (as `kill -9` would). Documented per use. */
+void node_failpoint(const char *zWhere);
 /* RFC 3339 UTC times: fed_rfc3339_format (federation/rfc3339.h). */
 
 #endif

@@ -35,8 +35,10 @@ typedef struct zc_route {
   unsigned roles;       /* ROLE_ANYONE or a mask of enum zc_role */
   int body;             /* enum zc_body */
   /* What a successful non-GET call records for the federation (outbox.c): the entry
-   * types it emits, space-separated (entries.c), or NULL with zLocal saying why the
-   * change stays on this node. Written with EMITS() or LOCAL(); GET routes leave both. */
+   * types it emits, space-separated (entries.c), a type ending in '?' only when the call
+   * needs it (a claim the registrar logs when this node is it, a hand-off when the next
+   * reviewer is elsewhere), or NULL with zLocal saying why the change stays on this node.
+   * Written with EMITS() or LOCAL(); GET routes leave both. */
   const char *zEntries;
   const char *zLocal;
 } zc_route;

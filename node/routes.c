@@ -7,10 +7,15 @@
 
 #include "accounts.h"
 #include "applications.h"
+#include "claims.h"
 #include "committees.h"
 #include "fedview.h"
+#include "forms.h"
+#include "handoff.h"
 #include "logwriter.h"
 #include "refdata.h"
+#include "remote_login.h"
+#include "transfer.h"
 #include "units.h"
 #include "workflow.h"
 
@@ -28,25 +33,27 @@ const zc_route g_routes[] = {
   {HTTP_GET, "/depts", refdata_depts, ROLE_ANYONE, BODY_NONE, READS},
 
   /* accounts and sessions */
-  {HTTP_POST, "/accounts", accounts_register, ROLE_ANYONE, BODY_JSON, EMITS("account.registered")},
+  {HTTP_POST, "/accounts", accounts_register, ROLE_ANYONE, BODY_JSON, EMITS("account.registered id.claimed?")},
   {HTTP_GET, "/accounts", accounts_list, ROLE_NODE_ADMIN, BODY_NONE, READS},
   {HTTP_GET, "/accounts/{id}/idcard", accounts_idcard_admin, ROLE_NODE_ADMIN, BODY_NONE, READS},
   {HTTP_POST, "/session", accounts_login, ROLE_ANYONE, BODY_JSON,
    LOCAL("sessions are per node; failed-login counts live in limits.db")},
   {HTTP_DELETE, "/session", accounts_logout, ROLE_ANY_USER, BODY_NONE, LOCAL("sessions are per node")},
   {HTTP_GET, "/me", accounts_me, ROLE_ANY_USER, BODY_NONE, READS},
-  {HTTP_PUT, "/me", accounts_update_me, ROLE_ANY_USER, BODY_JSON, EMITS("account.updated")},
+  {HTTP_PUT, "/me", accounts_update_me, ROLE_ANY_USER, BODY_JSON, EMITS("account.updated phone.claimed?")},
+  {HTTP_POST, "/me/region", transfers_request, ROLE_APPLICANT, BODY_JSON, EMITS("account.transfer")},
+  {HTTP_GET, "/transfers/{id}", transfers_get, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_POST, "/me/password", accounts_password, ROLE_ANY_USER, BODY_JSON, EMITS("account.credentials")},
   {HTTP_POST, "/me/idcard", accounts_idcard_put, ROLE_APPLICANT, BODY_RAW,
    LOCAL("ID-card scans are personal data: they stay at the home node")},
   {HTTP_GET, "/me/idcard", accounts_idcard_get, ROLE_APPLICANT, BODY_NONE, READS},
 
   /* basic units */
-  {HTTP_POST, "/units", units_register, ROLE_ANYONE, BODY_JSON, EMITS("unit.registered account.registered")},
+  {HTTP_POST, "/units", units_register, ROLE_ANYONE, BODY_JSON, EMITS("unit.registered account.registered unit.claimed?")},
   {HTTP_GET, "/units", units_search, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_GET, "/units/me", units_me, ROLE_UNIT_ADMIN, BODY_NONE, READS},
   {HTTP_PUT, "/units/me", units_update_me, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.updated")},
-  {HTTP_POST, "/units/me/rename", units_rename, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.renamed")},
+  {HTTP_POST, "/units/me/rename", units_rename, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.renamed unit.claimed?")},
   {HTTP_PUT, "/units/me/recommenders", units_recommenders, ROLE_UNIT_ADMIN, BODY_JSON, EMITS("unit.recommenders")},
 
   /* review committees and jurisdiction */
@@ -71,11 +78,31 @@ const zc_route g_routes[] = {
    EMITS("application.qualification")},
 
   /* applications: moving between stages (workflow.c) */
-  {HTTP_POST, "/applications/{id}/submit", workflow_submit, ROLE_APPLICANT, BODY_JSON, EMITS("application.moved")},
+  {HTTP_POST, "/applications/{id}/submit", workflow_submit, ROLE_APPLICANT, BODY_JSON,
+   EMITS("application.moved application.handoff?")},
   {HTTP_POST, "/applications/{id}/withdraw", workflow_withdraw, ROLE_APPLICANT, BODY_JSON, EMITS("application.moved")},
-  {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON, EMITS("application.moved")},
+  {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON,
+   EMITS("application.moved application.handoff? form.issued?")},
   {HTTP_PUT, "/applications/{id}/opinions/{section}", workflow_opinion, ROLE_REVIEWER, BODY_JSON,
    EMITS("application.opinion")},
+
+  /* review forms (forms.c): rendered on a worker thread; codes checked at any node */
+  {HTTP_GET, "/applications/{id}/form.pdf", forms_pdf_get, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_GET, "/verify/{code}", forms_verify_get, ROLE_ANYONE, BODY_NONE, READS},
 };
 
 const int g_nRoutes = (int)(sizeof g_routes / sizeof g_routes[0]);
+
+/* Calls from other nodes (fedcall.h): method name, handler. */
+const fedcall_method g_fedMethods[] = {
+    {"id.claim", claims_serve_claim},      /* the registrar: claim an ID number for a registration */
+    {"unit.claim", claims_serve_unit_claim}, /* the registrar: claim a unit's credit code and names */
+    {"phone.claim", claims_serve_phone_claim}, /* the registrar: an applicant's new phone */
+    {"claim.check", claims_serve_check},   /* the registrar asks: was this claimed account committed? */
+    {"login.check", remote_login_serve},   /* an account's home: check a password for a login elsewhere */
+    {"app.snapshot", handoff_serve_snapshot}, /* the node an application was handed to fetches it */
+    {"app.blob", handoff_serve_blob},      /* ... and its attachments */
+    {"form.render", forms_serve_render},   /* a reviewer elsewhere prints the applicant's form */
+    {"account.export", transfer_serve_export}, /* the new home of a transfer fetches the account */
+    {NULL, NULL},
+};

@@ -169,7 +169,7 @@ void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, ch
  * AES-256-GCM and its base64 envelope
  * ------------------------------------------------------------------------------------- */
 
-static char *base64_encode(const unsigned char *a, size_t n)
+char *secret_base64_encode(const unsigned char *a, size_t n)
 {
   char *z = malloc(4 * ((n + 2) / 3) + 1);
   if (z) EVP_EncodeBlock((unsigned char *)z, a, (int)n);
@@ -182,16 +182,14 @@ static int is_base64_char(char c)
          c == '+' || c == '/';
 }
 
-/* Strict base64: a multiple of 4 characters, '=' only as the last one or two. Returns a
- * malloc'd buffer and its true length in *pN (EVP_DecodeBlock counts padding as zero
- * bytes, so the padding is subtracted here), or NULL. */
-static unsigned char *base64_decode(const char *z, size_t *pN)
+/* EVP_DecodeBlock counts padding as zero bytes: the padding is subtracted here. */
+unsigned char *secret_base64_decode(const char *z, size_t nMax, size_t *pN)
 {
   size_t nIn = strlen(z), nPad = 0, i;
   unsigned char *a;
   int nOut;
 
-  if (nIn == 0 || nIn % 4 != 0 || nIn > 2 * GCM_PLAIN_MAX) return NULL;
+  if (nIn == 0 || nIn % 4 != 0 || nIn / 4 * 3 > nMax + 2) return NULL;
   if (z[nIn - 1] == '=') nPad = z[nIn - 2] == '=' ? 2 : 1;
   for (i = 0; i < nIn - nPad; i++) {
     if (!is_base64_char(z[i])) return NULL;
@@ -267,7 +265,7 @@ char *secret_encrypt(const unsigned char key[32], const char *zPlain)
   nSealed = GCM_NONCE_LEN + nPlain + GCM_TAG_LEN;
   aSealed = malloc(nSealed);
   if (aSealed && gcm_seal(key, (const unsigned char *)zPlain, nPlain, aSealed) == 0) {
-    zOut = base64_encode(aSealed, nSealed);
+    zOut = secret_base64_encode(aSealed, nSealed);
   }
   free(aSealed);
   return zOut;
@@ -280,7 +278,7 @@ char *secret_decrypt(const unsigned char key[32], const char *zB64)
   char *zPlain = NULL;
 
   if (key == NULL || zB64 == NULL) return NULL;
-  aSealed = base64_decode(zB64, &nSealed);
+  aSealed = secret_base64_decode(zB64, 2 * GCM_PLAIN_MAX, &nSealed);
   if (aSealed == NULL || nSealed < GCM_NONCE_LEN + GCM_TAG_LEN) goto done;
   nPlain = nSealed - GCM_NONCE_LEN - GCM_TAG_LEN;
   zPlain = malloc(nPlain + 1);

@@ -24,6 +24,12 @@ int secret_token_hex(char *out, size_t nBytes);
 /* HMAC-SHA256(key, msg) as hex. */
 void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, char out[65]);
 
+/* Base64 (RFC 4648, with padding) of a[0..n), malloc'd, or NULL. */
+char *secret_base64_encode(const unsigned char *a, size_t n);
+/* Strict base64: a multiple of 4 characters, '=' only as the last one or two, at most
+ * nMax bytes decoded. A malloc'd buffer and its length in *pN, or NULL. */
+unsigned char *secret_base64_decode(const char *z, size_t nMax, size_t *pN);
+
 /* AES-256-GCM with a random 12-byte nonce; out is base64(nonce || ciphertext || tag),
  * malloc'd, or NULL on failure. */
 char *secret_encrypt(const unsigned char key[32], const char *zPlain);

@@ -21,10 +21,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claims.h"
+#include "handoff.h"
+#include "transfer.h"
 #include "conns.h"
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "db.h"
+#include "fedcall.h"
+#include "form_pdf.h"
 #include "fedlink.h"
 #include "logwriter.h"
 #include "rfc3339.h"
@@ -335,7 +341,6 @@ static int answer_done(conn_req *c, int bClose) {
   struct lws *wsi = c->wsi;
   if (c->pPss) c->pPss->pCr = NULL;
   conn_free(c);
-  conns_answer_done(wsi);
   return bClose || lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -409,6 +414,7 @@ static int write_answer(conn_req *c, int bClose) {
   if (r->out.n) memcpy(p, r->out.z, r->out.n);
   p += r->out.n;
   log_request(c, c->zLogPath);
+  conns_wrote(wsi, (size_t)(p - start));
   if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start)) rc = -1;
   return answer_done(c, bClose || rc != 0);
 }
@@ -438,13 +444,28 @@ static int run_job(zc_req *r, void *pJob) {
   return job_finish((zc_job *)pJob);
 }
 
+/* A finished job with no request behind it: its continuation in a transaction,
+ * committed when it returns 0. */
+static void run_detached(zc_job *j) {
+  sqlite3 *db = g_node->db;
+  if (db_begin(db) == 0) {
+    if (job_finish(j) || db_commit(db)) db_rollback(db);
+  }
+  job_free(j);
+}
+
 /* Resume requests whose slow work has finished (on the event loop). */
 static void resume_finished_jobs(void) {
   zc_job *j;
   while ((j = worker_take_done()) != NULL) {
     conn_req *c = (conn_req *)job_req(j);
-    router_run(&c->r, run_job, j);
+    if (!c) { /* work for another node (remote_login.c): a transaction of its own */
+      run_detached(j);
+      continue;
+    }
+    int rc = router_run(&c->r, run_job, j);
     job_free(j);
+    if (rc == HTTP_PENDING) continue; /* it deferred again (e.g. a call to another node after a hash) */
     c->bPending = 0;
     if (c->wsi) {
       lws_rx_flow_control(c->wsi, 1);
@@ -483,6 +504,7 @@ static int handle_expect(struct lws *wsi, conn_req *c, long nLen) {
   if (c->bTooLarge) return 1; /* 413 before the client sends the body */
   if (nLen <= 0) return 0;
   memcpy(aBuf + LWS_PRE, zContinue, sizeof zContinue - 1);
+  conns_wrote(wsi, sizeof zContinue - 1);
   return lws_write(wsi, aBuf + LWS_PRE, sizeof zContinue - 1, LWS_WRITE_HTTP) < 0 ? -1 : 0;
 }
 
@@ -596,7 +618,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
       if (!c || c->bPending || c->r.status == 0) return 0;
       return write_answer(c, 0);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-      conns_answer_done(wsi);
+      conns_sync_written(wsi);
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       /* lws's close names itself here, before it shuts the socket (a rebind names its
@@ -698,11 +720,16 @@ int server_run(zc_node *p) {
     return -1;
   }
   if (worker_start(2, wake_loop, g_ctx) || logwriter_start(p, wake_loop, g_ctx) || fedlink_start(p, g_ctx)) {
+    fedlink_stop();
     logwriter_stop();
     worker_stop();
     lws_context_destroy(g_ctx);
     return -1;
   }
+  fedcall_start(p, g_ctx, g_fedMethods);
+  claims_start(p, g_ctx);
+  handoff_start(p, g_ctx);
+  transfer_start(p, g_ctx);
   fprintf(stderr, "zc-node %s (%s) listening on http://%s:%d\n", p->cfg.zNode, p->zName,
           info.iface, info.port);
   log_open();
@@ -713,9 +740,14 @@ int server_run(zc_node *p) {
     fflush(g_log); /* what this turn logged, in one write; nothing when it logged nothing */
   }
   log_close();
+  claims_stop();
+  handoff_stop();
+  transfer_stop();
+  fedcall_stop();
   fedlink_stop();
   logwriter_stop();
   worker_stop();
+  form_pdf_shutdown(); /* the workers that rendered forms are gone */
   lws_context_destroy(g_ctx);
   g_ctx = NULL;
   conn_pool_drain(); /* after the context: closing its connections frees their records */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "accounts.h"
+#include "claims.h"
 #include "db.h"
 #include "outbox.h"
 #include "refdata.h"
@@ -83,20 +84,72 @@ json_t *unit_json(zc_node *p, const char *zId) {
   return u;
 }
 
-/* 409 unit_exists naming which of credit code, name, short name is taken; 0 if none. */
-static int refuse_existing(zc_req *r, const char *zCode, const char *zName, const char *zShort,
-                           const char *zExceptId) {
-  static const struct { const char *zField, *zSql, *zMsg; } a[] = {
+/* What makes a unit unique: each field, how this node finds it held by another unit (its
+ * own and the replicated ones), and the message; the registrar's claims hold the same
+ * federation-wide (claims.h). */
+static const struct unique_field {
+  const char *zField, *zSql, *zMsg;
+} g_unique[] = {
     {"credit_code", "SELECT 1 FROM units WHERE credit_code = ? AND id <> ?", "该统一社会信用代码已注册，每个单位只能注册一次"},
     {"name", "SELECT 1 FROM units WHERE (name = ? OR short_name = ?1) AND id <> ?2", "该单位全称已被其他单位使用"},
     {"short_name", "SELECT 1 FROM units WHERE (short_name = ? OR name = ?1) AND id <> ?2", "该单位简称已被其他单位使用"},
-  };
+};
+
+/* 409 unit_exists naming the field (one of g_unique's) that is taken. */
+static int unit_taken(zc_req *r, const char *zField) {
+  for (size_t i = 0; i < sizeof g_unique / sizeof g_unique[0]; i++)
+    if (strcmp(g_unique[i].zField, zField) == 0)
+      return http_field_error(r, 409, "unit_exists", g_unique[i].zField, g_unique[i].zMsg);
+  return http_field_error(r, 409, "unit_exists", zField, "该单位信息已被其他单位使用");
+}
+
+/* 409 unit_exists naming which of credit code, name, short name is taken; 0 if none. */
+static int refuse_existing(zc_req *r, const char *zCode, const char *zName, const char *zShort,
+                           const char *zExceptId) {
   const char *aVal[] = {zCode, zName, zShort};
   for (int i = 0; i < 3; i++) {
-    if (aVal[i] && db_int(r->node->db, 0, a[i].zSql, "tt", aVal[i], zExceptId ? zExceptId : ""))
-      return http_field_error(r, 409, "unit_exists", a[i].zField, a[i].zMsg), 1;
+    if (aVal[i] && db_int(r->node->db, 0, g_unique[i].zSql, "tt", aVal[i], zExceptId ? zExceptId : ""))
+      return unit_taken(r, g_unique[i].zField), 1;
   }
   return 0;
+}
+
+/* A unit's registration or renaming between its checks and its commit, which waits for
+ * the registrar's claim of its credit code and names (claims_then). */
+typedef struct unit_change {
+  char zUnit[40];
+  char zHash[SECRET_HASH_MAX]; /* registration: the admin's password hash */
+  json_t *d;                   /* credit_code (registration), name, short_name, contact, phone */
+} unit_change;
+
+static void unit_change_free(void *p) {
+  unit_change *c = p;
+  json_decref(c->d);
+  memset(c, 0, sizeof *c);
+  free(c);
+}
+
+/* Claim c's names (and credit code) at the registrar, then xCommit. */
+static int claim_then(zc_req *r, unit_change *c, claims_commit_fn xCommit) {
+  json_t *a = json_pack("{s:s, s:s, s:s}", "unit", c->zUnit, "name", jstr(c->d, "name"), "short_name",
+                        jstr(c->d, "short_name"));
+  if (a && jstr(c->d, "credit_code")) json_object_set_new(a, "credit_code", json_string(jstr(c->d, "credit_code")));
+  return claims_then(r, "unit.claim", a, xCommit, unit_taken, c, unit_change_free);
+}
+
+/* At the registrar, inside the change's transaction: its own claims. 0, or as a handler
+ * returns once it has answered (1 for taken). */
+static int claim_here(zc_req *r, const unit_change *c, int *pbAnswered) {
+  const char *zField = NULL;
+  *pbAnswered = 0;
+  if (!r->node->pTrust || !claims_is_registrar(r->node)) return 0;
+  int rc = claims_take_unit(r->node, c->zUnit, jstr(c->d, "credit_code"), jstr(c->d, "name"),
+                            jstr(c->d, "short_name"), r->node->cfg.zNode, &zField);
+  if (rc > 0) {
+    *pbAnswered = 1;
+    return unit_taken(r, zField);
+  }
+  return rc;
 }
 
 /* A unit's name as it is compared and stored (normalize_org_name) into out[ORG_NAME_BUF];
@@ -138,13 +191,18 @@ int unit_announce(zc_node *p, const char *zUnit, const char *zType) {
   return pBody ? outbox_record(p, zType, pBody, NULL) : -1;
 }
 
-static int register_finish(zc_req *r, pw_job *j) {
-  json_t *d = j->pData;
-  char zUnit[40], zAccount[40], zUser[24];
+/* The unit and its admin, once the registrar holds the claims. */
+static int register_commit(zc_req *r, void *pCtx) {
+  unit_change *c = pCtx;
+  json_t *d = c->d;
+  const char *zUnit = c->zUnit;
+  char zAccount[40], zUser[24];
   time_t now = node_now(r->node);
-  if (!j->bHashed || account_new_id(zUnit, 'u')) return -1;
+  int bAnswered, rc;
+  if (!claims_usable(r->node, zUnit)) return claims_unavailable(r); /* released meanwhile */
   /* checked again inside the transaction: a concurrent registration may have won */
   if (refuse_existing(r, jstr(d, "credit_code"), jstr(d, "name"), jstr(d, "short_name"), NULL)) return 0;
+  if ((rc = claim_here(r, c, &bAnswered)) || bAnswered) return rc;
   if (db_exec(r->node->db, "INSERT INTO units(id, credit_code, name, short_name, node, contact, phone,"
               " created, updated) VALUES(?,?,?,?,?,?,?,?,?)", "tttttttII", zUnit, jstr(d, "credit_code"),
               jstr(d, "name"), jstr(d, "short_name"), r->node->cfg.zNode, jstr(d, "contact"), jstr(d, "phone"),
@@ -154,10 +212,21 @@ static int register_finish(zc_req *r, pw_job *j) {
       unit_announce(r->node, zUnit, "unit.registered"))
     return -1;
   account_new a = {.zRole = "unit_admin", .zName = jstr(d, "contact"), .zPhone = jstr(d, "phone"),
-                   .zPasswordHash = j->zNewHash, .zUnit = zUnit};
+                   .zPasswordHash = c->zHash, .zUnit = zUnit};
   if (account_insert(r->node, &a, zAccount, zUser) || session_open(r, zAccount)) return -1;
   return http_json(r, 201, json_pack("{s:o, s:o, s:s}", "unit", unit_json(r->node, zUnit), "account",
                                      account_json(r->node, zAccount), "csrf", r->pSess->zCsrf));
+}
+
+static int register_finish(zc_req *r, pw_job *j) {
+  unit_change *c = calloc(1, sizeof *c);
+  if (!c || !j->bHashed || account_new_id(c->zUnit, 'u')) {
+    free(c);
+    return -1;
+  }
+  snprintf(c->zHash, sizeof c->zHash, "%s", j->zNewHash);
+  c->d = json_incref(j->pData);
+  return claim_then(r, c, register_commit);
 }
 
 int units_register(zc_req *r) {
@@ -236,6 +305,23 @@ int units_update_me(zc_req *r) {
   return answer_unit(r, 200);
 }
 
+/* The new names, once the registrar holds their claims. */
+static int rename_commit(zc_req *r, void *pCtx) {
+  unit_change *c = pCtx;
+  const char *zName = jstr(c->d, "name"), *zShort = jstr(c->d, "short_name");
+  sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
+  int bAnswered, rc;
+  if (refuse_existing(r, NULL, zName, zShort, c->zUnit)) return 0; /* taken here meanwhile */
+  if ((rc = claim_here(r, c, &bAnswered)) || bAnswered) return rc;
+  if (db_exec(r->node->db, "UPDATE units SET name = ?, short_name = ?, updated = ? WHERE id = ?", "ttIt", zName, zShort,
+              now, c->zUnit) ||
+      db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at, changed_by)"
+              " VALUES(?,?,?,?,?)", "tttIt", c->zUnit, zName, zShort, now, r->pSess->zAccount) ||
+      unit_announce(r->node, c->zUnit, "unit.renamed"))
+    return -1;
+  return answer_unit(r, 200);
+}
+
 int units_rename(zc_req *r) {
   char zName[ORG_NAME_BUF], zNewShort[ORG_NAME_BUF];
   const char *zIn = json_str_field(r, "name", "新的单位全称", 1), *zShort;
@@ -254,14 +340,14 @@ int units_rename(zc_req *r) {
   if (bSame) rc = http_field_error(r, 400, "invalid_field", "name", "新名称与当前名称相同");
   else if (check_names(r, zName, zShort) || refuse_existing(r, NULL, zName, zShort, r->pSess->zUnit)) rc = 0;
   else {
-    sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
-    if (db_exec(r->node->db, "UPDATE units SET name = ?, short_name = ?, updated = ? WHERE id = ?", "ttIt",
-                zName, zShort, now, r->pSess->zUnit) ||
-        db_exec(r->node->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at, changed_by)"
-                " VALUES(?,?,?,?,?)", "tttIt", r->pSess->zUnit, zName, zShort, now, r->pSess->zAccount) ||
-        unit_announce(r->node, r->pSess->zUnit, "unit.renamed"))
+    unit_change *c = calloc(1, sizeof *c);
+    if (!c || !(c->d = json_pack("{s:s, s:s}", "name", zName, "short_name", zShort))) {
+      free(c);
       rc = -1;
-    else rc = answer_unit(r, 200);
+    } else {
+      snprintf(c->zUnit, sizeof c->zUnit, "%s", r->pSess->zUnit);
+      rc = claim_then(r, c, rename_commit);
+    }
   }
   json_decref(u);
   return rc;

@@ -117,6 +117,23 @@ int worker_defer(zc_req *r, worker_fn xWork, worker_done_fn xDone, void *pCtx,
   return HTTP_PENDING;
 }
 
+zc_job *worker_hold(zc_req *r, worker_done_fn xDone, void *pCtx, void (*xFree)(void *pCtx)) {
+  zc_job *j = calloc(1, sizeof(*j));
+  if (!j) return NULL;
+  j->r = r;
+  j->xDone = xDone;
+  j->pCtx = pCtx;
+  j->xFree = xFree;
+  return j;
+}
+
+void worker_release(zc_job *j) {
+  pthread_mutex_lock(&g_w.mu);
+  list_push(&g_w.pDone, &g_w.pDoneTail, j);
+  if (g_w.xWake) g_w.xWake(g_w.pWakeArg);
+  pthread_mutex_unlock(&g_w.mu);
+}
+
 zc_job *worker_take_done(void) {
   pthread_mutex_lock(&g_w.mu);
   zc_job *j = list_pop(&g_w.pDone, &g_w.pDoneTail);

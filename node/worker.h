@@ -29,6 +29,11 @@ zc_req *job_req(zc_job *j);
 int job_finish(zc_job *j); /* runs xDone */
 void job_free(zc_job *j);
 
+/* A job with no work of its own, held until worker_release() (e.g. until another node
+ * answers a call: fedcall.c); then xDone runs as for any job. On the event loop only. */
+zc_job *worker_hold(zc_req *r, worker_done_fn xDone, void *pCtx, void (*xFree)(void *pCtx));
+void worker_release(zc_job *j);
+
 /* Run synchronously (zc-admin and unit tests have no event loop). */
 void worker_set_inline(int bInline);
 

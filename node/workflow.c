@@ -8,6 +8,8 @@
 #include "applications.h"
 #include "committees.h"
 #include "db.h"
+#include "forms.h"
+#include "handoff.h"
 #include "live.h"
 #include "outbox.h"
 #include "router.h"
@@ -74,11 +76,13 @@ const char *workflow_stage(const char *zStatus) {
   return NULL;
 }
 
-/* Does application a wait at a recommending unit of another node? Before the federation
- * hands applications over, nobody on this node could move it; its unit may recall it. */
+/* Does application a wait, still held here, at a recommending unit of a node it cannot be
+ * handed to (a forward made before hand-offs existed)? Nobody could move it; its unit may
+ * recall it. */
 static int dept_is_away(zc_req *r, json_t *a) {
-  const char *zNode = jstr(a, "dept_node");
-  return strcmp(jstr(a, "status"), "dept_review") == 0 && zNode && strcmp(zNode, r->node->cfg.zNode) != 0;
+  const char *zNode = jstr(a, "dept_node"), *zHolder = jstr(a, "holder");
+  return strcmp(jstr(a, "status"), "dept_review") == 0 && zNode && strcmp(zNode, r->node->cfg.zNode) != 0 &&
+         zHolder && strcmp(zHolder, r->node->cfg.zNode) == 0 && !handoff_reaches(r->node, zNode);
 }
 
 /* The unit admin of a's unit, while a is stuck at a dept of another node. */
@@ -177,11 +181,12 @@ static char *pick_dept(zc_req *r, json_t *a) {
   return zDept;
 }
 
-/* Refuse (409) a forward to a recommending unit of another node: until the federation
- * hands applications over, it would wait there where nobody on this node can act on it. */
+/* Refuse (409) a forward to a recommending unit of a node this one cannot hand the
+ * application to (not of its federation): it would wait there where nobody can act on it.
+ * A dept of another node of the federation gets it (handoff_follow). */
 static int refuse_dept_away(zc_req *r, const char *zDept) {
   json_t *d = db_row(r->node->db, "SELECT name, node FROM depts WHERE id = ?", "t", zDept);
-  int bAway = d && strcmp(jstr(d, "node"), r->node->cfg.zNode) != 0;
+  int bAway = d && strcmp(jstr(d, "node"), r->node->cfg.zNode) != 0 && !handoff_reaches(r->node, jstr(d, "node"));
   if (bAway) {
     const char *zNodeName = node_region_name(r->node, jstr(d, "node"));
     http_error_extra(r, 409, "dept_on_other_node",
@@ -293,6 +298,14 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
                   jstr(a, "committee_id"));
   }
   if (rc || app_history(r, zId, t->zAction, t->zFrom, t->zTo, json_incref(pDetail))) {
+    rc = -1;
+    goto done;
+  }
+  if (strcmp(t->zTo, "formal_passed") == 0 && forms_issue(r, zId)) { /* the official form from now on */
+    rc = -1;
+    goto done;
+  }
+  if (handoff_follow(r->node, zId)) { /* its next reviewer is on another node: it goes there */
     rc = -1;
     goto done;
   }

@@ -4,6 +4,7 @@
 // recommending unit; 收回; 更改资格; 评审委员会. Run through tests/browser/run.sh.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
   BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, png, validCreditCode,
   useBrowser, go, login, apiCall, demoAccounts, screenshot,
@@ -223,6 +224,13 @@ test('applicant: 我的申请书 → 新增申请书 with the committee shown fi
   assert.match(await facts(page, 'count').textContent(), /已提交 1 次 \/ 上限 3 次/);
   assert.equal(await page.locator('.section-form').count(), 0, 'read-only while the unit reviews');
   assert.equal(await page.locator('.facts-actions').getByRole('button', { name: '收回' }).count(), 1, '收回 while the unit has not acted');
+  // before the formal review only the test form, which the applicant downloads to check
+  assert.match(await facts(page, 'number').textContent(), /\d{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}/);
+  const formLink = page.locator('[data-testid="form-link"]');
+  assert.equal((await formLink.textContent()).trim(), '下载评审表（测试表）');
+  const [download] = await Promise.all([page.waitForEvent('download'), formLink.click()]);
+  assert.match(download.suggestedFilename(), /^评审表（测试表）-\d{4}-[0-9A-F-]+\.pdf$/);
+  assert.equal(fs.readFileSync(await download.path()).subarray(0, 5).toString(), '%PDF-');
   b.assertNoPageErrors();
 });
 
@@ -380,6 +388,33 @@ test('dept admin 提交 to the committee; the committee 形式审查通过, 提�
   assert.equal(await page.locator('[data-testid="decisions"]').count(), 0);
   const history = await page.locator('[data-testid="history"]').textContent();
   for (const w of ['提交推荐单位', '报送评审委员会', '形式审查通过', '提交会议评审', '评审通过', '评审委员会管理员']) assert.ok(history.includes(w), w);
+
+  // past the formal review: the official form and its code, which anyone checks on 评审表验证
+  const code = (await page.locator('[data-testid="facts"] [data-testid="verify-code"]').textContent()).replace('验证码', '').trim();
+  assert.match(code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  const link = page.locator('[data-testid="form-link"]');
+  assert.equal((await link.textContent()).trim(), '下载评审表');
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const pdf = await download.path().then((f) => fs.readFileSync(f));
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  await page.context().close();
+  const visitor = await b.open('#/verify?code=' + code.toLowerCase());
+  const result = visitor.locator('[data-testid="verify-result"]');
+  await result.waitFor();
+  const text = await result.textContent();
+  assert.match(text, /验证通过/);
+  assert.ok(text.includes(code), text);
+  assert.match(text, /高级工程师/);
+  await visitor.context().close();
+  b.assertNoPageErrors();
+});
+
+test('评审表验证: a code that was never issued is refused in Chinese', async () => {
+  const page = await b.open('#/verify');
+  await page.getByLabel('验证码').fill('0000-0000-0000-0000');
+  await page.getByRole('button', { name: '验证' }).click();
+  await page.locator('[role="alert"]').filter({ hasText: '没有找到这个验证码' }).waitFor();
+  assert.equal(await page.locator('[data-testid="verify-result"]').count(), 0);
   await page.context().close();
   b.assertNoPageErrors();
 });

@@ -49,6 +49,7 @@ LEGEND = {
     "409a": (409, "invalid_action"),
     "409w": (409, "not_withdrawable"),
     "409d": (409, "not_deletable"),
+    "409u": (409, "node_unavailable"),  # a transfer needs a second node (test_transfer.py)
 }
 
 # A route may have several rows (#variant: another body or target). #foreign names, under the
@@ -71,6 +72,8 @@ GET    /me                                            -        401   200   200  
 PUT    /me                                            -        401   200   200   200   200   200   200   200   200   200   200
 POST   /me/password                                   -        401   200   200   200   200   200   200   200   200   200   200
 POST   /me/idcard                                     -        401   201   201   403   403   403   403   403   403   403   403
+POST   /me/region                                     -        401   409u  409u  403   403   403   403   403   403   403   403
+GET    /transfers/{id}                                -        401   404   404   404   404   404   404   404   404   404   404
 GET    /me/idcard                                     -        401   200   200   403   403   403   403   403   403   403   403
 POST   /units                                         -        201   201   201   201   201   201   201   201   201   201   201
 GET    /units                                         -        401   200   200   200   200   200   200   200   200   200   200
@@ -90,6 +93,13 @@ GET    /applications/{id}                             unit     401   200   404  
 GET    /applications/{id}                             dept     401   200   404   200   404   200   404   404   404   200   200
 GET    /applications/{id}                             cmte     401   200   404   200   404   200   404   200   404   200   200
 GET    /applications/{id}                             returned 401   200   404   200   404   200   404   200   404   200   200
+
+GET    /applications/{id}/form.pdf                    draft    401   200   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/form.pdf                    unit     401   200   404   200   404   404   404   404   404   200   200
+GET    /applications/{id}/form.pdf                    dept     401   200   404   200   404   200   404   404   404   200   200
+GET    /applications/{id}/form.pdf                    cmte     401   200   404   200   404   200   404   200   404   200   200
+GET    /applications/{id}/form.pdf                    returned 401   200   404   200   404   200   404   200   404   200   200
+GET    /verify/{code}                                 -        404   404   404   404   404   404   404   404   404   404   404
 
 GET    /applications/{id}/attachments/{att}           draft    401   200   404   404   404   404   404   404   404   404   404
 GET    /applications/{id}/attachments/{att}           unit     401   200   404   200   404   404   404   404   404   200   200
@@ -267,6 +277,8 @@ REQUESTS = {
     "PUT /me": lambda x: ("PUT", "/me", {"body": {"email": "authz.matrix@example.com"}}),
     "POST /me/password": lambda x: ("POST", "/me/password", {"body": _new_password(x)}),
     "POST /me/idcard": lambda x: ("POST", "/me/idcard?side=front", {"raw": PNG, "ctype": "image/png"}),
+    "POST /me/region": lambda x: ("POST", "/me/region", {"body": {"node": "650100"}}),
+    "GET /transfers/{id}": lambda x: ("GET", "/transfers/t0000000000000000000000000", {}),
     "GET /me/idcard": lambda x: ("GET", "/me/idcard?side=front", {}),
     "POST /units": lambda x: ("POST", "/units", {"body": x.t.unit_body()}),
     "GET /units": lambda x: ("GET", "/units?q=" + x.t.U.cc, {}),
@@ -285,6 +297,8 @@ REQUESTS = {
     "GET /applications": lambda x: ("GET", "/applications", {}),
 
     "GET /applications/{id}": lambda x: ("GET", _app(x), {}),
+    "GET /applications/{id}/form.pdf": lambda x: ("GET", _app(x, "/form.pdf"), {}),
+    "GET /verify/{code}": lambda x: ("GET", "/verify/ABCD-EFGH-JKMN-PQRS", {}),
     "GET /applications/{id}/attachments/{att}": lambda x: ("GET", _app(x, f"/attachments/{x.app.att_id}"), {}),
     "GET /applications/{id}/attachments/{att}#foreign": lambda x: ("GET", _app(x, f"/attachments/{x.t.victim.att_id}"), {}),
     "PUT /applications/{id}/sections/{name}": lambda x: ("PUT", _app(x, "/sections/work"), {

@@ -178,9 +178,10 @@ class TestFedConsole(ConsoleCase):
         items = self.wait_entry(who, application=app_id)
         self.assertEqual([(x["type"], x["body"]["application"], x["body"]["actor"]) for x in items],
                          [("application.created", app_id, a.account["id"])])
-        # the account: its registration and the application it created, by id or by username
+        # the account: its registration, the registrar's claim of its ID and the application it
+        # created, by id or by username
         by_id = self.entries(who, account=a.account["id"])["items"]
-        self.assertEqual(sorted(x["type"] for x in by_id), ["account.registered", "application.created"])
+        self.assertEqual(sorted(x["type"] for x in by_id), ["account.registered", "application.created", "id.claimed"])
         self.assertEqual(self.entries(who, account=a.account["username"])["items"], by_id)
         self.assertEqual(self.entries(who, account=a.account["id"], type="application.created")["items"],
                          [x for x in by_id if x["type"] == "application.created"])
@@ -191,8 +192,10 @@ class TestFedConsole(ConsoleCase):
         # a username of another node's account is found through its registration entry
         b = self.register_at(B)
         self.wait_entry(who, account=b.account["id"])
-        self.assertEqual([x["body"]["account"] for x in self.entries(who, account=b.account["username"])["items"]],
-                         [b.account["id"]])
+        # (the registrar's claim of its ID number names it too, and was logged first)
+        self.assertEqual(sorted((x["type"], x["body"]["account"])
+                                for x in self.entries(who, account=b.account["username"])["items"]),
+                         [("account.registered", b.account["id"]), ("id.claimed", b.account["id"])])
         # nothing matches: an empty page, no cursor
         page = self.entries(who, application="p0000000000000000000000000")
         self.assertEqual((page["items"], page["next"]), ([], None))

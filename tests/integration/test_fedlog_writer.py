@@ -165,8 +165,8 @@ class TestFedlogWriter(ZcCase):
         rows = self.assert_chain_is_outbox(n)
         self.assertEqual(len(rows), len(rows_at_kill), "rows changed across the restart")
         self.assertGreaterEqual(len(rows) - before, made)  # every acknowledged registration is there
-        self.new_applicant()  # and the writer carries on from there
-        self.assertEqual(len(self.assert_chain_is_outbox(n)), len(rows) + 1)
+        self.new_applicant()  # and the writer carries on from there: account.registered, id.claimed
+        self.assertEqual(len(self.assert_chain_is_outbox(n)), len(rows) + 2)
         git(n, "fsck", "--strict")
         self.audit(n)
 

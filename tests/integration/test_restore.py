@@ -31,6 +31,7 @@ class TestRestore(ReplicationCase):
         backup = os.path.join(fed.dir, "backup-B")
         shutil.copytree(fed.data_of(B), backup, ignore=shutil.ignore_patterns("node.log", "node.pid"))
         fed.start_node(B)
+        self.wait_links_up()  # a registration asks the registrar over its link
         self.register_at(B, 3)
         hs = self.wait_converged()
         b_head = hs[B]
@@ -73,6 +74,7 @@ class TestRestore(ReplicationCase):
         # restarted once more, B's outbox and log agree (the adopted rows reconcile)
         fed.stop_node(B)
         fed.start_node(B)
+        self.wait_links_up()
         self.register_at(B)
         self.wait_converged()
         self.assertNotIn("extending it would be equivocation", fed.log_of(B))
@@ -92,5 +94,9 @@ class TestRestore(ReplicationCase):
             time.sleep(0.5)
         self.assertFalse(self.health(B)["recovering"])
         self.assertGreater(time.time() - t0, 20)  # FEDLINK_RECOVER_SECS (30)
-        self.register_at(B)
+        # a change that needs no other node (a registration would need the registrar)
+        a = self.fed.account_of(B, "node_admin")
+        c = self.client_at(B)
+        self.assertStatus(c.login(a["login"], a["password"]), 200)
+        self.assertStatus(c.put("/api/v1/me", {"email": "admin@example.com"}), 200)
         self.assertIn("recovery_unchecked", [a["code"] for a in self.alerts(B)])

@@ -42,6 +42,16 @@ def _lost_port_race(text):
     return any(k in text for k in ("cannot listen", "in use", "ERROR on binding"))
 
 
+def until(fn, timeout=20, step=0.1):
+    """fn()'s first true value within timeout seconds, polled every step; else its last."""
+    end = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > end:
+            return v
+        time.sleep(step)
+
+
 def bin_dir():
     d = os.environ.get("ZC_BIN_DIR") or "bin"
     return d if os.path.isabs(d) else os.path.join(ROOT, d)

@@ -25,7 +25,7 @@ static const struct {
                      "        (init, account, seed: [--manifest F --root-pem P --key K] as zc-node takes them,\n"
                      "        so that the entries they record name the node's key)"},
   {"account", cmd_account, "account --data DIR --node ID --role ROLE --name NAME --password PW\n"
-                           "        [--phone P] [--id-number N] [--unit CREDIT_CODE] [--dept ID]\n"
+                           "        [--phone P] [--unit CREDIT_CODE] [--dept ID]\n"
                            "        [--committee ID] [--pepper F]      add an account of any role"},
   {"routes", cmd_routes, "routes                                     the route table: entries each change emits (JSON)"},
   {"seed", cmd_seed, "seed --demo --data DIR --node ID --out FILE [--pepper F]  demo data and accounts"},

@@ -117,14 +117,20 @@ static int add_account(zc_node *p, const account_new *pIn, const char *zPassword
 
 int cmd_account(int argc, char **argv) {
   zc_node node;
-  char zId[40], zUser[24], zIdNumber[19];
+  char zId[40], zUser[24];
   char *zUnitId = NULL;
   int rc = 1;
   account_new a = {.zRole = admin_opt(argc, argv, "role"), .zName = admin_opt(argc, argv, "name"),
                    .zPhone = admin_opt(argc, argv, "phone"), .zDept = admin_opt(argc, argv, "dept"),
                    .zCommittee = admin_opt(argc, argv, "committee")};
   const char *zPassword = admin_opt(argc, argv, "password"), *zUnit = admin_opt(argc, argv, "unit");
-  const char *zIdIn = admin_opt(argc, argv, "id-number");
+  if (admin_opt(argc, argv, "id-number")) {
+    /* one ID number, one account federation-wide: only the registrar's claim, made when
+     * the portal registers someone (POST /api/v1/accounts), may give an account one */
+    fprintf(stderr, "zc-admin account: no --id-number: an applicant with an ID number registers through the"
+                    " portal, where the registrar (650000) claims it\n");
+    return 2;
+  }
   if (!a.zRole || !role_from_name(a.zRole) || !a.zName || !zPassword) {
     fprintf(stderr, "zc-admin account: --role (applicant, unit_admin, dept_admin, committee_admin,"
                     " node_admin, auditor), --name and --password are required\n");
@@ -137,14 +143,6 @@ int cmd_account(int argc, char **argv) {
     return 2;
   }
   if (open_node(&node, argc, argv, NULL)) return 1;
-  if (zIdIn) {
-    const char *zErr = validate_id_number(zIdIn, zIdNumber, node_now(&node));
-    if (zErr) {
-      fprintf(stderr, "zc-admin account: --id-number: %s\n", zErr);
-      goto done;
-    }
-    a.zIdNumber = zIdNumber;
-  }
   if (zUnit && !(zUnitId = db_text(node.db, "SELECT id FROM units WHERE credit_code = ?", "t", zUnit))) {
     fprintf(stderr, "zc-admin account: no unit with credit code %s\n", zUnit);
     goto done;
@@ -167,71 +165,20 @@ done:
 
 /* ---- demo seeding ---- */
 
-static const char *g_alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-
-/* A valid credit code for the demo unit of node zNode (deterministic per node). */
-static void demo_credit_code(const char *zNode, char out[19]) {
-  static const int w[] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  int sum = 0;
-  snprintf(out, 19, "91%.4s02MA7DEMXY%.1s", zNode, zNode + 3); /* no I, O, Z, S, V */
-  for (int i = 0; i < 17; i++) sum += (int)(strchr(g_alphabet, out[i]) - g_alphabet) * w[i];
-  int c = 31 - sum % 31;
-  out[17] = g_alphabet[c == 31 ? 0 : c];
-  out[18] = 0;
-}
-
-/* A valid ID number for the demo applicant of node zNode. */
-static void demo_id_number(const char *zNode, char out[19]) {
-  static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  snprintf(out, 19, "%.4s0219850101%.3s", zNode, zNode + 1);
-  for (int i = 0; i < 17; i++) sum += (out[i] - '0') * w[i];
-  out[17] = "10X98765432"[sum % 11];
-  out[18] = 0;
-}
-
 static json_t *demo_entry(zc_node *p, const char *zRole, const char *zUser, const char *zPassword) {
   return json_pack("{s:s, s:s, s:s, s:s}", "node", p->cfg.zNode, "role", zRole, "login", zUser,
                    "password", zPassword);
 }
 
-/* The demo unit: complete, recommending the node's first dept; and its admin. */
-static int seed_unit(zc_node *p, json_t *aOut) {
-  char zCode[19], zUnit[40], zName[160], zShort[160], zAcc[40], zUser[24];
-  sqlite3_int64 now = (sqlite3_int64)node_now(p);
-  demo_credit_code(p->cfg.zNode, zCode);
-  snprintf(zName, sizeof zName, "%s演示科技有限公司", p->zName);
-  snprintf(zShort, sizeof zShort, "%s演示科技", p->zName);
-  if (account_new_id(zUnit, 'u') ||
-      db_exec(p->db, "INSERT INTO units(id, credit_code, name, short_name, node, address, legal_person,"
-              " contact, phone, industry, created, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", "ttttttttttII",
-              zUnit, zCode, zName, zShort, p->cfg.zNode, "人民路1号", "张建国", "李娜", "0991-2345678",
-              "信息技术", now, now) ||
-      db_exec(p->db, "INSERT INTO unit_names(unit_id, name, short_name, changed_at) VALUES(?,?,?,?)", "tttI",
-              zUnit, zName, zShort, now) ||
-      unit_announce(p, zUnit, "unit.registered") ||
-      db_exec(p->db, "INSERT INTO unit_recommenders(unit_id, position, dept_id)"
-              " SELECT ?, 1, id FROM depts WHERE node = ? ORDER BY id LIMIT 1", "tt", zUnit, p->cfg.zNode) ||
-      unit_announce(p, zUnit, "unit.recommenders") || unit_announce(p, zUnit, "unit.updated"))
-    return -1;
-  account_new a = {.zRole = "unit_admin", .zName = "李娜", .zPhone = "0991-2345678", .zUnit = zUnit};
-  if (add_account(p, &a, "Unit#2026", zAcc, zUser)) return -1;
-  json_t *e = demo_entry(p, "unit_admin", zUser, "Unit#2026");
-  json_object_set_new(e, "credit_code", json_string(zCode));
-  json_object_set_new(e, "unit", json_string(zUnit));
-  return json_array_append_new(aOut, e);
-}
-
+/* The node's staff. Its demo unit and applicant register over HTTP once the federation
+ * runs (tools/demo_register.py), so that the registrar claims their identifiers. */
 static int seed_people(zc_node *p, json_t *aOut) {
-  char zAcc[40], zUser[24], zIdNumber[19], zPhone[12];
+  char zAcc[40], zUser[24];
   char *zDept = db_text(p->db, "SELECT id FROM depts WHERE node = ? ORDER BY id LIMIT 1", "t", p->cfg.zNode);
   int rc = -1;
   account_new aDept = {.zRole = "dept_admin", .zName = "王志强", .zDept = zDept};
   account_new aAdmin = {.zRole = "node_admin", .zName = "赵敏"};
   account_new aAudit = {.zRole = "auditor", .zName = "孙立"};
-  demo_id_number(p->cfg.zNode, zIdNumber);
-  snprintf(zPhone, sizeof zPhone, "139%.6s00", p->cfg.zNode);
-  account_new aApp = {.zRole = "applicant", .zName = "陈晓明", .zPhone = zPhone, .zIdNumber = zIdNumber};
   if (!zDept || add_account(p, &aDept, "Dept#2026", zAcc, zUser)) goto done;
   json_t *e = demo_entry(p, "dept_admin", zUser, "Dept#2026");
   json_object_set_new(e, "dept", json_string(zDept));
@@ -240,10 +187,6 @@ static int seed_people(zc_node *p, json_t *aOut) {
   json_array_append_new(aOut, demo_entry(p, "node_admin", zUser, "Admin#2026"));
   if (add_account(p, &aAudit, "Audit#2026", zAcc, zUser)) goto done;
   json_array_append_new(aOut, demo_entry(p, "auditor", zUser, "Audit#2026"));
-  if (add_account(p, &aApp, "Apply#2026", zAcc, zUser)) goto done;
-  e = demo_entry(p, "applicant", zUser, "Apply#2026");
-  json_object_set_new(e, "id_number", json_string(zIdNumber));
-  json_array_append_new(aOut, e);
   rc = 0;
 done:
   free(zDept);
@@ -310,7 +253,7 @@ int cmd_seed(int argc, char **argv) {
     goto done;
   }
   json_t *aOut = json_array();
-  if (db_begin(node.db) || seed_unit(&node, aOut) || seed_people(&node, aOut) ||
+  if (db_begin(node.db) || seed_people(&node, aOut) ||
       seed_committees(&node, aOut) || db_commit(node.db)) {
     db_rollback(node.db);
     fprintf(stderr, "zc-admin seed: failed for node %s\n", node.cfg.zNode);
@@ -327,12 +270,14 @@ done:
 
 /* ---- the route table ---- */
 
-/* Space-separated entry types as a JSON array. */
-static json_t *entry_list(const char *zTypes) {
+/* Space-separated entry types as a JSON array: all of them (bWhen 0) or those marked '?',
+ * emitted only when the call needs them (bWhen 1), without the mark. */
+static json_t *entry_list(const char *zTypes, int bWhen) {
   json_t *a = json_array();
   while (zTypes && *zTypes) {
     size_t n = strcspn(zTypes, " ");
-    if (n) json_array_append_new(a, json_stringn(zTypes, n));
+    int bMarked = n && zTypes[n - 1] == '?';
+    if (n && (!bWhen || bMarked)) json_array_append_new(a, json_stringn(zTypes, n - (size_t)bMarked));
     zTypes += n + (zTypes[n] == ' ');
   }
   return a;
@@ -346,8 +291,8 @@ int cmd_routes(int argc, char **argv) {
   (void)argv;
   for (int i = 0; i < g_nRoutes; i++) {
     const zc_route *r = &g_routes[i];
-    json_t *o = json_pack("{s:s, s:s, s:o}", "method", aMethod[r->method], "path", r->zPattern, "entries",
-                          entry_list(r->zEntries));
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o}", "method", aMethod[r->method], "path", r->zPattern, "entries",
+                          entry_list(r->zEntries, 0), "entries_when_needed", entry_list(r->zEntries, 1));
     json_object_set_new(o, "local", r->zLocal ? json_string(r->zLocal) : json_null());
     json_array_append_new(aRoutes, o);
   }

@@ -17,6 +17,7 @@ import { applicationPage } from './pages/application.js';
 import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
 import { committeesPage } from './pages/committees.js';
 import { auditPage } from './pages/audit.js';
+import { verifyPage } from './pages/verify.js';
 import { startLive, livePage } from './live.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
@@ -31,6 +32,7 @@ const routes = {
   '/register': { title: '申请人注册', page: registerPage },
   '/register/unit': { title: '单位注册', page: registerUnitPage },
   '/catalog': { title: '职称目录', page: catalogPage },
+  '/verify': { title: '评审表验证', page: verifyPage },
   '/me': { title: '我的主页', page: mePage, auth: true },
   '/me/profile': { title: '编辑个人信息', page: profilePage, auth: true },
   '/me/password': { title: '修改密码', page: passwordPage, auth: true },
@@ -69,7 +71,7 @@ export function navigate(hash) {
 }
 
 function navLinks() {
-  const items = [['#/', '首页'], ['#/catalog', '职称目录']];
+  const items = [['#/', '首页'], ['#/catalog', '职称目录'], ['#/verify', '评审表验证']];
   if (state.me) items.push(['#/me', '我的主页'], ...(ROLE_NAV[state.me.role] || []));
   else items.push(['#/login', '登录'], ['#/register', '申请人注册'], ['#/register/unit', '单位注册']);
   return items;

@@ -111,8 +111,9 @@ export function bindQualification(form, catalog, onChange) {
 
 export function windowText(w) {
   if (!w) return h('span', { class: 'muted', text: '评审委员会尚未公布该专业的申报时间' });
+  // a window's days are Beijing time: from 00:00 of the first to 23:59:59 of the last
   return h('span', { class: 'window' },
-    `${formatDate(w.opens)} 至 ${formatDate(w.closes)} `,
+    `${formatDate(w.opens)} 0:00 至 ${formatDate(w.closes)} 23:59（北京时间） `,
     w.open ? badge('申报中', 'ok') : badge('未在申报时间内', 'danger'));
 }
 
@@ -145,6 +146,8 @@ export function factsBar(app, { reviewer = false, actions = [] } = {}) {
   return h('section', { class: 'facts-bar', 'aria-label': '申请书概要', dataset: { testid: 'facts' } },
     h('div', { class: 'facts' },
       reviewer && app.applicant ? item('申请人', `${app.applicant.name}（${app.applicant.id_number_masked || app.applicant.username}）`) : null,
+      item('编号', app.number || '—', 'number'),
+      app.verify_code ? item('验证码', h('span', { class: 'code', text: app.verify_code }), 'verify-code') : null,
       item('申报年度', String(app.year), 'year'),
       item('资格名称', qualificationText(q, app.level), 'qualification'),
       item('专业', [q.series_name, app.specialty && app.specialty.name].filter(Boolean).join(' · '), 'specialty'),
@@ -153,7 +156,17 @@ export function factsBar(app, { reviewer = false, actions = [] } = {}) {
       item('评审委员会', [c.name || '—', c.directed ? badge('定向', 'directed') : null], 'committee'),
       item('提交次数', `已提交 ${app.submit_count || 0} 次 / 上限 ${app.submit_limit || c.submit_limit || '—'} 次`, 'count'),
       item('申报时间', windowText(app.window), 'window')),
-    actions.length ? h('div', { class: 'facts-actions' }, actions) : null);
+    h('div', { class: 'facts-actions' }, actions, formLink(app)));
+}
+
+// The review form: the test form until the formal review passes, then the official one.
+function formLink(app) {
+  const official = Boolean(app.verify_code);
+  return h('a', {
+    class: 'btn', href: `/api/v1/applications/${encodeURIComponent(app.id)}/form.pdf`, download: '',
+    dataset: { testid: 'form-link' }, title: '评审表请正反面打印到一张 A4 纸上',
+    text: official ? '下载评审表' : '下载评审表（测试表）',
+  });
 }
 
 // ---------- opinions ----------

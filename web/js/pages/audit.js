@@ -25,7 +25,17 @@ export const ENTRY_TYPES = {
   'application.qualification': '更改资格',
   'application.moved': '申请书流转',
   'application.opinion': '审核意见',
+  'application.handoff': '申请书转交',
+  'application.accepted': '申请书接收',
+  'account.transfer': '评审区域变更',
+  'id.claimed': '身份证号登记',
+  'id.released': '身份证号释放',
+  'phone.claimed': '手机号登记',
+  'unit.claimed': '单位信息登记',
+  'unit.released': '单位信息释放',
 };
+
+const TRANSFER_STATES = { offered: '已提出', accepted: '新区域已接收' };
 
 // What a failed check means (fedview.h, entry.h, zc-audit): a short name and what it says.
 const PROBLEMS = {
@@ -169,6 +179,25 @@ function statusView(st, heads) {
       h('div', { class: 'mono small', text: a.message }))))
     : h('p', { class: 'muted', dataset: { testid: 'audit-alerts' }, text: '没有告警。' });
 
+  // what is on its way between nodes: hand-offs of applications, region transfers
+  const ho = st.handoffs || { incoming: [], outgoing: [] };
+  const moving = [
+    ...(ho.outgoing || []).map((x) => ['申请书转出', x.application, `转至 ${name(x.to)}（第 ${x.revision} 版）`, x.since]),
+    ...(ho.incoming || []).map((x) => ['申请书转入', x.application, `来自 ${name(x.from)}，已尝试 ${x.tries} 次`, x.since]),
+    ...(st.transfers || []).map((x) => ['评审区域变更', x.account,
+      `${name(x.from)} → ${name(x.to)} · ${TRANSFER_STATES[x.status] || x.status}`, x.since]),
+  ];
+  const movingView = moving.length
+    ? h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack', dataset: { testid: 'audit-moving' } },
+      h('caption', { class: 'sr-only', text: '节点之间进行中的申请书转交和评审区域变更' }),
+      h('thead', {}, h('tr', {}, ['类别', '编号', '情况', '开始时间'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, moving.map(([kind, id, what, since]) => h('tr', {},
+        h('th', { scope: 'row', text: kind }),
+        h('td', { 'data-label': '编号', class: 'mono small', text: id }),
+        h('td', { 'data-label': '情况', text: what }),
+        h('td', { 'data-label': '开始时间', text: formatTime(since) }))))))
+    : h('p', { class: 'muted', dataset: { testid: 'audit-moving' }, text: '没有进行中的转交或评审区域变更。' });
+
   const writerBad = !st.log || writer.refused || !!writer.last_error;
   const writerLine = h('p', { class: writerBad ? 'notice warn' : 'muted small' },
     !st.log ? '本节点未运行签名日志（未加载联邦清单）。'
@@ -192,7 +221,8 @@ function statusView(st, heads) {
       writerLine,
       h('h3', { text: '各节点日志' }), headTable,
       h('h3', { text: '对等节点' }), peers.length ? peerTable : h('p', { class: 'muted', text: '没有对等节点。' }),
-      h('h3', { text: '告警' }), alertList),
+      h('h3', { text: '告警' }), alertList,
+      h('h3', { text: '进行中的转交' }), movingView),
   };
 }
 

@@ -1,9 +1,10 @@
-// me.js - 我的主页: the profile, what the role may do, ID-card scans for applicants and the
-// unit's state for unit admins.
+// me.js - 我的主页: the profile, what the role may do, ID-card scans and 修改评审区域 for
+// applicants (at their home's portal) and the unit's state for unit admins.
 import { get } from '../api.js';
 import { state, roleName, refreshMe, logout } from '../state.js';
 import { h, pageHeader, dl, formatTime } from '../ui.js';
 import { idcardPanel } from './idcard.js';
+import { regionPanel } from './transfer.js';
 import { missingLabels } from './unit.js';
 import { statusBadge } from './application-parts.js';
 
@@ -105,6 +106,7 @@ export async function mePage({ navigate }) {
       h('h2', { id: 'idcard-title', text: '身份证件' }),
       !(idc.front && idc.back) ? h('p', { class: 'notice warn', text: '请上传身份证人像面和国徽面，证件不全将影响职称申报。' }) : null,
       idcardPanel(idc, () => refreshMe())));
+    if (a.home === (state.node && state.node.node)) blocks.push(regionPanel(a, () => refreshMe()));
   }
 
   return h('div', { class: 'me' },
