@@ -10,6 +10,7 @@
 #include "committees.h"
 #include "db.h"
 #include "forms.h"
+#include "payments.h"
 #include "outbox.h"
 #include "fed_error.h"
 #include "rfc3339.h"
@@ -412,6 +413,7 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
     put_text(b, "verify_code", zCode);
     free(zCode);
   }
+  payments_put(p, zId, b);
   put_int(b, "year", json_integer_value(json_object_get(a, "year")));
   put_text(b, "status", zStatus);
   put_text(b, "status_name", app_status_label(zStatus));

@@ -184,14 +184,18 @@ static int update_windows(zc_req *r, const char *zId, json_t *a) {
   return 0;
 }
 
-int committees_update(zc_req *r) {
-  const char *zId = r->aParam[0];
+int committee_managed_by(zc_req *r, const char *zId) {
   zc_session *s = r->pSess;
-  char *zNode = db_text(r->node->db, "SELECT node FROM committees WHERE id = ?", "t", zId);
+  char *zNode = s ? db_text(r->node->db, "SELECT node FROM committees WHERE id = ?", "t", zId) : NULL;
   int bMine = zNode && ((s->role == ROLE_NODE_ADMIN && strcmp(zNode, r->node->cfg.zNode) == 0) ||
                         (s->role == ROLE_COMMITTEE_ADMIN && strcmp(s->zCommittee, zId) == 0));
   free(zNode);
-  if (!bMine) return http_error(r, 404, "not_found", "评审委员会不存在或不归您管理");
+  return bMine;
+}
+
+int committees_update(zc_req *r) {
+  const char *zId = r->aParam[0];
+  if (!committee_managed_by(r, zId)) return http_error(r, 404, "not_found", "评审委员会不存在或不归您管理");
   static const struct { const char *zKey, *zLabel; size_t nMax; int bMultiline; } aText[] = {
     {"name", "委员会名称", 60, 0}, {"paper_rules", "纸质材料要求", 2000, 1}, {"address", "地址", 100, 0},
     {"contact", "联系人", 30, 0}, {"phone", "联系电话", 30, 0},

@@ -22,6 +22,8 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
 
 /* The committee zId as the API shows it (no scope or windows), or NULL. */
 json_t *committee_json(zc_node *p, const char *zId);
+/* 1 when the caller manages committee zId: its committee admin, or the admin of its node. */
+int committee_managed_by(zc_req *r, const char *zId);
 
 /* Today's date "YYYY-MM-DD" in China Standard Time (windows are calendar dates there). */
 void committee_today(zc_node *p, char out[11]);

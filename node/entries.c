@@ -5,6 +5,7 @@
 
 #include "forms.h"
 #include "handoff.h"
+#include "payments.h"
 #include "replicas.h"
 #include "transfer.h"
 
@@ -56,6 +57,10 @@ const zc_entry_type g_entryTypes[] = {
    * applicant's masked name. */
   {"form.issued", 1, "application, number, code, payload (canonical JSON the signature covers), sig (base64 Ed25519"
    " over \"zc-form.1 verify\\n\" + payload)", forms_apply_issued},
+  /* Review fees (payments.h), from the committee's node, the merchant: amounts in fen. */
+  {"payment.ordered", 1, "order, application, committee, merchant, amount", payments_apply},
+  {"payment.paid", 1, "order, application, txn (the gateway's), amount, at (RFC 3339)", payments_apply},
+  {"payment.refunded", 1, "order, application, txn, amount, at", payments_apply},
 };
 
 const int g_nEntryTypes = (int)(sizeof g_entryTypes / sizeof g_entryTypes[0]);

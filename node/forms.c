@@ -368,10 +368,7 @@ static char *home_id_number(zc_node *p, const char *zApplicant) {
 
 /* Where the QR code sends a reader: the issuing node's verification page. */
 static void verify_url(zc_node *p, const char *zIssuer, const char *zCode, char *zOut, size_t nOut) {
-  const fed_manifest *m = node_manifest(p);
-  int i = m ? fed_manifest_find_node(m, zIssuer) : -1;
-  const char *zBase = i >= 0 ? fed_manifest_node_url(m, (size_t)i) : NULL;
-  snprintf(zOut, nOut, "%s/#/verify?code=%s", zBase ? zBase : "", zCode);
+  snprintf(zOut, nOut, "%s/#/verify?code=%s", node_url(p, zIssuer), zCode);
 }
 
 /* What the applicant's home needs to render the form for us (form.render). */

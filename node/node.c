@@ -191,6 +191,12 @@ static int load_keys(zc_node *p) {
     fprintf(stderr, "zc-node: cannot read or create %s\n", zPath);
     return -1;
   }
+  /* the key shared with the payment gateway: the sandbox's own here (payments.h) */
+  snprintf(zPath, sizeof zPath, "%s/gateway.key", p->cfg.zData);
+  if (secret_load_key(zPath, p->aGatewayKey, 1)) {
+    fprintf(stderr, "zc-node: cannot read or create %s\n", zPath);
+    return -1;
+  }
   /* Without a federation pepper (a node run on its own) the node keeps its own. */
   if (!p->cfg.zPepper[0]) snprintf(p->cfg.zPepper, sizeof p->cfg.zPepper, "%.490s/pepper", p->cfg.zData);
   if (secret_load_key(p->cfg.zPepper, p->aPepper, !p->cfg.zManifest[0])) {

@@ -39,6 +39,7 @@ typedef struct zc_node {
   sqlite3 *db;
   char zName[64];              /* this node's name, e.g. "自治区" */
   unsigned char aDataKey[32];  /* encrypts ID numbers at rest */
+  unsigned char aGatewayKey[32]; /* signs the payment gateway's notifications (payments.h) */
   unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
   json_t *pRegions;            /* schemas/regions.json "nodes" */
   struct zc_trust *pTrust;        /* the manifest and the keys this node holds (trust.h) */

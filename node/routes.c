@@ -13,6 +13,8 @@
 #include "forms.h"
 #include "handoff.h"
 #include "logwriter.h"
+#include "payments.h"
+#include "paysandbox.h"
 #include "refdata.h"
 #include "remote_login.h"
 #include "transfer.h"
@@ -82,13 +84,25 @@ const zc_route g_routes[] = {
    EMITS("application.moved application.handoff?")},
   {HTTP_POST, "/applications/{id}/withdraw", workflow_withdraw, ROLE_APPLICANT, BODY_JSON, EMITS("application.moved")},
   {HTTP_POST, "/applications/{id}/review", workflow_review, ROLE_REVIEWER, BODY_JSON,
-   EMITS("application.moved application.handoff? form.issued?")},
+   EMITS("application.moved application.handoff? form.issued? payment.ordered?")},
   {HTTP_PUT, "/applications/{id}/opinions/{section}", workflow_opinion, ROLE_REVIEWER, BODY_JSON,
    EMITS("application.opinion")},
 
   /* review forms (forms.c): rendered on a worker thread; codes checked at any node */
   {HTTP_GET, "/applications/{id}/form.pdf", forms_pdf_get, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_GET, "/verify/{code}", forms_verify_get, ROLE_ANYONE, BODY_NONE, READS},
+
+  /* review fees (payments.c): the committee's node is the merchant; a gateway calls back.
+   * A refund, and a payment in the sandbox gateway, emit their entry through that call-back
+   * (POST /payments/notify), before they answer. */
+  {HTTP_POST, "/payments/notify", payments_notify, ROLE_ANYONE, BODY_JSON, EMITS("payment.paid? payment.refunded?")},
+  {HTTP_POST, "/payments/{order}/refund", payments_refund, ROLE_COMMITTEE_ADMIN | ROLE_NODE_ADMIN, BODY_JSON,
+   EMITS("payment.refunded")},
+  {HTTP_GET, "/committees/{id}/payments", payments_committee_list, ROLE_COMMITTEE_ADMIN | ROLE_NODE_ADMIN, BODY_NONE,
+   READS},
+  /* the sandbox gateway (paysandbox.c), playing the non-tax payment platform */
+  {HTTP_GET, "/sandbox/orders/{order}", paysandbox_order_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_POST, "/sandbox/orders/{order}/pay", paysandbox_pay, ROLE_ANYONE, BODY_JSON, EMITS("payment.paid")},
 };
 
 const int g_nRoutes = (int)(sizeof g_routes / sizeof g_routes[0]);

@@ -91,6 +91,13 @@ const fed_key *trust_key_by_id(const zc_trust *t, const char *zKeyId) {
 
 const fed_manifest *node_manifest(const zc_node *p) { return p->pTrust ? p->pTrust->pManifest : NULL; }
 
+const char *node_url(const zc_node *p, const char *zNode) {
+  const fed_manifest *m = node_manifest(p);
+  int i = m && zNode ? fed_manifest_find_node(m, zNode) : -1;
+  const char *zBase = i >= 0 ? fed_manifest_node_url(m, (size_t)i) : NULL;
+  return zBase ? zBase : "";
+}
+
 void trust_free(zc_trust *t) {
   while (t) {
     zc_trust *pOlder = t->pOlder;

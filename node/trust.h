@@ -48,6 +48,9 @@ const fed_key *trust_key_by_id(const zc_trust *t, const char *zKeyId);
 /* The manifest of the node's current edition; NULL for a node run alone. Event loop only
  * (the log writer's thread keeps the edition it was handed). */
 const fed_manifest *node_manifest(const zc_node *p);
+/* The portal URL the manifest lists for node zNode ("http://127.0.0.1:8600"), or "" when
+ * unknown (a node run on its own): links to another node's pages start with it. */
+const char *node_url(const zc_node *p, const char *zNode);
 
 /* Free t and every edition it replaced. */
 void trust_free(zc_trust *t);

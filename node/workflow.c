@@ -9,6 +9,7 @@
 #include "committees.h"
 #include "db.h"
 #include "forms.h"
+#include "payments.h"
 #include "handoff.h"
 #include "live.h"
 #include "outbox.h"
@@ -301,7 +302,8 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
     rc = -1;
     goto done;
   }
-  if (strcmp(t->zTo, "formal_passed") == 0 && forms_issue(r, zId)) { /* the official form from now on */
+  if (strcmp(t->zTo, "formal_passed") == 0 && (forms_issue(r, zId) || payments_open(r, zId))) {
+    /* the official form from now on, and the fee's payment order */
     rc = -1;
     goto done;
   }

@@ -28,6 +28,7 @@ import re
 import urllib.parse
 
 from test_applications import API, DEPT, GC_G, PDF, PNG, AppFlow, this_year
+from test_payments import sign_notice
 from zc_test import ROOT, Client, ZcCase, has_cjk, unit_names
 
 OTHER_DEPT = "650000-D02"          # a recommending unit U does not use
@@ -84,6 +85,11 @@ PUT    /units/me/recommenders                         -        401   403   403  
 GET    /committees                                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /committees/{id}                               -        200   200   200   200   200   200   200   200   200   200   200
 PUT    /committees/{id}                               -        401   403   403   403   403   403   403   200   404   200   403
+GET    /committees/{id}/payments                      -        401   403   403   403   403   403   403   200   404   200   403
+POST   /payments/notify                               -        200   200   200   200   200   200   200   200   200   200   200
+POST   /payments/{order}/refund                       -        401   403   403   403   403   403   403   200   404   200   403
+GET    /sandbox/orders/{order}                        -        200   200   200   200   200   200   200   200   200   200   200
+POST   /sandbox/orders/{order}/pay                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /jurisdiction                                  -        401   200   200   200   200   200   200   200   200   200   200
 POST   /applications                                  -        401   201   201   403u  403u  403   403   403   403   403   403
 GET    /applications                                  -        401   200   200   200   200   200   200   200   200   200   200
@@ -289,6 +295,13 @@ REQUESTS = {
     "PUT /units/me/recommenders": lambda x: ("PUT", "/units/me/recommenders", {"body": {"depts": [DEPT]}}),
     "GET /committees": lambda x: ("GET", "/committees", {}),
     "GET /committees/{id}": lambda x: ("GET", f"/committees/{GC_G}", {}),
+    # fees: each successful notification, payment and refund needs an order of its own
+    "GET /committees/{id}/payments": lambda x: ("GET", f"/committees/{GC_G}/payments", {}),
+    "POST /payments/notify": lambda x: ("POST", "/payments/notify", {"body": x.t.signed_notice(x.t.fresh_order())}),
+    "POST /payments/{order}/refund": lambda x: ("POST", f"/payments/{x.t.fresh_order(paid=True)}/refund",
+                                                {"body": {"reason": "重复缴费"}}),
+    "GET /sandbox/orders/{order}": lambda x: ("GET", f"/sandbox/orders/{x.t.fresh_order()}", {}),
+    "POST /sandbox/orders/{order}/pay": lambda x: ("POST", f"/sandbox/orders/{x.t.fresh_order()}/pay", {"body": {}}),
     "PUT /committees/{id}": lambda x: ("PUT", f"/committees/{GC_G}", {"body": {"address": "乌鲁木齐市友好北路1号"}}),
     "GET /jurisdiction": lambda x: ("GET", "/jurisdiction?" + urllib.parse.urlencode(
         {"unit": x.t.U.cc, "qualification": "GC4", "specialty": "GC-JZ"}), {}),
@@ -398,7 +411,7 @@ class MatrixCallers(AppFlow):
         edu = next(s for s in self.get_app(a, a.app_id)["sections"] if s["name"] == "education")
         a.att_id = edu["attachments"][0]["id"]
         steps = {"draft": [], "unit": ["submit"], "dept": ["submit", "unit"], "cmte": ["submit", "unit", "dept"],
-                 "returned": ["submit", "unit", "dept", "return"]}[state]
+                 "returned": ["submit", "unit", "dept", "return"], "formal": ["submit", "unit", "dept", "pass"]}[state]
         for step in steps:
             if step == "submit":
                 r = self.submit(a)
@@ -406,13 +419,31 @@ class MatrixCallers(AppFlow):
                 r = self.review(self.U, a.app_id, "forward", recommendation="同意推荐")
             elif step == "dept":
                 r = self.review(self.dept_admin(), a.app_id, "forward")
+            elif step == "pass":
+                r = self.review(self.committee_admin(GC_G), a.app_id, "forward")
             else:
                 r = self.review(self.committee_admin(GC_G), a.app_id, "return", opinions={"papers": "请补充检索证明"})
             self.assertStatus(r, 200)
         want = {"draft": "draft", "unit": "unit_review", "dept": "dept_review", "cmte": "committee_review",
-                "returned": "returned"}[state]
+                "returned": "returned", "formal": "formal_passed"}[state]
         self.assertEqual(self.get_app(a, a.app_id)["status"], want)
         return a
+
+    def fresh_order(self, paid=False):
+        """The payment order of a new application past the formal review at GC_G (a fee of
+        300 yuan), paid in the sandbox gateway when asked."""
+        a = self.app_in("formal")
+        order = self.get_app(a, a.app_id)["payment"]["order_id"]
+        if paid:
+            self.assertStatus(Client(self.node).post(f"{API}/sandbox/orders/{order}/pay", {}), 200)
+        return order
+
+    def signed_notice(self, order):
+        """The gateway's "paid" notification of order, signed with the key it shares with the node."""
+        with open(os.path.join(self.node.data, "gateway.key")) as f:
+            key = bytes.fromhex(f.read().strip())
+        n = {"event": "paid", "order": order, "amount": 30000, "txn": "GW" + order, "ts": "2026-12-01T08:00:00Z"}
+        return dict(n, sig=sign_notice(key, n))
 
     # -- one request --
     def send(self, label, who, c, app):
