@@ -409,6 +409,44 @@ test('dept admin 提交 to the committee; the committee 形式审查通过, 提�
   b.assertNoPageErrors();
 });
 
+test('applicant: 评审费 去缴费 in the sandbox gateway; the committee sees it in 缴费名单 and exports CSV', async () => {
+  const page = await b.open('#/');
+  await login(page, flow.applicant.username, flow.applicant.password);
+  await go(page, '#/applications/edit?id=' + encodeURIComponent(flow.id));
+  const fee = page.locator('[data-testid="facts"] [data-testid="payment"]');
+  await fee.waitFor();
+  assert.match(await fee.textContent(), /¥300\.00\s*未缴费/);
+  await fee.locator('[data-testid="pay-link"]').click();
+  const order = page.locator('[data-testid="pay-order"]');
+  await order.waitFor();
+  assert.match(await order.textContent(), /职称评审费[\s\S]*¥300\.00/);
+  await page.locator('[data-testid="pay-confirm"]').click();
+  const done = page.locator('[data-testid="pay-done"]');
+  await done.waitFor();
+  assert.match(await done.textContent(), /支付成功[\s\S]*SBX/);
+  await done.locator('[data-testid="pay-back"]').click();
+  await page.waitForFunction(() => /已缴费/.test((document.querySelector('[data-testid="facts"] [data-testid="payment"]') || {}).textContent || ''));
+  assert.equal(await page.locator('[data-testid="pay-link"]').count(), 0);
+
+  const cmte = demoAccounts().find((a) => a.role === 'committee_admin' && a.committee === REGION_COMMITTEE);
+  const admin = await b.open('#/');
+  await login(admin, cmte.login, cmte.password);
+  await go(admin, '#/committees');
+  await admin.locator('[data-testid="payments-link"]').first().click();
+  const number = await page.locator('[data-testid="facts"] [data-testid="number"] .fact-value').textContent();
+  const row = admin.locator('[data-testid="payments"] tr', { hasText: number.trim() });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'paid');
+  assert.match(await row.textContent(), /古丽娜尔[\s\S]*¥300\.00[\s\S]*已缴费/);
+  const [download] = await Promise.all([admin.waitForEvent('download'), admin.locator('[data-testid="payments-csv"]').click()]);
+  const csv = await download.path().then((f) => fs.readFileSync(f, 'utf8'));
+  assert.ok(csv.startsWith('\ufeff"申请书编号"'), csv.slice(0, 40));
+  assert.ok(csv.split('\r\n').some((l) => l.includes(number.trim()) && l.includes('"已缴费"')), csv);
+  await admin.context().close();
+  await page.context().close();
+  b.assertNoPageErrors();
+});
+
 test('评审表验证: a code that was never issued is refused in Chinese', async () => {
   const page = await b.open('#/verify');
   await page.getByLabel('验证码').fill('0000-0000-0000-0000');

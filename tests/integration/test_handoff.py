@@ -278,3 +278,28 @@ class TestHandoff(ReplicationCase):
         self.fed.stop_node(B)
         self.assertError(cmte.get(f"{API}/applications/{app_id}/form.pdf"), 503, "home_unavailable")
         self.fed.start_node(B)
+
+    def test_the_fee_is_paid_at_the_committees_node_and_home_shows_it(self):
+        # the region's committee is the merchant: the order is opened there, paid at its
+        # sandbox gateway, and the applicant's home (Urumqi) shows each step from its entries
+        a, body, app_id, shas, unit, dept = self.at_dept()
+        self.assertStatus(self.review(dept, app_id, "forward"), 200)
+        self.wait_held(app_id, REGION, "committee_review")
+        cmte = self.demo(REGION, "committee_admin", committee=GC_G)
+        until(lambda: cmte.get(f"{API}/applications/{app_id}").status == 200)
+        r = self.review(cmte, app_id, "forward")
+        self.assertStatus(r, 200)
+        order = r.json["payment"]["order_id"]
+        self.assertTrue(until(lambda: (a.get(f"{API}/applications/{app_id}").json.get("payment") or {}).get("status")
+                              == "unpaid"))
+        pay_url = a.get(f"{API}/applications/{app_id}").json["payment"]["pay_url"]
+        self.assertTrue(pay_url.startswith(f"http://127.0.0.1:{self.fed.port_of(REGION)}/#/paysandbox?order={order}"),
+                        pay_url)
+        # the gateway of another node knows nothing of it
+        self.assertError(self.client_at(B).post(f"{API}/sandbox/orders/{order}/pay", {}), 404, "not_found")
+        r = self.client_at(REGION).post(f"{API}/sandbox/orders/{order}/pay", {})
+        self.assertStatus(r, 200)
+        self.assertTrue(until(lambda: a.get(f"{API}/applications/{app_id}").json["payment"]["status"] == "paid"))
+        self.assertEqual(a.get(f"{API}/applications/{app_id}").json["payment"]["txn"], r.json["txn"])
+        self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT status FROM payment_orders WHERE id = ?", order)
+                              == [("paid",)]), "Kashgar, which the application never passed, shows it paid too")

@@ -18,6 +18,8 @@ import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
 import { committeesPage } from './pages/committees.js';
 import { auditPage } from './pages/audit.js';
 import { verifyPage } from './pages/verify.js';
+import { paySandboxPage } from './pages/paysandbox.js';
+import { paymentsPage } from './pages/payments.js';
 import { startLive, livePage } from './live.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
@@ -33,6 +35,7 @@ const routes = {
   '/register/unit': { title: '单位注册', page: registerUnitPage },
   '/catalog': { title: '职称目录', page: catalogPage },
   '/verify': { title: '评审表验证', page: verifyPage },
+  '/paysandbox': { title: '非税缴费（沙箱）', page: paySandboxPage },
   '/me': { title: '我的主页', page: mePage, auth: true },
   '/me/profile': { title: '编辑个人信息', page: profilePage, auth: true },
   '/me/password': { title: '修改密码', page: passwordPage, auth: true },
@@ -46,6 +49,7 @@ const routes = {
   '/review/all': { title: '申请书查询', page: reviewAllPage, auth: true, roles: READERS },
   '/review/handle': { title: '办理申请书', page: handlePage, auth: true, roles: READERS },
   '/committees': { title: '评审委员会', page: committeesPage, auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/committees/payments': { title: '缴费名单', page: paymentsPage, auth: true, roles: ['node_admin', 'committee_admin'] },
   '/audit': { title: '审计控制台', page: auditPage, auth: true, roles: ['node_admin', 'auditor'] },
 };
 

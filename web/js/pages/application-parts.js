@@ -155,8 +155,23 @@ export function factsBar(app, { reviewer = false, actions = [] } = {}) {
       reviewer && app.unit ? item('工作单位', app.unit.name) : null,
       item('评审委员会', [c.name || '—', c.directed ? badge('定向', 'directed') : null], 'committee'),
       item('提交次数', `已提交 ${app.submit_count || 0} 次 / 上限 ${app.submit_limit || c.submit_limit || '—'} 次`, 'count'),
-      item('申报时间', windowText(app.window), 'window')),
+      item('申报时间', windowText(app.window), 'window'),
+      app.payment ? item('评审费', paymentText(app.payment, reviewer), 'payment') : null),
     h('div', { class: 'facts-actions' }, actions, formLink(app)));
+}
+
+// The fee (缴费) once the formal review passed: amount, status and, while unpaid, the way to
+// the payment platform (the committee's node is the merchant; the applicant comes back here).
+function paymentText(p, reviewer) {
+  const kind = { unpaid: 'warn', paid: 'ok', refunded: '' }[p.status] || '';
+  const back = encodeURIComponent(window.location.href);
+  return [
+    `¥${p.amount_yuan} `, badge(p.status_name, kind),
+    p.pay_url && !reviewer
+      ? h('a', { class: 'btn small primary pay-link', href: `${p.pay_url}&back=${back}`, dataset: { testid: 'pay-link' },
+        text: '去缴费' })
+      : null,
+  ];
 }
 
 // The review form: the test form until the formal review passes, then the official one.

@@ -96,7 +96,10 @@ function committeeSection(c, catalog) {
     clear(box,
       h('div', { class: 'committee-title' },
         h('h2', {}, cur.name, cur.directed ? badge('定向', 'directed') : null),
-        h('button', { type: 'button', class: 'btn small', text: '编辑', onclick: () => edit(cur) })),
+        h('div', { class: 'actions' },
+          h('a', { class: 'btn small', href: `#/committees/payments?id=${encodeURIComponent(cur.id)}`,
+            dataset: { testid: 'payments-link' }, text: '缴费名单' }),
+          h('button', { type: 'button', class: 'btn small', text: '编辑', onclick: () => edit(cur) }))),
       message ? h('div', { class: 'form-status', role: 'status', text: message }) : null,
       body);
     clear(body, h('div', { class: 'committee-body' }, h('div', {}, dl([
