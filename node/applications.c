@@ -11,6 +11,7 @@
 #include "db.h"
 #include "forms.h"
 #include "payments.h"
+#include "results.h"
 #include "outbox.h"
 #include "fed_error.h"
 #include "rfc3339.h"
@@ -414,6 +415,7 @@ static int app_head(zc_req *r, json_t *a, app_access acc, const app_lists *pList
     free(zCode);
   }
   payments_put(p, zId, b);
+  results_put(p, zId, b);
   put_int(b, "year", json_integer_value(json_object_get(a, "year")));
   put_text(b, "status", zStatus);
   put_text(b, "status_name", app_status_label(zStatus));

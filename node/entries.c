@@ -7,6 +7,7 @@
 #include "handoff.h"
 #include "payments.h"
 #include "replicas.h"
+#include "results.h"
 #include "transfer.h"
 
 #define APP_EVENT "application, action, from, to, actor, actor_role, holder, revision, detail"
@@ -61,6 +62,13 @@ const zc_entry_type g_entryTypes[] = {
   {"payment.ordered", 1, "order, application, committee, merchant, amount", payments_apply},
   {"payment.paid", 1, "order, application, txn (the gateway's), amount, at (RFC 3339)", payments_apply},
   {"payment.refunded", 1, "order, application, txn, amount, at", payments_apply},
+  /* After the meeting review (results.h): public lists, as the paper ones print them. */
+  {"publicity.published", 1, "publicity, committee, node, title, starts, ends (dates, Beijing time), items [{application,"
+   " number, name, unit, qualification, directed}]", results_apply},
+  {"approval.issued", 1, "approval, node, doc_number (文号), doc_date, title, items (as publicity.published's)",
+   results_apply},
+  {"certificate.issued", 1, "certificate (its number), application, approval, doc_number, node, name, unit,"
+   " qualification, directed (定向使用)", results_apply},
 };
 
 const int g_nEntryTypes = (int)(sizeof g_entryTypes / sizeof g_entryTypes[0]);

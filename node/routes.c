@@ -17,6 +17,7 @@
 #include "paysandbox.h"
 #include "refdata.h"
 #include "remote_login.h"
+#include "results.h"
 #include "transfer.h"
 #include "units.h"
 #include "workflow.h"
@@ -100,6 +101,18 @@ const zc_route g_routes[] = {
    EMITS("payment.refunded")},
   {HTTP_GET, "/committees/{id}/payments", payments_committee_list, ROLE_COMMITTEE_ADMIN | ROLE_NODE_ADMIN, BODY_NONE,
    READS},
+  /* after the meeting review (results.c): 公示, 批文, certificates; public to read */
+  {HTTP_POST, "/committees/{id}/publicity", results_publicity_post, ROLE_COMMITTEE_ADMIN, BODY_JSON,
+   EMITS("publicity.published application.moved")},
+  {HTTP_GET, "/publicity", results_publicity_list, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/publicity/{id}", results_publicity_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_POST, "/approvals", results_approval_post, ROLE_NODE_ADMIN, BODY_JSON, EMITS("approval.issued application.moved")},
+  {HTTP_GET, "/approvals", results_approval_list, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/approvals/{id}", results_approval_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_POST, "/approvals/{id}/certificates", results_certify, ROLE_NODE_ADMIN, BODY_JSON,
+   EMITS("certificate.issued application.moved")},
+  {HTTP_GET, "/certificates/{number}", results_certificate_get, ROLE_ANYONE, BODY_NONE, READS},
+
   /* the sandbox gateway (paysandbox.c), playing the non-tax payment platform */
   {HTTP_GET, "/sandbox/orders/{order}", paysandbox_order_get, ROLE_ANYONE, BODY_NONE, READS},
   {HTTP_POST, "/sandbox/orders/{order}/pay", paysandbox_pay, ROLE_ANYONE, BODY_JSON, EMITS("payment.paid")},

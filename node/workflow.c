@@ -27,6 +27,7 @@ enum {
   T_SUBMIT = 8,    /* completeness, window and submission limit are checked; counts */
   T_WITHDRAW = 16, /* only while the unit has not acted */
   T_DEPT_AWAY = 32, /* only while its dept is on another node, where nobody here can act */
+  T_LISTED = 64,   /* made for a whole list at once (results.c), never by POST /review */
 };
 
 /* Every move an application can make. The first row matching (status, action, role) wins. */
@@ -50,6 +51,9 @@ static const struct transition {
   {"formal_passed", "meeting", ROLE_COMMITTEE_ADMIN, "meeting", NULL, 0, "提交会议评审"},
   {"meeting", "pass", ROLE_COMMITTEE_ADMIN, "passed", NULL, 0, "评审通过"},
   {"meeting", "fail", ROLE_COMMITTEE_ADMIN, "failed", NULL, 0, "评审未通过"},
+  {"passed", "publicize", ROLE_COMMITTEE_ADMIN, "publicized", NULL, T_LISTED, "公示"},
+  {"publicized", "approve", ROLE_NODE_ADMIN, "approved", NULL, T_LISTED, "批准（批文）"},
+  {"approved", "certify", ROLE_NODE_ADMIN, "certified", NULL, T_LISTED, "颁发证书"},
 };
 #define N_TRANSITIONS (int)(sizeof g_transitions / sizeof g_transitions[0])
 
@@ -61,9 +65,10 @@ static const struct transition *transition_find(const char *zFrom, const char *z
   return NULL;
 }
 
+/* An action a reviewer takes on one application (POST /review). */
 static int action_known(const char *zAction) {
   for (int i = 0; i < N_TRANSITIONS; i++)
-    if (strcmp(g_transitions[i].zAction, zAction) == 0) return 1;
+    if (strcmp(g_transitions[i].zAction, zAction) == 0 && !(g_transitions[i].flags & T_LISTED)) return 1;
   return 0;
 }
 
@@ -103,7 +108,7 @@ json_t *workflow_actions(zc_req *r, json_t *pApp, app_access acc) {
   int bActs = acc == ACCESS_OWNER || acc == ACCESS_REVIEW || may_recall(r, pApp);
   for (int i = 0; bActs && i < N_TRANSITIONS; i++) {
     const struct transition *t = &g_transitions[i];
-    if (strcmp(t->zFrom, zStatus) || t->role != role) continue;
+    if (strcmp(t->zFrom, zStatus) || t->role != role || (t->flags & T_LISTED)) continue;
     if ((t->flags & T_WITHDRAW) && json_integer_value(json_object_get(pApp, "unit_acted"))) continue;
     if ((t->flags & T_DEPT_AWAY) && !may_recall(r, pApp)) continue;
     json_array_append_new(a, json_pack("{s:s, s:s}", "action", t->zAction, "label", t->zLabel));
@@ -245,11 +250,11 @@ static int save_opinions(zc_req *r, json_t *a, json_t *pOpinions) {
  * UPDATE (the status t starts from, the revision a was loaded at, and this node holding
  * it) makes a stale move a no-op that answers 409 instead of moving twice, whatever copy
  * of the application the caller acted on. */
-static int apply(zc_req *r, json_t *a, const struct transition *t) {
+static int move(zc_req *r, json_t *a, const struct transition *t, json_t *pExtra) {
   const char *zId = jstr(a, "id");
   char *zDept = NULL;
   const char *zRec = NULL;
-  json_t *pDetail = json_object();
+  json_t *pDetail = pExtra ? json_deep_copy(pExtra) : json_object();
   int rc = 0;
   sqlite3_int64 now = (sqlite3_int64)node_now(r->node);
   if (t->flags & T_RECOMMEND) {
@@ -312,10 +317,33 @@ static int apply(zc_req *r, json_t *a, const struct transition *t) {
     goto done;
   }
   live_application_changed(r, zId);
-  rc = app_answer(r, zId);
 done:
   free(zDept);
   json_decref(pDetail);
+  return rc;
+}
+
+/* move(), then the application as the caller now sees it. */
+static int apply(zc_req *r, json_t *a, const struct transition *t) {
+  int rc = move(r, a, t, NULL);
+  return rc || r->status ? rc : app_answer(r, jstr(a, "id"));
+}
+
+int workflow_move_listed(zc_req *r, const char *zId, const char *zAction, json_t *pDetail) {
+  app_access acc;
+  json_t *a = app_load(r, zId, &acc);
+  if (!a) return 0;
+  const struct transition *t = transition_find(jstr(a, "status"), zAction, r->pSess->role);
+  int bTheirs = r->pSess->role == ROLE_NODE_ADMIN ? strcmp(jstr(a, "committee_node"), r->node->cfg.zNode) == 0
+                                                  : strcmp(jstr(a, "committee_id"), r->pSess->zCommittee) == 0;
+  int rc = 0;
+  if (!t || !(t->flags & T_LISTED) || !bTheirs)
+    rc = http_error_extra(r, 409, "invalid_action", json_pack("{s:s}", "application", zId),
+                          "申请书 %s 当前状态为“%s”，不能%s", zId, app_status_label(jstr(a, "status")),
+                          t ? t->zLabel : "列入");
+  else
+    rc = move(r, a, t, pDetail);
+  json_decref(a);
   return rc;
 }
 

@@ -88,6 +88,14 @@ PUT    /committees/{id}                               -        401   403   403  
 GET    /committees/{id}/payments                      -        401   403   403   403   403   403   403   200   404   200   403
 POST   /payments/notify                               -        200   200   200   200   200   200   200   200   200   200   200
 POST   /payments/{order}/refund                       -        401   403   403   403   403   403   403   200   404   200   403
+POST   /committees/{id}/publicity                     -        401   403   403   403   403   403   403   201   404   403   403
+GET    /publicity                                     -        200   200   200   200   200   200   200   200   200   200   200
+GET    /publicity/{id}                                -        404   404   404   404   404   404   404   404   404   404   404
+POST   /approvals                                     -        401   403   403   403   403   403   403   403   403   201   403
+GET    /approvals                                     -        200   200   200   200   200   200   200   200   200   200   200
+GET    /approvals/{id}                                -        404   404   404   404   404   404   404   404   404   404   404
+POST   /approvals/{id}/certificates                   -        401   403   403   403   403   403   403   403   403   200   403
+GET    /certificates/{number}                         -        404   404   404   404   404   404   404   404   404   404   404
 GET    /sandbox/orders/{order}                        -        200   200   200   200   200   200   200   200   200   200   200
 POST   /sandbox/orders/{order}/pay                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /jurisdiction                                  -        401   200   200   200   200   200   200   200   200   200   200
@@ -300,6 +308,17 @@ REQUESTS = {
     "POST /payments/notify": lambda x: ("POST", "/payments/notify", {"body": x.t.signed_notice(x.t.fresh_order())}),
     "POST /payments/{order}/refund": lambda x: ("POST", f"/payments/{x.t.fresh_order(paid=True)}/refund",
                                                 {"body": {"reason": "重复缴费"}}),
+    # after the meeting review: each successful list needs applications of its own
+    "POST /committees/{id}/publicity": lambda x: ("POST", f"/committees/{GC_G}/publicity", {
+        "body": x.t.publicity_body([x.t.fresh_passed()])}),
+    "GET /publicity": lambda x: ("GET", f"/publicity?committee={GC_G}", {}),
+    "GET /publicity/{id}": lambda x: ("GET", "/publicity/g" + "0" * 24, {}),
+    "POST /approvals": lambda x: ("POST", "/approvals", {"body": x.t.approval_body([x.t.fresh_publicized()])}),
+    "GET /approvals": lambda x: ("GET", "/approvals", {}),
+    "GET /approvals/{id}": lambda x: ("GET", "/approvals/w" + "0" * 24, {}),
+    "POST /approvals/{id}/certificates": lambda x: ("POST", f"/approvals/{x.t.fresh_approval()}/certificates",
+                                                     {"body": {}}),
+    "GET /certificates/{number}": lambda x: ("GET", "/certificates/650000-2026-999999", {}),
     "GET /sandbox/orders/{order}": lambda x: ("GET", f"/sandbox/orders/{x.t.fresh_order()}", {}),
     "POST /sandbox/orders/{order}/pay": lambda x: ("POST", f"/sandbox/orders/{x.t.fresh_order()}/pay", {"body": {}}),
     "PUT /committees/{id}": lambda x: ("PUT", f"/committees/{GC_G}", {"body": {"address": "乌鲁木齐市友好北路1号"}}),
@@ -437,6 +456,34 @@ class MatrixCallers(AppFlow):
         if paid:
             self.assertStatus(Client(self.node).post(f"{API}/sandbox/orders/{order}/pay", {}), 200)
         return order
+
+    def fresh_passed(self):
+        """A new application through the meeting review (评审通过) at GC_G."""
+        a = self.app_in("formal")
+        for action in ("meeting", "pass"):
+            self.assertStatus(self.review(self.committee_admin(GC_G), a.app_id, action), 200)
+        return a
+
+    def publicity_body(self, apps, starts="2026-01-05", ends="2026-01-11"):
+        return {"title": "评审结果公示", "starts": starts, "ends": ends, "applications": [a.app_id for a in apps]}
+
+    def fresh_publicized(self):
+        """A passed application on a publicity list whose period is over."""
+        a = self.fresh_passed()
+        self.assertStatus(self.committee_admin(GC_G).post(f"{API}/committees/{GC_G}/publicity",
+                                                          self.publicity_body([a])), 201)
+        return a
+
+    def approval_body(self, apps):
+        type(self).n_approvals = getattr(type(self), "n_approvals", 0) + 1
+        return {"doc_number": f"新人社职字〔2026〕{type(self).n_approvals}号", "doc_date": "2026-02-01",
+                "title": "关于具备高级工程师资格的通知", "applications": [a.app_id for a in apps]}
+
+    def fresh_approval(self):
+        """The id of a new approval document with one approved application on it."""
+        r = self.node_admin().post(f"{API}/approvals", self.approval_body([self.fresh_publicized()]))
+        self.assertStatus(r, 201)
+        return r.json["approval"]["id"]
 
     def signed_notice(self, order):
         """The gateway's "paid" notification of order, signed with the key it shares with the node."""
