@@ -235,8 +235,9 @@ static void put_period(zc_node *p, json_t *o) {
 }
 
 static json_t *items_json(zc_node *p, const char *zKind, const char *zList) {
-  json_t *a = db_rows(p->db, "SELECT application_id AS application, number, name, unit, qualification, directed"
-                      " FROM result_items WHERE kind = ? AND list_id = ? ORDER BY number", "tt", zKind, zList);
+  json_t *a = db_rows(p->db, "SELECT i.application_id AS application, i.number, i.name, i.unit, i.qualification,"
+                      " i.directed, a.status FROM result_items i LEFT JOIN applications a ON a.id = i.application_id"
+                      " WHERE i.kind = ? AND i.list_id = ? ORDER BY i.number", "tt", zKind, zList);
   size_t i;
   json_t *o;
   json_array_foreach(a, i, o) json_object_set_new(o, "directed", json_boolean(json_integer_value(json_object_get(o, "directed"))));

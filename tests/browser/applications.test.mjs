@@ -424,6 +424,7 @@ test('applicant: 评审费 去缴费 in the sandbox gateway; the committee sees 
   const done = page.locator('[data-testid="pay-done"]');
   await done.waitFor();
   assert.match(await done.textContent(), /支付成功[\s\S]*SBX/);
+  await screenshot(page, 'paysandbox.png');
   await done.locator('[data-testid="pay-back"]').click();
   await page.waitForFunction(() => /已缴费/.test((document.querySelector('[data-testid="facts"] [data-testid="payment"]') || {}).textContent || ''));
   assert.equal(await page.locator('[data-testid="pay-link"]').count(), 0);
@@ -444,6 +445,60 @@ test('applicant: 评审费 去缴费 in the sandbox gateway; the committee sees 
   assert.ok(csv.split('\r\n').some((l) => l.includes(number.trim()) && l.includes('"已缴费"')), csv);
   await admin.context().close();
   await page.context().close();
+  b.assertNoPageErrors();
+});
+
+test('committee 发布公示, node admin 印发批文 and 颁发证书; the applicant reads them and anyone checks the certificate', async () => {
+  const accounts = demoAccounts();
+  const cmte = accounts.find((a) => a.role === 'committee_admin' && a.committee === REGION_COMMITTEE);
+  const page = await b.open('#/');
+  await login(page, cmte.login, cmte.password);
+  await go(page, '#/committees');
+  await page.locator('[data-testid="publish-link"]').first().click();
+  await page.locator(`[data-testid="pick"] tr[data-id="${flow.id}"]`).waitFor();
+  await page.getByLabel('公示开始日期').fill('2026-01-05');
+  await page.getByLabel('公示截止日期').fill('2026-01-11');
+  await page.getByRole('button', { name: '发布公示' }).click();
+  const list = page.locator('[data-testid="publicity"]');
+  await list.waitFor();
+  assert.match(await list.textContent(), /古丽娜尔[\s\S]*高级工程师/);
+  assert.match(await list.textContent(), /公示期满/);
+  await page.context().close();
+
+  const visitor = await b.open('#/results');
+  await visitor.locator('[data-testid="publicity-list"]').waitFor();
+  assert.match(await visitor.locator('[data-testid="publicity-list"]').textContent(), /职称评审结果公示/);
+  await visitor.context().close();
+
+  const admin = accounts.find((a) => a.role === 'node_admin' && a.node === node);
+  const hr = await b.open('#/');
+  await login(hr, admin.login, admin.password);
+  await go(hr, '#/approvals/new');
+  await hr.locator(`[data-testid="pick"] tr[data-id="${flow.id}"]`).waitFor();
+  await hr.getByLabel('文号').fill('新人社职字〔2026〕3号');
+  await hr.getByRole('button', { name: '印发批文' }).click();
+  await hr.locator('[data-testid="approval"]').waitFor();
+  await hr.locator('[data-testid="certify"]').click();
+  await confirmDialog(hr, '颁发');
+  const cell = hr.locator(`[data-testid="result-items"] tr[data-application="${flow.id}"] a.mono`);
+  await cell.waitFor();
+  const number = (await cell.textContent()).trim();
+  assert.match(number, /^650000-\d{4}-\d{6}$/);
+  await screenshot(hr, 'approval.png');
+  await hr.context().close();
+
+  const mine = await b.open('#/');
+  await login(mine, flow.applicant.username, flow.applicant.password);
+  await go(mine, '#/applications/edit?id=' + encodeURIComponent(flow.id));
+  await mine.waitForFunction(() => /已发证/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  assert.match(await mine.locator('[data-testid="facts"] [data-testid="approval"]').textContent(), /新人社职字〔2026〕3号/);
+  await mine.locator('[data-testid="facts"] [data-testid="certificate"] a').click();
+  const card = mine.locator('[data-testid="certificate"]');
+  await card.waitFor();
+  assert.match(await card.textContent(), /证书有效[\s\S]*古丽娜尔[\s\S]*高级工程师/);
+  assert.ok((await card.textContent()).includes(number));
+  await screenshot(mine, 'certificate.png');
+  await mine.context().close();
   b.assertNoPageErrors();
 });
 

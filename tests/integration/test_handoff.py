@@ -303,3 +303,44 @@ class TestHandoff(ReplicationCase):
         self.assertEqual(a.get(f"{API}/applications/{app_id}").json["payment"]["txn"], r.json["txn"])
         self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT status FROM payment_orders WHERE id = ?", order)
                               == [("paid",)]), "Kashgar, which the application never passed, shows it paid too")
+
+    def test_results_published_at_the_region_are_seen_at_home_and_verified_anywhere(self):
+        # the region's committee passes a Urumqi applicant's application, publishes it (公示);
+        # the region's HR admin issues the 批文 and the certificate: home shows each step,
+        # and Kashgar, which the application never passed, verifies the certificate
+        a, body, app_id, shas, unit, dept = self.at_dept()
+        self.assertStatus(self.review(dept, app_id, "forward"), 200)
+        self.wait_held(app_id, REGION, "committee_review")
+        cmte = self.demo(REGION, "committee_admin", committee=GC_G)
+        until(lambda: cmte.get(f"{API}/applications/{app_id}").status == 200)
+        for action in ("forward", "meeting", "pass"):
+            self.assertStatus(self.review(cmte, app_id, action), 200)
+        self.assertTrue(until(lambda: a.get(f"{API}/applications/{app_id}").json["status"] == "passed"))
+        r = cmte.post(f"{API}/committees/{GC_G}/publicity", {"title": "评审结果公示", "starts": "2026-01-05",
+                                                              "ends": "2026-01-11", "applications": [app_id]})
+        self.assertStatus(r, 201)
+        pid = r.json["publicity"]["id"]
+        self.assertTrue(until(lambda: (a.get(f"{API}/applications/{app_id}").json.get("results") or {})
+                              .get("publicity", {}).get("id") == pid))
+        self.assertEqual(a.get(f"{API}/applications/{app_id}").json["status"], "publicized")
+        home = self.client_at(B)
+        self.assertEqual(home.get(f"{API}/publicity/{pid}").json["publicity"]["items"][0]["name"], body["name"])
+        admin = self.demo(REGION, "node_admin")
+        r = admin.post(f"{API}/approvals", {"doc_number": "新人社职字〔2026〕7号", "doc_date": "2026-02-01",
+                                            "title": "关于具备高级工程师资格的通知", "applications": [app_id]})
+        self.assertStatus(r, 201)
+        c = admin.post(f"{API}/approvals/{r.json['approval']['id']}/certificates", {})
+        self.assertStatus(c, 200)
+        number = c.json["certificates"][0]
+        self.assertTrue(until(lambda: ((a.get(f"{API}/applications/{app_id}").json.get("results") or {})
+                                       .get("certificate") or {}).get("number") == number))
+        j = a.get(f"{API}/applications/{app_id}").json
+        self.assertEqual((j["status"], j["results"]["approval"]["doc_number"]), ("certified", "新人社职字〔2026〕7号"))
+        k = self.client_at(C)
+        self.assertTrue(until(lambda: k.get(f"{API}/certificates/{number}").status == 200))
+        self.assertEqual(k.get(f"{API}/certificates/{number}").json["certificate"]["name"], body["name"])
+        # a Urumqi admin issues no 批文 for an application its node does not hold
+        u_admin = self.demo(B, "node_admin")
+        r = u_admin.post(f"{API}/approvals", {"doc_number": "乌人社职字〔2026〕1号", "doc_date": "2026-02-01",
+                                              "title": "通知", "applications": [app_id]})
+        self.assertError(r, 409, "invalid_action")

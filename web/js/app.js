@@ -20,6 +20,7 @@ import { auditPage } from './pages/audit.js';
 import { verifyPage } from './pages/verify.js';
 import { paySandboxPage } from './pages/paysandbox.js';
 import { paymentsPage } from './pages/payments.js';
+import { resultsPage, publicityPage, approvalPage, certificatePage, publishPage, approvalNewPage } from './pages/results.js';
 import { startLive, livePage } from './live.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
@@ -36,6 +37,12 @@ const routes = {
   '/catalog': { title: '职称目录', page: catalogPage },
   '/verify': { title: '评审表验证', page: verifyPage },
   '/paysandbox': { title: '非税缴费（沙箱）', page: paySandboxPage },
+  '/results': { title: '评审结果', page: resultsPage },
+  '/publicity': { title: '评审结果公示', page: publicityPage },
+  '/approval': { title: '批文', page: approvalPage },
+  '/certificate': { title: '证书查询', page: certificatePage },
+  '/committees/publicity': { title: '发布公示', page: publishPage, auth: true, roles: ['committee_admin'] },
+  '/approvals/new': { title: '印发批文', page: approvalNewPage, auth: true, roles: ['node_admin'] },
   '/me': { title: '我的主页', page: mePage, auth: true },
   '/me/profile': { title: '编辑个人信息', page: profilePage, auth: true },
   '/me/password': { title: '修改密码', page: passwordPage, auth: true },
@@ -59,7 +66,7 @@ const ROLE_NAV = {
   unit_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   dept_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   committee_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
-  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会'], ['#/audit', '审计控制台']],
+  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会'], ['#/approvals/new', '印发批文'], ['#/audit', '审计控制台']],
   auditor: [['#/review/all', '申请书查询'], ['#/audit', '审计控制台']],
 };
 
@@ -75,7 +82,7 @@ export function navigate(hash) {
 }
 
 function navLinks() {
-  const items = [['#/', '首页'], ['#/catalog', '职称目录'], ['#/verify', '评审表验证']];
+  const items = [['#/', '首页'], ['#/catalog', '职称目录'], ['#/results', '评审结果'], ['#/verify', '评审表验证'], ['#/certificate', '证书查询']];
   if (state.me) items.push(['#/me', '我的主页'], ...(ROLE_NAV[state.me.role] || []));
   else items.push(['#/login', '登录'], ['#/register', '申请人注册'], ['#/register/unit', '单位注册']);
   return items;

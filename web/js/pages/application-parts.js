@@ -156,8 +156,25 @@ export function factsBar(app, { reviewer = false, actions = [] } = {}) {
       item('评审委员会', [c.name || '—', c.directed ? badge('定向', 'directed') : null], 'committee'),
       item('提交次数', `已提交 ${app.submit_count || 0} 次 / 上限 ${app.submit_limit || c.submit_limit || '—'} 次`, 'count'),
       item('申报时间', windowText(app.window), 'window'),
-      app.payment ? item('评审费', paymentText(app.payment, reviewer), 'payment') : null),
+      app.payment ? item('评审费', paymentText(app.payment, reviewer), 'payment') : null,
+      ...resultItems(app.results, item)),
     h('div', { class: 'facts-actions' }, actions, formLink(app)));
+}
+
+// Where the results stand (会议结果、批文结果): the publicity list, the approval document, the
+// certificate, each a link to its public page.
+function resultItems(res, item) {
+  if (!res) return [];
+  const enc = encodeURIComponent;
+  const g = res.publicity;
+  const w = res.approval;
+  const c = res.certificate;
+  return [
+    g ? item('评审结果公示', h('a', { href: '#/publicity?id=' + enc(g.id), text: `${g.starts} 至 ${g.ends}` }), 'publicity') : null,
+    w ? item('批文', h('a', { href: '#/approval?id=' + enc(w.id), text: w.doc_number }), 'approval') : null,
+    c ? item('证书编号', [h('a', { class: 'code', href: '#/certificate?number=' + enc(c.number), text: c.number }),
+      c.directed ? badge('定向使用', 'directed') : null], 'certificate') : null,
+  ];
 }
 
 // The fee (缴费) once the formal review passed: amount, status and, while unpaid, the way to

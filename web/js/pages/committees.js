@@ -99,6 +99,8 @@ function committeeSection(c, catalog) {
         h('div', { class: 'actions' },
           h('a', { class: 'btn small', href: `#/committees/payments?id=${encodeURIComponent(cur.id)}`,
             dataset: { testid: 'payments-link' }, text: '缴费名单' }),
+          state.me.role === 'committee_admin' ? h('a', { class: 'btn small', href: `#/committees/publicity?id=${encodeURIComponent(cur.id)}`,
+            dataset: { testid: 'publish-link' }, text: '发布公示' }) : null,
           h('button', { type: 'button', class: 'btn small', text: '编辑', onclick: () => edit(cur) }))),
       message ? h('div', { class: 'form-status', role: 'status', text: message }) : null,
       body);

@@ -11,10 +11,11 @@ function row(o, reload) {
     ? h('button', {
       type: 'button', class: 'btn small', text: '退费',
       onclick: async (ev) => {
+        const button = ev.currentTarget;
         const ok = await confirmDialog({ title: '确认退费', body: `向${o.name || '申请人'}退还评审费 ¥${(o.amount / 100).toFixed(2)}？`,
           confirmText: '退费', danger: true });
         if (!ok) return;
-        ev.currentTarget.disabled = true;
+        button.disabled = true;
         const r = await post(`/payments/${enc(o.order_id)}/refund`, { reason: '评审委员会办理退费' });
         toast(r.status === 200 ? '已退费。' : ((r.body && r.body.error && r.body.error.message) || '退费失败'));
         reload();
