@@ -52,7 +52,8 @@ json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecia
 }
 
 #define COMMITTEE_COLUMNS \
-  "c.id, c.node, c.name, c.directed, c.submit_limit, c.fee, c.paper_rules, c.address, c.contact, c.phone"
+  "c.id, c.node, c.name, c.directed, c.submit_limit, c.fee, c.paper_rules, c.paper_from, c.paper_until,"     \
+  " c.paper_binding, c.address, c.contact, c.phone"
 
 /* A committee row as the API shows it: directed as a boolean, with its node's name. */
 static json_t *committee_shown(zc_node *p, json_t *c) {
@@ -155,6 +156,7 @@ int committees_get(zc_req *r) {
 
 int committee_announce(zc_node *p, const char *zId) {
   json_t *pBody = db_row(p->db, "SELECT id AS committee, node, name, fee, submit_limit, paper_rules, address,"
+                         " contact, phone, paper_from, paper_until, paper_binding,"
                          " (SELECT json_group_array(json_object('specialty', specialty, 'opens', opens, 'closes',"
                          " closes)) FROM (SELECT * FROM committee_windows WHERE committee_id = ?1 ORDER BY specialty))"
                          " AS windows_json FROM committees WHERE id = ?1", "t", zId);
@@ -193,12 +195,28 @@ int committee_managed_by(zc_req *r, const char *zId) {
   return bMine;
 }
 
+/* 报送日期: paper_from and paper_until, dates ("" clears one), the first not after the
+ * last (as they will stand after the change). 1 when it answered 400. */
+static int refuse_bad_paper_dates(zc_req *r, const char *zId) {
+  const char *zFrom = json_date_field(r, "paper_from", "纸质材料报送开始日期", 0);
+  const char *zUntil = r->status ? NULL : json_date_field(r, "paper_until", "纸质材料报送截止日期", 0);
+  if (r->status) return 1;
+  char *zOldFrom = db_text(r->node->db, "SELECT coalesce(paper_from, '') FROM committees WHERE id = ?", "t", zId);
+  char *zOldUntil = db_text(r->node->db, "SELECT coalesce(paper_until, '') FROM committees WHERE id = ?", "t", zId);
+  const char *zF = zFrom ? zFrom : zOldFrom ? zOldFrom : "", *zU = zUntil ? zUntil : zOldUntil ? zOldUntil : "";
+  int bBad = *zF && *zU && strcmp(zF, zU) > 0;
+  free(zOldFrom);
+  free(zOldUntil);
+  if (bBad) http_field_error(r, 400, "invalid_field", "paper_until", "纸质材料报送截止日期不能早于开始日期");
+  return bBad;
+}
+
 int committees_update(zc_req *r) {
   const char *zId = r->aParam[0];
   if (!committee_managed_by(r, zId)) return http_error(r, 404, "not_found", "评审委员会不存在或不归您管理");
   static const struct { const char *zKey, *zLabel; size_t nMax; int bMultiline; } aText[] = {
-    {"name", "委员会名称", 60, 0}, {"paper_rules", "纸质材料要求", 2000, 1}, {"address", "地址", 100, 0},
-    {"contact", "联系人", 30, 0}, {"phone", "联系电话", 30, 0},
+    {"name", "委员会名称", 60, 0}, {"paper_rules", "纸质材料报送内容", 2000, 1}, {"paper_binding", "装订方式", 500, 1},
+    {"address", "地址", 100, 0}, {"contact", "联系人", 30, 0}, {"phone", "联系电话", 30, 0},
   };
   for (size_t i = 0; i < sizeof aText / sizeof aText[0]; i++) {
     const char *z = aText[i].bMultiline ? json_text_field(r, aText[i].zKey, aText[i].zLabel, 0)
@@ -208,6 +226,7 @@ int committees_update(zc_req *r) {
     if ((zErr = validate_text(z, aText[i].nMax, 1))) return http_field_error(r, 400, "invalid_field", aText[i].zKey, zErr);
     if (strcmp(aText[i].zKey, "name") == 0 && !*z) return http_field_error(r, 400, "missing_field", "name", "请填写委员会名称");
   }
+  if (refuse_bad_paper_dates(r, zId)) return 0;
   long long nLimit = 0, nFee = 0;
   int bLimit = json_int_field(r, "submit_limit", "申报次数上限", 0, &nLimit);
   if (bLimit < 0) return 0;
@@ -220,9 +239,12 @@ int committees_update(zc_req *r) {
   if (db_exec(r->node->db,
               "UPDATE committees SET name = coalesce(?, name), paper_rules = coalesce(?, paper_rules),"
               " address = coalesce(?, address), contact = coalesce(?, contact), phone = coalesce(?, phone),"
+              " paper_binding = coalesce(?, paper_binding), paper_from = coalesce(?, paper_from),"
+              " paper_until = coalesce(?, paper_until),"
               " submit_limit = iif(?, ?, submit_limit), fee = iif(?, ?, fee), updated = ? WHERE id = ?",
-              "tttttiiiiIt", jstr(o, "name"), jstr(o, "paper_rules"), jstr(o, "address"), jstr(o, "contact"),
-              jstr(o, "phone"), bLimit == 0, (int)nLimit, bFee == 0, (int)nFee, (sqlite3_int64)node_now(r->node), zId))
+              "ttttttttiiiiIt", jstr(o, "name"), jstr(o, "paper_rules"), jstr(o, "address"), jstr(o, "contact"),
+              jstr(o, "phone"), jstr(o, "paper_binding"), jstr(o, "paper_from"), jstr(o, "paper_until"), bLimit == 0,
+              (int)nLimit, bFee == 0, (int)nFee, (sqlite3_int64)node_now(r->node), zId))
     return -1;
   if (json_object_get(o, "windows") && update_windows(r, zId, json_object_get(o, "windows"))) return r->status ? 0 : -1;
   if (committee_announce(r->node, zId)) return -1;

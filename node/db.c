@@ -90,6 +90,13 @@ static sqlite3_stmt *cache_get(sqlite3 *db, const char *zSql) {
 
 static int bind_args(sqlite3_stmt *pStmt, const char *zFmt, va_list ap) {
   int i = 1;
+  /* one argument per parameter, checked before any is read: a format one letter too long
+   * would read an integer as a pointer */
+  if ((int)strlen(zFmt ? zFmt : "") != sqlite3_bind_parameter_count(pStmt)) {
+    fprintf(stderr, "db: %d arguments for the %d parameters of %s\n", (int)strlen(zFmt ? zFmt : ""),
+            sqlite3_bind_parameter_count(pStmt), sqlite3_sql(pStmt));
+    return -1;
+  }
   for (const char *f = zFmt ? zFmt : ""; *f; f++, i++) {
     int rc;
     switch (*f) {

@@ -5,6 +5,7 @@
 
 #include "forms.h"
 #include "handoff.h"
+#include "notices.h"
 #include "payments.h"
 #include "replicas.h"
 #include "results.h"
@@ -35,8 +36,8 @@ const zc_entry_type g_entryTypes[] = {
   {"unit.updated", 1, "unit, complete (the unit's information is complete enough to review)", NULL},
   {"unit.renamed", 1, "unit, name, short_name", replicas_apply_unit_renamed},
   {"unit.recommenders", 1, "unit, depts (ids, in the order chosen)", NULL},
-  {"committee.updated", 1, "committee, node, name, fee, submit_limit, paper_rules, address, "
-                           "windows [{specialty, opens, closes}]", replicas_apply_committee},
+  {"committee.updated", 1, "committee, node, name, fee, submit_limit, paper_rules, address, contact?, phone? "
+                           "(the office's), paper_from?, paper_until?, paper_binding?, windows [{specialty, opens, closes}]", replicas_apply_committee},
   /* Every application_history row is one of these three: the row is keyed by the entry's
    * (origin, seq), so histories merge across nodes. */
   {"application.created", 1, APP_EVENT " (detail: qualification, specialty, committee, unit_node: the routing the"
@@ -69,6 +70,10 @@ const zc_entry_type g_entryTypes[] = {
    results_apply},
   {"certificate.issued", 1, "certificate (its number), application, approval, doc_number, node, name, unit,"
    " qualification, directed (定向使用)", results_apply},
+  /* Notices (notices.h): public text; the attachments' bytes stay at the origin. */
+  {"notice.published", 1, "notice, node, committee?, title, body, attachments [{n, name, type, size, sha256}]",
+   notices_apply},
+  {"notice.withdrawn", 1, "notice, node", notices_apply},
 };
 
 const int g_nEntryTypes = (int)(sizeof g_entryTypes / sizeof g_entryTypes[0]);

@@ -340,6 +340,7 @@ const char *http_status_text(int status) {
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 302: return "Found";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -410,6 +411,29 @@ const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int 
 
 const char *json_text_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
   return text_field(r, zKey, zLabel, bRequired, 1);
+}
+
+const char *json_text_capped(zc_req *r, const char *zKey, const char *zLabel, size_t nMax, int bMultiline,
+                             int bRequired) {
+  const char *z = text_field(r, zKey, zLabel, bRequired, bMultiline);
+  const char *zErr = z ? validate_text(z, nMax, bMultiline) : NULL;
+  if (zErr) {
+    http_field_error(r, 400, "invalid_field", zKey, zErr);
+    return NULL;
+  }
+  return z;
+}
+
+const char *json_date_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired) {
+  const char *z = text_field(r, zKey, zLabel, bRequired, 0);
+  long d;
+  if (z && *z && validate_date(z, &d)) {
+    char zMsg[96];
+    snprintf(zMsg, sizeof zMsg, "%s应为有效日期（YYYY-MM-DD）", zLabel);
+    http_field_error(r, 400, "invalid_field", zKey, zMsg);
+    return NULL;
+  }
+  return z;
 }
 
 /* Is member name zKey of nKey bytes one that a body may use (no NUL, one line)? */

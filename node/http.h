@@ -133,6 +133,12 @@ const char *json_str_field(zc_req *r, const char *zKey, const char *zLabel, int 
 /* The same for multi-line text (opinions, recommendations, rules): newline, tab and CRLF
  * are allowed there; json_str_field refuses every control character (one line). */
 const char *json_text_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired);
+/* Either of them (bMultiline) with a cap of nMax characters (validate_text's rules); a
+ * required member may not be empty. */
+const char *json_text_capped(zc_req *r, const char *zKey, const char *zLabel, size_t nMax, int bMultiline,
+                             int bRequired);
+/* A calendar date "YYYY-MM-DD" (validate_date). */
+const char *json_date_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired);
 /* Every string of the body (member names and values, at any depth) checked once when the
  * body is parsed: NUL, control characters other than newline/tab/CRLF, noncharacters and
  * invalid UTF-8 answer 400 invalid_field naming the top-level member; returns -1 then. */

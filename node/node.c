@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "conditions.h"
 #include "db.h"
 #include "fed_error.h"
 #include "limiter.h"
@@ -240,7 +241,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
   if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
       db_migrate(p->db, p->cfg.zSchemas) || section_missing_sync(p->db) || outbox_build_legacy(p) ||
-      refdata_load(p)) {
+      refdata_load(p) || conditions_load(p)) {
     node_close(p);
     return -1;
   }
@@ -263,6 +264,8 @@ void node_close(zc_node *p) {
   limiter_close(p->pLimiter);
   p->pLimiter = NULL;
   json_decref(p->pRegions);
+  json_decref(p->pConditions);
+  p->pConditions = NULL;
   trust_free(p->pTrust);
   fed_key_free(p->pRoot);
   p->pTrust = NULL;

@@ -109,7 +109,7 @@ int replicas_apply_unit_renamed(void *pCtx, const fed_entry_view *e) {
              : FED_OK;
 }
 
-/* committee.updated: a committee's own node sets its name, fee, limit, paper rules, address
+/* committee.updated: a committee's own node sets its name, fee, limit, paper rules, directory
  * and submission windows; every node checks an application against these, wherever it is
  * (a node's own copy of another node's committee is reference data until then). */
 int replicas_apply_committee(void *pCtx, const fed_entry_view *e) {
@@ -129,11 +129,15 @@ int replicas_apply_committee(void *pCtx, const fed_entry_view *e) {
     logwriter_alert("not_owner", e->zOrigin, e->iSeq, zMsg);
     return FED_OK;
   }
+  /* the directory's members came later: an entry without one leaves it as it is */
   if (db_exec(p->db, "UPDATE committees SET name = ?, fee = ?, submit_limit = ?, paper_rules = ?, address = ?,"
-              " updated = ? WHERE id = ?", "tiittIt", jstr(b, "name"),
+              " contact = coalesce(?, contact), phone = coalesce(?, phone), paper_from = coalesce(?, paper_from),"
+              " paper_until = coalesce(?, paper_until), paper_binding = coalesce(?, paper_binding),"
+              " updated = ? WHERE id = ?", "tiitttttttIt", jstr(b, "name"),
               (int)json_integer_value(json_object_get(b, "fee")),
               (int)json_integer_value(json_object_get(b, "submit_limit")), jstr(b, "paper_rules"), jstr(b, "address"),
-              (sqlite3_int64)node_now(p), zId) ||
+              jstr(b, "contact"), jstr(b, "phone"), jstr(b, "paper_from"), jstr(b, "paper_until"),
+              jstr(b, "paper_binding"), (sqlite3_int64)node_now(p), zId) ||
       db_exec(p->db, "DELETE FROM committee_windows WHERE committee_id = ?", "t", zId))
     return FED_ERROR;
   json_array_foreach(a, i, w) {

@@ -115,27 +115,13 @@ int results_apply(void *pCtx, const fed_entry_view *e) {
 
 /* ---- reading the body ---- */
 
-/* A one-line text member of at most nMax characters, required. */
+/* A one-line text member of at most nMax characters, and a date; both required. */
 static const char *body_text(zc_req *r, const char *zKey, const char *zLabel, size_t nMax) {
-  const char *z = json_str_field(r, zKey, zLabel, 1);
-  const char *zErr = z ? validate_text(z, nMax, 0) : NULL;
-  if (zErr) {
-    http_field_error(r, 400, "invalid_field", zKey, zErr);
-    return NULL;
-  }
-  return z;
+  return json_text_capped(r, zKey, zLabel, nMax, 0, 1);
 }
 
 static const char *body_date(zc_req *r, const char *zKey, const char *zLabel) {
-  const char *z = json_str_field(r, zKey, zLabel, 1);
-  long d;
-  if (z && validate_date(z, &d)) {
-    char zMsg[96];
-    snprintf(zMsg, sizeof zMsg, "%s应为有效日期（YYYY-MM-DD）", zLabel);
-    http_field_error(r, 400, "invalid_field", zKey, zMsg);
-    return NULL;
-  }
-  return z;
+  return json_date_field(r, zKey, zLabel, 1);
 }
 
 /* "applications": 1..LIST_MAX distinct ids. */

@@ -9,10 +9,12 @@
 #include "applications.h"
 #include "claims.h"
 #include "committees.h"
+#include "conditions.h"
 #include "fedview.h"
 #include "forms.h"
 #include "handoff.h"
 #include "logwriter.h"
+#include "notices.h"
 #include "payments.h"
 #include "paysandbox.h"
 #include "refdata.h"
@@ -25,6 +27,7 @@
 /* Drafts (sections and attachments) stay at the applicant's home node until they are
  * submitted (DESIGN.md): the submit's entry announces the application. */
 #define DRAFT_STAYS "a draft stays at the applicant's home node"
+#define NOTICE_DRAFT "a draft notice stays at its node until it is published"
 
 const zc_route g_routes[] = {
   /* reference data */
@@ -34,6 +37,7 @@ const zc_route g_routes[] = {
   {HTTP_GET, "/fed/entries", fedview_entries_get, ROLE_NODE_ADMIN | ROLE_AUDITOR, BODY_NONE, READS},
   {HTTP_GET, "/catalog", refdata_catalog, ROLE_ANYONE, BODY_NONE, READS},
   {HTTP_GET, "/depts", refdata_depts, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/conditions", conditions_get, ROLE_ANYONE, BODY_NONE, READS},
 
   /* accounts and sessions */
   {HTTP_POST, "/accounts", accounts_register, ROLE_ANYONE, BODY_JSON, EMITS("account.registered id.claimed?")},
@@ -70,6 +74,7 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/applications", applications_create, ROLE_APPLICANT, BODY_JSON, EMITS("application.created")},
   {HTTP_GET, "/applications", applications_list, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_GET, "/applications/{id}", applications_get, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_GET, "/applications/{id}/conditions", conditions_of_application, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_DELETE, "/applications/{id}", applications_delete, ROLE_APPLICANT, BODY_NONE, EMITS("application.deleted")},
   {HTTP_PUT, "/applications/{id}/sections/{name}", applications_save_section, ROLE_APPLICANT, BODY_JSON,
    LOCAL(DRAFT_STAYS)},
@@ -112,6 +117,21 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/approvals/{id}/certificates", results_certify, ROLE_NODE_ADMIN, BODY_JSON,
    EMITS("certificate.issued application.moved")},
   {HTTP_GET, "/certificates/{number}", results_certificate_get, ROLE_ANYONE, BODY_NONE, READS},
+
+  /* notices (通知公告, notices.c): a draft stays with its writers until it is published */
+  {HTTP_POST, "/notices", notices_create, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON, LOCAL(NOTICE_DRAFT)},
+  {HTTP_GET, "/notices", notices_list, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/notices/{id}", notices_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_PUT, "/notices/{id}", notices_update, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON, LOCAL(NOTICE_DRAFT)},
+  {HTTP_DELETE, "/notices/{id}", notices_delete, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_NONE,
+   EMITS("notice.withdrawn?")},
+  {HTTP_POST, "/notices/{id}/attachments", notices_attach, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_RAW,
+   LOCAL(NOTICE_DRAFT)},
+  {HTTP_GET, "/notices/{id}/attachments/{n}", notices_attachment_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_DELETE, "/notices/{id}/attachments/{n}", notices_attachment_delete, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN,
+   BODY_NONE, LOCAL(NOTICE_DRAFT)},
+  {HTTP_POST, "/notices/{id}/publish", notices_publish, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_NONE,
+   EMITS("notice.published")},
 
   /* the sandbox gateway (paysandbox.c), playing the non-tax payment platform */
   {HTTP_GET, "/sandbox/orders/{order}", paysandbox_order_get, ROLE_ANYONE, BODY_NONE, READS},

@@ -96,6 +96,16 @@ GET    /approvals                                     -        200   200   200  
 GET    /approvals/{id}                                -        404   404   404   404   404   404   404   404   404   404   404
 POST   /approvals/{id}/certificates                   -        401   403   403   403   403   403   403   403   403   200   403
 GET    /certificates/{number}                         -        404   404   404   404   404   404   404   404   404   404   404
+GET    /conditions                                    -        200   200   200   200   200   200   200   200   200   200   200
+POST   /notices                                       -        401   403   403   403   403   403   403   201   201   201   403
+GET    /notices                                       -        200   200   200   200   200   200   200   200   200   200   200
+GET    /notices/{id}                                  -        404   404   404   404   404   404   404   200   404   200   404
+PUT    /notices/{id}                                  -        401   403   403   403   403   403   403   200   404   200   403
+DELETE /notices/{id}                                  -        401   403   403   403   403   403   403   200   404   200   403
+POST   /notices/{id}/attachments                      -        401   403   403   403   403   403   403   201   404   201   403
+GET    /notices/{id}/attachments/{n}                  -        404   404   404   404   404   404   404   200   404   200   404
+DELETE /notices/{id}/attachments/{n}                  -        401   403   403   403   403   403   403   200   404   200   403
+POST   /notices/{id}/publish                          -        401   403   403   403   403   403   403   200   404   200   403
 GET    /sandbox/orders/{order}                        -        200   200   200   200   200   200   200   200   200   200   200
 POST   /sandbox/orders/{order}/pay                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /jurisdiction                                  -        401   200   200   200   200   200   200   200   200   200   200
@@ -113,6 +123,11 @@ GET    /applications/{id}/form.pdf                    unit     401   200   404  
 GET    /applications/{id}/form.pdf                    dept     401   200   404   200   404   200   404   404   404   200   200
 GET    /applications/{id}/form.pdf                    cmte     401   200   404   200   404   200   404   200   404   200   200
 GET    /applications/{id}/form.pdf                    returned 401   200   404   200   404   200   404   200   404   200   200
+GET    /applications/{id}/conditions                  draft    401   200   404   404   404   404   404   404   404   404   404
+GET    /applications/{id}/conditions                  unit     401   200   404   200   404   404   404   404   404   200   200
+GET    /applications/{id}/conditions                  dept     401   200   404   200   404   200   404   404   404   200   200
+GET    /applications/{id}/conditions                  cmte     401   200   404   200   404   200   404   200   404   200   200
+GET    /applications/{id}/conditions                  returned 401   200   404   200   404   200   404   200   404   200   200
 GET    /verify/{code}                                 -        404   404   404   404   404   404   404   404   404   404   404
 
 GET    /applications/{id}/attachments/{att}           draft    401   200   404   404   404   404   404   404   404   404   404
@@ -331,6 +346,19 @@ REQUESTS = {
     "GET /applications/{id}": lambda x: ("GET", _app(x), {}),
     "GET /applications/{id}/form.pdf": lambda x: ("GET", _app(x, "/form.pdf"), {}),
     "GET /verify/{code}": lambda x: ("GET", "/verify/ABCD-EFGH-JKMN-PQRS", {}),
+    "GET /applications/{id}/conditions": lambda x: ("GET", _app(x, "/conditions"), {}),
+    "GET /conditions": lambda x: ("GET", "/conditions?qualification=GC4", {}),
+    # notices: each call on a fresh draft of C's committee admin (with an attachment when it needs one)
+    "POST /notices": lambda x: ("POST", "/notices", {"body": {"title": "评审工作通知", "body": "正文"}}),
+    "GET /notices": lambda x: ("GET", "/notices", {}),
+    "GET /notices/{id}": lambda x: ("GET", f"/notices/{x.t.fresh_notice()}", {}),
+    "PUT /notices/{id}": lambda x: ("PUT", f"/notices/{x.t.fresh_notice()}", {"body": {"title": "评审工作通知（更正）"}}),
+    "DELETE /notices/{id}": lambda x: ("DELETE", f"/notices/{x.t.fresh_notice()}", {}),
+    "POST /notices/{id}/attachments": lambda x: ("POST", f"/notices/{x.t.fresh_notice()}/attachments?name=%E9%99%84%E4%BB%B6",
+                                                 {"raw": PDF, "ctype": "application/pdf"}),
+    "GET /notices/{id}/attachments/{n}": lambda x: ("GET", f"/notices/{x.t.fresh_notice(attached=True)}/attachments/1", {}),
+    "DELETE /notices/{id}/attachments/{n}": lambda x: ("DELETE", f"/notices/{x.t.fresh_notice(attached=True)}/attachments/1", {}),
+    "POST /notices/{id}/publish": lambda x: ("POST", f"/notices/{x.t.fresh_notice()}/publish", {}),
     "GET /applications/{id}/attachments/{att}": lambda x: ("GET", _app(x, f"/attachments/{x.app.att_id}"), {}),
     "GET /applications/{id}/attachments/{att}#foreign": lambda x: ("GET", _app(x, f"/attachments/{x.t.victim.att_id}"), {}),
     "PUT /applications/{id}/sections/{name}": lambda x: ("PUT", _app(x, "/sections/work"), {
@@ -484,6 +512,16 @@ class MatrixCallers(AppFlow):
         r = self.node_admin().post(f"{API}/approvals", self.approval_body([self.fresh_publicized()]))
         self.assertStatus(r, 201)
         return r.json["approval"]["id"]
+
+    def fresh_notice(self, attached=False):
+        """A new draft notice of C's committee admin, with one PDF attachment when asked."""
+        cmte = self.committee_admin(GC_G)
+        r = cmte.post(f"{API}/notices", {"title": "评审工作通知", "body": "正文"})
+        self.assertStatus(r, 201)
+        nid = r.json["notice"]["id"]
+        if attached:
+            self.assertStatus(cmte.post(f"{API}/notices/{nid}/attachments", raw=PDF, ctype="application/pdf"), 201)
+        return nid
 
     def signed_notice(self, order):
         """The gateway's "paid" notification of order, signed with the key it shares with the node."""
