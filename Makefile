@@ -1,7 +1,7 @@
 # zhicheng - build, run and test. `make run` and `make check` are the two commands a
 # newcomer needs; see README.md.
 
-PKGS      := libwebsockets sqlite3 libgit2 openssl jansson libargon2 pangocairo fontconfig libqrencode
+PKGS      := libwebsockets sqlite3 libgit2 openssl jansson libargon2 pangocairo fontconfig libqrencode libcurl
 CC        ?= gcc
 CFLAGS    ?= -O2 -g
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Inode -Ifederation -pthread
@@ -13,7 +13,8 @@ LDLIBS     = $(PKG_LIBS) -lunistring -pthread
 DEB_PKGS := build-essential pkg-config libwebsockets-dev libsqlite3-dev libgit2-dev \
             libssl-dev libjansson-dev libargon2-dev libunistring-dev libcmocka-dev sqlite3 openssl git \
             python3 wrk nodejs npm chromium fonts-wqy-microhei cppcheck procps curl \
-            libpango1.0-dev libcairo2-dev libfontconfig-dev libqrencode-dev poppler-utils
+            libpango1.0-dev libcairo2-dev libfontconfig-dev libqrencode-dev poppler-utils \
+            libcurl4-openssl-dev python3-aiosmtpd
 
 # Variant: normal build in build/, sanitizer build in build/asan/ (make asan).
 BUILD  ?= build

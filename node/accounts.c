@@ -145,9 +145,10 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
 json_t *account_json(zc_node *p, const char *zId) {
   json_t *a = db_row(p->db,
       "SELECT id, username, name, role, home, phone, email, id_masked AS id_number_masked,"
-      " unit_id, dept_id AS dept, committee_id AS committee, created FROM accounts WHERE id = ?",
+      " unit_id, dept_id AS dept, committee_id AS committee, notify, created FROM accounts WHERE id = ?",
       "t", zId);
   if (!a) return NULL;
+  json_object_set_new(a, "notify", json_boolean(json_integer_value(json_object_get(a, "notify"))));
   unsigned role = role_from_name(json_string_value(json_object_get(a, "role")));
   json_object_set_new(a, "role_name", json_string(role_label(role)));
   json_object_set_new(a, "home_name",
@@ -297,7 +298,7 @@ int accounts_register(zc_req *r) {
  * or username; ours or another node's (replicated: its home checks the password). NULL
  * when none. */
 #define LOGIN_COLUMNS "SELECT id, password_hash, home FROM accounts "
-static json_t *find_login(zc_node *p, const char *zLogin) {
+json_t *account_find_login(zc_node *p, const char *zLogin) {
   char zIdNumber[19], zDigest[65];
   if (strlen(zLogin) == 18 && !validate_id_number(zLogin, zIdNumber, node_now(p))) {
     secret_hmac_hex(p->aPepper, sizeof p->aPepper, zIdNumber, zDigest);
@@ -386,7 +387,7 @@ int accounts_login(zc_req *r) {
   if (!zPassword) return 0;
   if (strlen(zLogin) > 64 || strlen(zPassword) > PASSWORD_MAX_BYTES)
     return http_error(r, 401, "bad_credentials", "用户名或密码错误");
-  json_t *a = find_login(r->node, zLogin);
+  json_t *a = account_find_login(r->node, zLogin);
   const char *zAccount = a ? jstr(a, "id") : NULL;
   if (a && strcmp(jstr(a, "home"), r->node->cfg.zNode) != 0) { /* its home checks (remote_login.h) */
     int rc = remote_login(r, zAccount, jstr(a, "home"), zPassword);
@@ -516,6 +517,17 @@ int accounts_update_me(zc_req *r) {
                      update_commit, taken, d, json_free);
 }
 
+int account_credentials_changed(zc_node *p, const char *zAccount, const char *zKeepSession) {
+  if (session_end_others(p, zAccount, zKeepSession)) return -1;
+  /* every node ends the account's sessions when it learns of this; the hash stays here */
+  char zTs[FED_RFC3339_SIZE];
+  sqlite3_int64 iEpoch = db_int(p->db, 0, "UPDATE accounts SET cred_epoch = cred_epoch + 1 WHERE id = ?"
+                                " RETURNING cred_epoch", "t", zAccount);
+  if (iEpoch < 1 || fed_rfc3339_format(zTs, node_now(p))) return -1;
+  return outbox_record(p, "account.credentials", json_pack("{s:s, s:s, s:I}", "account", zAccount, "changed", zTs,
+                                                           "epoch", (json_int_t)iEpoch), NULL);
+}
+
 static int password_finish(zc_req *r, pw_job *j) {
   if (!j->bChecked) return http_field_error(r, 400, "wrong_password", "old", "原密码不正确");
   if (!j->bHashed) return -1;
@@ -527,21 +539,13 @@ static int password_finish(zc_req *r, pw_job *j) {
     return -1;
   if (sqlite3_changes(r->node->db) != 1)
     return http_field_error(r, 400, "wrong_password", "old", "原密码已失效：密码刚刚在别处被修改");
-  if (session_end_others(r->node, r->pSess->zAccount, r->pSess->zTokenHash)) return -1;
-  /* every node ends the account's sessions when it learns of this; the hash stays here */
-  char zTs[FED_RFC3339_SIZE];
-  sqlite3_int64 iEpoch = db_int(r->node->db, 0, "UPDATE accounts SET cred_epoch = cred_epoch + 1 WHERE id = ?"
-                                " RETURNING cred_epoch", "t", r->pSess->zAccount);
-  if (iEpoch < 1 || fed_rfc3339_format(zTs, node_now(r->node)) ||
-      outbox_record(r->node, "account.credentials", json_pack("{s:s, s:s, s:I}", "account", r->pSess->zAccount,
-                                                              "changed", zTs, "epoch", (json_int_t)iEpoch), NULL))
-    return -1;
+  if (account_credentials_changed(r->node, r->pSess->zAccount, r->pSess->zTokenHash)) return -1;
   return http_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "message", "密码已修改，其他设备上的登录已退出"));
 }
 
 /* The strength rule, also against everything the account logs in with: username, phone
  * and ID number (kept encrypted: decrypted here for the check only). */
-static const char *weak_for_account(zc_node *p, const char *zPassword, const char *zAccount) {
+const char *account_weak_password(zc_node *p, const char *zPassword, const char *zAccount) {
   json_t *a = db_row(p->db, "SELECT username, phone, id_enc FROM accounts WHERE id = ?", "t", zAccount);
   const char *zErr = validate_password(zPassword, json_string_value(json_object_get(a, "username")));
   if (!zErr && json_string_value(json_object_get(a, "phone")))
@@ -562,7 +566,7 @@ int accounts_password(zc_req *r) {
   if (!zOld) return 0;
   const char *zNew = json_str_field(r, "new", "新密码", 1);
   if (!zNew) return 0;
-  if ((zErr = weak_for_account(r->node, zNew, r->pSess->zAccount)))
+  if ((zErr = account_weak_password(r->node, zNew, r->pSess->zAccount)))
     return http_field_error(r, 400, "weak_password", "new", zErr);
   if (strcmp(zOld, zNew) == 0) return http_field_error(r, 400, "invalid_field", "new", "新密码不能与原密码相同");
   char *zHash = db_text(r->node->db, "SELECT password_hash FROM accounts WHERE id = ?", "t", r->pSess->zAccount);

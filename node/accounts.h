@@ -62,6 +62,19 @@ typedef struct pw_job {
 int password_then(zc_req *r, const char *zCheck, const char *zCheckHash, const char *zNew,
                   json_t *pData, int (*xThen)(zc_req *r, pw_job *j));
 
+/* The account a login names (ID number, mobile number or username) as {id,
+ * password_hash, home}: ours or, replicated, another node's; NULL when none. */
+json_t *account_find_login(zc_node *p, const char *zLogin);
+
+/* After an account's password hash changed (in the caller's transaction): its sessions
+ * end (but zKeepSession's, a token hash, or none when NULL), its credential epoch moves
+ * and account.credentials tells every node to end theirs. */
+int account_credentials_changed(zc_node *p, const char *zAccount, const char *zKeepSession);
+
+/* Why zPassword is too weak for account zAccount (the strength rule, and not containing
+ * its username, phone or ID number), or NULL. */
+const char *account_weak_password(zc_node *p, const char *zPassword, const char *zAccount);
+
 /* Random region-independent id ("a" + 24 hex) and a numeric username not yet taken. */
 int account_new_id(char zOut[40], char cKind);
 

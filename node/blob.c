@@ -240,7 +240,8 @@ int blob_in_use(const char *zSha, void *pArg)
   zc_node *p = pArg;
   return db_int(p->db, 1, "SELECT EXISTS (SELECT 1 FROM idcards WHERE sha256 = ?1)"
                 " OR EXISTS (SELECT 1 FROM application_attachments WHERE sha256 = ?1)"
-                " OR EXISTS (SELECT 1 FROM notice_attachments WHERE sha256 = ?1)", "t", zSha) != 0;
+                " OR EXISTS (SELECT 1 FROM notice_attachments WHERE sha256 = ?1)"
+                " OR EXISTS (SELECT 1 FROM appeals WHERE scan_sha = ?1)", "t", zSha) != 0;
 }
 
 int blob_release(zc_node *p)

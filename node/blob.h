@@ -34,7 +34,8 @@ int blob_store_base64(const char *zDataDir, const char *zB64, const char *zWantS
 /* ---- references: the rows of the node's database that name a blob ---- */
 struct zc_node;
 
-/* Does any row (ID-card scan, attachment, notice attachment) refer to blob zSha? pArg is the zc_node. */
+/* Does any row (ID-card scan, attachment, notice attachment, appeal scan) refer to blob zSha? pArg is the
+ * zc_node. */
 int blob_in_use(const char *zSha, void *pArg);
 
 /* Remove the files that rows released (table released_blobs, filled by triggers in the

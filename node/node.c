@@ -15,6 +15,7 @@
 #include "blob.h"
 #include "conditions.h"
 #include "db.h"
+#include "sender.h"
 #include "fed_error.h"
 #include "limiter.h"
 #include "fed_file.h"
@@ -241,7 +242,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
   if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
       db_migrate(p->db, p->cfg.zSchemas) || section_missing_sync(p->db) || outbox_build_legacy(p) ||
-      refdata_load(p) || conditions_load(p)) {
+      refdata_load(p) || conditions_load(p) || sender_open(p)) {
     node_close(p);
     return -1;
   }
@@ -266,6 +267,8 @@ void node_close(zc_node *p) {
   json_decref(p->pRegions);
   json_decref(p->pConditions);
   p->pConditions = NULL;
+  free(p->pSmtp);
+  p->pSmtp = NULL;
   trust_free(p->pTrust);
   fed_key_free(p->pRoot);
   p->pTrust = NULL;

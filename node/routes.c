@@ -17,9 +17,11 @@
 #include "notices.h"
 #include "payments.h"
 #include "paysandbox.h"
+#include "recovery.h"
 #include "refdata.h"
 #include "remote_login.h"
 #include "results.h"
+#include "sender.h"
 #include "transfer.h"
 #include "units.h"
 #include "workflow.h"
@@ -27,6 +29,7 @@
 /* Drafts (sections and attachments) stay at the applicant's home node until they are
  * submitted (DESIGN.md): the submit's entry announces the application. */
 #define DRAFT_STAYS "a draft stays at the applicant's home node"
+#define RECOVERY_STAYS "codes, scans and contact details stay at the account's home node"
 #define NOTICE_DRAFT "a draft notice stays at its node until it is published"
 
 const zc_route g_routes[] = {
@@ -54,6 +57,19 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/me/idcard", accounts_idcard_put, ROLE_APPLICANT, BODY_RAW,
    LOCAL("ID-card scans are personal data: they stay at the home node")},
   {HTTP_GET, "/me/idcard", accounts_idcard_get, ROLE_APPLICANT, BODY_NONE, READS},
+  {HTTP_PUT, "/me/notifications", sender_notify_setting, ROLE_ANY_USER, BODY_JSON,
+   LOCAL("a preference of the home node, which alone holds the contact details and sends")},
+
+  /* recovery and appeals (recovery.c), at the account's home: codes, scans, contacts and the
+   * outbox are personal data; a new password ends sessions everywhere like any change */
+  {HTTP_POST, "/recovery/codes", recovery_code, ROLE_ANYONE, BODY_JSON, LOCAL(RECOVERY_STAYS)},
+  {HTTP_POST, "/recovery/reset", recovery_reset, ROLE_ANYONE, BODY_JSON, EMITS("account.credentials")},
+  {HTTP_POST, "/appeals", recovery_appeal, ROLE_ANYONE, BODY_RAW, LOCAL(RECOVERY_STAYS)},
+  {HTTP_GET, "/appeals", recovery_appeals, ROLE_NODE_ADMIN, BODY_NONE, READS},
+  {HTTP_GET, "/appeals/{id}/scan", recovery_appeal_scan, ROLE_NODE_ADMIN, BODY_NONE, READS},
+  {HTTP_POST, "/appeals/{id}/decision", recovery_decide, ROLE_NODE_ADMIN, BODY_JSON, LOCAL(RECOVERY_STAYS)},
+  {HTTP_POST, "/recovery/appeal-reset", recovery_appeal_reset, ROLE_ANYONE, BODY_JSON, EMITS("account.credentials")},
+  {HTTP_GET, "/messages", sender_messages, ROLE_NODE_ADMIN, BODY_NONE, READS},
 
   /* basic units */
   {HTTP_POST, "/units", units_register, ROLE_ANYONE, BODY_JSON, EMITS("unit.registered account.registered unit.claimed?")},

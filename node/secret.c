@@ -142,6 +142,11 @@ int secret_token_hex(char *out, size_t nBytes)
  * Digests
  * ------------------------------------------------------------------------------------- */
 
+int secret_equal_hex(const char *zA, const char *zB)
+{
+  return zA && zB && strlen(zA) == 64 && strlen(zB) == 64 && CRYPTO_memcmp(zA, zB, 64) == 0;
+}
+
 void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, char out[65])
 {
   unsigned char aMac[EVP_MAX_MD_SIZE];

@@ -22,6 +22,8 @@ int secret_token_hex(char *out, size_t nBytes);
 
 /* SHA-256 hex: fed_sha256_hex (federation/keys.h). */
 /* HMAC-SHA256(key, msg) as hex. */
+/* Two hex SHA-256 digests equal, compared in constant time (1), else 0 (NULL too). */
+int secret_equal_hex(const char *zA, const char *zB);
 void secret_hmac_hex(const unsigned char *key, size_t nKey, const char *zMsg, char out[65]);
 
 /* Base64 (RFC 4648, with padding) of a[0..n), malloc'd, or NULL. */

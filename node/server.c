@@ -9,6 +9,7 @@
  * spin at 100 % until the worker is done. Input resumes just before the answer is asked
  * for (an h1 connection paused that way gets no writeable callback in 4.1.6). */
 #include "server.h"
+#include "sender.h"
 #include "trust.h"
 
 #include <libwebsockets.h>
@@ -730,6 +731,7 @@ int server_run(zc_node *p) {
   claims_start(p, g_ctx);
   handoff_start(p, g_ctx);
   transfer_start(p, g_ctx);
+  if (sender_start(p, wake_loop, g_ctx)) fprintf(stderr, "zc-node: cannot start the mail thread: e-mail waits\n");
   fprintf(stderr, "zc-node %s (%s) listening on http://%s:%d\n", p->cfg.zNode, p->zName,
           info.iface, info.port);
   log_open();
@@ -737,10 +739,12 @@ int server_run(zc_node *p) {
     if (lws_service(g_ctx, 0) < 0) break;
     logwriter_poll(p); /* entries this turn committed go to the log */
     fedlink_poll(p);    /* and what the log holds now, to the peers */
+    sender_flush(p);    /* notifications of what changed, mail to send and sent */
     fflush(g_log); /* what this turn logged, in one write; nothing when it logged nothing */
   }
   log_close();
   claims_stop();
+  sender_stop();
   handoff_stop();
   transfer_stop();
   fedcall_stop();

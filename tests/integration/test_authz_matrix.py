@@ -24,12 +24,14 @@ review, delete) gets a fresh application in that state. A refused write must lea
 application exactly as it was. Each caller logs in once."""
 import json
 import os
+import random
 import re
 import urllib.parse
 
 from test_applications import API, DEPT, GC_G, PDF, PNG, AppFlow, this_year
 from test_payments import sign_notice
-from zc_test import ROOT, Client, ZcCase, has_cjk, unit_names
+from test_recovery import NEW_PASSWORD, fresh_source
+from zc_test import ROOT, Client, ZcCase, has_cjk, id_number, mobile, person_name, unit_names
 
 OTHER_DEPT = "650000-D02"          # a recommending unit U does not use
 OTHER_COMMITTEE = "650000-JJ-G"    # economics, levels 4-5: not C's business
@@ -40,7 +42,7 @@ STATES = ["draft", "unit", "dept", "cmte", "returned"]
 
 # What each cell says: the status, and for errors the code.
 LEGEND = {
-    "200": (200, None), "201": (201, None),
+    "200": (200, None), "201": (201, None), "202": (202, None),
     "401": (401, "login_required"),
     "403": (403, "forbidden"),
     "403u": (403, "unit_admin_cannot_apply"),
@@ -106,6 +108,15 @@ POST   /notices/{id}/attachments                      -        401   403   403  
 GET    /notices/{id}/attachments/{n}                  -        404   404   404   404   404   404   404   200   404   200   404
 DELETE /notices/{id}/attachments/{n}                  -        401   403   403   403   403   403   403   200   404   200   403
 POST   /notices/{id}/publish                          -        401   403   403   403   403   403   403   200   404   200   403
+PUT    /me/notifications                              -        401   200   200   200   200   200   200   200   200   200   200
+POST   /recovery/codes                                -        202   202   202   202   202   202   202   202   202   202   202
+POST   /recovery/reset                                -        200   200   200   200   200   200   200   200   200   200   200
+POST   /appeals                                       -        201   201   201   201   201   201   201   201   201   201   201
+GET    /appeals                                       -        401   403   403   403   403   403   403   403   403   200   403
+GET    /appeals/{id}/scan                             -        401   403   403   403   403   403   403   403   403   200   403
+POST   /appeals/{id}/decision                         -        401   403   403   403   403   403   403   403   403   200   403
+POST   /recovery/appeal-reset                         -        200   200   200   200   200   200   200   200   200   200   200
+GET    /messages                                      -        401   403   403   403   403   403   403   403   403   200   403
 GET    /sandbox/orders/{order}                        -        200   200   200   200   200   200   200   200   200   200   200
 POST   /sandbox/orders/{order}/pay                    -        200   200   200   200   200   200   200   200   200   200   200
 GET    /jurisdiction                                  -        401   200   200   200   200   200   200   200   200   200   200
@@ -348,6 +359,18 @@ REQUESTS = {
     "GET /verify/{code}": lambda x: ("GET", "/verify/ABCD-EFGH-JKMN-PQRS", {}),
     "GET /applications/{id}/conditions": lambda x: ("GET", _app(x, "/conditions"), {}),
     "GET /conditions": lambda x: ("GET", "/conditions?qualification=GC4", {}),
+    # recovery: each call with a login, code, appeal or link of its own
+    "PUT /me/notifications": lambda x: ("PUT", "/me/notifications", {"body": {"enabled": False}}),
+    "POST /recovery/codes": lambda x: ("POST", "/recovery/codes", {"body": {"login": x.t.nobody_login(), "channel": "sms"}}),
+    "POST /recovery/reset": lambda x: ("POST", "/recovery/reset", {"body": x.t.fresh_code_reset()}),
+    "POST /appeals": lambda x: ("POST", "/appeals?" + urllib.parse.urlencode(x.t.appeal_query()),
+                                {"raw": PNG, "ctype": "image/png"}),
+    "GET /appeals": lambda x: ("GET", "/appeals", {}),
+    "GET /appeals/{id}/scan": lambda x: ("GET", f"/appeals/{x.t.fresh_appeal()}/scan", {}),
+    "POST /appeals/{id}/decision": lambda x: ("POST", f"/appeals/{x.t.fresh_appeal()}/decision",
+                                              {"body": {"approve": False, "reason": "信息不符"}}),
+    "POST /recovery/appeal-reset": lambda x: ("POST", "/recovery/appeal-reset", {"body": x.t.fresh_appeal_reset()}),
+    "GET /messages": lambda x: ("GET", "/messages", {}),
     # notices: each call on a fresh draft of C's committee admin (with an attachment when it needs one)
     "POST /notices": lambda x: ("POST", "/notices", {"body": {"title": "评审工作通知", "body": "正文"}}),
     "GET /notices": lambda x: ("GET", "/notices", {}),
@@ -522,6 +545,39 @@ class MatrixCallers(AppFlow):
         if attached:
             self.assertStatus(cmte.post(f"{API}/notices/{nid}/attachments", raw=PDF, ctype="application/pdf"), 201)
         return nid
+
+    # -- recovery: codes and appeals, each from a loopback address of its own --
+    def nobody_login(self):
+        return "1" + "".join(random.choice("0123456789") for _ in range(9))
+
+    def appeal_query(self, a=None):
+        return {"kind": "person", "name": a.body["name"] if a else person_name(),
+                "id_number": a.body["id_number"] if a else id_number(), "contact": mobile()}
+
+    def fresh_code_reset(self):
+        """A new applicant's recovery code by text message, as the body that uses it."""
+        a = self.new_applicant()
+        c = Client(self.node, source=fresh_source())
+        self.assertStatus(c.post(f"{API}/recovery/codes", {"login": a.username, "channel": "sms"}), 202)
+        m = next(m for m in self.node_admin().get(f"{API}/messages").json["items"] if m["to"] == a.body["phone"])
+        return {"login": a.username, "code": re.search(r"验证码：(\d{6})", m["body"]).group(1), "password": NEW_PASSWORD}
+
+    def fresh_appeal(self, a=None):
+        q = self.appeal_query(a)
+        c = Client(self.node, source=fresh_source())
+        r = c.post(f"{API}/appeals?" + urllib.parse.urlencode(q), raw=PNG, ctype="image/png")
+        self.assertStatus(r, 201)
+        return r.json["appeal"]["id"]
+
+    def fresh_appeal_reset(self):
+        """A new applicant's approved appeal, as the body that uses its one-time link."""
+        a = self.new_applicant()
+        pid = self.fresh_appeal(a)
+        r = self.node_admin().post(f"{API}/appeals/{pid}/decision", {"approve": True})
+        self.assertStatus(r, 200)
+        m = next(m for m in self.node_admin().get(f"{API}/messages").json["items"] if m["to"] == r.json["appeal"]["contact"])
+        token = urllib.parse.parse_qs(m["body"].split("?", 1)[1].split()[0])["token"][0]
+        return {"appeal": pid, "token": token, "password": NEW_PASSWORD}
 
     def signed_notice(self, order):
         """The gateway's "paid" notification of order, signed with the key it shares with the node."""
