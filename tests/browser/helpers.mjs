@@ -143,6 +143,12 @@ export async function go(page, hash) {
   await page.waitForFunction((h) => window.location.hash === h, hash);
 }
 
+// Waits until the element's text matches: the element may not exist yet (a page still
+// rendering), which a bare querySelector(...).textContent in waitForFunction would throw on.
+export async function waitForText(page, selector, pattern) {
+  await page.locator(selector).filter({ hasText: pattern }).first().waitFor();
+}
+
 export const field = (page, name) => page.locator(`[data-field="${name}"]`).locator('input, select, textarea').first();
 export const fieldError = (page, name) => page.locator(`[data-field="${name}"] .field-error`);
 
@@ -190,6 +196,30 @@ export async function login(page, loginName, password) {
   assert.equal(res, 200, `login of ${loginName}`);
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
+}
+
+// An applicant registered through the API inside page's context, then signed in there.
+export async function registerApplicant(page, name) {
+  const who = { id_number: idNumber(), name, phone: phone(), password: PASSWORD };
+  const res = await page.evaluate(async (body) => {
+    const r = await fetch('/api/v1/accounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: await r.json() };
+  }, who);
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  who.username = res.body.account.username;
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  return who;
+}
+
+// Answers the open <dialog> with the button named buttonText; returns the dialog's text.
+export async function confirmDialog(page, buttonText) {
+  const dlg = page.locator('dialog[open]');
+  await dlg.waitFor();
+  const text = await dlg.textContent();
+  await dlg.getByRole('button', { name: buttonText }).click();
+  await dlg.waitFor({ state: 'detached' });
+  return text;
 }
 
 export function demoAccounts() {

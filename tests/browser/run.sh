@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: start a two-node demo federation (the region and Urumqi: the region
 # drop-down needs a second node) on free loopback ports, run the portal tests against the
-# region with Debian's chromium, and always stop the federation. ZC_NODES=N for more.
+# region with Debian's chromium, and always stop the federation. ZC_NODES=N for more;
+# test files as arguments run only those (default: all of tests/browser/).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -61,7 +62,7 @@ export ZC_URL="http://127.0.0.1:$port"
 export ZC_DIR="$tmp"
 
 set +e
-node --test tests/browser/
+node --test "${@:-tests/browser/}"
 status=$?
 set -e
 exit "$status"
