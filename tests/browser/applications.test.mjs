@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, png, validCreditCode,
-  useBrowser, go, login, apiCall, demoAccounts, screenshot,
+  useBrowser, go, login, apiCall, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
 } from './helpers.mjs';
 
 const b = useBrowser();
@@ -49,32 +49,10 @@ before(async () => {
   unit = { credit_code: demo.credit_code, name: me.account.unit.name, login: demo.login, password: demo.password };
 });
 
-// An applicant registered through the API inside page's context, then signed in there.
-async function registerApplicant(page, name) {
-  const who = { id_number: idNumber(), name, phone: phone(), password: PASSWORD };
-  const res = await page.evaluate(async (body) => {
-    const r = await fetch('/api/v1/accounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() };
-  }, who);
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  who.username = res.body.account.username;
-  await page.reload();
-  await page.waitForSelector('body[data-ready="1"]');
-  return who;
-}
-
 const section = (page, name) => page.locator(`section[data-section="${name}"]`);
 const facts = (page, what) => page.locator(`[data-testid="facts"] [data-testid="${what}"] .fact-value`);
 const liveOpen = (page) => page.waitForSelector('body[data-live="open"]');
 
-async function confirmDialog(page, buttonText) {
-  const dlg = page.locator('dialog[open]');
-  await dlg.waitFor();
-  const text = await dlg.textContent();
-  await dlg.getByRole('button', { name: buttonText }).click();
-  await dlg.waitFor({ state: 'detached' });
-  return text;
-}
 
 async function fillSection(page, name, data) {
   const sec = section(page, name);
@@ -193,7 +171,7 @@ test('applicant: 我的申请书 → 新增申请书 with the committee shown fi
   assert.match(await section(page, 'education').locator('[data-testid="section-state"]').textContent(), /须上传证明材料/);
   for (const name of WITH_ATTACHMENTS) await uploadTo(page, name, `${name}-证明.png`);
   for (const name of Object.keys(SECTION_DATA)) {
-    await page.waitForFunction((n) => /已填写完整/.test(document.querySelector(`section[data-section="${n}"] [data-testid="section-state"]`).textContent), name);
+    await waitForText(page, `section[data-section="${name}"] [data-testid="section-state"]`, /已填写完整/);
   }
   const link = section(page, 'education').locator('.attachments a.att-name').first();
   assert.match(await link.getAttribute('href'), new RegExp(`/api/v1/applications/${flow.id}/attachments/`));
@@ -220,7 +198,7 @@ test('applicant: 我的申请书 → 新增申请书 with the committee shown fi
   await liveOpen(page);
   await page.locator('.facts-actions').getByRole('button', { name: '提交' }).click();
   assert.match(await confirmDialog(page, '确认提交'), /这将是第 1 次提交，上限 3 次/);
-  await page.waitForFunction(() => /单位审核中/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="status"]', /单位审核中/);
   assert.match(await facts(page, 'count').textContent(), /已提交 1 次 \/ 上限 3 次/);
   assert.equal(await page.locator('.section-form').count(), 0, 'read-only while the unit reviews');
   assert.equal(await page.locator('.facts-actions').getByRole('button', { name: '收回' }).count(), 1, '收回 while the unit has not acted');
@@ -263,7 +241,7 @@ test('unit admin: the new application appears in 申请书审核 live; 办理 wi
 
   await decisions.getByRole('button', { name: '退回' }).click();
   assert.match(await confirmDialog(page, '确认退回'), /退回申请人/);
-  await page.waitForFunction(() => /已退回/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="status"]', /已退回/);
   assert.match(await page.locator('[data-testid="page-messages"] .form-status').textContent(), /已退回/);
   assert.equal(await page.locator('[data-testid="decisions"]').count(), 0, 'nothing more to decide');
   b.assertNoPageErrors();
@@ -299,7 +277,7 @@ test('applicant: the open page turns to 已退回 in red with the opinion; the s
   await liveOpen(page);
   await page.locator('.facts-actions').getByRole('button', { name: '提交' }).click();
   assert.match(await confirmDialog(page, '确认提交'), /这将是第 2 次提交，上限 3 次/);
-  await page.waitForFunction(() => /单位审核中/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="status"]', /单位审核中/);
   assert.match(await facts(page, 'count').textContent(), /已提交 2 次 \/ 上限 3 次/);
   assert.equal(await banner.count(), 0);
   // the history at the bottom
@@ -319,7 +297,7 @@ test('unit admin: 提交 with the recommendation to the demo recommending unit; 
   await page.locator('[data-field="dept"] select').selectOption(dept.dept);
   await decisions.getByRole('button', { name: '提交' }).click();
   assert.match(await confirmDialog(page, '确认提交'), /提交推荐单位/);
-  await page.waitForFunction(() => /推荐单位审核中/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="status"]', /推荐单位审核中/);
 
   // 申请书查询 with a status filter, 查看
   await go(page, '#/review/all');
@@ -369,7 +347,7 @@ test('dept admin 提交 to the committee; the committee 形式审查通过, 提�
   assert.match(await deptPage.locator('main').textContent(), /单位推荐意见/);
   await decisions.getByRole('button', { name: '提交' }).click();
   assert.match(await confirmDialog(deptPage, '确认提交'), /报送评审委员会/);
-  await deptPage.waitForFunction(() => /评委会形式审查中/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(deptPage, '[data-testid="facts"] [data-testid="status"]', /评委会形式审查中/);
   await deptPage.context().close();
 
   const cmte = accounts.find((a) => a.role === 'committee_admin' && a.committee === REGION_COMMITTEE);
@@ -383,7 +361,7 @@ test('dept admin 提交 to the committee; the committee 形式审查通过, 提�
     await d.waitFor();
     await d.getByRole('button', { name: button, exact: true }).click();
     await confirmDialog(page, '确认' + button);
-    await page.waitForFunction((st) => document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent.includes(st), status);
+    await waitForText(page, '[data-testid="facts"] [data-testid="status"]', status);
   }
   assert.equal(await page.locator('[data-testid="decisions"]').count(), 0);
   const history = await page.locator('[data-testid="history"]').textContent();
@@ -490,7 +468,7 @@ test('committee 发布公示, node admin 印发批文 and 颁发证书; the appl
   const mine = await b.open('#/');
   await login(mine, flow.applicant.username, flow.applicant.password);
   await go(mine, '#/applications/edit?id=' + encodeURIComponent(flow.id));
-  await mine.waitForFunction(() => /已发证/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(mine, '[data-testid="facts"] [data-testid="status"]', /已发证/);
   assert.match(await mine.locator('[data-testid="facts"] [data-testid="approval"]').textContent(), /新人社职字〔2026〕3号/);
   await mine.locator('[data-testid="facts"] [data-testid="certificate"] a').click();
   const card = mine.locator('[data-testid="certificate"]');
@@ -543,7 +521,7 @@ test('收回 while the unit has not acted, then 更改资格 with the new commit
 
   await page.locator('.facts-actions').getByRole('button', { name: '收回' }).click();
   assert.match(await confirmDialog(page, '确认收回'), /草稿/);
-  await page.waitForFunction(() => /草稿/.test(document.querySelector('[data-testid="facts"] [data-testid="status"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="status"]', /草稿/);
   assert.match(await page.locator('[data-testid="page-messages"] .form-status').textContent(), /已收回/);
   assert.equal(await page.locator('.facts-actions').getByRole('button', { name: '收回' }).count(), 0);
   assert.equal(await page.locator('.facts-actions').getByRole('button', { name: '提交' }).count(), 1);
@@ -566,7 +544,7 @@ test('收回 while the unit has not acted, then 更改资格 with the new commit
   await box.locator(`[data-testid="committee"][data-committee="${REGION_COMMITTEE}"]`).waitFor();
   await screenshot(page, 'app-change-qualification.png');
   await box.getByRole('button', { name: '确认更改' }).click();
-  await page.waitForFunction(() => /正高级工程师/.test(document.querySelector('[data-testid="facts"] [data-testid="qualification"]').textContent));
+  await waitForText(page, '[data-testid="facts"] [data-testid="qualification"]', /正高级工程师/);
   assert.match(await facts(page, 'qualification').textContent(), /正高级工程师（正高级）/);
   assert.match(await facts(page, 'specialty').textContent(), /电子信息/);
   assert.equal(await box.count(), 0, 'the panel closes');
@@ -619,7 +597,7 @@ test('评审委员会: the node admin edits a committee and its windows; a commi
   await card.waitFor();
   assert.ok(await page.locator('section.committee').count() >= 2, 'the node\'s committees');
   const text = await card.textContent();
-  for (const w of ['评审范围', '工程系列', '提交次数上限', '评审费', '纸质材料要求', '建筑工程', '申报中']) assert.ok(text.includes(w), w);
+  for (const w of ['评审范围', '工程系列', '提交次数上限', '评审费', '纸质材料报送日期', '报送内容', '装订方式', '建筑工程', '申报中']) assert.ok(text.includes(w), w);
   await screenshot(page, 'committees.png');
 
   await card.getByRole('button', { name: '编辑' }).click();
@@ -634,14 +612,32 @@ test('评审委员会: the node admin edits a committee and its windows; a commi
   const opensDZ = card.locator('tr[data-specialty="GC-DZ"] input[type="date"]').first();
   const keepDZ = await opensDZ.inputValue();
   await opensDZ.fill('');
+  // 报送日期 whose first day is after its last is caught too
+  await card.getByLabel('纸质材料报送开始日期').fill('2026-03-21');
+  await card.getByLabel('纸质材料报送截止日期').fill('2026-03-01');
+  await card.getByLabel('装订方式').fill('A4纸左侧装订成册，封面注明姓名');
   await card.getByRole('button', { name: '保存' }).click();
   await card.locator('[data-field="windows"] .field-error').waitFor({ state: 'visible' });
+  assert.match(await card.locator('[data-field="paper_until"] .field-error').textContent(), /开始日期不能晚于截止日期/);
   await opensDZ.fill(keepDZ);
+  await card.getByLabel('纸质材料报送开始日期').fill('2026-03-01');
+  await card.getByLabel('纸质材料报送截止日期').fill('2026-03-20');
   await card.getByRole('button', { name: '保存' }).click();
   await card.locator('.form-status').waitFor();
   assert.match(await card.textContent(), /320 元/);
   assert.ok((await card.textContent()).includes(later), 'the new closing date');
+  assert.match(await card.textContent(), /2026-03-01 至 2026-03-20[\s\S]*A4纸左侧装订成册/);
   await page.context().close();
+
+  // 联系评审委员会目录: anyone reads the committee's contact and paper rules, by region
+  const visitor = await b.open('#/directory');
+  await visitor.locator('#directory-node').selectOption(node);
+  const entry = visitor.locator(`[data-testid="directory"] section[data-committee="${REGION_COMMITTEE}"]`);
+  await entry.waitFor();
+  assert.match(await entry.textContent(), /联系电话[\s\S]*纸质材料报送日期2026-03-01 至 2026-03-20[\s\S]*装订方式A4纸左侧装订成册/);
+  assert.ok(await visitor.locator('[data-testid="directory"] section.committee').count() >= 2);
+  await screenshot(visitor, 'directory.png');
+  await visitor.context().close();
 
   const cmte = accounts.find((a) => a.role === 'committee_admin' && a.node === node && a.committee !== REGION_COMMITTEE);
   const own = await b.open('#/');

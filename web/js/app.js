@@ -15,7 +15,10 @@ import { unitInfoPage, unitRenamePage, recommendersPage } from './pages/unit.js'
 import { myApplicationsPage, newApplicationPage } from './pages/applications.js';
 import { applicationPage } from './pages/application.js';
 import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
-import { committeesPage } from './pages/committees.js';
+import { committeesPage, directoryPage } from './pages/committees.js';
+import { noticesPage, noticePage, noticesManagePage, noticeEditPage } from './pages/notices.js';
+import { recoverPage, appealResetPage } from './pages/recover.js';
+import { appealsPage, messagesPage } from './pages/appeals.js';
 import { auditPage } from './pages/audit.js';
 import { verifyPage } from './pages/verify.js';
 import { paySandboxPage } from './pages/paysandbox.js';
@@ -41,6 +44,15 @@ const routes = {
   '/publicity': { title: '评审结果公示', page: publicityPage },
   '/approval': { title: '批文', page: approvalPage },
   '/certificate': { title: '证书查询', page: certificatePage },
+  '/notices': { title: '通知公告', page: noticesPage },
+  '/notice': { title: '通知详情', page: noticePage },
+  '/directory': { title: '联系评审委员会目录', page: directoryPage },
+  '/recover': { title: '找回用户名或密码', page: recoverPage },
+  '/recover/appeal': { title: '设置新密码', page: appealResetPage },
+  '/notices/manage': { title: '发布通知', page: noticesManagePage, auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/notices/edit': { title: '编辑通知', page: noticeEditPage, auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/appeals': { title: '账号申诉', page: appealsPage, auth: true, roles: ['node_admin'] },
+  '/messages': { title: '消息发件箱', page: messagesPage, auth: true, roles: ['node_admin'] },
   '/committees/publicity': { title: '发布公示', page: publishPage, auth: true, roles: ['committee_admin'] },
   '/approvals/new': { title: '印发批文', page: approvalNewPage, auth: true, roles: ['node_admin'] },
   '/me': { title: '我的主页', page: mePage, auth: true },
@@ -66,7 +78,7 @@ const ROLE_NAV = {
   unit_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   dept_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询']],
   committee_admin: [['#/review/queue', '申请书审核'], ['#/review/all', '申请书查询'], ['#/committees', '评审委员会']],
-  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会'], ['#/approvals/new', '印发批文'], ['#/audit', '审计控制台']],
+  node_admin: [['#/review/all', '申请书查询'], ['#/committees', '评审委员会'], ['#/approvals/new', '印发批文'], ['#/appeals', '账号申诉'], ['#/audit', '审计控制台']],
   auditor: [['#/review/all', '申请书查询'], ['#/audit', '审计控制台']],
 };
 
@@ -82,7 +94,7 @@ export function navigate(hash) {
 }
 
 function navLinks() {
-  const items = [['#/', '首页'], ['#/catalog', '职称目录'], ['#/results', '评审结果'], ['#/verify', '评审表验证'], ['#/certificate', '证书查询']];
+  const items = [['#/', '首页'], ['#/notices', '通知公告'], ['#/catalog', '职称目录'], ['#/directory', '评审委员会目录'], ['#/results', '评审结果'], ['#/verify', '评审表验证'], ['#/certificate', '证书查询']];
   if (state.me) items.push(['#/me', '我的主页'], ...(ROLE_NAV[state.me.role] || []));
   else items.push(['#/login', '登录'], ['#/register', '申请人注册'], ['#/register/unit', '单位注册']);
   return items;

@@ -11,6 +11,7 @@ import {
   factsBar, returnedBanner, opinionList, sectionValues, sectionState, attachmentList, historyCard, followApplication, liveParts,
   loadCatalog, qualificationFields, bindQualification, committeeCard, qualificationText, jump, sectionToc,
 } from './application-parts.js';
+import { conditionsCard, unmetWarning } from './conditions.js';
 
 const HOME = ['#/me', '我的主页'];
 const MINE = ['#/applications', '我的申请书'];
@@ -47,6 +48,7 @@ export async function applicationPage({ query, navigate }) {
   msgs.el.dataset.testid = 'page-messages';
   const changeBox = h('div', { class: 'change-box' });
   let parts;
+  let conditions = null; // the 任职资格条件 card while the application is editable
   let shape = '';
 
   // What decides the page's structure; anything else is re-drawn in place.
@@ -83,6 +85,7 @@ export async function applicationPage({ query, navigate }) {
   async function submit(button) {
     const n = (app.submit_count || 0) + 1;
     const m = app.submit_limit;
+    const warning = await unmetWarning(id);
     const ok = await confirmDialog({
       title: '提交申请书',
       confirmText: '确认提交',
@@ -91,6 +94,7 @@ export async function applicationPage({ query, navigate }) {
           ? `这将是第 ${n} 次提交，上限 ${m} 次。`
           : `已提交 ${n - 1} 次，已达到上限 ${m} 次。` }),
         h('p', { text: '提交后申请书送交基层单位审核，审核期间不能修改；单位开始审核前可以收回。' }),
+        warning,
       ],
     });
     if (!ok) return;
@@ -224,6 +228,7 @@ export async function applicationPage({ query, navigate }) {
             card.classList.remove('incomplete');
             msgs.clear(); // e.g. an earlier 提交's refusal
             update(r.body);
+            if (conditions) conditions.refresh();
             form.setStatus(`“${s.title}”已保存。`);
           }
           return r;
@@ -291,6 +296,7 @@ export async function applicationPage({ query, navigate }) {
     parts = liveParts();
     parts.set(app);
     const title = app.editable ? '编辑申请书' : '查看申请书';
+    conditions = app.editable ? conditionsCard(id) : null;
     const sub = app.editable
       ? '请逐栏填写并分别保存，上传所需附件，全部完成后点击“提交”。带 * 的为必填项。'
       : app.withdrawable
@@ -305,6 +311,7 @@ export async function applicationPage({ query, navigate }) {
       parts.part(returnedBanner),
       h('div', { class: 'card toc-card' }, parts.part((a) => sectionToc(a, (s) => a.status === 'returned'
         && (s.opinions || []).some((o) => o.round === a.round)), 'nav', { 'aria-label': '申请书栏目' })),
+      conditions ? conditions.el : null,
       (app.sections || []).map(sectionCard),
       historyCard(parts));
   }

@@ -1,6 +1,7 @@
 // committees.js - 评审委员会: the committees of this node (a committee admin: its own) with
-// scope, submission windows per specialty, limit, fee, paper rules, address and contact,
-// and the edit form (PUT /committees/{id}).
+// scope, submission windows per specialty, limit, fee, paper materials (报送日期, 报送内容,
+// 装订方式), address and contact, and the edit form (PUT /committees/{id}); and the public
+// 联系评审委员会目录 of every node's committees.
 import { get, put } from '../api.js';
 import { state } from '../state.js';
 import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate } from '../ui.js';
@@ -88,6 +89,16 @@ function windowsEditor(c, catalog) {
   };
 }
 
+// 纸质材料: 报送日期, 报送内容, 装订方式.
+function paperRows(c) {
+  const dates = c.paper_from || c.paper_until ? `${formatDate(c.paper_from)} 至 ${formatDate(c.paper_until)}（北京时间）` : '—';
+  return [['纸质材料报送日期', dates], ['报送内容', c.paper_rules || '—'], ['装订方式', c.paper_binding || '—']];
+}
+
+function contactRows(c) {
+  return [['地址', c.address || '—'], ['联系人', c.contact || '—'], ['联系电话', c.phone || '—']];
+}
+
 function committeeSection(c, catalog) {
   const body = h('div');
   const box = h('section', { class: 'card committee', id: 'committee-' + c.id, dataset: { committee: c.id } });
@@ -111,10 +122,8 @@ function committeeSection(c, catalog) {
         ['评审方式', cur.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
         ['提交次数上限', `${cur.submit_limit} 次`],
         ['评审费', `${cur.fee} 元`],
-        ['纸质材料要求', cur.paper_rules || '—'],
-        ['地址', cur.address || '—'],
-        ['联系人', cur.contact || '—'],
-        ['联系电话', cur.phone || '—'],
+        ...paperRows(cur),
+        ...contactRows(cur),
       ])),
       h('div', {}, h('h3', { class: 'sub-title', text: '各专业申报时间' }), windowsTable(cur))));
   }
@@ -130,7 +139,13 @@ function committeeSection(c, catalog) {
           hint: '每份申请书最多可提交的次数（1至9次）', validate: (v) => (/^[1-9]$/.test(v) ? undefined : '提交次数上限应为1至9次。') },
         { name: 'fee', label: '评审费（元）', type: 'number', required: true, min: 0, value: String(cur.fee ?? ''),
           validate: (v) => (/^\d{1,6}$/.test(v) ? undefined : '评审费应为不小于0的整数（元）。') },
-        { name: 'paper_rules', label: '纸质材料要求', type: 'textarea', rows: 3, maxlength: 2000, value: cur.paper_rules || '', wide: true },
+        { name: 'paper_from', label: '纸质材料报送开始日期', type: 'date', value: cur.paper_from || '' },
+        { name: 'paper_until', label: '纸质材料报送截止日期', type: 'date', value: cur.paper_until || '',
+          validate: (v, all) => (v && all.paper_from && all.paper_from > v ? '开始日期不能晚于截止日期。' : undefined) },
+        { name: 'paper_rules', label: '报送内容', type: 'textarea', rows: 3, maxlength: 2000, value: cur.paper_rules || '', wide: true,
+          hint: '需要报送的纸质材料及份数' },
+        { name: 'paper_binding', label: '装订方式', maxlength: 200, value: cur.paper_binding || '', wide: true,
+          hint: '如：A4纸左侧装订成册，封面注明姓名、单位和申报资格' },
         { name: 'address', label: '地址', maxlength: 100, value: cur.address || '', wide: true },
         { name: 'contact', label: '联系人', maxlength: 30, value: cur.contact || '' },
         { name: 'phone', label: '联系电话', maxlength: 30, value: cur.phone || '' },
@@ -141,6 +156,7 @@ function committeeSection(c, catalog) {
       async onSubmit(v) {
         const res = await put('/committees/' + encodeURIComponent(cur.id), {
           name: v.name, submit_limit: Number(v.submit_limit), fee: Number(v.fee), paper_rules: v.paper_rules,
+          paper_from: v.paper_from, paper_until: v.paper_until, paper_binding: v.paper_binding,
           address: v.address, contact: v.contact, phone: v.phone, windows: v.windows,
         });
         if (res.status === 200 && res.body.committee) show(res.body.committee, '评审委员会信息已保存。');
@@ -175,4 +191,37 @@ export async function committeesPage() {
     items.length
       ? items.map((c) => committeeSection(c, catalog || { series: [] }))
       : h('section', { class: 'card' }, h('p', { class: 'muted', text: '没有可管理的评审委员会。' })));
+}
+
+// ---------- 联系评审委员会目录 (public) ----------
+
+function directoryEntry(c) {
+  return h('section', { class: 'card committee', dataset: { committee: c.id } },
+    h('h2', {}, c.name, c.directed ? badge('定向', 'directed') : null),
+    h('div', { class: 'committee-body' },
+      h('div', {}, dl([
+        ['评审区域', c.node_name || c.node],
+        ['评审范围', scopeText(c.scope)],
+        ['评审方式', c.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
+        ...contactRows(c),
+        ...paperRows(c),
+        ['评审费', `${c.fee} 元`],
+      ])),
+      h('div', {}, h('h3', { class: 'sub-title', text: '各专业申报时间' }), windowsTable(c),
+        h('p', {}, h('a', { href: '#/notices?committee=' + encodeURIComponent(c.id), text: '本委员会的通知公告 →' })))));
+}
+
+export async function directoryPage({ query, navigate }) {
+  const node = query.get('node') || '';
+  const res = await get('/committees' + (node ? '?node=' + encodeURIComponent(node) : ''));
+  const head = pageHeader('联系评审委员会目录', '各评审委员会的地址、联系人、联系电话、申报时间和纸质材料报送要求');
+  if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
+  const nodes = state.nodes || [];
+  const pick = h('select', { id: 'directory-node', onchange: (ev) => navigate('#/directory' + (ev.target.value ? '?node=' + encodeURIComponent(ev.target.value) : '')) },
+    h('option', { value: '', text: '全部区域' }), nodes.map((n) => h('option', { value: n.id, text: n.name, selected: n.id === node })));
+  const items = res.body.items || [];
+  return h('div', { class: 'committees' }, head,
+    h('div', { class: 'filter-bar' }, h('label', { for: 'directory-node', text: '评审区域' }), pick),
+    h('div', { dataset: { testid: 'directory' } }, items.length ? items.map(directoryEntry)
+      : h('section', { class: 'card' }, h('p', { class: 'muted', text: '该区域暂无评审委员会。' }))));
 }

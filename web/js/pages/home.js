@@ -1,7 +1,9 @@
-// home.js - 首页: welcome, entry points, the workflow and this region's recommending units.
+// home.js - 首页: welcome, entry points, the newest notices, the workflow and this region's
+// recommending units.
 import { get } from '../api.js';
 import { state } from '../state.js';
 import { h } from '../ui.js';
+import { noticesCard } from './notices.js';
 
 const DEPT_COLUMNS = [['name', '推荐单位'], ['address', '地址'], ['contact', '联系人'], ['phone', '联系电话']];
 
@@ -10,7 +12,8 @@ const FLOW = ['申请人提交申请书', '基层单位审核推荐', '推荐单
 export async function homePage() {
   const region = state.node ? state.node.name : '';
   const nodeId = state.node && state.node.node;
-  const depts = nodeId ? await get('/depts?node=' + encodeURIComponent(nodeId)) : null;
+  const [depts, notices] = await Promise.all([nodeId ? get('/depts?node=' + encodeURIComponent(nodeId)) : null,
+    noticesCard('/notices', '通知公告', '暂无通知公告。')]);
   const deptItems = depts && depts.status === 200 && depts.body && Array.isArray(depts.body.items) ? depts.body.items : [];
 
   const actions = state.me
@@ -32,7 +35,10 @@ export async function homePage() {
     h('section', { class: 'tiles', 'aria-label': '服务入口' },
       tile('#/register', '申请人', '专业技术人员注册账号、上传身份证件，在线填报和提交职称申请书。', '申请人注册'),
       tile('#/register/unit', '基层单位', '用人单位以统一社会信用代码注册，完善单位信息，审核推荐本单位人员。', '单位注册'),
-      tile('#/catalog', '职称目录', '查看各职称系列的专业和资格名称，以及员级至正高级的层级设置。', '查看目录')),
+      tile('#/catalog', '职称目录', '查看各职称系列的专业和资格名称，以及员级至正高级的层级设置。', '查看目录'),
+      tile('#/directory', '评审委员会', '各评审委员会的联系方式、申报时间和纸质材料报送要求。', '查看目录')),
+
+    notices,
 
     h('section', { class: 'card' },
       h('h2', { text: '申报评审流程' }),

@@ -41,6 +41,7 @@ export function loginPage({ query, navigate }) {
         regionSelect,
         h('p', { class: 'hint', text: '全区账号通用，可在任一区域登录。' })),
       form.el,
+      h('p', { class: 'form-foot' }, h('a', { href: '#/recover', text: '忘记用户名或密码？' })),
       h('p', { class: 'form-foot' }, '还没有账号？',
         h('a', { href: '#/register', text: '申请人注册' }), ' · ',
         h('a', { href: '#/register/unit', text: '单位注册' }))));

@@ -1,12 +1,13 @@
 // me.js - 我的主页: the profile, what the role may do, ID-card scans and 修改评审区域 for
 // applicants (at their home's portal) and the unit's state for unit admins.
-import { get } from '../api.js';
+import { get, put } from '../api.js';
 import { state, roleName, refreshMe, logout } from '../state.js';
-import { h, pageHeader, dl, formatTime } from '../ui.js';
+import { h, pageHeader, dl, formatTime, messageArea } from '../ui.js';
 import { idcardPanel } from './idcard.js';
 import { regionPanel } from './transfer.js';
 import { missingLabels } from './unit.js';
 import { statusBadge } from './application-parts.js';
+import { noticesCard } from './notices.js';
 
 // Role-specific groups of entries: [group title, [[href, title, description], ...]].
 const REVIEW = ['申请书办理', [
@@ -14,6 +15,7 @@ const REVIEW = ['申请书办理', [
   ['#/review/all', '申请书查询', '查询经本单位（部门）办理的全部申请书'],
 ]];
 const AUDIT = ['#/audit', '审计控制台', '各节点签名日志的同步状态、告警，逐条验证的日志浏览'];
+const NOTICES = ['#/notices/manage', '发布通知', '起草、发布和撤回通知公告，上传附件'];
 const MENUS = {
   applicant: [
     ['我的职称', [
@@ -32,13 +34,18 @@ const MENUS = {
   dept_admin: [REVIEW],
   committee_admin: [
     REVIEW,
-    ['评审委员会', [['#/committees', '评审委员会', '设置本委员会的申报时间、提交次数上限、评审费等']]],
+    ['评审委员会', [['#/committees', '评审委员会', '设置本委员会的申报时间、提交次数上限、评审费、纸质材料报送要求等'], NOTICES]],
   ],
   node_admin: [
     ['管理', [
       ['#/committees', '评审委员会', '本区域评审委员会的申报时间、提交次数上限、评审费等'],
       ['#/review/all', '申请书查询', '查询本区域的申请书（只读）'],
+      NOTICES,
       AUDIT,
+    ]],
+    ['账号服务', [
+      ['#/appeals', '账号申诉', '审核身份证或单位证照申诉，通过后申诉人可重设密码'],
+      ['#/messages', '消息发件箱', '验证码、申诉结果和进度提醒等消息'],
     ]],
   ],
   auditor: [['审计', [AUDIT, ['#/review/all', '申请书查询', '查询本区域的申请书（只读）']]]],
@@ -101,12 +108,16 @@ export async function mePage({ navigate }) {
   if (unit) blocks.push(unitSummary(unit));
   if (a.role === 'applicant') {
     blocks.push(await myTitles());
+    blocks.push(await noticesCard('/notices?for=me', '通知公告', '暂无与您的申报相关的通知。'));
     const idc = a.idcard || {};
     blocks.push(h('section', { class: 'card', 'aria-labelledby': 'idcard-title' },
       h('h2', { id: 'idcard-title', text: '身份证件' }),
       !(idc.front && idc.back) ? h('p', { class: 'notice warn', text: '请上传身份证人像面和国徽面，证件不全将影响职称申报。' }) : null,
       idcardPanel(idc, () => refreshMe())));
-    if (a.home === (state.node && state.node.node)) blocks.push(regionPanel(a, () => refreshMe()));
+    if (a.home === (state.node && state.node.node)) {
+      blocks.push(notifyPanel(a));
+      blocks.push(regionPanel(a, () => refreshMe()));
+    }
   }
 
   return h('div', { class: 'me' },
@@ -146,4 +157,29 @@ async function myTitles() {
     h('div', { class: 'form-actions' },
       h('a', { class: 'btn primary', href: '#/applications', text: '我的申请书' }),
       h('a', { class: 'btn', href: '#/applications/new', text: '新增申请书' })));
+}
+
+// 进度提醒 (opt-in): returned, a stage passed, a result, a fee due; sent to the e-mail
+// address, else the phone.
+function notifyPanel(a) {
+  const msgs = messageArea();
+  const box = h('input', { type: 'checkbox', id: 'notify-switch', checked: !!a.notify, 'aria-describedby': 'notify-hint' });
+  box.addEventListener('change', async () => {
+    box.disabled = true;
+    msgs.clear();
+    const res = await put('/me/notifications', { enabled: box.checked });
+    box.disabled = false;
+    if (res.status === 200) {
+      box.checked = res.body.notify;
+      msgs.setStatus(res.body.notify ? '已开启进度提醒。' : '已关闭进度提醒。');
+    } else {
+      box.checked = !box.checked;
+      msgs.showError(res.body && res.body.error);
+    }
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'notify-title', dataset: { testid: 'notify' } },
+    h('h2', { id: 'notify-title', text: '进度提醒' }),
+    h('div', { class: 'switch-row' }, box, h('label', { for: 'notify-switch', text: '申请书被退回、通过审核、有评审结果或需要缴费时通知我' })),
+    h('p', { class: 'hint', id: 'notify-hint', text: `发送到${a.email ? '电子邮箱 ' + a.email : '手机号 ' + (a.phone || '')}；可随时关闭。` }),
+    msgs.el);
 }
