@@ -114,7 +114,8 @@ class TestForms(FormsCase):
                                   "-sigfile", sig], capture_output=True, text=True)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
             with open(msg, "wb") as fh:  # one byte changed: no longer the form that was issued
-                fh.write(PREFIX + f["payload"].replace(number, number[:-1] + "0").encode())
+                other = number[:-1] + ("1" if number.endswith("0") else "0")
+                fh.write(PREFIX + f["payload"].replace(number, other).encode())
             out = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", msg,
                                   "-sigfile", sig], capture_output=True, text=True)
             self.assertNotEqual(out.returncode, 0)
