@@ -174,7 +174,7 @@ test('找回密码: a code sent to the phone sets a new password; the old one st
 
   const desk = await adminPage('#/messages');
   await waitForText(desk, '[data-testid="messages"]', who.phone);
-  const code = /(\d{6})/.exec((await lastMessageTo(desk, who.phone)).body)[1];
+  const code = /验证码：(\d{6})/.exec((await lastMessageTo(desk, who.phone)).body)[1];
   await desk.context().close();
 
   await page.getByLabel('验证码').fill(code === '000000' ? '111111' : '000000'); // a wrong one first
