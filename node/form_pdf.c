@@ -258,6 +258,8 @@ static void doc_add_applicant(form_doc *d, const form_pdf_in *in) {
   doc_add_pair(d, -1, "工作单位", jstr2(a, "unit", "name"), CAP_SHORT);
   if (zDept && *zDept) doc_add_pair(d, -1, "推荐单位", zDept, CAP_SHORT);
   doc_add_pair(d, -1, "评审委员会", jstr2(a, "committee", "name"), CAP_SHORT);
+  if (json_is_true(json_object_get(a, "directed")))
+    doc_add_pair(d, -1, "评审方式", "定向评审（取得的职称限定向使用）", CAP_SHORT);
 }
 
 /* One field of a section, as its label and its value's text (g_malloc'd). */

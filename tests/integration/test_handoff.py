@@ -20,6 +20,7 @@ import time
 import urllib.parse
 
 from test_applications import filled_sections, this_year
+from test_forms import pdf_page_text
 from test_live import LiveSocket
 from test_replication import ReplicationCase, db_rows
 from zc_test import PDF, PNG, REGION, until
@@ -67,18 +68,19 @@ class TestHandoff(ReplicationCase):
         body.update(kw)
         return who.post(f"{API}/applications/{app_id}/review", body)
 
-    def at_dept(self):
-        """A new Urumqi applicant's GC4 application, complete, at the Urumqi demo dept:
-        (applicant, its form, the application's id, the attachments' hashes, unit, dept)."""
-        a = self.client_at(B)
+    def at_dept(self, nid=B, qual="GC4", sp="GC-JZ", committee=GC_G):
+        """A new applicant's application at node nid's demo unit (by default a Urumqi GC4,
+        the region's committee), complete, at that node's demo dept: (applicant, its form,
+        the application's id, the attachments' hashes, unit, dept)."""
+        a = self.client_at(nid)
         body = self.applicant_body()
         self.assertStatus(a.remember(a.post(API + "/accounts", body)), 201)
-        unit = self.demo(B, "unit_admin")
-        r = a.post(API + "/applications", {"year": this_year(), "qualification": "GC4", "specialty": "GC-JZ",
+        unit = self.demo(nid, "unit_admin")
+        r = a.post(API + "/applications", {"year": this_year(), "qualification": qual, "specialty": sp,
                                            "unit": unit.demo["credit_code"]})
         self.assertStatus(r, 201)
         app_id = r.json["id"]
-        self.assertEqual(r.json["committee"]["id"], GC_G)
+        self.assertEqual(r.json["committee"]["id"], committee)
         for name, data in filled_sections(body["name"]).items():
             self.assertStatus(a.put(f"{API}/applications/{app_id}/sections/{name}", {"data": data}), 200)
         shas = []
@@ -89,7 +91,7 @@ class TestHandoff(ReplicationCase):
             shas.append(hashlib.sha256(data).hexdigest())
         self.assertStatus(a.post(f"{API}/applications/{app_id}/submit"), 200)
         self.assertStatus(self.review(unit, app_id, "forward", recommendation="同意推荐"), 200)
-        return a, body, app_id, shas, unit, self.demo(B, "dept_admin")
+        return a, body, app_id, shas, unit, self.demo(nid, "dept_admin")
 
     def test_an_application_goes_to_the_regions_committee_and_back(self):
         # the applicant at Urumqi, the Urumqi demo unit: the committee is the region's
@@ -303,6 +305,42 @@ class TestHandoff(ReplicationCase):
         self.assertEqual(a.get(f"{API}/applications/{app_id}").json["payment"]["txn"], r.json["txn"])
         self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT status FROM payment_orders WHERE id = ?", order)
                               == [("paid",)]), "Kashgar, which the application never passed, shows it paid too")
+
+    def test_a_kashgar_directed_title_is_certified_for_directed_use(self):
+        # a Kashgar unit's senior teacher (JY4) is reviewed by Kashgar's directed committee
+        # (定向评审) at Kashgar itself: the official form says so, and the certificate Kashgar
+        # issues carries 定向使用 at every node
+        a, body, app_id, shas, unit, dept = self.at_dept(C, "JY4", "JY-YW", "653100-DX")
+        self.assertIs(a.get(f"{API}/applications/{app_id}").json["directed"], True)
+        self.assertStatus(self.review(dept, app_id, "forward"), 200)
+        self.wait_held(app_id, C, "committee_review", home=C)
+        cmte = self.demo(C, "committee_admin", committee="653100-DX")
+        self.assertStatus(self.review(cmte, app_id, "forward"), 200)
+        form = a.get(f"{API}/applications/{app_id}/form.pdf")
+        self.assertStatus(form, 200)
+        text = pdf_page_text(form.body, 1)
+        self.assertIn("定向评审（取得的职称限定向使用）", text)
+        self.assertNotIn("测试表", text)
+        for action in ("meeting", "pass"):
+            self.assertStatus(self.review(cmte, app_id, action), 200)
+        r = cmte.post(f"{API}/committees/653100-DX/publicity", {"title": "定向评审结果公示", "starts": "2026-01-05",
+                                                                "ends": "2026-01-11", "applications": [app_id]})
+        self.assertStatus(r, 201)
+        self.assertIs(r.json["publicity"]["items"][0]["directed"], True)
+        admin = self.demo(C, "node_admin")
+        r = admin.post(f"{API}/approvals", {"doc_number": "喀人社职字〔2026〕3号", "doc_date": "2026-02-01",
+                                            "title": "关于具备高级教师资格的通知", "applications": [app_id]})
+        self.assertStatus(r, 201)
+        c = admin.post(f"{API}/approvals/{r.json['approval']['id']}/certificates", {})
+        self.assertStatus(c, 200)
+        number = c.json["certificates"][0]
+        self.assertRegex(number, r"^653100-\d{4}-\d{6}$")
+        mine = a.get(f"{API}/applications/{app_id}").json["results"]["certificate"]
+        self.assertEqual((mine["number"], mine["directed"]), (number, True))
+        region = self.client_at(REGION)
+        self.assertTrue(until(lambda: region.get(f"{API}/certificates/{number}").status == 200))
+        cert = region.get(f"{API}/certificates/{number}").json["certificate"]
+        self.assertEqual((cert["name"], cert["node"], cert["directed"]), (body["name"], C, True))
 
     def test_results_published_at_the_region_are_seen_at_home_and_verified_anywhere(self):
         # the region's committee passes a Urumqi applicant's application, publishes it (公示);
