@@ -8,12 +8,12 @@
  * pango's default font map, which is per thread. Texts go in with pango_layout_set_text,
  * never as markup, so nothing in an application can change how the form looks. */
 #include "form_pdf.h"
+#include "qr.h"
 
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
-#include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +53,6 @@
 #define WATERMARK_MAX_W 540.0
 
 #define QR_SIDE 64.0 /* the code with its quiet zone of 4 modules */
-#define QR_QUIET 4
 #define VERIFY_SIZE 7.0    /* the code under the QR code */
 #define VERIFY_MAX_W 130.0 /* wider would reach the title */
 
@@ -672,28 +671,6 @@ static void watermark_draw(form_ctx *c, const form_pdf_in *in) {
   g_free(z);
 }
 
-/* The QR code of zUrl as black squares, one rectangle per run of dark modules, on white
- * with its quiet zone, side QR_SIDE at (x, y). 0 if it could not be encoded. */
-static int qr_draw(form_ctx *c, const char *zUrl, double x, double y) {
-  QRcode *q = zUrl && *zUrl ? QRcode_encodeString(zUrl, 0, QR_ECLEVEL_M, QR_MODE_8, 1) : NULL;
-  if (!q) return 0;
-  double m = QR_SIDE / (q->width + 2 * QR_QUIET);
-  set_gray(c->cr, 1);
-  cairo_rectangle(c->cr, x, y, QR_SIDE, QR_SIDE);
-  cairo_fill(c->cr);
-  set_gray(c->cr, 0);
-  for (int iy = 0; iy < q->width; iy++)
-    for (int ix = 0; ix < q->width;) {
-      int iEnd = ix;
-      while (iEnd < q->width && (q->data[iy * q->width + iEnd] & 1)) iEnd++;
-      if (iEnd > ix) cairo_rectangle(c->cr, x + (QR_QUIET + ix) * m, y + (QR_QUIET + iy) * m, (iEnd - ix) * m, m);
-      ix = iEnd > ix ? iEnd : ix + 1;
-    }
-  cairo_fill(c->cr);
-  QRcode_free(q);
-  return 1;
-}
-
 /* The official form's QR code at the top right with the code under it; returns the lowest
  * point it takes. */
 static double verify_draw(form_ctx *c, const form_pdf_in *in) {
@@ -702,7 +679,7 @@ static double verify_draw(form_ctx *c, const form_pdf_in *in) {
   double size = VERIFY_SIZE, w = max2(text_width(c, zCode, size, 0), text_width(c, zHint, size, 0));
   if (w > VERIFY_MAX_W) w = VERIFY_MAX_W;
   double x = MARGIN_X + TABLE_W - w, y = HEAD_RULE_Y + 6;
-  if (qr_draw(c, in->zVerifyUrl, x + (w - QR_SIDE) / 2, y)) y += QR_SIDE;
+  if (qr_draw(c->cr, in->zVerifyUrl, x + (w - QR_SIDE) / 2, y, QR_SIDE)) y += QR_SIDE;
   set_gray(c->cr, 0);
   text_draw(c, zCode, x, y, w, size, TEXT_CENTER | TEXT_ONE_LINE);
   y += text_height(c, zCode, w, size, TEXT_CENTER | TEXT_ONE_LINE);

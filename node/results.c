@@ -12,12 +12,15 @@
 #include "fed_error.h"
 #include "forms.h"
 #include "outbox.h"
+#include "qr.h"
 #include "rfc3339.h"
 #include "secret.h"
+#include "trust.h"
 #include "validate.h"
 #include "workflow.h"
 
 #define LIST_MAX 500 /* applications on one list */
+#define CERT_QR_MODULE 6 /* pixels per module of a certificate's QR code */
 
 /* What a list prints of each application, from this node's rows. */
 #define ITEM_SQL                                                                                       \
@@ -403,6 +406,21 @@ int results_certificate_get(zc_req *r) {
   put_node_name(r->node, o);
   json_set_time(o, "issued");
   return http_json(r, 200, json_pack("{s:o}", "certificate", o));
+}
+
+/* The certificate's QR code: its page at the node that issued it, for a phone to open. */
+int results_certificate_qr(zc_req *r) {
+  char *zNode = db_text(r->node->db, "SELECT node FROM certificates WHERE number = ?", "t", r->aParam[0]);
+  if (!zNode) return http_error(r, 404, "not_found", "没有找到这个证书编号：请核对证书上的编号");
+  char zUrl[512];
+  snprintf(zUrl, sizeof zUrl, "%s/#/certificate?number=%s", node_url(r->node, zNode), r->aParam[0]);
+  free(zNode);
+  r->out.n = 0;
+  if (qr_png(zUrl, CERT_QR_MODULE, &r->out)) return -1;
+  r->status = 200;
+  r->zOutType = "image/png";
+  http_header(r, "Cache-Control", "public, max-age=86400");
+  return 0;
 }
 
 /* ---- on the application ---- */

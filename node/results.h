@@ -19,6 +19,7 @@ int results_approval_list(zc_req *r);      /* GET /approvals[?node=] */
 int results_approval_get(zc_req *r);       /* GET /approvals/{id} */
 int results_certify(zc_req *r);            /* POST /approvals/{id}/certificates */
 int results_certificate_get(zc_req *r);    /* GET /certificates/{number} */
+int results_certificate_qr(zc_req *r);     /* GET /certificates/{number}/qr.png */
 
 /* ,"results":{publicity?, approval?, certificate?} of application zAppId into b, when any. */
 void results_put(zc_node *p, const char *zAppId, zc_buf *b);

@@ -133,6 +133,7 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/approvals/{id}/certificates", results_certify, ROLE_NODE_ADMIN, BODY_JSON,
    EMITS("certificate.issued application.moved")},
   {HTTP_GET, "/certificates/{number}", results_certificate_get, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/certificates/{number}/qr.png", results_certificate_qr, ROLE_ANYONE, BODY_NONE, READS},
 
   /* notices (通知公告, notices.c): a draft stays with its writers until it is published */
   {HTTP_POST, "/notices", notices_create, ROLE_NODE_ADMIN | ROLE_COMMITTEE_ADMIN, BODY_JSON, LOCAL(NOTICE_DRAFT)},

@@ -475,6 +475,9 @@ test('committee 发布公示, node admin 印发批文 and 颁发证书; the appl
   await card.waitFor();
   assert.match(await card.textContent(), /证书有效[\s\S]*古丽娜尔[\s\S]*高级工程师/);
   assert.ok((await card.textContent()).includes(number));
+  const qr = card.locator('.cert-qr img');
+  await qr.waitFor();
+  await mine.waitForFunction((el) => el.complete && el.naturalWidth > 100, await qr.elementHandle());
   await screenshot(mine, 'certificate.png');
   await mine.context().close();
   b.assertNoPageErrors();

@@ -98,6 +98,7 @@ GET    /approvals                                     -        200   200   200  
 GET    /approvals/{id}                                -        404   404   404   404   404   404   404   404   404   404   404
 POST   /approvals/{id}/certificates                   -        401   403   403   403   403   403   403   403   403   200   403
 GET    /certificates/{number}                         -        404   404   404   404   404   404   404   404   404   404   404
+GET    /certificates/{number}/qr.png                  -        404   404   404   404   404   404   404   404   404   404   404
 GET    /conditions                                    -        200   200   200   200   200   200   200   200   200   200   200
 POST   /notices                                       -        401   403   403   403   403   403   403   201   201   201   403
 GET    /notices                                       -        200   200   200   200   200   200   200   200   200   200   200
@@ -345,6 +346,7 @@ REQUESTS = {
     "POST /approvals/{id}/certificates": lambda x: ("POST", f"/approvals/{x.t.fresh_approval()}/certificates",
                                                      {"body": {}}),
     "GET /certificates/{number}": lambda x: ("GET", "/certificates/650000-2026-999999", {}),
+    "GET /certificates/{number}/qr.png": lambda x: ("GET", "/certificates/650000-2026-999999/qr.png", {}),
     "GET /sandbox/orders/{order}": lambda x: ("GET", f"/sandbox/orders/{x.t.fresh_order()}", {}),
     "POST /sandbox/orders/{order}/pay": lambda x: ("POST", f"/sandbox/orders/{x.t.fresh_order()}/pay", {"body": {}}),
     "PUT /committees/{id}": lambda x: ("PUT", f"/committees/{GC_G}", {"body": {"address": "乌鲁木齐市友好北路1号"}}),

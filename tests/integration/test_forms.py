@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 
 from test_applications import API, AppFlow
-from zc_test import Client, Federation, NodePort, ZcCase, until
+from zc_test import Client, Federation, NodePort, ZcCase, qr_texts, until
 
 URUMQI = "650100"
 NUMBER = r"^\d{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$"
@@ -29,6 +29,18 @@ def pdf_tool(args, body):
 
 def pdf_pages(body):
     return int(re.search(r"^Pages:\s+(\d+)", pdf_tool(["pdfinfo"], body), re.M).group(1))
+
+
+def pdf_page_png(body, page, dpi=150):
+    """Page `page` as a PNG, as a scanner would see the printed sheet."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "form.pdf")
+        with open(src, "wb") as f:
+            f.write(body)
+        subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile",
+                        src, os.path.join(d, "page")], capture_output=True, timeout=60, check=True)
+        with open(os.path.join(d, "page.png"), "rb") as f:
+            return f.read()
 
 
 def pdf_page_text(body, page):
@@ -88,6 +100,9 @@ class TestForms(FormsCase):
             self.assertNotIn("测试表", text)
         self.assertIn(code, "".join(pages))
         self.assertIn(a.body["id_number"], "".join(pages))
+        # its QR code, scanned from the printed page, opens the issuing node's 评审表验证
+        self.assertEqual(qr_texts(pdf_page_png(body, 1)),
+                         [f"http://127.0.0.1:{self.fed.port_of('650000')}/#/verify?code={code}"])
         # the committee prints the same official form; it is not the applicant's home: masked ID
         body = self.form(self.committee_admin(), a.app_id)
         self.assertIn(code, pdf_page_text(body, 1) + pdf_page_text(body, 2))

@@ -23,7 +23,7 @@ from test_applications import filled_sections, this_year
 from test_forms import pdf_page_text
 from test_live import LiveSocket
 from test_replication import ReplicationCase, db_rows
-from zc_test import PDF, PNG, REGION, until
+from zc_test import PDF, PNG, REGION, qr_texts, until
 
 B, C = "650100", "653100"
 API = "/api/v1"
@@ -341,6 +341,10 @@ class TestHandoff(ReplicationCase):
         self.assertTrue(until(lambda: region.get(f"{API}/certificates/{number}").status == 200))
         cert = region.get(f"{API}/certificates/{number}").json["certificate"]
         self.assertEqual((cert["name"], cert["node"], cert["directed"]), (body["name"], C, True))
+        # the region draws its QR code: it opens the page at Kashgar, which issued it
+        qr = region.get(f"{API}/certificates/{number}/qr.png")
+        self.assertStatus(qr, 200)
+        self.assertEqual(qr_texts(qr.body), [f"http://127.0.0.1:{self.fed.port_of(C)}/#/certificate?number={number}"])
 
     def test_results_published_at_the_region_are_seen_at_home_and_verified_anywhere(self):
         # the region's committee passes a Urumqi applicant's application, publishes it (公示);

@@ -5,7 +5,7 @@ list moves all its applications or none; a certificate number is checked by anyo
 import datetime
 
 from test_applications import API, GC_G, AppFlow, beijing_today
-from zc_test import Client, NodePort, ZcCase
+from zc_test import Client, NodePort, ZcCase, qr_texts
 
 OTHER = "650000-WS-G"
 
@@ -128,6 +128,12 @@ class TestApprovalAndCertificates(ResultsCase):
         self.assertEqual((cert["name"], cert["qualification"], cert["doc_number"], cert["directed"]),
                          (a1.body["name"], "高级工程师", "新人社职字〔2026〕88号", False))
         self.assertError(self.anon().get(f"{API}/certificates/650000-2026-999999"), 404, "not_found")
+        # its QR code opens the certificate's page at the node that issued it
+        qr = self.anon().get(f"{API}/certificates/{mine['number']}/qr.png")
+        self.assertStatus(qr, 200)
+        self.assertEqual(qr.headers.get("Content-Type"), "image/png")
+        self.assertEqual(qr_texts(qr.body), [f"http://127.0.0.1:{self.node.port}/#/certificate?number={mine['number']}"])
+        self.assertError(self.anon().get(f"{API}/certificates/650000-2026-999999/qr.png"), 404, "not_found")
         detail = self.anon().get(f"{API}/approvals/{w['id']}").json["approval"]
         self.assertEqual(sorted(i["certificate"] for i in detail["items"]), sorted(numbers))
 

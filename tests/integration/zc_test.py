@@ -826,6 +826,18 @@ JPEG = (b"\xff\xd8"
         b"\x00\x01\x02\x03"
         b"\xff\xd9")
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def qr_texts(png):
+    """What the QR codes in a PNG image say, read by zbar (zbar-tools), one per code."""
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        f.write(png)
+        f.flush()
+        out = subprocess.run(["zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", f.name],
+                             capture_output=True, text=True, timeout=60)
+    return [line for line in out.stdout.splitlines() if line]
+
+
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 
 

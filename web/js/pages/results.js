@@ -116,7 +116,10 @@ function certificateCard(c) {
       ['发证单位', `${c.node_name}（${c.node}）`],
       ['发证时间', formatDate(c.issued)],
     ]),
-    c.directed ? h('p', { class: 'hint', text: '定向评审取得的职称限在定向地区使用。' }) : null);
+    c.directed ? h('p', { class: 'hint', text: '定向评审取得的职称限在定向地区使用。' }) : null,
+    h('figure', { class: 'cert-qr' },
+      h('img', { src: `/api/v1/certificates/${enc(c.number)}/qr.png`, alt: `证书 ${c.number} 的二维码`, width: 148, height: 148 }),
+      h('figcaption', { class: 'hint', text: '手机扫码即可打开发证节点的证书查询页面核验' })));
 }
 
 export async function certificatePage({ query }) {
