@@ -12,6 +12,7 @@ import email
 import email.policy
 import json
 import mailbox
+import multiprocessing
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import time
 import urllib.parse
 
 from test_applications import API, PDF, PNG, AppFlow
-from zc_test import Client, Node, ZcCase, free_port, id_number, person_name, until
+from zc_test import Client, Node, NodePort, ZcCase, free_port, id_number, person_name, until
 
 NEW_PASSWORD = "Nw!Recover3d#2026"
 _source = [10]
@@ -35,7 +36,39 @@ def fresh_source():
     return f"127.0.{_source[0] // 250}.{_source[0] % 250 + 2}"
 
 
+def post_process(port, source, path, body, barrier, q):
+    """A separate process: ready, wait for the others, then send one POST."""
+    c = Client(NodePort(port), source=source)
+    barrier.wait(10)
+    r = c.post(path, body)
+    q.put((body["password"], r.status, (r.json or {}).get("error", {}).get("code")))
+
+
+def race(port, path, bodies):
+    """Each body POSTed to path from its own process at one moment -> [(password, status, code)]."""
+    ctx = multiprocessing.get_context("fork")
+    q, barrier = ctx.Queue(), ctx.Barrier(len(bodies))
+    procs = [ctx.Process(target=post_process, args=(port, fresh_source(), path, b, barrier, q)) for b in bodies]
+    for p in procs:
+        p.start()
+    got = [q.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    return got
+
+
+RACERS = [f"Race!Passw0rd#{i}x" for i in range(6)]
+
+
 class RecoveryFlow:
+    def assert_one_wins(self, got, username, loser_code):
+        """Exactly one of the racing resets set its password; the others lost with loser_code."""
+        wins = [pw for pw, status, _ in got if status == 200]
+        self.assertEqual(len(wins), 1, got)
+        self.assertEqual(sorted((s, c) for _, s, c in got if s != 200), [(400, loser_code)] * (len(got) - 1), got)
+        for pw in RACERS:
+            self.assertEqual(self.anon().login(username, pw).status, 200 if pw == wins[0] else 401, pw)
+
     def anon(self):
         return Client(self.node, source=fresh_source())
 
@@ -119,6 +152,14 @@ class TestCodes(RecoveryFlow, AppFlow, ZcCase):
         for body, field in (({"channel": "email"}, "login"), ({"login": "x", "channel": "fax"}, "channel"),
                             ({"login": "x" * 65, "channel": "sms"}, "login")):
             self.assertError(c.post(f"{API}/recovery/codes", body), 400, field=field)
+
+    def test_racing_resets_with_one_code_set_one_password(self):
+        a = self.new_applicant()
+        self.assertStatus(self.ask(self.anon(), a.username, "sms"), 202)
+        code = self.code_for(a.body["phone"])
+        got = race(self.node.port, f"{API}/recovery/reset",
+                   [{"login": a.username, "code": code, "password": pw} for pw in RACERS])
+        self.assert_one_wins(got, a.username, "invalid_code")
 
     def test_codes_expire_and_allow_five_tries(self):
         a = self.with_email()
@@ -220,6 +261,15 @@ class TestAppeals(RecoveryFlow, AppFlow, ZcCase):
         self.assertStatus(self.client().login(a.username, NEW_PASSWORD), 200)
         self.assertError(c.post(f"{API}/recovery/appeal-reset", {"appeal": pid, "token": token,
                                                                 "password": "An0ther!Passw0rd#1"}), 400, "invalid_token")
+
+    def test_racing_resets_with_one_link_set_one_password(self):
+        a = self.new_applicant()
+        pid = self.person_appeal(a, a.body["phone"])
+        self.assertStatus(self.decide(pid, True), 200)
+        appeal, token = self.link_of(a.body["phone"])
+        got = race(self.node.port, f"{API}/recovery/appeal-reset",
+                   [{"appeal": appeal, "token": token, "password": pw} for pw in RACERS])
+        self.assert_one_wins(got, a.username, "invalid_token")
 
     def test_a_unit_appeals_with_its_licence(self):
         u = self.new_unit_admin()
