@@ -9,12 +9,13 @@
 #   ZC_BIN             binaries (default bin/)
 #   ZC_BENCH_ROUNDS    catalog_vs_static: turns of the catalogue and the bare lws server (3)
 #   (surge: ZC_BENCH_APPLICANTS, ZC_BENCH_PROFILE; see scenario_surge)
+#   (forms: ZC_BENCH_FORM_CONNS, ZC_BENCH_PROBE_RATE; see scenario_forms)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge fedlog catchup audit lag)
+SCENARIOS=(catalog_vs_static surge forms fedlog catchup audit lag)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -39,6 +40,7 @@ FED=$WORK/fed
 SAMPLER_PID=""
 PERF_PID=""
 BARE_PID=""
+WRK_ARGS=() # extra wrk options of the next measurements (e.g. a cookie header)
 # stop_all: the sampler, a profiler, the bare lws server and the scenario's nodes (each
 # scenario's exit, and the script's).
 stop_all() {
@@ -159,7 +161,7 @@ sampler_stop() {
 
 # wrk_run NAME URL: warm-up, then one measurement; sets RPS and P99_MS, keeps wrk's report.
 wrk_run() {
-	wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$2" >/dev/null 2>&1
+	wrk ${WRK_ARGS[@]+"${WRK_ARGS[@]}"} -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$2" >/dev/null 2>&1
 	wrk_run_once "$1" "$2" "$DURATION"
 }
 
@@ -184,7 +186,7 @@ wrk_pair() {
 # wrk_run_once NAME URL SECONDS: one measurement, no warm-up; sets RPS, P99_MS, ERRORS.
 wrk_run_once() {
 	local url=$2 out=$WORK/wrk-$1.txt
-	wrk -t"$THREADS" -c"$CONNS" -d"${3}s" --latency "$url" >"$out" 2>&1 ||
+	wrk ${WRK_ARGS[@]+"${WRK_ARGS[@]}"} -t"$THREADS" -c"$CONNS" -d"${3}s" --latency "$url" >"$out" 2>&1 ||
 		{ cat "$out" >&2; die "wrk failed on $url"; }
 	RPS=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	P99_MS=$(awk '$1 == "99%" {print $2}' "$out" | to_ms)
@@ -384,6 +386,80 @@ scenario_surge() {
 		perf report -i "$WORK/perf.data" --children --sort dso,symbol --stdio -g none --percent-limit 1 2>/dev/null |
 			awk '/^ +[0-9.]+%/ && $3 == "zc-node" {printf "      %7s  %s\n", $1, $5}' | head -n 30
 	fi
+}
+
+# Review forms: GET /api/v1/applications/{id}/form.pdf, rendered by pango and cairo on the
+# node's worker threads (node/forms.c, node/form_pdf.c), beside the JSON answers of the same
+# node in the same run (tools/bench/forms_load.py explains the phases): one applicant with
+# a complete draft application (its owner gets the test form); GET /api/v1/me as fast as a
+# Python client gets it; a paced probe of the same GET, alone and then while FORM_CONNS
+# requesters fetch forms back to back; then wrk on the same GET with the applicant's
+# cookie (the JSON rate without Python's client costs).
+#   ZC_BENCH_FORM_CONNS  concurrent form requesters (default 4; the node has 2 workers)
+#   ZC_BENCH_PROBE_RATE  the probe's requests per second, on 4 connections (default 100)
+FORM_CONNS=${ZC_BENCH_FORM_CONNS:-4}
+PROBE_RATE=${ZC_BENCH_PROBE_RATE:-100}
+AIM_FORMS_P99_MS=10
+
+scenario_forms() {
+	local out=$WORK/forms.out
+	start_fed 1 --demo
+	[ -f "$FED/demo-accounts.json" ] || die "no $FED/demo-accounts.json"
+	sleep 1
+	local idle_kb peak_kb
+	idle_kb=$(rss_kb "$NODE_PID")
+	sampler_start "$NODE_PID"
+	python3 tools/bench/forms_load.py "$BASE_URL" "$FED/demo-accounts.json" 650000 --node-pid "$NODE_PID" \
+		--duration "$DURATION" --warmup "$WARMUP" --form-conns "$FORM_CONNS" --probe-rate "$PROBE_RATE" \
+		>"$out" 2>"$WORK/forms.err" || { cat "$WORK/forms.err" "$out" >&2; die "forms_load.py failed"; }
+	peak_kb=$(sampler_stop)
+	kill -0 "$NODE_PID" 2>/dev/null || die "the node died under load (see $FED/650000/node.log)"
+	local path wrk_rps wrk_p99 wrk_err
+	path=$(kv "$out" json_path)
+	WRK_ARGS=(-H "Cookie: zc_session=$(kv "$out" session)")
+	wrk_run forms-json "$BASE_URL$path"
+	WRK_ARGS=()
+	wrk_rps=$RPS wrk_p99=$P99_MS wrk_err=$ERRORS
+
+	local forms_rps json_rps ratio wrk_ratio p99 quiet_p99 rate
+	forms_rps=$(kv "$out" forms_rps) json_rps=$(kv "$out" json_rps) rate=$(kv "$out" probe_rate)
+	p99=$(kv "$out" probe_forms_p99_ms) quiet_p99=$(kv "$out" probe_quiet_p99_ms)
+	[ -n "$forms_rps" ] && [ -n "$json_rps" ] && [ -n "$p99" ] || { cat "$out" >&2; die "could not read the results"; }
+	ratio=$(awk -v a="$forms_rps" -v b="$json_rps" 'BEGIN { printf "%.4f", (b > 0) ? a / b : 0 }')
+	wrk_ratio=$(awk -v a="$forms_rps" -v b="$wrk_rps" 'BEGIN { printf "%.4f", (b > 0) ? a / b : 0 }')
+	echo "== forms: one node; GET /api/v1/applications/{id}/form.pdf (the $(kv "$out" form_kind) form of a" \
+		"complete draft, $(kv "$out" form_bytes) B) beside GET $path ($(kv "$out" json_bytes) B) of the same applicant;"
+	echo "   each measurement ${DURATION} s after a ${WARMUP} s warm-up; set-up (not timed): $(kv "$out" setup)"
+	printf '  %-50s %9s %9s %9s %9s %7s\n' "what" "per s" "p50 ms" "p99 ms" "max ms" "errors"
+	row() { # LABEL PREFIX
+		printf '  %-50s %9.1f %9.2f %9.2f %9.2f %7d\n' "$1" "$(kv "$out" "${2}_rps")" "$(kv "$out" "${2}_p50_ms")" \
+			"$(kv "$out" "${2}_p99_ms")" "$(kv "$out" "${2}_max_ms")" "$(kv "$out" "${2}_errors")"
+	}
+	row "GET $path, closed loop, $(kv "$out" json_procs) x $(kv "$out" json_conns) conns (Python)" json
+	printf '  %-50s %9.1f %9s %9.2f %9s %7d\n' "GET $path, wrk -t$THREADS -c$CONNS" "$wrk_rps" "" "$wrk_p99" "" "$wrk_err"
+	row "GET .../form.pdf, $(kv "$out" form_conns) requesters back to back" forms
+	row "probe GET $path at $rate/s, $(kv "$out" probe_conns) conns, node idle" probe_quiet
+	row "probe GET $path at $rate/s, while forms render" probe_forms
+	echo "  ratio forms/s / JSON/s of this node: $ratio (Python client), $wrk_ratio (wrk)"
+	local ph other
+	for ph in forms json; do
+		other=$(kv "$out" "${ph}_cpu_other")
+		echo "  CPU while $([ $ph = forms ] && echo "forms render (with the probe)" || echo "the Python client gets JSON")" \
+			"(cores of $(nproc)): node $(kv "$out" "${ph}_cpu_node"), load generator $(kv "$out" "${ph}_cpu_generator")," \
+			"everything else $other; node CPU per $([ $ph = forms ] && echo "form $(kv "$out" forms_node_cpu_ms) ms" ||
+				echo "answer $(kv "$out" json_node_cpu_us) µs")"
+		awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' &&
+			echo "  WARNING: other work used $other cores during this measurement: these figures understate the node"
+	done
+	echo "  node RSS: idle $((idle_kb / 1024)) MB ($idle_kb kB), peak $((peak_kb / 1024)) MB ($peak_kb kB)"
+	echo "  (probe latencies count from when each request was due, so a late client does not hide a slow node)"
+	local first
+	for first in json forms probe_quiet probe_forms; do
+		[ -n "$(kv "$out" "${first}_first_error")" ] && echo "  first error ($first): $(kv "$out" "${first}_first_error")"
+	done
+	echo "  aims:"
+	aim "other requests' p99 < ${AIM_FORMS_P99_MS} ms while forms render ($p99 ms)" "$p99 < $AIM_FORMS_P99_MS"
+	echo "  (the same probe with no forms: p99 $quiet_p99 ms)"
 }
 
 # The signed log store (federation/fedlog.c), no node: signed entries appended in batches
