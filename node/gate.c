@@ -12,6 +12,7 @@
 
 #include "conns.h"
 #include "live.h"
+#include "qrlogin.h"
 
 #define CL_MAX_DIGITS 18 /* fits in a long; anything longer is refused before it can wrap */
 
@@ -81,6 +82,7 @@ typedef struct upgrade_rule {
 
 static const upgrade_rule g_aUpgrade[] = {
   {"/ws", "zc-live", live_check_upgrade},
+  {"/ws/qr", "zc-qr", qrlogin_check_upgrade},
 };
 
 /* Does the client's Sec-WebSocket-Protocol list offer zProtocol, and no protocol of the

@@ -67,6 +67,7 @@ typedef struct zc_req {
   char zContentType[128];
   char zOrigin[256];        /* Origin header, when a browser sent one */
   char zHost[256];          /* Host header */
+  char zAgent[256];         /* User-Agent header (cut when longer) */
   char *aParam[HTTP_MAX_PARAMS]; /* path captures of {…} segments, into zParamBuf */
   int nParam;
   char zParamBuf[512];

@@ -9,6 +9,7 @@
 
 #include "applications.h"
 #include "db.h"
+#include "qrlogin.h"
 #include "router.h"
 #include "server.h"
 #include "session.h"
@@ -48,6 +49,11 @@ static void note_changed(zc_node *p, json_t **ppEvents, const char *zId) {
 }
 
 void live_application_changed(zc_req *r, const char *zId) { note_changed(r->node, &r->pEvents, zId); }
+
+void live_queue(zc_req *r, json_t *e) {
+  if (!r->pEvents) r->pEvents = json_array();
+  json_array_append_new(r->pEvents, e);
+}
 
 void live_node_changed(zc_node *p, const char *zId) { note_changed(p, &g_pNodeEvents, zId); }
 
@@ -106,6 +112,11 @@ static void flush_events(json_t **ppEvents, int bCommitted) {
   json_t *e;
   if (!*ppEvents) return;
   json_array_foreach(*ppEvents, i, e) {
+    const char *zType = jstr(e, "type");
+    if (zType && strcmp(zType, "qr") == 0) { /* a QR login decided: the desktop's socket */
+      if (bCommitted) qrlogin_deliver(e);
+      continue;
+    }
     for (live_conn *c = g_conns; bCommitted && c; c = c->pNext) {
       int bQueue;
       if (!concerns(c, e, &bQueue)) continue;
@@ -155,6 +166,8 @@ static int identify(struct lws *wsi, live_conn *c) {
 
 void live_set_node(zc_node *p) { g_liveNode = p; }
 
+zc_node *live_node(void) { return g_liveNode; }
+
 #define LIVE_CHECK_USECS (60 * LWS_USEC_PER_SEC)
 
 /* Is the socket's session still live (same rule as session_load: not expired, not idle
@@ -177,7 +190,7 @@ void live_revalidate(zc_node *p) {
 
 /* A browser sends Origin: it must be this node's own page (Host), so that another site
  * cannot open a socket with the user's cookie. Clients that send no Origin are not pages. */
-static int origin_ok(struct lws *wsi) {
+int live_origin_ok(struct lws *wsi) {
   char zOrigin[256], zHost[256];
   if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1;
   if (lws_hdr_copy(wsi, zOrigin, sizeof zOrigin, WSI_TOKEN_ORIGIN) < 0 ||
@@ -189,7 +202,7 @@ static int origin_ok(struct lws *wsi) {
 
 int live_check_upgrade(struct lws *wsi, zc_req *r) {
   live_conn c;
-  if (!origin_ok(wsi)) return http_error(r, 403, "cross_origin", "不接受来自其他网站页面的连接"), -1;
+  if (!live_origin_ok(wsi)) return http_error(r, 403, "cross_origin", "不接受来自其他网站页面的连接"), -1;
   if (identify(wsi, &c)) return http_error(r, 401, "login_required", "请先登录"), -1;
   return 0;
 }
@@ -201,7 +214,7 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
   switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
       memset(c, 0, sizeof(*c));
-      return !origin_ok(wsi) || identify(wsi, c) ? 1 : 0; /* non-zero refuses the upgrade */
+      return !live_origin_ok(wsi) || identify(wsi, c) ? 1 : 0; /* non-zero refuses the upgrade */
     case LWS_CALLBACK_ESTABLISHED: {
       static const char zHello[] = "{\"type\":\"hello\"}";
       c->wsi = wsi;

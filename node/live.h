@@ -9,6 +9,9 @@
 
 /* Queue an event about application zId (its state as it is now in the transaction). */
 void live_application_changed(zc_req *r, const char *zId);
+/* Queue another kind of event e (stolen, with a "type"; e.g. qrlogin.c's "qr"), sent the
+ * same way once the transaction commits. */
+void live_queue(zc_req *r, json_t *e);
 /* Send (bCommitted) or drop the request's queued events. Called by the router. */
 void live_flush(zc_req *r, int bCommitted);
 
@@ -19,6 +22,7 @@ void live_node_flush(int bCommitted);
 
 /* The node whose sessions authenticate sockets (set once by the server). */
 void live_set_node(zc_node *p);
+zc_node *live_node(void);
 /* Close the sockets whose session no longer exists (after a logout or a password
  * change ended sessions). */
 void live_revalidate(zc_node *p);
@@ -26,6 +30,8 @@ void live_revalidate(zc_node *p);
  * -1 with the refusal in r (http_error). Checked before the handshake is answered. */
 struct lws;
 int live_check_upgrade(struct lws *wsi, zc_req *r);
+/* A browser's Origin, when it sends one, is this node's own page (its Host). */
+int live_origin_ok(struct lws *wsi);
 /* The WebSocket protocol for server.c's protocol list. */
 struct lws_protocols;
 extern const struct lws_protocols g_live_protocol;

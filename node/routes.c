@@ -16,6 +16,7 @@
 #include "logwriter.h"
 #include "notices.h"
 #include "payments.h"
+#include "qrlogin.h"
 #include "paysandbox.h"
 #include "recovery.h"
 #include "refdata.h"
@@ -49,6 +50,13 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/session", accounts_login, ROLE_ANYONE, BODY_JSON,
    LOCAL("sessions are per node; failed-login counts live in limits.db")},
   {HTTP_DELETE, "/session", accounts_logout, ROLE_ANY_USER, BODY_NONE, LOCAL("sessions are per node")},
+  /* 扫码登录 (qrlogin.c): the desktop asks and takes its session, the phone decides */
+  {HTTP_POST, "/qr-login", qrlogin_create, ROLE_ANYONE, BODY_JSON, LOCAL("a QR login code lives two minutes at its node")},
+  {HTTP_GET, "/qr-login/{code}/qr.png", qrlogin_png, ROLE_ANYONE, BODY_NONE, READS},
+  {HTTP_GET, "/qr-login/{code}", qrlogin_get, ROLE_ANY_USER, BODY_NONE, READS},
+  {HTTP_POST, "/qr-login/{code}/decision", qrlogin_decide, ROLE_ANY_USER, BODY_JSON,
+   LOCAL("a QR login code lives two minutes at its node")},
+  {HTTP_POST, "/qr-login/{code}/session", qrlogin_session, ROLE_ANYONE, BODY_JSON, LOCAL("sessions are per node")},
   {HTTP_GET, "/me", accounts_me, ROLE_ANY_USER, BODY_NONE, READS},
   {HTTP_PUT, "/me", accounts_update_me, ROLE_ANY_USER, BODY_JSON, EMITS("account.updated phone.claimed?")},
   {HTTP_POST, "/me/region", transfers_request, ROLE_APPLICANT, BODY_JSON, EMITS("account.transfer")},

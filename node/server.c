@@ -29,6 +29,7 @@
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "qrlogin.h"
 #include "db.h"
 #include "fedcall.h"
 #include "form_pdf.h"
@@ -271,7 +272,7 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *z, in
 }
 
 void server_session_cookie(struct lws *wsi, char *z, size_t n) {
-  static const char *const azOurs[] = {SESSION_COOKIE, DEVICE_COOKIE};
+  static const char *const azOurs[] = {SESSION_COOKIE, DEVICE_COOKIE, QR_COOKIE};
   size_t used = 0;
   z[0] = 0;
   /* only our cookies: other cookies of the site may make the header long */
@@ -329,6 +330,7 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->zContentType, sizeof r->zContentType);
   copy_header(wsi, WSI_TOKEN_ORIGIN, r->zOrigin, sizeof r->zOrigin);
   copy_header(wsi, WSI_TOKEN_HOST, r->zHost, sizeof r->zHost);
+  copy_header(wsi, WSI_TOKEN_HTTP_USER_AGENT, r->zAgent, sizeof r->zAgent);
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
       lws_hdr_custom_copy(wsi, r->zCsrf, sizeof r->zCsrf, "x-csrf-token:", 13) < 0)
     r->zCsrf[0] = 0;
@@ -596,7 +598,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return gate_ws(wsi, (const char *)in);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-      return 1; /* no WebSocket on the HTTP protocol (gate_ws lets only zc-live through) */
+      return 1; /* no WebSocket on the HTTP protocol (gate_ws lets only zc-live and zc-qr through) */
     case LWS_CALLBACK_HTTP:
       return begin_request(wsi, pss, (const char *)in);
     case LWS_CALLBACK_HTTP_BODY:
@@ -654,6 +656,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 static struct lws_protocols g_protocols[] = {
   {"zc-http", callback_http, sizeof(pss_http), 0, 0, NULL, HTTP_TX_PACKET},
   {NULL, NULL, 0, 0, 0, NULL, 0}, /* zc-live, filled in at start (live.c) */
+  {NULL, NULL, 0, 0, 0, NULL, 0}, /* zc-qr (qrlogin.c) */
   {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -678,6 +681,7 @@ int server_run(zc_node *p) {
   struct lws_http_mount mApi, mWeb;
   g_node = p;
   g_protocols[1] = g_live_protocol;
+  g_protocols[2] = g_qr_protocol;
   conns_init();
   live_set_node(p);
 

@@ -29,6 +29,9 @@ void session_set_cookie(zc_req *r, const char *zName, const char *zValue, const 
 #define DEVICE_COOKIE "zc_device"
 #define DEVICE_COOKIE_PATH "/api/v1/session"
 #define DEVICE_TTL (180 * 24 * 3600)
+/* 扫码登录's binding (qrlogin.h): the secret of the browser that asked for a code. */
+#define QR_COOKIE "zc_qr"
+#define QR_COOKIE_PATH "/api/v1/qr-login"
 /* Set a new device cookie for zAccount (after a successful login). */
 int session_device_issue(zc_req *r, const char *zAccount);
 /* 1 with the device's id in zIdOut when the request carries a valid, unexpired device

@@ -71,6 +71,11 @@ GET    /accounts                                      -        401   403   403  
 GET    /accounts/{id}/idcard                          -        401   403   403   403   403   403   403   403   403   200   403
 POST   /session                                       -        200   200   200   200   200   200   200   200   200   200   200
 DELETE /session                                       -        401   200   200   200   200   200   200   200   200   200   200
+POST   /qr-login                                      -        201   201   201   201   201   201   201   201   201   201   201
+GET    /qr-login/{code}/qr.png                        -        200   200   200   200   200   200   200   200   200   200   200
+GET    /qr-login/{code}                               -        401   200   200   200   200   200   200   200   200   200   200
+POST   /qr-login/{code}/decision                      -        401   200   200   200   200   200   200   200   200   200   200
+POST   /qr-login/{code}/session                       -        200   200   200   200   200   200   200   200   200   200   200
 GET    /me                                            -        401   200   200   200   200   200   200   200   200   200   200
 PUT    /me                                            -        401   200   200   200   200   200   200   200   200   200   200
 POST   /me/password                                   -        401   200   200   200   200   200   200   200   200   200   200
@@ -314,6 +319,12 @@ REQUESTS = {
     "GET /accounts/{id}/idcard": lambda x: ("GET", f"/accounts/{x.t.owner0.account['id']}/idcard?side=front", {}),
     "POST /session": lambda x: ("POST", "/session", {"body": _login_body(x)}),
     "DELETE /session": lambda x: ("DELETE", "/session", {"session": "own"}),
+    "POST /qr-login": lambda x: ("POST", "/qr-login", {}),
+    "GET /qr-login/{code}/qr.png": lambda x: ("GET", f"/qr-login/{x.t.fresh_qr()[0]}/qr.png", {}),
+    "GET /qr-login/{code}": lambda x: ("GET", f"/qr-login/{x.t.fresh_qr()[0]}", {}),
+    "POST /qr-login/{code}/decision": lambda x: ("POST", f"/qr-login/{x.t.fresh_qr()[0]}/decision", {"body": {"approve": True}}),
+    "POST /qr-login/{code}/session": lambda x: (lambda code, secret: ("POST", f"/qr-login/{code}/session", {
+        "body": {}, "cookies": {"zc_qr": secret}}))(*x.t.fresh_qr(approved=True)),
     "GET /me": lambda x: ("GET", "/me", {}),
     "PUT /me": lambda x: ("PUT", "/me", {"body": {"email": "authz.matrix@example.com"}}),
     "POST /me/password": lambda x: ("POST", "/me/password", {"body": _new_password(x)}),
@@ -564,6 +575,16 @@ class MatrixCallers(AppFlow):
         m = next(m for m in self.node_admin().get(f"{API}/messages").json["items"] if m["to"] == a.body["phone"])
         return {"login": a.username, "code": re.search(r"验证码：(\d{6})", m["body"]).group(1), "password": NEW_PASSWORD}
 
+    def fresh_qr(self, approved=False):
+        """A new QR login code asked for by a browser of its own: (code, that browser's secret),
+        approved by the node admin when asked."""
+        c = Client(self.node, source=fresh_source())
+        r = c.post(f"{API}/qr-login", {})
+        self.assertStatus(r, 201)
+        if approved:
+            self.assertStatus(self.node_admin().post(f"{API}/qr-login/{r.json['code']}/decision", {"approve": True}), 200)
+        return r.json["code"], c.cookies["zc_qr"]
+
     def fresh_appeal(self, a=None):
         q = self.appeal_query(a)
         c = Client(self.node, source=fresh_source())
@@ -603,6 +624,7 @@ class MatrixCallers(AppFlow):
         else:
             caller = Client(self.node)      # the caller's session, in a jar of its own
             caller.cookies, caller.csrf = dict(c.cookies), c.csrf
+        caller.cookies.update(opt.get("cookies", {}))  # e.g. the browser's QR login secret
         r = caller.request(method, API + path, body=opt.get("body"), raw=opt.get("raw"), ctype=opt.get("ctype"))
         if label == "POST /me/password" and r.status == 200:
             c.pw = opt["body"]["new"]

@@ -18,6 +18,7 @@ import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
 import { committeesPage, directoryPage } from './pages/committees.js';
 import { noticesPage, noticePage, noticesManagePage, noticeEditPage } from './pages/notices.js';
 import { recoverPage, appealResetPage } from './pages/recover.js';
+import { qrApprovePage } from './pages/qrlogin.js';
 import { appealsPage, messagesPage } from './pages/appeals.js';
 import { auditPage } from './pages/audit.js';
 import { verifyPage } from './pages/verify.js';
@@ -48,6 +49,7 @@ const routes = {
   '/notice': { title: '通知详情', page: noticePage },
   '/directory': { title: '联系评审委员会目录', page: directoryPage },
   '/recover': { title: '找回用户名或密码', page: recoverPage },
+  '/qr': { title: '扫码登录', page: qrApprovePage, auth: true },
   '/recover/appeal': { title: '设置新密码', page: appealResetPage },
   '/notices/manage': { title: '发布通知', page: noticesManagePage, auth: true, roles: ['node_admin', 'committee_admin'] },
   '/notices/edit': { title: '编辑通知', page: noticeEditPage, auth: true, roles: ['node_admin', 'committee_admin'] },

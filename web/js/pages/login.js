@@ -3,6 +3,7 @@ import { post } from '../api.js';
 import { state, setMe, refreshMe } from '../state.js';
 import { fillRegionSelect } from '../region.js';
 import { h, createForm, pageHeader } from '../ui.js';
+import { qrLoginPanel } from './qrlogin.js';
 
 export function loginPage({ query, navigate }) {
   const next = safeNext(query.get('next'));
@@ -24,14 +25,15 @@ export function loginPage({ query, navigate }) {
     ],
     async onSubmit(v) {
       const res = await post('/session', { login: v.login, password: v.password });
-      if (res.status === 200) {
-        setMe(res.body.account, res.body.csrf);
-        await refreshMe();
-        navigate(next);
-      }
+      if (res.status === 200) await loggedIn(res.body);
       return res;
     },
   });
+  async function loggedIn(body) {
+    setMe(body.account, body.csrf);
+    await refreshMe();
+    navigate(next);
+  }
 
   return h('div', { class: 'narrow' },
     pageHeader('登录', '申请人、单位管理员及各级管理人员统一登录入口'),
@@ -44,7 +46,8 @@ export function loginPage({ query, navigate }) {
       h('p', { class: 'form-foot' }, h('a', { href: '#/recover', text: '忘记用户名或密码？' })),
       h('p', { class: 'form-foot' }, '还没有账号？',
         h('a', { href: '#/register', text: '申请人注册' }), ' · ',
-        h('a', { href: '#/register/unit', text: '单位注册' }))));
+        h('a', { href: '#/register/unit', text: '单位注册' }))),
+    qrLoginPanel(loggedIn));
 }
 
 // Only routes of this portal are followed after login (with a plain query such as ?id=).
