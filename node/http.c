@@ -2,6 +2,7 @@
  * request a handler needs (query, cookies, typed JSON fields). No libwebsockets here:
  * server.c moves bytes, this file decides what they say. */
 #include "http.h"
+#include "messages.h"
 
 #include <stdint.h>
 
@@ -214,9 +215,16 @@ static void format_message(char *z, size_t n, const char *zFmt, va_list ap) {
   }
 }
 
+/* The error envelope in the caller's language: in Chinese the call site's message (it names
+ * the field or the limit), else the catalogue's message for the code (messages.h). */
 static int error_with(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zMsg) {
-  json_t *e = json_pack("{s:s, s:s}", "code", zCode, "message", zMsg);
-  if (!e) e = json_pack("{s:s, s:s}", "code", zCode, "message", "请求有误"); /* zMsg was not UTF-8 */
+  const char *zOther = r->iLang != LANG_ZH ? message_for(r->node, r->iLang, zCode) : NULL;
+  json_t *e = json_pack("{s:s, s:s}", "code", zCode, "message", zOther ? zOther : zMsg);
+  if (!e) { /* zMsg was not UTF-8 */
+    const char *zPlain = message_for(r->node, LANG_ZH, zCode);
+    e = json_pack("{s:s, s:s}", "code", zCode, "message", zPlain ? zPlain : "请求有误");
+  }
+  if (zOther) http_header(r, "Content-Language", "%s", message_lang_tag(r->iLang));
   if (pExtra) json_object_update(e, pExtra);
   json_decref(pExtra);
   r->out.n = 0;

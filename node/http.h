@@ -68,6 +68,7 @@ typedef struct zc_req {
   char zOrigin[256];        /* Origin header, when a browser sent one */
   char zHost[256];          /* Host header */
   char zAgent[256];         /* User-Agent header (cut when longer) */
+  int iLang;                /* the answer's language (enum zc_lang, messages.h) from Accept-Language */
   char *aParam[HTTP_MAX_PARAMS]; /* path captures of {…} segments, into zParamBuf */
   int nParam;
   char zParamBuf[512];

@@ -1,6 +1,7 @@
 /* node.c - a node's configuration (flags or a config file) and opening it: data
  * directory, database and migrations, keys, reference data. */
 #include "node.h"
+#include "messages.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -242,7 +243,7 @@ int node_open(zc_node *p, const zc_config *cfg) {
   snprintf(zPath, sizeof zPath, "%s/node.db", p->cfg.zData);
   if (load_regions(p) || load_manifest(p) || load_keys(p) || db_open(&p->db, zPath) ||
       db_migrate(p->db, p->cfg.zSchemas) || section_missing_sync(p->db) || outbox_build_legacy(p) ||
-      refdata_load(p) || conditions_load(p) || sender_open(p)) {
+      refdata_load(p) || conditions_load(p) || messages_load(p) || sender_open(p)) {
     node_close(p);
     return -1;
   }
@@ -266,6 +267,7 @@ void node_close(zc_node *p) {
   p->pLimiter = NULL;
   json_decref(p->pRegions);
   json_decref(p->pConditions);
+  messages_free(p);
   p->pConditions = NULL;
   free(p->pSmtp);
   p->pSmtp = NULL;

@@ -43,6 +43,7 @@ typedef struct zc_node {
   unsigned char aPepper[32];   /* keyed digest of ID numbers, shared by the federation */
   json_t *pRegions;            /* schemas/regions.json "nodes" */
   json_t *pConditions;         /* schemas/conditions.json (conditions.h) */
+  json_t *apMessages[2];       /* schemas/messages/<lang>.json, by enum zc_lang (messages.h) */
   struct smtp_config *pSmtp;   /* DATA/smtp.json, or NULL: e-mail stays in the outbox (sender.h) */
   struct zc_trust *pTrust;        /* the manifest and the keys this node holds (trust.h) */
   struct fed_key *pRoot;          /* the region's root public key, which signs manifests */

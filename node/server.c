@@ -29,6 +29,7 @@
 #include "gate.h"
 #include "http.h"
 #include "live.h"
+#include "messages.h"
 #include "qrlogin.h"
 #include "db.h"
 #include "fedcall.h"
@@ -331,6 +332,9 @@ static conn_req *conn_from_headers(struct lws *wsi, const char *zPathBelowApi) {
   copy_header(wsi, WSI_TOKEN_ORIGIN, r->zOrigin, sizeof r->zOrigin);
   copy_header(wsi, WSI_TOKEN_HOST, r->zHost, sizeof r->zHost);
   copy_header(wsi, WSI_TOKEN_HTTP_USER_AGENT, r->zAgent, sizeof r->zAgent);
+  char zAccept[256];
+  copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT_LANGUAGE, zAccept, sizeof zAccept);
+  r->iLang = messages_pick(zAccept);
   if (lws_hdr_custom_length(wsi, "x-csrf-token:", 13) < (int)sizeof r->zCsrf &&
       lws_hdr_custom_copy(wsi, r->zCsrf, sizeof r->zCsrf, "x-csrf-token:", 13) < 0)
     r->zCsrf[0] = 0;

@@ -877,7 +877,7 @@ class ZcCase(unittest.TestCase):
     # -- checks --
     def assertError(self, r, status, code=None, field=None):
         """An error answer: the status, the envelope {"error":{"code","message"}}, a Chinese
-        message, the code and (when given) the field."""
+        message (or a Uyghur one under Content-Language: ug), the code and (when given) the field."""
         self.assertEqual(r.status, status, f"expected {status} {code or ''}, got {r!r}")
         self.assertIsInstance(r.json, dict, f"error body is not JSON: {r!r}")
         self.assertEqual(list(r.json.keys()), ["error"], f"envelope has other members: {r!r}")
@@ -886,7 +886,10 @@ class ZcCase(unittest.TestCase):
         self.assertIsInstance(e.get("code"), str, f"no error code: {r!r}")
         self.assertRegex(e["code"], r"^[a-z][a-z0-9_]*$", "code is not snake_case")
         self.assertIsInstance(e.get("message"), str, f"no message: {r!r}")
-        self.assertTrue(has_cjk(e["message"]), f"message is not Chinese: {e['message']!r}")
+        if re.search(r"[\u0600-\u06ff]", e["message"]):   # Uyghur (Accept-Language: ug)
+            self.assertEqual(r.headers.get("Content-Language"), "ug", "a Uyghur message says so")
+        else:
+            self.assertTrue(has_cjk(e["message"]), f"message is not Chinese: {e['message']!r}")
         if code is not None:
             self.assertEqual(e["code"], code, f"wrong code: {r!r}")
         if field is not None:
