@@ -109,7 +109,18 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
   const rows = new Map();
 
   const el = h('form', { class: 'form ' + (className || ''), id, novalidate: true });
-  el.append(alert, status);
+  // The field errors of the last submit, read out by screen readers: the focus moves to the
+  // first field in error (whose aria-describedby names its error), but when it is already
+  // there (Enter in that field) nothing would be announced without this region.
+  const live = h('div', { class: 'sr-only sr-errors', 'aria-live': 'assertive', 'aria-atomic': 'true' });
+  let liveTimer = 0;
+  const announce = (messages) => {
+    clearTimeout(liveTimer);
+    live.textContent = '';
+    // set a moment later, so that the same text after another submit is announced again
+    if (messages.length) liveTimer = setTimeout(() => { live.textContent = messages.join(' '); }, 50);
+  };
+  el.append(alert, status, live);
 
   for (const f of fields) {
     const fid = `${id}-${f.name}`;
@@ -157,7 +168,8 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
     if (f.render) {
       // a custom control (e.g. a list) is a labelled group, not a labelable element
       label = h('span', { class: 'label', id: fid + '-label' }, f.label, star);
-      if (!control.getAttribute('role')) control.setAttribute('role', 'group');
+      // (a list keeps its own role: its items need it)
+      if (!control.getAttribute('role') && !['UL', 'OL'].includes(control.tagName)) control.setAttribute('role', 'group');
       control.setAttribute('aria-labelledby', label.id);
     } else {
       label = h('label', { for: control.id }, f.label, star);
@@ -174,6 +186,8 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
 
   const submit = h('button', { type: 'submit', class: 'btn primary', text: submitText });
   el.append(h('div', { class: 'form-actions' }, submit, actions));
+
+  const fieldLabel = (name) => (fields.find((f) => f.name === name) || {}).label || '';
 
   const form = {
     el,
@@ -200,12 +214,14 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
       const c = controls.get(name);
       if (msg) c.setAttribute('aria-invalid', 'true');
       else c.removeAttribute('aria-invalid');
+      if (msg) announce([`${fieldLabel(name)}：${msg}`]); // a submit's errors replace it with all of them
       return true;
     },
     setAlert: msgs.setAlert,
     setStatus: msgs.setStatus,
     clearErrors() {
       for (const name of rows.keys()) form.setFieldError(name, '');
+      announce([]);
       form.setAlert('');
       form.setStatus('');
     },
@@ -260,6 +276,7 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
     form.clearErrors();
     const values = form.values();
     let first = null;
+    const messages = [];
     for (const f of fields) {
       const v = values[f.name];
       let msg;
@@ -267,10 +284,12 @@ export function createForm({ fields, submitText = '提交', onSubmit, aliases = 
       else if (f.validate) msg = f.validate(v, values);
       if (msg) {
         form.setFieldError(f.name, msg);
+        messages.push(`${f.label}：${msg}`);
         first = first || f.name;
       }
     }
     if (first) {
+      announce(messages);
       const c = controls.get(first);
       if (c && c.focus) c.focus();
       return;
