@@ -145,7 +145,7 @@ int account_insert(zc_node *p, const account_new *a, char zIdOut[40], char zUser
 json_t *account_json(zc_node *p, const char *zId) {
   json_t *a = db_row(p->db,
       "SELECT id, username, name, role, home, phone, email, id_masked AS id_number_masked,"
-      " unit_id, dept_id AS dept, committee_id AS committee, notify, created FROM accounts WHERE id = ?",
+      " unit_id, dept_id AS dept, committee_id AS committee, notify, lang, created FROM accounts WHERE id = ?",
       "t", zId);
   if (!a) return NULL;
   json_object_set_new(a, "notify", json_boolean(json_integer_value(json_object_get(a, "notify"))));
@@ -180,6 +180,13 @@ int account_at_home(zc_req *r) {
                      zHome && node_region_name(r->node, zHome) ? node_region_name(r->node, zHome) : "所属地区");
   free(zHome);
   return bHome;
+}
+
+char *account_home_id_number(zc_node *p, const char *zAccount) {
+  char *zEnc = db_text(p->db, "SELECT id_enc FROM accounts WHERE id = ? AND home = ?", "tt", zAccount, p->cfg.zNode);
+  char *zId = zEnc ? secret_decrypt(p->aDataKey, zEnc) : NULL;
+  free(zEnc);
+  return zId;
 }
 
 int account_answer_with_session(zc_req *r, int status, const char *zAccount) {
@@ -475,6 +482,15 @@ static int update_commit(zc_req *r, void *pCtx) {
 }
 
 static void json_free(void *p) { json_decref(p); }
+
+int accounts_language(zc_req *r) {
+  const char *zLang = json_str_field(r, "lang", "界面语言", 1);
+  if (!zLang) return 0;
+  if (strcmp(zLang, "zh-CN") != 0 && strcmp(zLang, "ug") != 0)
+    return http_field_error(r, 400, "invalid_field", "lang", "界面语言应为中文(zh-CN)或维吾尔文(ug)");
+  if (db_exec(r->node->db, "UPDATE accounts SET lang = ? WHERE id = ?", "tt", zLang, r->pSess->zAccount)) return -1;
+  return http_json(r, 200, json_pack("{s:s}", "lang", zLang));
+}
 
 int accounts_update_me(zc_req *r) {
   if (!account_at_home(r)) return 0;

@@ -12,6 +12,7 @@ int accounts_login(zc_req *r);        /* POST /session */
 int accounts_logout(zc_req *r);       /* DELETE /session */
 int accounts_me(zc_req *r);           /* GET /me */
 int accounts_update_me(zc_req *r);    /* PUT /me */
+int accounts_language(zc_req *r);     /* PUT /me/language {"lang": "zh-CN" | "ug"} */
 int accounts_password(zc_req *r);     /* POST /me/password */
 int accounts_idcard_put(zc_req *r);   /* POST /me/idcard?side= */
 int accounts_idcard_get(zc_req *r);   /* GET /me/idcard?side= */
@@ -41,6 +42,9 @@ int account_credentials_current(zc_node *p, const char *zAccount, const char *zH
 
 /* The answer to a login the limiter refused (limiter_begin's code): 429 or 503. */
 int accounts_login_refused(zc_req *r, int rcLimit, long nWait);
+
+/* The account's full ID number (malloc'd), when this node is its home and holds it; else NULL. */
+char *account_home_id_number(zc_node *p, const char *zAccount);
 
 /* The account as GET /me shows it (NULL when unknown). */
 json_t *account_json(zc_node *p, const char *zId);

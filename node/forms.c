@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts.h"
 #include "applications.h"
 #include "canon.h"
 #include "db.h"
@@ -358,14 +359,6 @@ static void pdf_free(void *pCtx) {
   free(j);
 }
 
-/* The applicant's full ID number, when this node is their home and holds it. */
-static char *home_id_number(zc_node *p, const char *zApplicant) {
-  char *zEnc = db_text(p->db, "SELECT id_enc FROM accounts WHERE id = ? AND home = ?", "tt", zApplicant, p->cfg.zNode);
-  char *zId = zEnc ? secret_decrypt(p->aDataKey, zEnc) : NULL;
-  free(zEnc);
-  return zId;
-}
-
 /* Where the QR code sends a reader: the issuing node's verification page. */
 static void verify_url(zc_node *p, const char *zIssuer, const char *zCode, char *zOut, size_t nOut) {
   snprintf(zOut, nOut, "%s/#/verify?code=%s", node_url(p, zIssuer), zCode);
@@ -381,7 +374,7 @@ int forms_serve_render(zc_node *p, const fedcall_from *pFrom, json_t *pArgs) {
   json_t *pApp = json_object_get(pArgs, "app");
   const char *zApplicant = jstr(json_object_get(pApp, "applicant"), "id");
   pdf_job *j = NULL;
-  char *zId = zApplicant ? home_id_number(p, zApplicant) : NULL;
+  char *zId = zApplicant ? account_home_id_number(p, zApplicant) : NULL;
   if (!zId || !jstr(pArgs, "number") || !jstr(pArgs, "url") || !jstr(pArgs, "issued") ||
       !(j = calloc(1, sizeof *j))) {
     fedcall_answer(pFrom, NULL, zId ? "bad_arguments" : "not_home");
@@ -422,7 +415,7 @@ int forms_pdf_get(zc_req *r) {
     free(zIssuer);
   }
   j->p = r->node;
-  j->zIdNumber = home_id_number(r->node, jstr(a, "applicant_id"));
+  j->zIdNumber = account_home_id_number(r->node, jstr(a, "applicant_id"));
   char *zHome = j->zIdNumber ? NULL : db_text(r->node->db, "SELECT home FROM accounts WHERE id = ?", "t",
                                                 jstr(a, "applicant_id"));
   /* Beijing time, as the portal shows times */

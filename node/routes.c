@@ -65,6 +65,8 @@ const zc_route g_routes[] = {
   {HTTP_POST, "/me/idcard", accounts_idcard_put, ROLE_APPLICANT, BODY_RAW,
    LOCAL("ID-card scans are personal data: they stay at the home node")},
   {HTTP_GET, "/me/idcard", accounts_idcard_get, ROLE_APPLICANT, BODY_NONE, READS},
+  {HTTP_PUT, "/me/language", accounts_language, ROLE_ANY_USER, BODY_JSON,
+   LOCAL("the portal language, a preference of the node where it was chosen")},
   {HTTP_PUT, "/me/notifications", sender_notify_setting, ROLE_ANY_USER, BODY_JSON,
    LOCAL("a preference of the home node, which alone holds the contact details and sends")},
 

@@ -20,6 +20,7 @@ static const section_field f_basic[] = {
   {"name", "姓名", "text", 1, NULL},
   {"gender", "性别", "select", 1, g_gender},
   {"birth_date", "出生日期", "date", 1, NULL},
+  {"phone", "联系电话", "text", 0, NULL},
   {"ethnicity", "民族", "text", 1, NULL},
   {"political", "政治面貌", "select", 0, g_political},
   {"work_start", "参加工作时间", "date", 1, NULL},

@@ -19,7 +19,7 @@ import urllib.parse
 
 import zc_test
 from zc_test import (Federation, NodePort, GIF, JPEG, PDF, PNG, REGION, ROOT, Client, Node, ZcCase, credit_code, cc_bad_check,
-                     free_port, has_cjk, landline, person_name, png_of_size)
+                     free_port, has_cjk, id_number, landline, person_name, png_of_size)
 
 API = "/api/v1"
 MIB = 1024 * 1024
@@ -545,6 +545,24 @@ class TestCreate(AppCase):
         self.assertEqual(self.get_app(a, j["id"])["committee"]["id"], GC_G)
         items = a.get(API + "/applications").json["items"]
         self.assertEqual([x["id"] for x in items], [j["id"]])
+
+    def test_basic_comes_filled_in_from_the_account_and_stays_editable(self):
+        u = self.new_unit()
+        a = self.new_applicant()
+        idn = a.body["id_number"]
+        j = self.create(a, u.cc, "GC4", "GC-JZ").json
+        basic = next(s for s in j["sections"] if s["name"] == "basic")
+        want = {"name": a.body["name"], "phone": a.body["phone"], "birth_date": f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}",
+                "gender": "男" if int(idn[16]) % 2 else "女"}
+        self.assertEqual(basic["data"], want)
+        # a woman's number (even 17th digit) gives 女
+        b = self.new_applicant(id_number=next(x for x in iter(id_number, None) if int(x[16]) % 2 == 0))
+        j2 = self.create(b, u.cc, "GC4", "GC-JZ").json
+        self.assertEqual(next(s for s in j2["sections"] if s["name"] == "basic")["data"]["gender"], "女")
+        # corrected by the applicant, like any field
+        self.assertStatus(self.save(a, "basic", dict(want, gender="女", phone="13900000000"), app_id=j["id"]), 200)
+        basic = next(s for s in self.get_app(a, j["id"])["sections"] if s["name"] == "basic")
+        self.assertEqual((basic["data"]["gender"], basic["data"]["phone"]), ("女", "13900000000"))
 
     def test_one_per_applicant_and_year(self):
         u = self.new_unit()

@@ -114,6 +114,7 @@ POST   /notices/{id}/attachments                      -        401   403   403  
 GET    /notices/{id}/attachments/{n}                  -        404   404   404   404   404   404   404   200   404   200   404
 DELETE /notices/{id}/attachments/{n}                  -        401   403   403   403   403   403   403   200   404   200   403
 POST   /notices/{id}/publish                          -        401   403   403   403   403   403   403   200   404   200   403
+PUT    /me/language                                   -        401   200   200   200   200   200   200   200   200   200   200
 PUT    /me/notifications                              -        401   200   200   200   200   200   200   200   200   200   200
 POST   /recovery/codes                                -        202   202   202   202   202   202   202   202   202   202   202
 POST   /recovery/reset                                -        200   200   200   200   200   200   200   200   200   200   200
@@ -373,6 +374,7 @@ REQUESTS = {
     "GET /applications/{id}/conditions": lambda x: ("GET", _app(x, "/conditions"), {}),
     "GET /conditions": lambda x: ("GET", "/conditions?qualification=GC4", {}),
     # recovery: each call with a login, code, appeal or link of its own
+    "PUT /me/language": lambda x: ("PUT", "/me/language", {"body": {"lang": "zh-CN"}}),
     "PUT /me/notifications": lambda x: ("PUT", "/me/notifications", {"body": {"enabled": False}}),
     "POST /recovery/codes": lambda x: ("POST", "/recovery/codes", {"body": {"login": x.t.nobody_login(), "channel": "sms"}}),
     "POST /recovery/reset": lambda x: ("POST", "/recovery/reset", {"body": x.t.fresh_code_reset()}),

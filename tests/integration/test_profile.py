@@ -153,3 +153,27 @@ class TestPassword(ZcCase):
         ua = self.new_unit_admin()
         self.assertStatus(ua.post("/api/v1/me/password", {"old": ua.password, "new": self.NEW}), 200)
         self.assertStatus(self.client().login(ua.username, self.NEW), 200)
+
+
+class TestLanguage(ZcCase):
+    def test_the_chosen_language_is_kept_with_the_account(self):
+        a = self.new_applicant()
+        self.assertIsNone(a.me().json["account"]["lang"])
+        for lang in ("ug", "zh-CN", "ug"):
+            r = a.put("/api/v1/me/language", {"lang": lang})
+            self.assertStatus(r, 200)
+            self.assertEqual(r.json["lang"], lang)
+            self.assertEqual(a.me().json["account"]["lang"], lang)
+        # a new session of the same account finds it
+        again = self.client()
+        self.assertStatus(again.login(a.username, a.password), 200)
+        self.assertEqual(again.me().json["account"]["lang"], "ug")
+
+    def test_bad_languages_change_nothing(self):
+        a = self.new_applicant()
+        self.assertStatus(a.put("/api/v1/me/language", {"lang": "ug"}), 200)
+        for body in ({"lang": "en"}, {"lang": "UG"}, {"lang": 1}, {}):
+            with self.subTest(body=body):
+                self.assertError(a.put("/api/v1/me/language", body), 400)
+        self.assertEqual(a.me().json["account"]["lang"], "ug")
+        self.assertError(self.client().put("/api/v1/me/language", {"lang": "ug"}), 401, "login_required")

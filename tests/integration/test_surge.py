@@ -38,8 +38,9 @@ class TestMissing(SurgeCase):
         self.assertEqual(m["training"], LABELS["training.hours"])
         self.assertEqual(m["papers"], "", "a section without required fields lacks nothing")
         self.assertEqual(m["awards"], "")
-        # basic was created with the name only: the next required field is what it lacks
-        self.assertEqual(m["basic"], "性别")
+        # basic was created from the account (name, gender, birth date, phone): the next
+        # required field is what it lacks
+        self.assertEqual(m["basic"], "民族")
 
     def test_missing_follows_every_save_in_the_answer_and_in_get(self):
         a = self.new_app()
@@ -138,7 +139,7 @@ class TestMerge(SurgeCase):
         r = self.save(a, "basic", {"ethnicity": "回族", "gender": "男"})
         self.assertStatus(r, 200)
         d = self.sections(r.json)["basic"]["data"]
-        self.assertEqual(list(d), ["name", "gender", "birth_date", "ethnicity"])
+        self.assertEqual(list(d), ["name", "gender", "birth_date", "phone", "ethnicity"])
         self.assertEqual((d["gender"], d["birth_date"], d["ethnicity"]), ("男", "1988-02-29", "回族"))
         self.assertEqual(self.sections(self.get_app(a, a.app_id))["basic"]["data"], d)
 
