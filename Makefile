@@ -14,7 +14,7 @@ DEB_PKGS := build-essential pkg-config libwebsockets-dev libsqlite3-dev libgit2-
             libssl-dev libjansson-dev libargon2-dev libunistring-dev libcmocka-dev sqlite3 openssl git \
             python3 wrk nodejs npm chromium fonts-wqy-microhei cppcheck procps curl \
             libpango1.0-dev libcairo2-dev libfontconfig-dev libqrencode-dev poppler-utils \
-            libcurl4-openssl-dev python3-aiosmtpd zbar-tools
+            libcurl4-openssl-dev python3-aiosmtpd zbar-tools fonts-ukij-uyghur
 
 # Variant: normal build in build/, sanitizer build in build/asan/ (make asan).
 BUILD  ?= build

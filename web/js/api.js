@@ -2,7 +2,21 @@
 // Resolves to {status, body} for every answer, 4xx/5xx included; a network failure
 // becomes status 0 with an error body shaped like the server's, so callers handle one case.
 
+import { lang, isUyghur, addNames } from './i18n.js';
+
 const BASE = '/api/v1';
+
+// Reference data in an answer ({name, name_ug}, at any depth) teaches the translator.
+function learnNames(v, depth = 0) {
+  if (!v || typeof v !== 'object' || depth > 6) return;
+  if (Array.isArray(v)) {
+    if (v.length && v[0] && typeof v[0] === 'object' && 'name_ug' in v[0]) addNames(v);
+    for (const x of v) learnNames(x, depth + 1);
+    return;
+  }
+  if ('name_ug' in v) addNames([v]);
+  for (const x of Object.values(v)) learnNames(x, depth + 1);
+}
 
 // The CSRF token lives in memory only (never in storage): a reload restores it via GET /me.
 let csrf = '';
@@ -14,7 +28,7 @@ export function setCsrf(token) {
 // opts.raw: a Blob/File sent as the body with its own Content-Type (uploads).
 // opts.contentType: overrides the raw body's type.
 export async function api(method, path, data, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'Accept-Language': lang };
   let body;
   if (opts.raw) {
     body = opts.raw;
@@ -55,6 +69,7 @@ export async function api(method, path, data, opts = {}) {
     out = { error: { code: 'http_' + res.status, message: fallbackMessage(res.status) } };
   }
   if (out && typeof out.csrf === 'string') setCsrf(out.csrf);
+  if (isUyghur && type.includes('json')) learnNames(out);
   return { status: res.status, body: out };
 }
 

@@ -26,6 +26,8 @@ import { paySandboxPage } from './pages/paysandbox.js';
 import { paymentsPage } from './pages/payments.js';
 import { resultsPage, publicityPage, approvalPage, certificatePage, publishPage, approvalNewPage } from './pages/results.js';
 import { startLive, livePage } from './live.js';
+import { startI18n, langSwitch, lang, chooseLang, t } from './i18n.js';
+import { put } from './api.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
 
@@ -115,7 +117,7 @@ function renderChrome() {
   if (state.me) {
     clear(box,
       h('span', { class: 'who' },
-        h('span', { class: 'who-name', text: state.me.name || state.me.username }),
+        h('span', { class: 'who-name', translate: 'no', text: state.me.name || state.me.username }),
         h('span', { class: 'role-tag', text: roleName(state.me) })),
       h('button', {
         type: 'button', class: 'btn link light', text: '退出登录',
@@ -175,18 +177,35 @@ async function render() {
 function show(main, seq, title, el) {
   if (seq !== renderSeq) return; // a newer navigation won
   clear(main, el);
-  document.title = `${title} - ${SITE}`;
+  document.title = `${t(title)} - ${t(SITE)}`;
   const h1 = main.querySelector('h1');
   if (h1 && document.activeElement !== document.body) h1.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
 
+// The header's 界面语言 switch; once logged in the choice is the account's too.
+function mountLangSwitch() {
+  const sel = langSwitch(async (l) => {
+    if (state.me) await put('/me/language', { lang: l });
+  });
+  document.querySelector('.region-box').append(h('div', { class: 'region-switch lang-switch' },
+    h('label', { for: 'lang-select', text: '界面语言' }), sel));
+}
+
+// An account that chose a language gets it wherever it logs in to this node.
+function followAccountLang() {
+  if (state.me && state.me.lang && state.me.lang !== lang) chooseLang(state.me.lang);
+}
+
 async function boot() {
+  await startI18n();
+  mountLangSwitch();
   document.getElementById('skip-link').addEventListener('click', (ev) => {
     ev.preventDefault();
     document.getElementById('main').focus();
   });
   onChange(renderChrome);
+  onChange(followAccountLang);
   await Promise.all([loadNode(), refreshMe()]);
   startLive();
   window.addEventListener('hashchange', render);

@@ -17,6 +17,9 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// Text people typed (an address, a contact, a notice): shown as written, never translated.
+export const typed = (text) => h('span', { translate: 'no', text });
+
 function append(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;

@@ -4,7 +4,7 @@
 // 联系评审委员会目录 of every node's committees.
 import { get, put } from '../api.js';
 import { state } from '../state.js';
-import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate } from '../ui.js';
+import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate, typed } from '../ui.js';
 import { loadCatalog, levelName } from './application-parts.js';
 
 // Today in China Standard Time, as the server compares windows.
@@ -92,11 +92,11 @@ function windowsEditor(c, catalog) {
 // 纸质材料: 报送日期, 报送内容, 装订方式.
 function paperRows(c) {
   const dates = c.paper_from || c.paper_until ? `${formatDate(c.paper_from)} 至 ${formatDate(c.paper_until)}（北京时间）` : '—';
-  return [['纸质材料报送日期', dates], ['报送内容', c.paper_rules || '—'], ['装订方式', c.paper_binding || '—']];
+  return [['纸质材料报送日期', dates], ['报送内容', typed(c.paper_rules || '—')], ['装订方式', typed(c.paper_binding || '—')]];
 }
 
 function contactRows(c) {
-  return [['地址', c.address || '—'], ['联系人', c.contact || '—'], ['联系电话', c.phone || '—']];
+  return [['地址', typed(c.address || '—')], ['联系人', typed(c.contact || '—')], ['联系电话', typed(c.phone || '—')]];
 }
 
 function committeeSection(c, catalog) {

@@ -50,7 +50,7 @@ export async function homePage() {
         ? h('div', { class: 'table-wrap' }, h('table', { class: 'table stack' },
           h('thead', {}, h('tr', {}, DEPT_COLUMNS.map(([, t]) => h('th', { scope: 'col', text: t })))),
           h('tbody', {}, deptItems.map((d) => h('tr', {},
-            DEPT_COLUMNS.map(([k, t]) => h('td', { 'data-label': t, text: d[k] || '—' })))))))
+            DEPT_COLUMNS.map(([k, t]) => h('td', { 'data-label': t, translate: k === 'name' ? undefined : 'no', text: d[k] || '—' })))))))
         : h('p', { class: 'muted', text: '本区域暂未公布推荐单位。' })));
 }
 
