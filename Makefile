@@ -33,8 +33,15 @@ LIBNODE := $(BUILD)/libzcnode.a
 TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 
-.PHONY: all deps run stop check test unit asan asan-bin integration browser bench lint clean
-all: $(BIN)/zc-node $(BIN)/zc-admin $(BIN)/zc-audit
+.PHONY: all deps run stop check test unit asan asan-bin integration browser bench lint clean web
+all: $(BIN)/zc-node $(BIN)/zc-admin $(BIN)/zc-audit web
+
+# The portal as the node serves it (build/web, whatever the variant): hashed names, module
+# preloads and .gz files made by tools/build_web.py from web/ (README "The portal's files").
+WEB_SRC := $(shell find web -type f 2>/dev/null)
+web: build/web/index.html
+build/web/index.html: tools/build_web.py $(WEB_SRC)
+	@python3 tools/build_web.py web build/web
 
 $(BUILD)/%.o: %.c $(wildcard node/*.h federation/*.h tools/zc-admin/*.h) Makefile
 	@mkdir -p $(dir $@)

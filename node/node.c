@@ -33,6 +33,7 @@ time_t node_now(const zc_node *p) { return p && p->xNow ? p->xNow() : time(NULL)
 
 void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   char zExe[PATH_MAX], zDir[PATH_MAX];
+  struct stat st;
   memset(cfg, 0, sizeof(*cfg));
   snprintf(cfg->zNode, sizeof cfg->zNode, "%s", ZC_REGION_NODE);
   cfg->iPort = 8600;
@@ -46,7 +47,9 @@ void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   if (n <= 0) n = (ssize_t)snprintf(zExe, sizeof zExe, "%s", zArgv0 ? zArgv0 : ".");
   zExe[n] = 0;
   snprintf(zDir, sizeof zDir, "%s", dirname(zExe));
-  snprintf(cfg->zWeb, sizeof cfg->zWeb, "%.490s/../web", zDir);
+  /* the portal as make builds it (tools/build_web.py), else its sources as they are */
+  snprintf(cfg->zWeb, sizeof cfg->zWeb, "%.480s/../build/web", zDir);
+  if (stat(cfg->zWeb, &st) != 0 || !S_ISDIR(st.st_mode)) snprintf(cfg->zWeb, sizeof cfg->zWeb, "%.490s/../web", zDir);
   snprintf(cfg->zSchemas, sizeof cfg->zSchemas, "%.490s/../schemas", zDir);
 }
 

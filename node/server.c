@@ -39,6 +39,7 @@
 #include "rfc3339.h"
 #include "router.h"
 #include "session.h"
+#include "static.h"
 #include "worker.h"
 
 #define API_PREFIX "/v1"        /* the mount is /api; requests arrive as /v1/... */
@@ -370,6 +371,18 @@ static int add_extra_headers(struct lws *wsi, const zc_buf *h, unsigned char **p
   return 0;
 }
 
+/* Does h (the "Name: value\r\n" lines of an answer) hold a header zName ("name:")? */
+static int has_header(const zc_buf *h, const char *zName) {
+  size_t n = strlen(zName);
+  for (const char *z = h->z; z && *z;) {
+    if (strncasecmp(z, zName, n) == 0) return 1;
+    const char *zEol = strstr(z, "\r\n");
+    if (!zEol) break;
+    z = zEol + 2;
+  }
+  return 0;
+}
+
 /* The buffer answers are written from, kept between them (one event loop): a fresh
  * 10 KiB malloc per answer cost more than building its headers. lws copies what a
  * send() does not take, so the buffer is free again once lws_write returns. */
@@ -391,11 +404,12 @@ static int write_answer(conn_req *c, int bClose) {
   struct lws *wsi = c->wsi;
   zc_req *r = &c->r;
   int rc = 0;
-  if (r->zFile[0]) {
+  int bOwnCache = has_header(&r->outHeaders, "cache-control:"); /* a static file's (static.c) */
+  if (r->zFile[0] && r->status == 200) {
     unsigned char aHead[1024], *p = aHead, *end = aHead + sizeof aHead;
     if (add_extra_headers(wsi, &r->outHeaders, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"private, no-store", 17, &p, end))
+        (!bOwnCache && lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                                   (const unsigned char *)"private, no-store", 17, &p, end)))
       return -1;
     log_request(c, c->zLogPath);
     int n = lws_serve_http_file(wsi, r->zFile, r->zFileType, (const char *)aHead, (int)(p - aHead));
@@ -407,12 +421,13 @@ static int write_answer(conn_req *c, int bClose) {
   unsigned char *aBuf = write_buffer(LWS_PRE + nHead + r->out.n);
   if (!aBuf) return -1;
   unsigned char *start = aBuf + LWS_PRE, *p = start, *end = start + nHead;
+  int bBody = r->status != 304; /* a 304 has neither body nor the body's type and length */
   if (lws_add_http_header_status(wsi, (unsigned)r->status, &p, end) ||
-      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                   (const unsigned char *)r->zOutType, (int)strlen(r->zOutType), &p, end) ||
-      lws_add_http_header_content_length(wsi, r->out.n, &p, end) ||
-      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                   (const unsigned char *)"no-store", 8, &p, end) ||
+      (bBody && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                             (const unsigned char *)r->zOutType, (int)strlen(r->zOutType), &p, end)) ||
+      (bBody && lws_add_http_header_content_length(wsi, r->out.n, &p, end)) ||
+      (!bOwnCache && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                                  (const unsigned char *)"no-store", 8, &p, end)) ||
       add_extra_headers(wsi, &r->outHeaders, &p, end) ||
       (bClose && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                               (const unsigned char *)"close", 5, &p, end)) ||
@@ -515,10 +530,34 @@ static int handle_expect(struct lws *wsi, conn_req *c, long nLen) {
   return lws_write(wsi, aBuf + LWS_PRE, sizeof zContinue - 1, LWS_WRITE_HTTP) < 0 ? -1 : 0;
 }
 
-static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
-  if (!is_api_request(wsi)) /* a file that is not there */
+/* A GET or HEAD outside /api: a file of the web root (static.c), logged like any request.
+ * Anything else there, and a file that is not there, is 404. */
+static int serve_static(struct lws *wsi) {
+  char zUri[512], zAccept[256], zMatch[256];
+  static_answer a;
+  enum lws_token_indexes tok = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 ? WSI_TOKEN_GET_URI : WSI_TOKEN_HEAD_URI;
+  a.status = 404;
+  if (lws_hdr_total_length(wsi, tok) > 0 && lws_hdr_total_length(wsi, tok) < (int)sizeof zUri &&
+      lws_hdr_copy(wsi, zUri, sizeof zUri, tok) > 0) {
+    copy_header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, zAccept, sizeof zAccept);
+    copy_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, zMatch, sizeof zMatch);
+    static_lookup(g_node->cfg.zWeb, zUri, zAccept, zMatch, &a);
+  }
+  if (a.status == 404)
     return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "页面不存在") ||
            lws_http_transaction_completed(wsi) ? -1 : 0;
+  conn_req *c = conn_from_headers(wsi, "");
+  if (!c) return -1;
+  copy_cut(c->zLogPath, sizeof c->zLogPath, "", zUri);
+  if (tok == WSI_TOKEN_HEAD_URI) c->zMethod = "HEAD";
+  c->r.status = a.status;
+  buf_append(&c->r.outHeaders, a.zHeaders, strlen(a.zHeaders));
+  if (a.status == 200) http_file(&c->r, a.zFile, a.zType);
+  return write_answer(c, 0);
+}
+
+static int begin_request(struct lws *wsi, pss_http *pss, const char *zIn) {
+  if (!is_api_request(wsi)) return serve_static(wsi);
   conn_req *c = conn_from_headers(wsi, zIn);
   if (!c) return -1;
   c->pPss = pss;
@@ -664,15 +703,6 @@ static struct lws_protocols g_protocols[] = {
   {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* Types lws does not know by itself. */
-static const struct lws_protocol_vhost_options g_mime_mjs = {NULL, NULL, ".mjs", "text/javascript"};
-static const struct lws_protocol_vhost_options g_mime_svg = {&g_mime_mjs, NULL, ".svg", "image/svg+xml"};
-static const struct lws_protocol_vhost_options g_mime_webmanifest = {&g_mime_svg, NULL, ".webmanifest", "application/manifest+json"};
-static const struct lws_protocol_vhost_options g_mime_woff2 = {&g_mime_webmanifest, NULL, ".woff2", "font/woff2"};
-static const struct lws_protocol_vhost_options g_mime_js = {&g_mime_woff2, NULL, ".js", "text/javascript; charset=utf-8"};
-static const struct lws_protocol_vhost_options g_mime_css = {&g_mime_js, NULL, ".css", "text/css; charset=utf-8"};
-static const struct lws_protocol_vhost_options g_mime_html = {&g_mime_css, NULL, ".html", "text/html; charset=utf-8"};
-
 /* Headers on every answer, static or not. */
 static const struct lws_protocol_vhost_options g_hdr_ref = {NULL, NULL, "referrer-policy:", "same-origin"};
 static const struct lws_protocol_vhost_options g_hdr_frame = {&g_hdr_ref, NULL, "x-frame-options:", "DENY"};
@@ -682,26 +712,14 @@ static const struct lws_protocol_vhost_options g_hdr_nosniff = {&g_hdr_csp, NULL
 
 int server_run(zc_node *p) {
   struct lws_context_creation_info info;
-  struct lws_http_mount mApi, mWeb;
+  struct lws_http_mount mApi; /* anything else is a file of the web root: serve_static */
   g_node = p;
   g_protocols[1] = g_live_protocol;
   g_protocols[2] = g_qr_protocol;
   conns_init();
   live_set_node(p);
 
-  memset(&mWeb, 0, sizeof mWeb);
-  mWeb.mountpoint = "/";
-  mWeb.mountpoint_len = 1;
-  mWeb.origin = p->cfg.zWeb;
-  mWeb.def = "index.html";
-  mWeb.origin_protocol = LWSMPRO_FILE;
-  mWeb.extra_mimetypes = &g_mime_html;
-  mWeb.cache_max_age = 300; /* five minutes, then revalidate by ETag */
-  mWeb.cache_reusable = 1;
-  mWeb.cache_revalidate = 1;
-
   memset(&mApi, 0, sizeof mApi);
-  mApi.mount_next = &mWeb;
   mApi.mountpoint = "/api";
   mApi.mountpoint_len = 4;
   mApi.origin = "zc-http";

@@ -1,5 +1,5 @@
-"""Reference data and plumbing: health, federation, catalogue, recommending units, static
-files, unknown paths and wrong methods."""
+"""Reference data and plumbing: health, federation, catalogue, recommending units, unknown
+paths and wrong methods (static files: test_static.py)."""
 import json
 import os
 
@@ -116,48 +116,6 @@ class TestDepts(ZcCase):
 
     def test_depts_of_overlong_node_is_400(self):
         self.assertError(self.client().get("/api/v1/depts?node=" + "6" * 40), 400)
-
-
-class TestStaticFiles(ZcCase):
-    def test_root_serves_index_html(self):
-        r = self.client().get("/")
-        self.assertStatus(r, 200)
-        self.assertTrue(r.header("Content-Type").startswith("text/html"), r.header("Content-Type"))
-        with open(os.path.join(ROOT, "web", "index.html"), "rb") as f:
-            self.assertEqual(r.body, f.read())
-
-    def test_js_has_javascript_type(self):
-        r = self.client().get("/js/app.js")
-        self.assertStatus(r, 200)
-        ctype = r.header("Content-Type") or ""
-        self.assertTrue(ctype.startswith(("text/javascript", "application/javascript")), ctype)
-
-    def test_css_has_css_type(self):
-        r = self.client().get("/css/site.css")
-        self.assertStatus(r, 200)
-        self.assertTrue((r.header("Content-Type") or "").startswith("text/css"))
-
-    def test_static_files_have_cache_headers(self):
-        for path in ("/", "/js/app.js", "/css/site.css"):
-            r = self.client().get(path)
-            self.assertTrue(r.header("ETag"), f"{path}: no ETag")
-            self.assertTrue(r.header("Cache-Control"), f"{path}: no Cache-Control")
-
-    def test_static_file_revalidates_with_etag(self):
-        c = self.client()
-        etag = c.get("/css/site.css").header("ETag")
-        r = c.get("/css/site.css", headers={"If-None-Match": etag})
-        self.assertEqual(r.status, 304, r)
-
-    def test_missing_static_file_is_404(self):
-        self.assertEqual(self.client().get("/no-such-file.js").status, 404)
-        self.assertEqual(self.client().get("/css/no-such.css").status, 404)
-
-    def test_path_traversal_is_refused(self):
-        r = self.client().get("/../schemas/regions.json")
-        self.assertNotEqual(r.status, 200)
-        r = self.client().get("/%2e%2e/schemas/regions.json")
-        self.assertNotEqual(r.status, 200)
 
 
 class TestUnknownPathsAndMethods(ZcCase):

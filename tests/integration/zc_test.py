@@ -34,6 +34,8 @@ import time
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# The portal as the nodes serve it: make's build/web (tools/build_web.py), else web/ itself.
+WEB = os.path.join(ROOT, "build", "web") if os.path.isdir(os.path.join(ROOT, "build", "web")) else os.path.join(ROOT, "web")
 REGION = "650000"
 
 
@@ -273,7 +275,7 @@ class Node:
     def _start_manual(self, port=None):
         data = os.path.join(self.dir, REGION)
         os.makedirs(data, exist_ok=True)
-        schemas, web = os.path.join(ROOT, "schemas"), os.path.join(ROOT, "web")
+        schemas, web = os.path.join(ROOT, "schemas"), WEB
         if self.demo and port is None:
             r = subprocess.run([tool("zc-admin"), "seed", "--demo", "--data", data, "--node", REGION,
                                 "--out", os.path.join(self.dir, "demo-accounts.json"), "--schemas", schemas],

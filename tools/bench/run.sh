@@ -8,6 +8,7 @@
 #   ZC_BENCH_CONNS     connections (default 64)
 #   ZC_BIN             binaries (default bin/)
 #   ZC_BENCH_ROUNDS    catalog_vs_static: turns of the catalogue and the bare lws server (3)
+#   ZC_BENCH_PORTAL_RUNS  portal_load: page loads of each kind, the median reported (3)
 #   (surge: ZC_BENCH_APPLICANTS, ZC_BENCH_PROFILE; see scenario_surge)
 #   (forms: ZC_BENCH_FORM_CONNS, ZC_BENCH_PROBE_RATE; see scenario_forms)
 set -uo pipefail
@@ -15,7 +16,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-SCENARIOS=(catalog_vs_static surge forms fedlog catchup audit lag)
+SCENARIOS=(catalog_vs_static surge forms fedlog catchup audit lag portal_load)
 DURATION=${ZC_BENCH_DURATION:-10}
 CONNS=${ZC_BENCH_CONNS:-64}
 THREADS=2
@@ -228,13 +229,13 @@ scenario_catalog_vs_static() {
 	[ "$code" = 200 ] || die "GET /api/v1/catalog answered $code"
 	cat_size=$(stat -c %s "$WORK/catalog.json")
 
-	# The file under web/ closest in size to the catalogue's body (site.css if there is none).
-	local static rel static_size
-	static=$(find web -type f -size +0 -printf '%s %p\n' 2>/dev/null |
+	# The file the node serves (build/web, else web/) closest in size to the catalogue's body.
+	local static rel static_size webdir=build/web
+	[ -d "$webdir" ] || webdir=web
+	static=$(find "$webdir" -type f -size +0 ! -name '*.gz' -printf '%s %p\n' 2>/dev/null |
 		awk -v t="$cat_size" '{d = $1 - t; if (d < 0) d = -d; if (best == "" || d < bd) {best = $2; bd = d}} END {print best}')
-	[ -n "$static" ] || static=web/css/site.css
-	[ -f "$static" ] || die "no static file under web/ to compare with"
-	rel=${static#web/}
+	[ -f "$static" ] || die "no static file under $webdir/ to compare with"
+	rel=${static#"$webdir"/}
 	static_size=$(stat -c %s "$static")
 	code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/$rel")
 	[ "$code" = 200 ] || die "GET /$rel answered $code"
@@ -705,6 +706,67 @@ scenario_lag() {
 	aim "lag p99 < ${AIM_LAG_P99_MS} ms, log commit -> visible ($p99 ms)" "$p99 < $AIM_LAG_P99_MS"
 	aim "lag p99 < ${AIM_LAG_P99_MS} ms, write answered -> visible ($wp99 ms)" "$wp99 < $AIM_LAG_P99_MS"
 	aim "every entry reached both receivers ($missing missing)" "$missing == 0"
+}
+
+# The home page on a slow phone link (issue 10, "Fast on a slow phone link"): chromium
+# through playwright-core (tools/bench/portal_load.mjs: 150 ms round trip, 400 kbit/s, a
+# phone's viewport), first visit with an empty cache, then a repeat visit in a new tab and
+# a reload. The baseline is the same node serving web/ as written (no hashed names, nothing
+# compressed, every file revalidated); then build/web (tools/build_web.py). Medians of
+# ZC_BENCH_PORTAL_RUNS loads of each.
+AIM_FIRST_KB=60
+AIM_LCP_MS=1500
+PORTAL_RUNS=${ZC_BENCH_PORTAL_RUNS:-3}
+
+scenario_portal_load() {
+	command -v node >/dev/null 2>&1 || die "node is missing (make deps)"
+	[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || die "chromium is missing (make deps)"
+	[ -d tests/browser/node_modules/playwright-core ] ||
+		(cd tests/browser && npm install --no-audit --no-fund >/dev/null 2>&1) || die "cannot install playwright-core"
+	[ -f build/web/index.html ] || die "build/web is missing: run make"
+	local kind web i
+	for kind in baseline build; do
+		web=$ROOT/build/web
+		[ "$kind" = baseline ] && web=$ROOT/web
+		ZC_WEB=$web start_fed 1 --demo
+		for ((i = 1; i <= PORTAL_RUNS; i++)); do
+			node tools/bench/portal_load.mjs "$BASE_URL/" >>"$WORK/portal-$kind.json" 2>"$WORK/portal.err" ||
+				{ cat "$WORK/portal.err" >&2; die "portal_load.mjs failed on $kind"; }
+		done
+		stop_all
+	done
+	echo "== portal_load: the home page, chromium at 150 ms round trip and 400 kbit/s, phone viewport;"
+	echo "   baseline = web/ as written, build = build/web (hashed, gzip, immutable); medians of $PORTAL_RUNS"
+	python3 - "$WORK/portal-baseline.json" "$WORK/portal-build.json" "$AIM_FIRST_KB" "$AIM_LCP_MS" <<'EOF'
+import json, statistics, sys
+runs = [[json.loads(line) for line in open(p) if line.strip()] for p in sys.argv[1:3]]
+aim_kb, aim_lcp = float(sys.argv[3]), float(sys.argv[4])
+rows = [("first visit: requests", "first", "requests", 1), ("first visit: KB over the wire", "first", "bytes", 1000),
+        ("first visit: gzip-encoded answers", "first", "gzip", 1),
+        ("first visit: ms to network idle", "first", "idle_ms", 1), ("first visit: LCP ms", "first", "lcp_ms", 1),
+        ("repeat visit: requests to the server", "repeat", "network", 1),
+        ("repeat visit: of them static files", "repeat", "network_static", None),
+        ("repeat visit: KB over the wire", "repeat", "bytes", 1000), ("repeat visit: LCP ms", "repeat", "lcp_ms", 1),
+        ("reload: requests to the server", "reload", "network", 1)]
+print(f"  {'what':<40} {'baseline':>9} {'build':>9} {'ratio':>7}")
+fig = {}
+for name, visit, key, div in rows:
+    if div is None:
+        a, b = (statistics.median(len(r[visit][key]) for r in rs) for rs in runs)
+    else:
+        a, b = (statistics.median(r[visit][key] for r in rs) / div for rs in runs)
+    fig[(visit, key)] = b
+    print(f"  {name:<40} {a:>9.1f} {b:>9.1f} {b / a if a else 0:>7.2f}")
+static_repeat = sorted({p for r in runs[1] for p in r["repeat"]["network_static"]})
+print("  repeat visit's static requests (build):", ", ".join(static_repeat) or "none")
+def aim(text, ok):
+    print(f"  {text:<64} {'holds' if ok else 'MISSES'}")
+print("  aims:")
+aim(f"first visit <= {aim_kb:.0f} KB over the wire ({fig[('first', 'bytes')]:.1f} KB)", fig[("first", "bytes")] <= aim_kb)
+aim(f"first visit LCP < {aim_lcp:.0f} ms ({fig[('first', 'lcp_ms')]:.0f} ms)", fig[("first", "lcp_ms")] < aim_lcp)
+aim("repeat visit asks for no static file but index.html (no-cache)",
+    all(p.split()[0] in ("/", "/index.html") for p in static_repeat))
+EOF
 }
 
 # ---- main ------------------------------------------------------------------------------
