@@ -498,7 +498,7 @@ static void resume_finished_jobs(void) {
   }
 }
 
-/* Is this request under /api/? The file mount hands misses to this protocol too. */
+/* Is this request under /api/? Everything else comes to this protocol too (serve_static). */
 static int is_api_request(struct lws *wsi) {
   static const enum lws_token_indexes aTok[] = {WSI_TOKEN_GET_URI,   WSI_TOKEN_POST_URI,    WSI_TOKEN_PUT_URI,
                                                 WSI_TOKEN_DELETE_URI, WSI_TOKEN_PATCH_URI,   WSI_TOKEN_OPTIONS_URI,

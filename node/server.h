@@ -1,4 +1,4 @@
-/* server.h - the node's libwebsockets server: static files from web/, the JSON API under
+/* server.h - the node's libwebsockets server: the portal's files (static.c), the JSON API under
  * /api/v1 (router.h), later the live-update and federation WebSockets. One event loop. */
 #ifndef ZC_SERVER_H
 #define ZC_SERVER_H
