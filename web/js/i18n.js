@@ -73,7 +73,8 @@ function translate(core) {
     });
   }
   const [, lead, mid, tail] = EDGES.exec(core);
-  if ((lead || tail) && mid && words.has(mid)) return lead + words.get(mid) + tail.replace('：', ':');
+  const mirror = (x) => x.replace(/→/g, '←').replace(/：/g, ':'); // arrows point the way the text reads
+  if ((lead || tail) && mid && words.has(mid)) return mirror(lead) + words.get(mid) + mirror(tail);
   if (/\s/.test(core)) {
     const parts = core.split(/(\s+)/);
     const out = parts.map((x) => (CJK.test(x) && words.has(x) ? words.get(x) : x));
