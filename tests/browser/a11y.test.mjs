@@ -80,7 +80,7 @@ async function axeViolations(page) {
   checked++;
   return page.evaluate(async (values) => {
     // colours mid-animation (a toast fading in) are not what anyone reads: finish them first
-    for (const a of document.getAnimations()) a.finish();
+    for (const a of document.getAnimations()) if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) a.finish();
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
   }, TAGS);
