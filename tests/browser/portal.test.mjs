@@ -151,7 +151,7 @@ test('a failed login shows the Chinese error on the form, with the button disabl
   const button = page.locator('form button[type="submit"]');
   await button.click();
   assert.equal(await button.isDisabled(), true, 'the submit button is disabled while the request is in flight');
-  const alert = page.locator('.form-alert[role="alert"]');
+  const alert = page.locator('form .form-alert[role="alert"]'); // the login form's, not 扫码登录's
   await alert.waitFor({ state: 'visible' });
   assert.match(await alert.textContent(), CHINESE);
   assert.equal(await button.isEnabled(), true);
@@ -366,7 +366,7 @@ test('too many failed logins: the message says when to retry', async () => {
   }
   await fill(page, { login, password: 'Wrong-pass-1' });
   await submit(page);
-  const alert = page.locator('.form-alert[role="alert"]');
+  const alert = page.locator('form .form-alert[role="alert"]');
   await alert.waitFor({ state: 'visible' });
   const text = await alert.textContent();
   assert.match(text, CHINESE);
