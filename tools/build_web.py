@@ -28,6 +28,8 @@ TEXT_EXT = (".html", ".js", ".mjs", ".css", ".svg", ".json", ".webmanifest", ".t
 JS_REFS = [
     re.compile(r"""(?:\bfrom|\bimport)\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)"""),
     re.compile(r"""\bimport\s*\(\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)\s*\)"""),
+    # a file a module fetches, named the standard way (e.g. i18n.js's dictionary)
+    re.compile(r"""\bnew\s+URL\(\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)\s*,\s*import\.meta\.url\s*\)"""),
 ]
 CSS_REFS = [
     re.compile(r"""url\(\s*(?P<q>['"]?)(?P<ref>[^'")\s]+)(?P=q)\s*\)"""),

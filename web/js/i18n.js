@@ -133,7 +133,7 @@ export async function startI18n() {
   html.dir = isUyghur ? 'rtl' : 'ltr';
   if (!isUyghur) return;
   try {
-    const res = await fetch(new URL('../i18n/ug.json', import.meta.url), { cache: 'no-cache' });
+    const res = await fetch(new URL('../i18n/ug.json', import.meta.url)); // content-hashed by the build
     if (res.ok) addWords(await res.json());
   } catch { /* no dictionary: the page stays in Chinese */ }
   translateTree(html);
