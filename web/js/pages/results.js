@@ -43,14 +43,14 @@ export async function resultsPage() {
   const [g, w] = await Promise.all([get('/publicity'), get('/approvals')]);
   if (g.status !== 200 || w.status !== 200) return h('div', {}, errorPanel((g.body || w.body || {}).error));
   const publicity = (g.body.items || []).map((x) => h('tr', {},
-    h('td', { 'data-label': '公示' }, h('a', { href: '#/publicity?id=' + enc(x.id), text: x.title })),
+    h('td', { 'data-label': '公示' }, h('a', { href: '#/publicity?id=' + enc(x.id), translate: 'no', text: x.title })),
     h('td', { 'data-label': '评审委员会', text: `${x.committee_name || x.committee}（${x.node_name}）` }),
     h('td', { 'data-label': '公示期', text: `${formatDate(x.starts)} 至 ${formatDate(x.ends)}` }),
     h('td', { 'data-label': '人数', text: String(x.count) }),
     h('td', { 'data-label': '状态' }, periodBadge(x))));
   const approvals = (w.body.items || []).map((x) => h('tr', {},
-    h('td', { 'data-label': '批文' }, h('a', { href: '#/approval?id=' + enc(x.id), text: x.title })),
-    h('td', { 'data-label': '文号', text: x.doc_number }),
+    h('td', { 'data-label': '批文' }, h('a', { href: '#/approval?id=' + enc(x.id), translate: 'no', text: x.title })),
+    h('td', { 'data-label': '文号', translate: 'no', text: x.doc_number }), // as the document prints it
     h('td', { 'data-label': '印发单位', text: x.node_name }),
     h('td', { 'data-label': '日期', text: formatDate(x.doc_date) }),
     h('td', { 'data-label': '人数', text: String(x.count) })));
