@@ -509,3 +509,36 @@ int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequire
   http_field_error(r, 400, "invalid_field", zKey, zMsg);
   return -1;
 }
+
+/* The q parameter among the parameters z[0..zEnd) of a list element; 1000 when absent. */
+static int pref_weight(const char *z, const char *zEnd) {
+  for (const char *zQ = z; zQ < zEnd && (zQ = memchr(zQ, ';', (size_t)(zEnd - zQ))) != NULL;) {
+    zQ++;
+    while (zQ < zEnd && (*zQ == ' ' || *zQ == '\t')) zQ++;
+    if (zEnd - zQ < 2 || (zQ[0] != 'q' && zQ[0] != 'Q') || zQ[1] != '=') continue;
+    zQ += 2;
+    if (zQ >= zEnd || (*zQ != '0' && *zQ != '1')) return -1;
+    int w = (*zQ - '0') * 1000, scale = 100;
+    if (++zQ < zEnd && *zQ == '.')
+      for (zQ++; zQ < zEnd && *zQ >= '0' && *zQ <= '9' && scale; zQ++, scale /= 10) w += (*zQ - '0') * scale;
+    while (zQ < zEnd && (*zQ == ' ' || *zQ == '\t')) zQ++;
+    return (zQ < zEnd && *zQ != ';') || w > 1000 ? -1 : w;
+  }
+  return 1000;
+}
+
+int http_pref_next(const char **pz, http_pref *p) {
+  const char *z = *pz;
+  while (*z == ',' || *z == ' ' || *z == '\t') z++;
+  *pz = z;
+  if (!*z) return 0;
+  const char *zEnd = strchr(z, ',');
+  if (!zEnd) zEnd = z + strlen(z);
+  size_t n = 0;
+  while (z + n < zEnd && z[n] != ';' && z[n] != ' ' && z[n] != '\t') n++;
+  p->z = z;
+  p->n = n;
+  p->q = pref_weight(z + n, zEnd);
+  *pz = zEnd;
+  return 1;
+}

@@ -145,6 +145,16 @@ const char *json_date_field(zc_req *r, const char *zKey, const char *zLabel, int
  * body is parsed: NUL, control characters other than newline/tab/CRLF, noncharacters and
  * invalid UTF-8 answer 400 invalid_field naming the top-level member; returns -1 then. */
 int http_check_body_text(zc_req *r);
+
+/* One element of an Accept-* header's list (RFC 9110 12.4.2): its token (z[0..n)) and its
+ * weight q in thousandths (1000 without one; -1 when malformed, e.g. q=2 or q=abc). */
+typedef struct http_pref {
+  const char *z;
+  size_t n;
+  int q;
+} http_pref;
+/* The element at *pz, *pz moved past it; 0 when the list is over. */
+int http_pref_next(const char **pz, http_pref *p);
 int json_int_field(zc_req *r, const char *zKey, const char *zLabel, int bRequired, long long *out);
 
 #endif

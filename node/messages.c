@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "node.h"
 #include "refdata.h"
 
@@ -51,33 +52,12 @@ static int lang_of(const char *z, size_t n) {
   return -1;
 }
 
-/* The q of ";q=0.8" parameters in z[0..n), 1000 times (RFC 9110 12.4.2: at most three
- * decimals); 1000 without one, -1 when malformed. */
-static int weight_of(const char *z, size_t n) {
-  const char *zQ = NULL;
-  for (size_t i = 0; i + 1 < n; i++)
-    if ((z[i] == 'q' || z[i] == 'Q') && z[i + 1] == '=') zQ = z + i + 2;
-  if (!zQ) return 1000;
-  const char *zEnd = z + n;
-  if (zQ >= zEnd || (*zQ != '0' && *zQ != '1')) return -1;
-  int w = (*zQ - '0') * 1000, scale = 100;
-  if (++zQ < zEnd && *zQ == '.')
-    for (zQ++; zQ < zEnd && *zQ >= '0' && *zQ <= '9' && scale; zQ++, scale /= 10) w += (*zQ - '0') * scale;
-  return w > 1000 ? -1 : w;
-}
-
 int messages_pick(const char *zAccept) {
   int iBest = LANG_ZH, wBest = 0;
-  for (const char *z = zAccept ? zAccept : ""; *z;) {
-    size_t n = strcspn(z, ",");
-    const char *zTag = z;
-    while (zTag < z + n && (*zTag == ' ' || *zTag == '\t')) zTag++;
-    size_t nTag = strcspn(zTag, ";, \t");
-    if (zTag + nTag > z + n) nTag = (size_t)(z + n - zTag);
-    int i = lang_of(zTag, nTag), w = weight_of(zTag + nTag, (size_t)(z + n - zTag - nTag));
-    if (i >= 0 && w > wBest) iBest = i, wBest = w;
-    z += n;
-    if (*z == ',') z++;
+  http_pref e;
+  for (const char *z = zAccept ? zAccept : ""; http_pref_next(&z, &e);) {
+    int i = lang_of(e.z, e.n);
+    if (i >= 0 && e.q > wBest) iBest = i, wBest = e.q;
   }
   return iBest;
 }

@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "http.h"
+
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define CACHE_PAGE "no-cache"
 
@@ -52,34 +54,13 @@ int static_is_hashed(const char *zPath) {
   return 1;
 }
 
-/* Is the q of one Accept-Encoding element (after its name) other than zero? */
-static int q_not_zero(const char *z, const char *zEnd) {
-  const char *zQ = z;
-  while (zQ < zEnd && (zQ = memchr(zQ, ';', (size_t)(zEnd - zQ))) != NULL) {
-    zQ++;
-    while (zQ < zEnd && *zQ == ' ') zQ++;
-    if (zEnd - zQ >= 2 && (zQ[0] == 'q' || zQ[0] == 'Q') && zQ[1] == '=') {
-      for (zQ += 2; zQ < zEnd && *zQ != ';'; zQ++)
-        if (*zQ >= '1' && *zQ <= '9') return 1;
-      return 0;
-    }
-  }
-  return 1;
-}
-
 int static_accepts_gzip(const char *zAccept) {
   int bStar = 0;
-  const char *z = zAccept;
-  while (z && *z) {
-    const char *zEnd = strchr(z, ',');
-    if (!zEnd) zEnd = z + strlen(z);
-    while (z < zEnd && (*z == ' ' || *z == '\t')) z++;
-    size_t n = 0;
-    while (z + n < zEnd && z[n] != ';' && z[n] != ' ' && z[n] != '\t') n++;
-    if ((n == 4 && strncasecmp(z, "gzip", 4) == 0) || (n == 6 && strncasecmp(z, "x-gzip", 6) == 0))
-      return q_not_zero(z + n, zEnd);
-    if (n == 1 && *z == '*') bStar = q_not_zero(z + n, zEnd);
-    z = *zEnd ? zEnd + 1 : zEnd;
+  http_pref e;
+  for (const char *z = zAccept ? zAccept : ""; http_pref_next(&z, &e);) {
+    if ((e.n == 4 && strncasecmp(e.z, "gzip", 4) == 0) || (e.n == 6 && strncasecmp(e.z, "x-gzip", 6) == 0))
+      return e.q > 0;
+    if (e.n == 1 && *e.z == '*') bStar = e.q > 0;
   }
   return bStar;
 }
