@@ -41,7 +41,7 @@ static cairo_status_t png_append(void *pCtx, const unsigned char *a, unsigned in
   return CAIRO_STATUS_SUCCESS;
 }
 
-int qr_png(const char *zUrl, int nModule, zc_buf *pOut) {
+static int qr_png(const char *zUrl, int nModule, zc_buf *pOut) {
   QRcode *q = qr_encode(zUrl);
   if (!q) return -1;
   int side = (q->width + 2 * QR_QUIET) * nModule;
@@ -54,4 +54,13 @@ int qr_png(const char *zUrl, int nModule, zc_buf *pOut) {
   cairo_surface_destroy(s);
   QRcode_free(q);
   return rc;
+}
+
+int qr_answer_png(zc_req *r, const char *zUrl, int nModule, const char *zCache) {
+  r->out.n = 0;
+  if (qr_png(zUrl, nModule, &r->out)) return -1;
+  r->status = 200;
+  r->zOutType = "image/png";
+  if (zCache) http_header(r, "Cache-Control", "%s", zCache);
+  return 0;
 }

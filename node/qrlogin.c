@@ -91,12 +91,7 @@ int qrlogin_png(zc_req *r) {
   if (!bPending) return http_error(r, 404, "not_found", GONE_MSG);
   char zUrl[512];
   qr_url(r->node, r->aParam[0], zUrl, sizeof zUrl);
-  r->out.n = 0;
-  if (qr_png(zUrl, QR_MODULE, &r->out)) return -1;
-  r->status = 200;
-  r->zOutType = "image/png";
-  http_header(r, "Cache-Control", "no-store");
-  return 0;
+  return qr_answer_png(r, zUrl, QR_MODULE, NULL); /* no-store: the code is gone in two minutes */
 }
 
 static const char *state_name(const char *zState) {
@@ -182,13 +177,11 @@ typedef struct qr_conn {
 
 static qr_conn *g_qrConns;
 
-static zc_node *qr_node(void) { return live_node(); }
-
 /* The pending code the socket's URL names (?code=), or -1. */
 static int socket_code(struct lws *wsi, char zCode[QR_CODE_LEN + 1], long *pnLeft) {
   char z[QR_CODE_LEN + 8];
   const char *zVal = lws_get_urlarg_by_name(wsi, "code=", z, sizeof z);
-  zc_node *p = qr_node();
+  zc_node *p = live_node();
   if (!p || !zVal || !code_ok(zVal)) return -1;
   json_t *o = load(p, NULL, zVal);
   int bPending = o && strcmp(jstr(o, "state"), "pending") == 0;

@@ -21,6 +21,7 @@
 
 #define LIST_MAX 500 /* applications on one list */
 #define CERT_QR_MODULE 6 /* pixels per module of a certificate's QR code */
+#define NO_CERTIFICATE_MSG "没有找到这个证书编号：请核对证书上的编号"
 
 /* What a list prints of each application, from this node's rows. */
 #define ITEM_SQL                                                                                       \
@@ -401,7 +402,7 @@ int results_certificate_get(zc_req *r) {
   json_t *o = db_row(r->node->db, "SELECT c.number, c.node, c.name, c.unit, c.qualification, c.directed, c.issued,"
                      " w.doc_number, w.doc_date, w.title AS doc_title FROM certificates c LEFT JOIN approvals w"
                      " ON w.id = c.approval_id WHERE c.number = ?", "t", r->aParam[0]);
-  if (!o) return http_error(r, 404, "not_found", "没有找到这个证书编号：请核对证书上的编号");
+  if (!o) return http_error(r, 404, "not_found", NO_CERTIFICATE_MSG);
   json_object_set_new(o, "directed", json_boolean(json_integer_value(json_object_get(o, "directed"))));
   put_node_name(r->node, o);
   json_set_time(o, "issued");
@@ -411,16 +412,11 @@ int results_certificate_get(zc_req *r) {
 /* The certificate's QR code: its page at the node that issued it, for a phone to open. */
 int results_certificate_qr(zc_req *r) {
   char *zNode = db_text(r->node->db, "SELECT node FROM certificates WHERE number = ?", "t", r->aParam[0]);
-  if (!zNode) return http_error(r, 404, "not_found", "没有找到这个证书编号：请核对证书上的编号");
+  if (!zNode) return http_error(r, 404, "not_found", NO_CERTIFICATE_MSG);
   char zUrl[512];
   snprintf(zUrl, sizeof zUrl, "%s/#/certificate?number=%s", node_url(r->node, zNode), r->aParam[0]);
   free(zNode);
-  r->out.n = 0;
-  if (qr_png(zUrl, CERT_QR_MODULE, &r->out)) return -1;
-  r->status = 200;
-  r->zOutType = "image/png";
-  http_header(r, "Cache-Control", "public, max-age=86400");
-  return 0;
+  return qr_answer_png(r, zUrl, CERT_QR_MODULE, "public, max-age=86400");
 }
 
 /* ---- on the application ---- */
