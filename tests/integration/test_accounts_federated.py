@@ -17,43 +17,23 @@ from tools/zc-fed: the region 650000 (the registrar), Urumqi 650100 and Kashgar 
 - failed logins spread over nodes count against the one limit kept at home.
 Each test ends with zc-audit clean over the federation's directory."""
 import json
-import multiprocessing
 import os
 import sqlite3
 import time
 
 from test_replication import ReplicationCase, db_rows
-from zc_test import PASSWORD, REGION, ROOT, Client, NodePort, id_number, mobile, until
+from zc_test import PASSWORD, REGION, ROOT, Send, id_number, mobile, race, until
 
 B, C = "650100", "653100"
 
 
 
 
-def register_process(port, body, barrier, q, path="/api/v1/accounts", login=None, method="POST"):
-    """A separate process: log in when told, wait for the other, then send."""
-    c = Client(NodePort(port))
-    if login:
-        c.login(*login)
-    barrier.wait(10)
-    r = c.request(method, path, body)
-    q.put((port, r.status, (r.json or {}).get("error", {}).get("code") if isinstance(r.json, dict) else None))
-
-
-def race(case, posts, method="POST"):
+def race_at(case, posts, method="POST"):
     """posts: [(node, body, path, login)], each from its own process at one moment ->
     sorted [(status, code)]."""
-    q = multiprocessing.Queue()
-    barrier = multiprocessing.Barrier(len(posts))
-    procs = [multiprocessing.Process(target=register_process,
-                                     args=(case.fed.port_of(nid), body, barrier, q, path, login, method))
-             for nid, body, path, login in posts]
-    for p in procs:
-        p.start()
-    got = [q.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
-    return sorted((s, code) for _, s, code in got)
+    got = race([Send(case.fed.port_of(nid), path, body, method=method, login=login) for nid, body, path, login in posts])
+    return sorted((s, code) for s, code, _ in got)
 
 
 class FederatedAccountsCase(ReplicationCase):
@@ -138,29 +118,20 @@ class TestOneAccountEverywhere(FederatedAccountsCase):
         x, y = self.register(B), self.register(C)
         for _ in range(3):
             phone = mobile()
-            got = race(self, [(nid, {"phone": phone}, "/api/v1/me", (u.username, PASSWORD)) for nid, u in ((B, x), (C, y))],
+            got = race_at(self, [(nid, {"phone": phone}, "/api/v1/me", (u.username, PASSWORD)) for nid, u in ((B, x), (C, y))],
                        method="PUT")
             self.assertEqual(got, [(200, None), (409, "phone_taken")])
 
     def test_two_prefectures_register_one_id_at_the_same_moment(self):
         for _ in range(4):
             idn = id_number()
-            q = multiprocessing.Queue()
-            barrier = multiprocessing.Barrier(2)
-            procs = [multiprocessing.Process(target=register_process,
-                                             args=(self.fed.port_of(nid), self.applicant_body(id_number=idn), barrier, q))
-                     for nid in (B, C)]
-            for p in procs:
-                p.start()
-            got = [q.get(timeout=60) for _ in procs]
-            for p in procs:
-                p.join(30)
-            statuses = sorted(s for _, s, _ in got)
+            got = race([Send(self.fed.port_of(nid), "/api/v1/accounts", self.applicant_body(id_number=idn))
+                        for nid in (B, C)])
+            statuses = sorted(s for s, _, _ in got)
             self.assertEqual(statuses, [201, 409], got)
-            self.assertIn("id_number_taken", [code for _, s, code in got if s == 409])
+            self.assertIn("id_number_taken", [code for s, code, _ in got if s == 409])
             # exactly one account anywhere, once replicated
-            winner = [port for port, s, _ in got if s == 201][0]
-            wid = B if winner == self.fed.port_of(B) else C
+            wid = B if got[0][0] == 201 else C
             loser = C if wid == B else B
             acc = self.wait_login(loser, idn).account
             self.assertEqual(acc["home"], wid)
@@ -237,7 +208,7 @@ class TestUnitsFederationWide(FederatedAccountsCase):
         for field in ("credit_code", "name", "short_name"):
             one, two = self.unit_body(node=B), self.unit_body(node=C)
             two[field] = one[field]
-            got = race(self, [(B, one, "/api/v1/units", None), (C, two, "/api/v1/units", None)])
+            got = race_at(self, [(B, one, "/api/v1/units", None), (C, two, "/api/v1/units", None)])
             self.assertEqual(got, [(201, None), (409, "unit_exists")], field)
         # the registrar holds each winner's claims, matched once its unit.registered came
         rows = until(lambda: (lambda r: r if all(m for _, m in r) else None)(
@@ -266,7 +237,7 @@ class TestUnitsFederationWide(FederatedAccountsCase):
         a, b = self.unit_at(B), self.unit_at(C)
         for _ in range(3):
             name, short = self.unit_body()["name"], self.unit_body()["short_name"]
-            got = race(self, [(nid, {"name": name, "short_name": short}, "/api/v1/units/me/rename",
+            got = race_at(self, [(nid, {"name": name, "short_name": short}, "/api/v1/units/me/rename",
                                (u.account["username"], u.body["password"])) for nid, u in ((B, a), (C, b))])
             self.assertEqual(got, [(200, None), (409, "unit_exists")])
         # a renamed unit gives up its former names: another unit may take them, once the

@@ -30,8 +30,8 @@ import urllib.parse
 
 from test_applications import API, DEPT, GC_G, PDF, PNG, AppFlow, this_year
 from test_payments import sign_notice
-from test_recovery import NEW_PASSWORD, fresh_source
-from zc_test import ROOT, Client, ZcCase, has_cjk, id_number, mobile, person_name, unit_names
+from test_recovery import NEW_PASSWORD
+from zc_test import ROOT, Client, ZcCase, fresh_source, has_cjk, id_number, mobile, person_name, unit_names
 
 OTHER_DEPT = "650000-D02"          # a recommending unit U does not use
 OTHER_COMMITTEE = "650000-JJ-G"    # economics, levels 4-5: not C's business

@@ -306,6 +306,22 @@ class TestHandoff(ReplicationCase):
         self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT status FROM payment_orders WHERE id = ?", order)
                               == [("paid",)]), "Kashgar, which the application never passed, shows it paid too")
 
+    def publicize(self, cmte, committee, app_id, title):
+        """The committee's publicity list of app_id, over already: the list as answered."""
+        r = cmte.post(f"{API}/committees/{committee}/publicity", {"title": title, "starts": "2026-01-05",
+                                                                  "ends": "2026-01-11", "applications": [app_id]})
+        self.assertStatus(r, 201)
+        return r.json["publicity"]
+
+    def certify(self, admin, app_id, doc_number, title):
+        """The node admin's 批文 of app_id, then its certificate: the certificate's number."""
+        r = admin.post(f"{API}/approvals", {"doc_number": doc_number, "doc_date": "2026-02-01", "title": title,
+                                            "applications": [app_id]})
+        self.assertStatus(r, 201)
+        c = admin.post(f"{API}/approvals/{r.json['approval']['id']}/certificates", {})
+        self.assertStatus(c, 200)
+        return c.json["certificates"][0]
+
     def test_a_kashgar_directed_title_is_certified_for_directed_use(self):
         # a Kashgar unit's senior teacher (JY4) is reviewed by Kashgar's directed committee
         # (定向评审) at Kashgar itself: the official form says so, and the certificate Kashgar
@@ -323,17 +339,9 @@ class TestHandoff(ReplicationCase):
         self.assertNotIn("测试表", text)
         for action in ("meeting", "pass"):
             self.assertStatus(self.review(cmte, app_id, action), 200)
-        r = cmte.post(f"{API}/committees/653100-DX/publicity", {"title": "定向评审结果公示", "starts": "2026-01-05",
-                                                                "ends": "2026-01-11", "applications": [app_id]})
-        self.assertStatus(r, 201)
-        self.assertIs(r.json["publicity"]["items"][0]["directed"], True)
-        admin = self.demo(C, "node_admin")
-        r = admin.post(f"{API}/approvals", {"doc_number": "喀人社职字〔2026〕3号", "doc_date": "2026-02-01",
-                                            "title": "关于具备高级教师资格的通知", "applications": [app_id]})
-        self.assertStatus(r, 201)
-        c = admin.post(f"{API}/approvals/{r.json['approval']['id']}/certificates", {})
-        self.assertStatus(c, 200)
-        number = c.json["certificates"][0]
+        g = self.publicize(cmte, "653100-DX", app_id, "定向评审结果公示")
+        self.assertIs(g["items"][0]["directed"], True)
+        number = self.certify(self.demo(C, "node_admin"), app_id, "喀人社职字〔2026〕3号", "关于具备高级教师资格的通知")
         self.assertRegex(number, r"^653100-\d{4}-\d{6}$")
         mine = a.get(f"{API}/applications/{app_id}").json["results"]["certificate"]
         self.assertEqual((mine["number"], mine["directed"]), (number, True))
@@ -358,22 +366,13 @@ class TestHandoff(ReplicationCase):
         for action in ("forward", "meeting", "pass"):
             self.assertStatus(self.review(cmte, app_id, action), 200)
         self.assertTrue(until(lambda: a.get(f"{API}/applications/{app_id}").json["status"] == "passed"))
-        r = cmte.post(f"{API}/committees/{GC_G}/publicity", {"title": "评审结果公示", "starts": "2026-01-05",
-                                                              "ends": "2026-01-11", "applications": [app_id]})
-        self.assertStatus(r, 201)
-        pid = r.json["publicity"]["id"]
+        pid = self.publicize(cmte, GC_G, app_id, "评审结果公示")["id"]
         self.assertTrue(until(lambda: (a.get(f"{API}/applications/{app_id}").json.get("results") or {})
                               .get("publicity", {}).get("id") == pid))
         self.assertEqual(a.get(f"{API}/applications/{app_id}").json["status"], "publicized")
         home = self.client_at(B)
         self.assertEqual(home.get(f"{API}/publicity/{pid}").json["publicity"]["items"][0]["name"], body["name"])
-        admin = self.demo(REGION, "node_admin")
-        r = admin.post(f"{API}/approvals", {"doc_number": "新人社职字〔2026〕7号", "doc_date": "2026-02-01",
-                                            "title": "关于具备高级工程师资格的通知", "applications": [app_id]})
-        self.assertStatus(r, 201)
-        c = admin.post(f"{API}/approvals/{r.json['approval']['id']}/certificates", {})
-        self.assertStatus(c, 200)
-        number = c.json["certificates"][0]
+        number = self.certify(self.demo(REGION, "node_admin"), app_id, "新人社职字〔2026〕7号", "关于具备高级工程师资格的通知")
         self.assertTrue(until(lambda: ((a.get(f"{API}/applications/{app_id}").json.get("results") or {})
                                        .get("certificate") or {}).get("number") == number))
         j = a.get(f"{API}/applications/{app_id}").json

@@ -5,48 +5,15 @@ it got with the code. Approve, refuse, expire (on the socket too), reuse, a seco
 browser presenting the same code, an approval from another account once one has
 decided, racing approvals and racing session requests from separate processes, the
 phone's session and CSRF token required, bad codes, and the per-address limit."""
-import multiprocessing
 import os
 import sqlite3
 import time
 
 from test_applications import API, AppFlow
 from test_live import Closed, LiveSocket
-from zc_test import Client, NodePort, ZcCase, qr_texts
+from zc_test import Client, Send, ZcCase, fresh_source, qr_texts, race
 
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
-_source = [40]
-
-
-def fresh_source():
-    """A loopback address of its own, so that per-address limits of one test never touch another."""
-    _source[0] += 1
-    return f"127.0.{_source[0] // 250 + 10}.{_source[0] % 250 + 2}"
-
-
-def send_process(port, cookies, csrf, path, body, barrier, q):
-    """A separate process: one browser (its cookies and CSRF token) sends one POST when all are ready."""
-    c = Client(NodePort(port))
-    c.cookies, c.csrf = dict(cookies), csrf
-    barrier.wait(10)
-    r = c.post(path, body)
-    q.put((r.status, (r.json or {}).get("error", {}).get("code"), (r.json or {}).get("account", {}).get("username")))
-
-
-def race(port, sends):
-    """sends: [(client, path, body)], each from its own process at one moment -> [(status, code, username)]."""
-    ctx = multiprocessing.get_context("fork")
-    q, barrier = ctx.Queue(), ctx.Barrier(len(sends))
-    procs = [ctx.Process(target=send_process, args=(port, c.cookies, c.csrf, path, body, barrier, q))
-             for c, path, body in sends]
-    for p in procs:
-        p.start()
-    got = [q.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
-    return got
-
-
 class QrCase(AppFlow, ZcCase):
     NODE_LABEL = "qrlogin"
 
@@ -206,7 +173,8 @@ class TestQrLoginRaces(QrCase):
         for _ in range(3):
             d, code, _ = self.desktop()
             phones = [self.new_applicant() for _ in range(4)]
-            got = race(self.node.port, [(p, f"{API}/qr-login/{code}/decision", {"approve": True}) for p in phones])
+            got = race([Send(self.node.port, f"{API}/qr-login/{code}/decision", {"approve": True}, client=p)
+                        for p in phones])
             self.assertEqual(sorted(s for s, _, _ in got), [200, 409, 409, 409], got)
             self.assertEqual({c for s, c, _ in got if s == 409}, {"qr_decided"})
             self.assertIn(self.take(d, code).json["account"]["username"], {p.username for p in phones})
@@ -216,6 +184,6 @@ class TestQrLoginRaces(QrCase):
             d, code, _ = self.desktop()
             phone = self.new_applicant()
             self.assertStatus(self.decide(phone, code), 200)
-            got = race(self.node.port, [(d, f"{API}/qr-login/{code}/session", None) for _ in range(4)])
+            got = race([Send(self.node.port, f"{API}/qr-login/{code}/session", client=d) for _ in range(4)])
             self.assertEqual(sorted(s for s, _, _ in got), [200, 409, 409, 409], got)
-            self.assertEqual([u for s, _, u in got if s == 200], [phone.username])
+            self.assertEqual([j["account"]["username"] for s, _, j in got if s == 200], [phone.username])

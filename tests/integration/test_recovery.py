@@ -12,7 +12,6 @@ import email
 import email.policy
 import json
 import mailbox
-import multiprocessing
 import os
 import re
 import shutil
@@ -23,44 +22,19 @@ import time
 import urllib.parse
 
 from test_applications import API, PDF, PNG, AppFlow
-from zc_test import Client, Node, NodePort, ZcCase, free_port, id_number, person_name, until
+from zc_test import Client, Node, Send, ZcCase, fresh_source, free_port, id_number, person_name, race, until
 
 NEW_PASSWORD = "Nw!Recover3d#2026"
-_source = [10]
-
-
-def fresh_source():
-    """A loopback address of its own, so that one test's requests never count against
-    another's per-address limits."""
-    _source[0] += 1
-    return f"127.0.{_source[0] // 250}.{_source[0] % 250 + 2}"
-
-
-def post_process(port, source, path, body, barrier, q):
-    """A separate process: ready, wait for the others, then send one POST."""
-    c = Client(NodePort(port), source=source)
-    barrier.wait(10)
-    r = c.post(path, body)
-    q.put((body["password"], r.status, (r.json or {}).get("error", {}).get("code")))
-
-
-def race(port, path, bodies):
-    """Each body POSTed to path from its own process at one moment -> [(password, status, code)]."""
-    ctx = multiprocessing.get_context("fork")
-    q, barrier = ctx.Queue(), ctx.Barrier(len(bodies))
-    procs = [ctx.Process(target=post_process, args=(port, fresh_source(), path, b, barrier, q)) for b in bodies]
-    for p in procs:
-        p.start()
-    got = [q.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
-    return got
-
-
 RACERS = [f"Race!Passw0rd#{i}x" for i in range(6)]
 
 
 class RecoveryFlow:
+    def race_resets(self, path, bodies):
+        """Each body (with its own password) POSTed to path from its own process at one
+        moment -> [(password, status, code)]."""
+        got = race([Send(self.node.port, path, b, source=fresh_source()) for b in bodies])
+        return [(b["password"], status, code) for b, (status, code, _) in zip(bodies, got)]
+
     def assert_one_wins(self, got, username, loser_code):
         """Exactly one of the racing resets set its password; the others lost with loser_code."""
         wins = [pw for pw, status, _ in got if status == 200]
@@ -157,7 +131,7 @@ class TestCodes(RecoveryFlow, AppFlow, ZcCase):
         a = self.new_applicant()
         self.assertStatus(self.ask(self.anon(), a.username, "sms"), 202)
         code = self.code_for(a.body["phone"])
-        got = race(self.node.port, f"{API}/recovery/reset",
+        got = self.race_resets(f"{API}/recovery/reset",
                    [{"login": a.username, "code": code, "password": pw} for pw in RACERS])
         self.assert_one_wins(got, a.username, "invalid_code")
 
@@ -267,7 +241,7 @@ class TestAppeals(RecoveryFlow, AppFlow, ZcCase):
         pid = self.person_appeal(a, a.body["phone"])
         self.assertStatus(self.decide(pid, True), 200)
         appeal, token = self.link_of(a.body["phone"])
-        got = race(self.node.port, f"{API}/recovery/appeal-reset",
+        got = self.race_resets(f"{API}/recovery/appeal-reset",
                    [{"appeal": appeal, "token": token, "password": pw} for pw in RACERS])
         self.assert_one_wins(got, a.username, "invalid_token")
 

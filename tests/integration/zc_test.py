@@ -20,6 +20,7 @@ import atexit
 import datetime
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -828,6 +829,52 @@ JPEG = (b"\xff\xd8"
         b"\x00\x01\x02\x03"
         b"\xff\xd9")
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+_SOURCE = [10]
+
+
+def fresh_source():
+    """A loopback address of its own (127.0.x.y), so that one test's requests never count
+    against another's per-address limits."""
+    _SOURCE[0] += 1
+    return f"127.0.{_SOURCE[0] // 250}.{_SOURCE[0] % 250 + 2}"
+
+
+class Send:
+    """One request of a race: to port, as a browser holding client's cookies and CSRF token
+    (a new one without), logged in first as login (name, password) when given, from source."""
+
+    def __init__(self, port, path, body=None, method="POST", client=None, login=None, source=None):
+        self.port, self.path, self.body, self.method = port, path, body, method
+        self.cookies = dict(client.cookies) if client else {}
+        self.csrf = client.csrf if client else None
+        self.login, self.source = login, source or (client.source if client else None)
+
+
+def _send_when_let_go(send, barrier, q, i):
+    c = Client(NodePort(send.port), source=send.source)
+    c.cookies, c.csrf = send.cookies, send.csrf
+    if send.login:
+        c.login(*send.login)
+    barrier.wait(10)
+    r = c.request(send.method, send.path, send.body)
+    j = r.json if isinstance(r.json, dict) else {}
+    q.put((i, r.status, (j.get("error") or {}).get("code"), j))
+
+
+def race(sends):
+    """Every Send from a process of its own, all let go at one moment: the node really sees
+    them race. [(status, error code or None, JSON answer)] in the order of sends."""
+    ctx = multiprocessing.get_context("fork")
+    q, barrier = ctx.Queue(), ctx.Barrier(len(sends))
+    procs = [ctx.Process(target=_send_when_let_go, args=(s, barrier, q, i)) for i, s in enumerate(sends)]
+    for p in procs:
+        p.start()
+    got = sorted(q.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(30)
+    return [tuple(g[1:]) for g in got]
 
 
 def qr_texts(png):

@@ -194,6 +194,23 @@ def check_pdf(status, body, headers):
     return None
 
 
+def timed(c, req, check, since, t_start, tally):
+    """Send req on c and count it in tally, its latency from `since` (when it was sent, or
+    due); one from before t_start is the warm-up and not counted."""
+    try:
+        st, body, headers = c.request(req)
+        err = check(st, body, headers)
+    except OSError as e:
+        err = "%s: %s" % (type(e).__name__, e)
+    t1 = time.monotonic()
+    if since < t_start:
+        return
+    if err:
+        tally.error(err)
+    else:
+        tally.lat.append(1000 * (t1 - since))
+
+
 def closed_loop(host, port, req, check, t_start, t_end, tally):
     """Requests back to back until t_end; those sent from t_start on are counted."""
     c = Conn(host, port)
@@ -202,18 +219,7 @@ def closed_loop(host, port, req, check, t_start, t_end, tally):
             t0 = time.monotonic()
             if t0 >= t_end:
                 break
-            try:
-                st, body, headers = c.request(req)
-                err = check(st, body, headers)
-            except OSError as e:
-                err = "%s: %s" % (type(e).__name__, e)
-            t1 = time.monotonic()
-            if t0 < t_start:
-                continue
-            if err:
-                tally.error(err)
-            else:
-                tally.lat.append(1000 * (t1 - t0))
+            timed(c, req, check, t0, t_start, tally)
     finally:
         tally.reconnects += c.reconnects
         c.close()
@@ -232,18 +238,7 @@ def paced(host, port, req, check, interval, first, t_start, t_end, tally):
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            try:
-                st, body, headers = c.request(req)
-                err = check(st, body, headers)
-            except OSError as e:
-                err = "%s: %s" % (type(e).__name__, e)
-            t1 = time.monotonic()
-            if due < t_start:
-                continue
-            if err:
-                tally.error(err)
-            else:
-                tally.lat.append(1000 * (t1 - due))
+            timed(c, req, check, due, t_start, tally)
     finally:
         tally.reconnects += c.reconnects
         c.close()
