@@ -17,6 +17,18 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// A file fetched with the session (an ID-card or an appeal's scan) as the page shows it in
+// box: an image linking to its full size, or a link that opens the PDF. The object URL the
+// box showed before is released.
+export function showFile(box, blob, { alt, pdfText, imgClass }) {
+  if (box.dataset.url) URL.revokeObjectURL(box.dataset.url);
+  const url = URL.createObjectURL(blob);
+  box.dataset.url = url;
+  clear(box, blob.type.startsWith('image/')
+    ? h('a', { href: url, target: '_blank', rel: 'noopener', title: '查看原图' }, h('img', { class: imgClass, src: url, alt }))
+    : h('a', { class: 'pdf-link', href: url, target: '_blank', rel: 'noopener', text: pdfText }));
+}
+
 // Text people typed (an address, a contact, a notice): shown as written, never translated.
 export const typed = (text) => h('span', { translate: 'no', text });
 

@@ -2,7 +2,7 @@
 // with their scans, approved or rejected with a reason: GET /appeals, POST
 // /appeals/{id}/decision) and 消息发件箱 (every message the sender holds: GET /messages).
 import { get, post } from '../api.js';
-import { h, clear, pageHeader, crumbs, errorPanel, badge, dl, formatTime, createForm, messageArea, runAction } from '../ui.js';
+import { h, clear, pageHeader, crumbs, errorPanel, badge, dl, formatTime, createForm, messageArea, runAction, showFile } from '../ui.js';
 
 const enc = encodeURIComponent;
 const STATES = [['pending', '待审核'], ['approved', '已通过'], ['rejected', '已驳回'], ['', '全部']];
@@ -16,10 +16,7 @@ function scanView(a) {
       clear(box, errorPanel(res.body && res.body.error));
       return;
     }
-    const url = URL.createObjectURL(res.body);
-    clear(box, a.scan_type === 'application/pdf'
-      ? h('a', { href: url, target: '_blank', rel: 'noopener', text: '打开扫描件（PDF）' })
-      : h('img', { class: 'appeal-scan', src: url, alt: `${a.name}的申诉扫描件` }));
+    showFile(box, res.body, { alt: `${a.name}的申诉扫描件`, pdfText: '打开扫描件（PDF）', imgClass: 'appeal-scan' });
   });
   return box;
 }

@@ -1,7 +1,7 @@
 // idcard.js - the ID-card scans of an applicant: front (人像面) and back (国徽面), each with
 // a preview and its own upload form. Used at registration and on 我的主页.
 import { api, upload } from '../api.js';
-import { h, clear, createForm } from '../ui.js';
+import { h, clear, createForm, showFile } from '../ui.js';
 import { FILE_ACCEPT, checkFile, formatSize } from './fields.js';
 
 const SIDES = [
@@ -53,8 +53,6 @@ function sideCard({ side, label }, uploaded, onUploaded) {
     form.el);
 }
 
-const urls = new Map();
-
 async function loadPreview(box, side, label) {
   clear(box, h('span', { class: 'muted', text: '加载中…' }));
   const res = await api('GET', '/me/idcard?side=' + side);
@@ -62,13 +60,5 @@ async function loadPreview(box, side, label) {
     clear(box, h('span', { class: 'muted', text: '暂无法预览' }));
     return;
   }
-  if (urls.has(side)) URL.revokeObjectURL(urls.get(side));
-  const url = URL.createObjectURL(res.body);
-  urls.set(side, url);
-  if (res.body.type.startsWith('image/')) {
-    clear(box, h('a', { href: url, target: '_blank', rel: 'noopener', title: '查看原图' },
-      h('img', { src: url, alt: label })));
-  } else {
-    clear(box, h('a', { class: 'pdf-link', href: url, target: '_blank', rel: 'noopener', text: `查看${label}（PDF）` }));
-  }
+  showFile(box, res.body, { alt: label, pdfText: `查看${label}（PDF）` });
 }

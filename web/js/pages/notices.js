@@ -4,6 +4,7 @@
 // attachments, 发布 and 撤回 (POST/PUT/DELETE /notices...).
 import { get, post, put, del, upload } from '../api.js';
 import { state } from '../state.js';
+import { formatSize, FILE_ACCEPT, checkFile } from './fields.js';
 import { h, clear, pageHeader, crumbs, errorPanel, badge, dl, formatDate, formatTime, createForm, messageArea, runAction, confirmDialog } from '../ui.js';
 
 const enc = encodeURIComponent;
@@ -11,11 +12,6 @@ const TITLE_MAX = 100;
 const BODY_MAX = 10000;
 
 const publisher = (n) => (n.committee ? `${n.committee_name || n.committee}（${n.node_name}）` : n.node_name || n.node);
-
-function sizeText(bytes) {
-  if (bytes >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
-}
 
 function noticesTable(items) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack', dataset: { testid: 'notice-list' } },
@@ -59,7 +55,7 @@ function attachmentsList(n, onDelete) {
   if (!files.length) return null;
   return h('ul', { class: 'attachments', dataset: { testid: 'notice-attachments' } }, files.map((f) => h('li', {},
     h('a', { href: f.url, download: f.name, text: f.name }),
-    h('span', { class: 'muted', text: ` （${sizeText(f.size)}）` }),
+    h('span', { class: 'muted', text: ` （${formatSize(f.size)}）` }),
     onDelete ? h('button', { type: 'button', class: 'btn small link', text: '删除', 'aria-label': `删除附件 ${f.name}`, onclick: (ev) => onDelete(f, ev.currentTarget) }) : null)));
 }
 
@@ -180,7 +176,7 @@ export async function noticeEditPage({ query, navigate }) {
   });
   const fileForm = createForm({
     submitText: '上传附件',
-    fields: [{ name: 'file', label: '附件', type: 'file', required: true, accept: '.pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png',
+    fields: [{ name: 'file', label: '附件', type: 'file', required: true, accept: FILE_ACCEPT, validate: checkFile,
       hint: 'PDF、JPEG或PNG格式，每个不超过2 MB，最多5个' }],
     async onSubmit(v, f) {
       const r = await upload(`/notices/${enc(id)}/attachments?name=${enc(v.file.name)}`, v.file);
