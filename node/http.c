@@ -218,7 +218,7 @@ static void format_message(char *z, size_t n, const char *zFmt, va_list ap) {
 /* The error envelope in the caller's language: in Chinese the call site's message (it names
  * the field or the limit), else the catalogue's message for the code (messages.h). */
 static int error_with(zc_req *r, int status, const char *zCode, json_t *pExtra, const char *zMsg) {
-  const char *zOther = r->iLang != LANG_ZH ? message_for(r->node, r->iLang, zCode) : NULL;
+  const char *zOther = r->iLang > LANG_ZH ? message_for(r->node, r->iLang, zCode) : NULL;
   json_t *e = json_pack("{s:s, s:s}", "code", zCode, "message", zOther ? zOther : zMsg);
   if (!e) { /* zMsg was not UTF-8 */
     const char *zPlain = message_for(r->node, LANG_ZH, zCode);

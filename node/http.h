@@ -41,6 +41,7 @@ typedef struct zc_session {
   char zUnit[40];         /* unit admin: the unit's id */
   char zDept[40];         /* dept admin: the recommending unit's id */
   char zCommittee[40];    /* committee admin: the committee's id */
+  int iLang;              /* the account's portal language (enum zc_lang), LANG_NONE: unset */
 } zc_session;
 
 #define HTTP_MAX_PARAMS 4
@@ -68,7 +69,8 @@ typedef struct zc_req {
   char zOrigin[256];        /* Origin header, when a browser sent one */
   char zHost[256];          /* Host header */
   char zAgent[256];         /* User-Agent header (cut when longer) */
-  int iLang;                /* the answer's language (enum zc_lang, messages.h) from Accept-Language */
+  int iLang;                /* the answer's language (enum zc_lang, messages.h): Accept-Language's,
+                             * else the session account's, else (LANG_NONE) Chinese */
   char *aParam[HTTP_MAX_PARAMS]; /* path captures of {…} segments, into zParamBuf */
   int nParam;
   char zParamBuf[512];

@@ -53,7 +53,7 @@ static int lang_of(const char *z, size_t n) {
 }
 
 int messages_pick(const char *zAccept) {
-  int iBest = LANG_ZH, wBest = 0;
+  int iBest = LANG_NONE, wBest = 0;
   http_pref e;
   for (const char *z = zAccept ? zAccept : ""; http_pref_next(&z, &e);) {
     int i = lang_of(e.z, e.n);

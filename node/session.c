@@ -9,15 +9,16 @@
 #include "db.h"
 #include "keys.h"
 #include "live.h"
+#include "messages.h"
 #include "router.h"
 #include "secret.h"
 
 #define SESSION_SELECT                                                                 \
   "SELECT s.csrf, s.account_id, s.last_seen, a.username, a.role, a.unit_id, a.dept_id,"  \
-  " a.committee_id FROM sessions s JOIN accounts a ON a.id = s.account_id"
+  " a.committee_id, a.lang FROM sessions s JOIN accounts a ON a.id = s.account_id"
 
 /* The columns of SESSION_SELECT, in order. */
-enum { SC_CSRF, SC_ACCOUNT, SC_LAST_SEEN, SC_USERNAME, SC_ROLE, SC_UNIT, SC_DEPT, SC_COMMITTEE };
+enum { SC_CSRF, SC_ACCOUNT, SC_LAST_SEEN, SC_USERNAME, SC_ROLE, SC_UNIT, SC_DEPT, SC_COMMITTEE, SC_LANG };
 
 /* Copy text column i of pStmt into z (size n), cut to fit as snprintf would; empty when
  * NULL. No formatting: this runs seven times on every request with a session. */
@@ -30,7 +31,8 @@ static void column_copy(sqlite3_stmt *pStmt, int i, char *z, size_t n) {
 }
 
 /* r->pSess from the session row pStmt is on (read straight from the row: this runs on
- * every request that carries a cookie). */
+ * every request that carries a cookie). An Accept-Language that names neither of our
+ * languages leaves the answer's language to the account's setting. */
 static void fill_session(zc_req *r, sqlite3_stmt *pStmt, const char *zHash) {
   zc_session *s = &r->sess;
   char zRole[24];
@@ -44,6 +46,8 @@ static void fill_session(zc_req *r, sqlite3_stmt *pStmt, const char *zHash) {
   column_copy(pStmt, SC_UNIT, s->zUnit, sizeof s->zUnit);
   column_copy(pStmt, SC_DEPT, s->zDept, sizeof s->zDept);
   column_copy(pStmt, SC_COMMITTEE, s->zCommittee, sizeof s->zCommittee);
+  s->iLang = messages_pick((const char *)sqlite3_column_text(pStmt, SC_LANG));
+  if (r->iLang == LANG_NONE) r->iLang = s->iLang;
   r->pSess = s;
 }
 

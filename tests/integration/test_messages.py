@@ -87,6 +87,30 @@ class TestAnswers(ZcCase):
         self.assertEqual(r.json["error"]["field"], "id_number")
         self.assertTrue(has_cjk(r.json["error"]["message"]))
 
+    def test_the_accounts_language_when_the_header_names_neither(self):
+        ug = catalogue("ug")
+        a = self.new_applicant()
+        bad = {"lang": "en"}  # 400 invalid_field, answered once the session is known
+        self.assertStatus(a.put(API + "/me/language", {"lang": "ug"}), 200)
+        for header, want in ((None, "ug"), ("en-US,en;q=0.9", "ug"), ("ug;q=0", "ug"), ("zh-CN", "zh-CN"),
+                             ("ug", "ug")):
+            with self.subTest(header=header):
+                r = a.put(API + "/me/language", bad, headers={"Accept-Language": header} if header is not None else None)
+                e = self.assertError(r, 400, "invalid_field")
+                if want == "ug":
+                    self.assertEqual(e["message"], ug["invalid_field"])
+                    self.assertEqual(r.headers.get("Content-Language"), "ug")
+                else:
+                    self.assertTrue(has_cjk(e["message"]))
+                    self.assertIsNone(r.headers.get("Content-Language"))
+        # back to Chinese: the header that names neither gets Chinese again
+        self.assertStatus(a.put(API + "/me/language", {"lang": "zh-CN"}), 200)
+        r = a.put(API + "/me/language", bad, headers={"Accept-Language": "en-US"})
+        self.assertTrue(has_cjk(self.assertError(r, 400, "invalid_field")["message"]))
+        # a visitor without a session is answered in Chinese
+        e = self.assertError(self.ask("en-US"), 401, "login_required")
+        self.assertEqual(e["message"], "请先登录")
+
     def test_an_unknown_route_in_uyghur(self):
         e = self.assertError(self.ask("ug", "/no/such/route"), 404, "not_found")
         self.assertEqual(e["message"], catalogue("ug")["not_found"])

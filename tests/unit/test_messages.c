@@ -1,6 +1,6 @@
 /* test_messages.c - unit tests of node/messages.c's choice of language from an
  * Accept-Language header: q-values, subtags, case, ties, and malformed or foreign
- * headers falling back to Chinese. */
+ * headers naming neither language (the account's setting, else Chinese, decides). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,19 +25,19 @@ static void test_weights_decide(void **state) {
   assert_int_equal(messages_pick("en-US,en;q=0.9,ug;q=0.8,zh;q=0.7"), LANG_UG);
   assert_int_equal(messages_pick("ug;q=0.5, zh;q=0.5"), LANG_UG); /* a tie: the first listed */
   assert_int_equal(messages_pick("zh;q=0.5, ug;q=0.5"), LANG_ZH);
-  assert_int_equal(messages_pick("ug;q=0"), LANG_ZH);             /* q=0: not acceptable */
+  assert_int_equal(messages_pick("ug;q=0"), LANG_NONE);           /* q=0: not acceptable */
   assert_int_equal(messages_pick("ug ; q=1.000"), LANG_UG);
 }
 
-static void test_anything_else_is_chinese(void **state) {
+static void test_anything_else_names_neither(void **state) {
   (void)state;
-  assert_int_equal(messages_pick(NULL), LANG_ZH);
-  assert_int_equal(messages_pick(""), LANG_ZH);
-  assert_int_equal(messages_pick("en-US,en;q=0.9"), LANG_ZH);
-  assert_int_equal(messages_pick("ugx"), LANG_ZH);      /* another language, not a subtag */
-  assert_int_equal(messages_pick("ug;q=2"), LANG_ZH);   /* malformed weight */
-  assert_int_equal(messages_pick("ug;q=abc"), LANG_ZH);
-  assert_int_equal(messages_pick(",,,;;;"), LANG_ZH);
+  assert_int_equal(messages_pick(NULL), LANG_NONE);
+  assert_int_equal(messages_pick(""), LANG_NONE);
+  assert_int_equal(messages_pick("en-US,en;q=0.9"), LANG_NONE);
+  assert_int_equal(messages_pick("ugx"), LANG_NONE);      /* another language, not a subtag */
+  assert_int_equal(messages_pick("ug;q=2"), LANG_NONE);   /* malformed weight */
+  assert_int_equal(messages_pick("ug;q=abc"), LANG_NONE);
+  assert_int_equal(messages_pick(",,,;;;"), LANG_NONE);
   assert_string_equal(message_lang_tag(LANG_UG), "ug");
   assert_string_equal(message_lang_tag(LANG_ZH), "zh-CN");
   assert_string_equal(message_lang_tag(99), "zh-CN");
@@ -47,7 +47,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_plain_tags),
     cmocka_unit_test(test_weights_decide),
-    cmocka_unit_test(test_anything_else_is_chinese),
+    cmocka_unit_test(test_anything_else_names_neither),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
