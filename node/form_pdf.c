@@ -36,7 +36,10 @@
 #define PAD_Y 4.0
 #define BOX_MIN_H 112.0 /* an opinion box leaves room to write and stamp by hand */
 
-#define FONT_FAMILY "WenQuanYi Micro Hei"
+/* Chinese in WenQuanYi (fonts-wqy-microhei); Uyghur names and text, in Arabic script, in
+ * UKIJ Tuz Tom (fonts-ukij-uyghur), whose letters and joins are made for Uyghur: pango takes
+ * each character from the first family of the list that has it, and sets it right to left. */
+#define FONT_FAMILY "WenQuanYi Micro Hei,UKIJ Tuz Tom"
 #define SIZE_BODY_MAX 10.5
 #define SIZE_BODY_MIN 7.0
 #define SIZE_STEP 0.5
@@ -414,6 +417,9 @@ static PangoLayout *layout_make(form_ctx *c, const char *z, double w, double siz
   if (flags & TEXT_BOLD) pango_font_description_set_weight(pFont, PANGO_WEIGHT_BOLD);
   pango_layout_set_font_description(l, pFont);
   pango_font_description_free(pFont);
+  /* The form reads left to right: a Uyghur name keeps its own order within the line but
+   * starts at the left like the Chinese beside it, not at the right of its cell. */
+  pango_layout_set_auto_dir(l, FALSE);
   if (w > 0) {
     pango_layout_set_width(l, (int)(w * PANGO_SCALE));
     pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);

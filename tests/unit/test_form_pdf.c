@@ -325,6 +325,25 @@ static void test_metadata(void **state) {
   json_decref(a);
 }
 
+/* ---- Uyghur names --------------------------------------------------------------------- */
+static void test_uyghur_name(void **state) {
+  char zPath[256];
+  (void)state;
+  json_t *a = sample_app(NULL);
+  static const char zUg[] = "\u0626\u0627\u0628\u062f\u06c7\u0631\u06d0\u06be\u0649\u0645"; /* Abdurehim */
+  assert_int_equal(json_object_set_new(json_object_get(a, "applicant"), "name", json_string(zUg)), 0);
+  json_t *pBasic = json_array_get(json_object_get(a, "sections"), 0);
+  assert_int_equal(json_object_set_new(json_object_get(pBasic, "data"), "name", json_string(zUg)), 0);
+  form_pdf_in in = test_in(a);
+  render_to(&in, "uyghur.pdf", zPath);
+  char *z = run(NULL, "pdffonts '%s'", zPath);
+  assert_contains(z, "UKIJTuzTom"); /* set in the Uyghur font, not a fallback's */
+  assert_contains(z, "WenQuanYiMicroHei");
+  free(z);
+  assert_int_equal(page_count(zPath), 2);
+  json_decref(a);
+}
+
 /* ---- Whatever the application holds, two pages ---------------------------------------- */
 
 /* The lowest bottom of any word on page iPage (pdftotext -bbox), in points from the top:
@@ -589,13 +608,14 @@ static int remove_entry(const char *zPath, const struct stat *st, int flag, stru
   return remove(zPath);
 }
 
-/* Removes the PDFs, then lets go of what pango, cairo and fontconfig keep for the whole
+/* Removes the PDFs (kept for a look when ZC_KEEP_PDFS is set), then lets go of what
+ * pango, cairo and fontconfig keep for the whole
  * process (this thread's font map; cairo's caches and fontconfig's configuration through
  * form_pdf_shutdown, as the server does at its end), so that LeakSanitizer reports only
  * what the renders would leak. */
 static int teardown_dir(void **state) {
   (void)state;
-  nftw(g_zDir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+  if (!getenv("ZC_KEEP_PDFS")) nftw(g_zDir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   pango_cairo_font_map_set_default(NULL);
   form_pdf_shutdown();
   return 0;
@@ -609,6 +629,7 @@ int main(void) {
       cmocka_unit_test(test_too_many_fields), cmocka_unit_test(test_huge_strings),
       cmocka_unit_test(test_odd_bytes),       cmocka_unit_test(test_missing_members),
       cmocka_unit_test(test_bad_arguments),   cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_uyghur_name),
   };
   return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
