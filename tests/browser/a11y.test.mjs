@@ -2,7 +2,8 @@
 // table in web/js/app.js, for an anonymous visitor, a new applicant and each demo role, plus
 // an application's edit page, a review page (办理) and a confirmation dialog; visible focus
 // on every element Tab reaches; form errors linked to their fields and announced; and
-// keyboard-only walks (Tab, Enter, Space and typing, no clicks) of 登录 and 申请人注册.
+// keyboard-only walks (Tab, Enter, Space and typing, no clicks) of 登录 and 申请人注册 (an
+// application and a review: keyboard.test.mjs).
 // Run through tests/browser/run.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import {
   BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png,
-  useBrowser, go, login, apiCall, demoAccounts, registerApplicant,
+  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, tabTo, focusShown,
 } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -133,37 +134,6 @@ async function applicantWithDraft(page) {
     assert.equal(r.status, 201);
   }
   return id;
-}
-
-// Presses Tab until the element matching selector has the focus; returns the number of presses.
-async function tabTo(page, selector, max = 60) {
-  for (let i = 1; i <= max; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return i;
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
-
-// Whether the focused element shows where the focus is: an outline of at least 2 px in a
-// colour that is not transparent, or, for an invisible native control inside a styled box
-// (the file picker), its box's outline.
-async function focusShown(page) {
-  return page.evaluate(() => {
-    const el = document.activeElement;
-    if (!el || el === document.body) return { ok: true, what: 'body' };
-    const shows = (e) => {
-      const s = getComputedStyle(e);
-      return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
-        && s.outlineColor !== 'transparent' && !/rgba\(.*, 0\)$/.test(s.outlineColor);
-    };
-    const what = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '')
-      + ` "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 20)}"`;
-    let ok = shows(el);
-    if (!ok && el.parentElement && parseFloat(getComputedStyle(el).opacity) === 0) ok = shows(el.parentElement);
-    const again = el.hasAttribute('data-a11y-seen');
-    el.setAttribute('data-a11y-seen', '');
-    return { ok, what, again };
-  });
 }
 
 // Tabs through the whole page once (until the focus comes back round) and lists every focused

@@ -117,7 +117,9 @@ export function useBrowser() {
     fs.mkdirSync(SHOTS, { recursive: true });
     b.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      // --lang: the browser's own language, as the region's users have it (chromium's date
+      // control takes its segments in that language's order: yyyy/mm/dd)
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--lang=zh-CN',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });
@@ -226,4 +228,38 @@ export function demoAccounts() {
   const file = DIR && path.join(DIR, 'demo-accounts.json');
   assert.ok(file && fs.existsSync(file), 'run.sh starts the federation with --demo: demo-accounts.json must exist');
   return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+// ---------- the keyboard ----------
+
+// Presses Tab (Shift+Tab with back) until the element matching selector has the focus;
+// returns the number of presses.
+export async function tabTo(page, selector, max = 60, { back = false } = {}) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return i;
+  }
+  throw new Error(`${back ? 'Shift+Tab' : 'Tab'} never reached ${selector}`);
+}
+
+// Whether the focused element shows where the focus is: an outline of at least 2 px in a
+// colour that is not transparent, or, for an invisible native control inside a styled box
+// (the file picker), its box's outline.
+export async function focusShown(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return { ok: true, what: 'body' };
+    const shows = (e) => {
+      const s = getComputedStyle(e);
+      return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2
+        && s.outlineColor !== 'transparent' && !/rgba\(.*, 0\)$/.test(s.outlineColor);
+    };
+    const what = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '')
+      + ` "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 20)}"`;
+    let ok = shows(el);
+    if (!ok && el.parentElement && parseFloat(getComputedStyle(el).opacity) === 0) ok = shows(el.parentElement);
+    const again = el.hasAttribute('data-a11y-seen');
+    el.setAttribute('data-a11y-seen', '');
+    return { ok, what, again };
+  });
 }
