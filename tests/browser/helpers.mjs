@@ -117,9 +117,7 @@ export function useBrowser() {
     fs.mkdirSync(SHOTS, { recursive: true });
     b.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      // --lang: the browser's own language, as the region's users have it (chromium's date
-      // control takes its segments in that language's order: yyyy/mm/dd)
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--lang=zh-CN',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });
