@@ -35,12 +35,7 @@ int committees_load(zc_node *p) {
   return rc ? -1 : 0;
 }
 
-void committee_today(zc_node *p, char out[11]) {
-  time_t t = node_now(p) + 8 * 3600;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, 11, "%Y-%m-%d", &tm);
-}
+void committee_today(zc_node *p, char out[11]) { node_beijing_time(p, "%Y-%m-%d", out, 11); }
 
 json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecialty) {
   char zToday[11];

@@ -418,11 +418,7 @@ int forms_pdf_get(zc_req *r) {
   j->zIdNumber = account_home_id_number(r->node, jstr(a, "applicant_id"));
   char *zHome = j->zIdNumber ? NULL : db_text(r->node->db, "SELECT home FROM accounts WHERE id = ?", "t",
                                                 jstr(a, "applicant_id"));
-  /* Beijing time, as the portal shows times */
-  time_t now = node_now(r->node) + 8 * 3600;
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(j->zIssued, sizeof j->zIssued, "%Y-%m-%d %H:%M", &tm);
+  node_beijing_time(r->node, "%Y-%m-%d %H:%M", j->zIssued, sizeof j->zIssued); /* as the portal shows times */
   json_decref(a);
   /* the application as GET shows it to this caller: what the form prints */
   if (app_answer(r, r->aParam[0]) || r->status != 200 ||

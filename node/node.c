@@ -31,6 +31,13 @@ static time_t clock_now(void) { return time(NULL); }
 
 time_t node_now(const zc_node *p) { return p && p->xNow ? p->xNow() : time(NULL); }
 
+void node_beijing_time(const zc_node *p, const char *zFmt, char *z, size_t n) {
+  time_t t = node_now(p) + 8 * 3600;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  if (strftime(z, n, zFmt, &tm) == 0 && n) z[0] = 0;
+}
+
 void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   char zExe[PATH_MAX], zDir[PATH_MAX];
   struct stat st;

@@ -70,6 +70,9 @@ void node_close(zc_node *p);
 const char *node_region_name(const zc_node *p, const char *zId);
 
 time_t node_now(const zc_node *p);
+/* Now in China Standard Time (UTC+8, no daylight saving), where the region's people and
+ * its calendar dates live, formatted by strftime's zFmt into z (size n). */
+void node_beijing_time(const zc_node *p, const char *zFmt, char *z, size_t n);
 
 /* Tests of crashes at a precise moment: when the environment's ZC_FAILPOINT names zWhere,
  * the process kills itself there with SIGKILL (as `kill -9` would). Documented per use. */
