@@ -14,8 +14,12 @@ moves over its WebSocket.
 
 Interrupted: the receiving node is down when the application is handed to it (it takes
 it over once back), and the sending node is killed (-9) right after the hand-off (the
-receiver retries until it is back). Every test ends with zc-audit clean."""
+receiver retries until it is back). Tampered: a snapshot or an attachment that the sender
+serves unlike the hashes it logged is refused, and taken over only once it matches. Every
+test ends with zc-audit clean."""
 import hashlib
+import os
+import sqlite3
 import time
 import urllib.parse
 
@@ -202,6 +206,56 @@ class TestHandoff(ReplicationCase):
         j = a.get(f"{API}/applications/{app_id}")
         self.assertStatus(j, 200)
         self.assertEqual((j.json["status"], j.json["editable"]), ("returned", True))
+
+    def test_a_snapshot_or_attachment_unlike_the_logged_hash_is_refused_until_it_matches(self):
+        a, body, app_id, shas, unit, dept = self.at_dept()
+        self.fed.stop_node(REGION)
+        self.assertStatus(self.review(dept, app_id, "forward"), 200)
+        # Urumqi's snapshot altered after the hand-off was logged (and signed) with its hash
+        self.fed.stop_node(B)
+        db = sqlite3.connect(os.path.join(self.fed.data_of(B), "node.db"), timeout=10)
+        (snap,) = db.execute("SELECT snapshot FROM handoffs_out WHERE application = ?", (app_id,)).fetchone()
+        self.assertIn("同意推荐", snap)
+        with db:
+            db.execute("UPDATE handoffs_out SET snapshot = ? WHERE application = ?",
+                       (snap.replace("同意推荐", "不予推荐"), app_id))
+        self.fed.start_node(B)
+        self.fed.start_node(REGION)
+        self.assertTrue(until(lambda: "not the one logged: refused" in self.fed.log_of(REGION), 20),
+                        self.fed.log_of(REGION)[-2000:])
+        time.sleep(1)
+        held = self.holders(app_id)
+        self.assertEqual(held[B][:2], (REGION, "committee_review"))  # on its way, not taken
+        self.assertTrue(held[REGION] is None or held[REGION][0] != REGION, held)
+        self.assertEqual([x["application"] for x in self.status(B)["handoffs"]["outgoing"]], [app_id])
+        # the snapshot as logged, but an attachment altered on Urumqi's disk
+        self.fed.stop_node(B)
+        with db:
+            db.execute("UPDATE handoffs_out SET snapshot = ? WHERE application = ?", (snap, app_id))
+        db.close()
+        blob = os.path.join(self.fed.data_of(B), "blobs", shas[0][:2], shas[0])
+        with open(blob, "rb") as f:
+            good = f.read()
+        os.chmod(blob, 0o600)
+        with open(blob, "wb") as f:
+            f.write(bytes(b ^ 0x55 for b in good))
+        self.fed.start_node(B)
+        self.assertTrue(until(lambda: "did not arrive intact" in self.fed.log_of(REGION), 30),
+                        self.fed.log_of(REGION)[-2000:])
+        held = self.holders(app_id)
+        self.assertTrue(held[REGION] is None or held[REGION][0] != REGION, held)
+        self.assertFalse(os.path.exists(os.path.join(self.fed.data_of(REGION), "blobs", shas[0][:2], shas[0])))
+        # both as logged: the region takes it over on its next try, every hash checked
+        with open(blob, "wb") as f:
+            f.write(good)
+        self.wait_held(app_id, REGION, "committee_review")
+        for sha in shas:
+            with open(os.path.join(self.fed.data_of(REGION), "blobs", sha[:2], sha), "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha)
+        cmte = self.demo(REGION, "committee_admin", committee=GC_G)
+        j = cmte.get(f"{API}/applications/{app_id}")
+        self.assertStatus(j, 200)
+        self.assertEqual(j.json["recommendation"], "同意推荐")
 
     def test_a_region_applicant_at_a_urumqi_unit_recommended_by_a_region_dept(self):
         # 工作单位在哪职称就在哪评审: the unit's node reviews first, wherever the applicant lives
