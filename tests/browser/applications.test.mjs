@@ -8,25 +8,13 @@ import fs from 'node:fs';
 import {
   BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, png, validCreditCode,
   useBrowser, go, login, apiCall, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
+  SECTION_DATA, WITH_ATTACHMENTS, section, fillSection, saved, uploadTo,
 } from './helpers.mjs';
 
 const b = useBrowser();
 
 const REGION_COMMITTEE = '650000-GC-G';
 const OPINION = '学历证书扫描件不清晰，请重新上传清晰的扫描件。';
-
-// What every section gets (by field name); the select values are among the options.
-const SECTION_DATA = {
-  basic: { gender: '女', birth_date: '1986-05-12', ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
-  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
-  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员\n2016.01—至今 新疆某建设集团 项目技术负责人' },
-  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
-  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '2' },
-  awards: { awards: '2022年度自治区优质工程奖（参与）' },
-  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
-  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
-};
-const WITH_ATTACHMENTS = ['education', 'achievements'];
 
 // ---------- setup ----------
 
@@ -49,34 +37,9 @@ before(async () => {
   unit = { credit_code: demo.credit_code, name: me.account.unit.name, login: demo.login, password: demo.password };
 });
 
-const section = (page, name) => page.locator(`section[data-section="${name}"]`);
 const facts = (page, what) => page.locator(`[data-testid="facts"] [data-testid="${what}"] .fact-value`);
 const liveOpen = (page) => page.waitForSelector('body[data-live="open"]');
 
-
-async function fillSection(page, name, data) {
-  const sec = section(page, name);
-  for (const [k, v] of Object.entries(data)) {
-    const control = sec.locator(`form.section-form [data-field="${k}"]`).locator('input, select, textarea').first();
-    if (await control.evaluate((e) => e.tagName === 'SELECT')) await control.selectOption(v);
-    else await control.fill(v);
-  }
-  await sec.locator('form.section-form button[type="submit"]').click();
-}
-
-async function saved(page, name) {
-  const status = section(page, name).locator('form.section-form .form-status');
-  await status.waitFor({ state: 'visible' });
-  assert.match(await status.textContent(), /已保存/);
-}
-
-async function uploadTo(page, name, fileName) {
-  const sec = section(page, name);
-  const before = await sec.locator('.attachments li').count();
-  await sec.locator('.upload-form input[type="file"]').setInputFiles({ name: fileName, mimeType: 'image/png', buffer: png() });
-  await sec.locator('.upload-form button[type="submit"]').click();
-  await page.waitForFunction(([n, c]) => document.querySelectorAll(`section[data-section="${n}"] .attachments li`).length > c, [name, before]);
-}
 
 // Shared between the tests of the main flow, which run in order.
 const flow = { applicant: null, page: null, unitPage: null, id: '' };
