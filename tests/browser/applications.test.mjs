@@ -6,9 +6,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, png, validCreditCode,
-  useBrowser, go, login, apiCall, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
-  SECTION_DATA, WITH_ATTACHMENTS, section, fillSection, saved, uploadTo,
+  BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, validCreditCode,
+  useBrowser, go, login, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
+  SECTION_DATA, WITH_ATTACHMENTS, section, fillSection, saved, uploadTo, submittedApplication,
 } from './helpers.mjs';
 
 const b = useBrowser();
@@ -458,28 +458,9 @@ test('评审表验证: a code that was never issued is refused in Chinese', asyn
 
 // ---------- 收回 and 更改资格 ----------
 
-// A second applicant with a submitted application, made through the API.
-async function submittedApplication(page, creditCode = unit.credit_code) {
-  await registerApplicant(page, '买买提');
-  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
-  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: creditCode });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const id = res.body.id;
-  for (const [name, data] of Object.entries(SECTION_DATA)) {
-    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
-  }
-  for (const name of WITH_ATTACHMENTS) {
-    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
-    assert.equal(r.status, 201);
-  }
-  const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
-  assert.equal(sub.status, 200, JSON.stringify(sub.body));
-  return id;
-}
-
 test('收回 while the unit has not acted, then 更改资格 with the new committee shown first', async () => {
   const page = await b.open('#/');
-  const id = await submittedApplication(page);
+  const id = await submittedApplication(page, unit.credit_code);
   await go(page, '#/applications/edit?id=' + id);
   await page.locator('[data-testid="facts"]').waitFor();
   assert.match(await page.locator('main h1').textContent(), /查看申请书/);
@@ -617,7 +598,7 @@ test('评审委员会: the node admin edits a committee and its windows; a commi
 
 test('a narrow screen: the application page stays readable', async () => {
   const page = await b.open('#/');
-  const id = await submittedApplication(page);
+  const id = await submittedApplication(page, unit.credit_code);
   await page.setViewportSize({ width: 390, height: 844 });
   await go(page, '#/applications/edit?id=' + id);
   await page.locator('[data-testid="facts"]').waitFor();

@@ -255,6 +255,26 @@ export async function registerApplicant(page, name) {
   return who;
 }
 
+// A new applicant, signed in in page's context, with an application at the unit of
+// creditCode submitted through the API; its id.
+export async function submittedApplication(page, creditCode, applicant = '买买提') {
+  await registerApplicant(page, applicant);
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
+  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: creditCode });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const id = res.body.id;
+  for (const [name, data] of Object.entries(SECTION_DATA)) {
+    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
+  }
+  for (const name of WITH_ATTACHMENTS) {
+    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
+    assert.equal(r.status, 201);
+  }
+  const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
+  assert.equal(sub.status, 200, JSON.stringify(sub.body));
+  return id;
+}
+
 // Answers the open <dialog> with the button named buttonText; returns the dialog's text.
 export async function confirmDialog(page, buttonText) {
   const dlg = page.locator('dialog[open]');
