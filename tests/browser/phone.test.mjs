@@ -2,7 +2,8 @@
 // held in one hand. The applicant's whole way through it, by taps and typing only: log in,
 // 首页, 我的申请书, 新增申请书, every section of 编辑申请书, a file as a phone's camera gives it,
 // 提交 and the status; on every page no sideways scrolling (wide tables scroll inside their
-// own box) and every visible control, link and checkbox label at least 44×44 CSS px.
+// own box) and every visible control, link and checkbox label at least 44×44 CSS px. The
+// public pages a visitor opens on a phone are held to the same.
 // Run through tests/browser/run.sh.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,12 +55,18 @@ async function phoneProblems(page) {
   }, TARGET);
 }
 
-// Checks the page as it is now; the problems of every page are gathered for one report.
-const problems = [];
+// Checks the page as it is now; the problems of a test's pages are gathered for one report.
+let problems = [];
 async function check(page, what) {
   await page.evaluate(() => document.fonts.ready);
   const found = await phoneProblems(page);
   if (found.length) problems.push(`${what} (${await page.evaluate(() => window.location.hash)}):\n    ${found.join('\n    ')}`);
+}
+
+function assertNoProblems() {
+  const found = problems;
+  problems = [];
+  assert.equal(found.length, 0, `on a 375 px phone:\n  ${found.join('\n  ')}`);
 }
 
 test('applicant on a 375 px phone: log in, 首页, 新增申请书, every section, a photo, 提交, the status', async () => {
@@ -139,7 +146,20 @@ test('applicant on a 375 px phone: log in, 首页, 新增申请书, every sectio
   await check(page, '我的申请书, the status');
   await screenshot(page, 'phone-applications.png');
 
-  assert.equal(problems.length, 0, `on a 375 px phone:\n  ${problems.join('\n  ')}`);
+  assertNoProblems();
+  await page.context().close();
+  b.assertNoPageErrors();
+});
+
+test('a visitor on a 375 px phone: every public page', async () => {
+  const page = await b.open('#/', await b.browser.newContext(PHONE));
+  for (const hash of ['#/notices', '#/catalog', '#/directory', '#/results', '#/verify', '#/certificate', '#/register', '#/register/unit', '#/recover']) {
+    await go(page, hash);
+    await page.locator('main h1').waitFor();
+    await page.waitForFunction(() => !document.querySelector('main .loading'));
+    await check(page, hash);
+  }
+  assertNoProblems();
   await page.context().close();
   b.assertNoPageErrors();
 });
