@@ -4,7 +4,8 @@ file but the HTML pages under a content-hashed name (js/app.3f2a9c1d.js), every 
 to one (ES module imports, <script src>, <link href>, CSS url() and @import) rewritten to
 the hashed name, the module graph announced in each page as <link rel="modulepreload">
 (the browser then fetches every module at once instead of one import level per round
-trip), and a .gz (gzip -9) beside each text file that it makes smaller.
+trip; a module reached only through import() is left to load when it is asked for, as
+the portal's pages are), and a .gz (gzip -9) beside each text file that it makes smaller.
 
 A hashed name is the hash of the file and of everything it references, directly or not,
 so that a change anywhere gives a new name to every file whose bytes it changes (imports
@@ -25,9 +26,11 @@ TEXT_EXT = (".html", ".js", ".mjs", ".css", ".svg", ".json", ".webmanifest", ".t
 
 # References, each with the specifier in group "ref". Relative ones only ('./', '../',
 # a bare path in HTML/CSS); absolute URLs, data: and fragments are left alone.
+# import('./x.js'): loaded when the code asks for it, hence not preloaded with the page.
+JS_DYNAMIC_IMPORT = re.compile(r"""\bimport\s*\(\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)\s*\)""")
 JS_REFS = [
     re.compile(r"""(?:\bfrom|\bimport)\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)"""),
-    re.compile(r"""\bimport\s*\(\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)\s*\)"""),
+    JS_DYNAMIC_IMPORT,
     # a file a module fetches, named the standard way (e.g. i18n.js's dictionary)
     re.compile(r"""\bnew\s+URL\(\s*(?P<q>['"])(?P<ref>\.{1,2}/[^'"\n]+)(?P=q)\s*,\s*import\.meta\.url\s*\)"""),
 ]
@@ -82,9 +85,10 @@ def scan(src):
 
 
 def dependencies(files):
+    """{file: {target: eager}}: eager is False when the file only import()s the target."""
     deps = {}
     for rel, data in files.items():
-        found = set()
+        found = {}
         text = data.decode("utf-8") if refs_of(rel) else ""
         for rx in refs_of(rel):
             for m in rx.finditer(text):
@@ -93,16 +97,16 @@ def dependencies(files):
                     continue
                 if target not in files:
                     raise BuildError(f"{rel}: {m.group('ref')!r} names {target}, which is not in the web root")
-                found.add(target)
+                found[target] = found.get(target, False) or rx is not JS_DYNAMIC_IMPORT
         deps[rel] = found
     return deps
 
 
-def closure(rel, deps):
+def closure(rel, deps, eager_only=False):
     seen, todo = {rel}, [rel]
     while todo:
-        for d in deps[todo.pop()]:
-            if d not in seen:
+        for d, eager in deps[todo.pop()].items():
+            if d not in seen and (eager or not eager_only):
                 seen.add(d)
                 todo.append(d)
     return seen
@@ -142,11 +146,12 @@ def rewrite(rel, data, names):
 
 
 def module_preloads(page, deps, names):
-    """<link rel="modulepreload"> lines for every module the page's scripts reach."""
+    """<link rel="modulepreload"> lines for every module the page's scripts import
+    statically, directly or not."""
     mods = set()
     for d in deps[page]:
         if d.endswith((".js", ".mjs")):
-            mods |= {m for m in closure(d, deps) if m.endswith((".js", ".mjs"))}
+            mods |= {m for m in closure(d, deps, eager_only=True) if m.endswith((".js", ".mjs"))}
     entry = {d for d in deps[page] if d.endswith((".js", ".mjs"))}
     return "".join(f'  <link rel="modulepreload" href="{relative_ref(page, names[m], names[m])}">\n'
                    for m in sorted(mods - entry))

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import {
-  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png,
+  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png, SECTION_DATA,
   useBrowser, go, login, apiCall, demoAccounts, registerApplicant, tabTo, focusShown,
 } from './helpers.mjs';
 
@@ -30,7 +30,7 @@ function readRoutes() {
     lists[m[1]] = m[2].split(',').map((s) => s.trim()).flatMap((s) => (s.startsWith('...') ? lists[s.slice(3)] : [s.replace(/'/g, '')])).filter(Boolean);
   }
   const routes = [];
-  for (const m of src.matchAll(/^\s*'(\/[^']*)': \{ title: '([^']*)', page: \w+(, auth: true)?(?:, roles: (\w+|\[[^\]]*\]))? \},$/gm)) {
+  for (const m of src.matchAll(/^\s*'(\/[^']*)': \{ title: '([^']*)', load: pages\.\w+, page: '\w+'(, auth: true)?(?:, roles: (\w+|\[[^\]]*\]))? \},$/gm)) {
     let roles = null;
     if (m[4]) roles = m[4].startsWith('[') ? m[4].slice(1, -1).split(',').map((s) => s.trim().replace(/'/g, '')) : lists[m[4]];
     routes.push({ path: m[1], title: m[2], auth: !!m[3], roles });
@@ -39,17 +39,6 @@ function readRoutes() {
 }
 
 const ROUTES = readRoutes();
-
-const SECTION_DATA = {
-  basic: { gender: '女', birth_date: '1986-05-12', ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
-  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
-  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员' },
-  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
-  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '1' },
-  awards: { awards: '2022年度自治区优质工程奖（参与）' },
-  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
-  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
-};
 
 let node;
 let accounts;       // the demo accounts of this node, one per role

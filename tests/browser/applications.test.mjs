@@ -6,27 +6,15 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, png, validCreditCode,
-  useBrowser, go, login, apiCall, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
+  BASE, PASSWORD, CHINESE, digits, idNumber, creditCode, phone, validCreditCode,
+  useBrowser, go, login, demoAccounts, screenshot, waitForText, registerApplicant, confirmDialog,
+  SECTION_DATA, WITH_ATTACHMENTS, section, fillSection, saved, uploadTo, submittedApplication,
 } from './helpers.mjs';
 
 const b = useBrowser();
 
 const REGION_COMMITTEE = '650000-GC-G';
 const OPINION = '学历证书扫描件不清晰，请重新上传清晰的扫描件。';
-
-// What every section gets (by field name); the select values are among the options.
-const SECTION_DATA = {
-  basic: { gender: '女', birth_date: '1986-05-12', ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
-  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
-  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员\n2016.01—至今 新疆某建设集团 项目技术负责人' },
-  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
-  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '2' },
-  awards: { awards: '2022年度自治区优质工程奖（参与）' },
-  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
-  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
-};
-const WITH_ATTACHMENTS = ['education', 'achievements'];
 
 // ---------- setup ----------
 
@@ -49,34 +37,9 @@ before(async () => {
   unit = { credit_code: demo.credit_code, name: me.account.unit.name, login: demo.login, password: demo.password };
 });
 
-const section = (page, name) => page.locator(`section[data-section="${name}"]`);
 const facts = (page, what) => page.locator(`[data-testid="facts"] [data-testid="${what}"] .fact-value`);
 const liveOpen = (page) => page.waitForSelector('body[data-live="open"]');
 
-
-async function fillSection(page, name, data) {
-  const sec = section(page, name);
-  for (const [k, v] of Object.entries(data)) {
-    const control = sec.locator(`form.section-form [data-field="${k}"]`).locator('input, select, textarea').first();
-    if (await control.evaluate((e) => e.tagName === 'SELECT')) await control.selectOption(v);
-    else await control.fill(v);
-  }
-  await sec.locator('form.section-form button[type="submit"]').click();
-}
-
-async function saved(page, name) {
-  const status = section(page, name).locator('form.section-form .form-status');
-  await status.waitFor({ state: 'visible' });
-  assert.match(await status.textContent(), /已保存/);
-}
-
-async function uploadTo(page, name, fileName) {
-  const sec = section(page, name);
-  const before = await sec.locator('.attachments li').count();
-  await sec.locator('.upload-form input[type="file"]').setInputFiles({ name: fileName, mimeType: 'image/png', buffer: png() });
-  await sec.locator('.upload-form button[type="submit"]').click();
-  await page.waitForFunction(([n, c]) => document.querySelectorAll(`section[data-section="${n}"] .attachments li`).length > c, [name, before]);
-}
 
 // Shared between the tests of the main flow, which run in order.
 const flow = { applicant: null, page: null, unitPage: null, id: '' };
@@ -495,28 +458,9 @@ test('评审表验证: a code that was never issued is refused in Chinese', asyn
 
 // ---------- 收回 and 更改资格 ----------
 
-// A second applicant with a submitted application, made through the API.
-async function submittedApplication(page, creditCode = unit.credit_code) {
-  await registerApplicant(page, '买买提');
-  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
-  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: creditCode });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const id = res.body.id;
-  for (const [name, data] of Object.entries(SECTION_DATA)) {
-    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
-  }
-  for (const name of WITH_ATTACHMENTS) {
-    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
-    assert.equal(r.status, 201);
-  }
-  const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
-  assert.equal(sub.status, 200, JSON.stringify(sub.body));
-  return id;
-}
-
 test('收回 while the unit has not acted, then 更改资格 with the new committee shown first', async () => {
   const page = await b.open('#/');
-  const id = await submittedApplication(page);
+  const id = await submittedApplication(page, unit.credit_code);
   await go(page, '#/applications/edit?id=' + id);
   await page.locator('[data-testid="facts"]').waitFor();
   assert.match(await page.locator('main h1').textContent(), /查看申请书/);
@@ -654,7 +598,7 @@ test('评审委员会: the node admin edits a committee and its windows; a commi
 
 test('a narrow screen: the application page stays readable', async () => {
   const page = await b.open('#/');
-  const id = await submittedApplication(page);
+  const id = await submittedApplication(page, unit.credit_code);
   await page.setViewportSize({ width: 390, height: 844 });
   await go(page, '#/applications/edit?id=' + id);
   await page.locator('[data-testid="facts"]').waitFor();

@@ -1,6 +1,6 @@
 // Shared by the browser test files: the node under test (ZC_URL, ZC_DIR from run.sh),
-// valid identifiers, a small PNG, the browser and its pages, form helpers and API calls
-// made from inside a page (so that they use its session cookie).
+// valid identifiers, a small PNG, the browser and its pages, form helpers, an application's
+// sections, and API calls made from inside a page (so that they use its session cookie).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -166,6 +166,49 @@ export async function screenshot(page, name, opts = {}) {
   await page.screenshot({ path: path.join(SHOTS, name), fullPage: true, ...opts });
 }
 
+
+// ---------- an application's sections (编辑申请书) ----------
+
+// What every section gets (by field name); the select values are among the options.
+export const SECTION_DATA = {
+  basic: { gender: '女', birth_date: '1986-05-12', ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
+  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
+  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员\n2016.01—至今 新疆某建设集团 项目技术负责人' },
+  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
+  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '2' },
+  awards: { awards: '2022年度自治区优质工程奖（参与）' },
+  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
+  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
+};
+export const WITH_ATTACHMENTS = ['education', 'achievements'];
+
+// The section of 编辑申请书 / 办理 named name.
+export const section = (page, name) => page.locator(`section[data-section="${name}"]`);
+
+export async function fillSection(page, name, data) {
+  const sec = section(page, name);
+  for (const [k, v] of Object.entries(data)) {
+    const control = sec.locator(`form.section-form [data-field="${k}"]`).locator('input, select, textarea').first();
+    if (await control.evaluate((e) => e.tagName === 'SELECT')) await control.selectOption(v);
+    else await control.fill(v);
+  }
+  await sec.locator('form.section-form button[type="submit"]').click();
+}
+
+export async function saved(page, name) {
+  const status = section(page, name).locator('form.section-form .form-status');
+  await status.waitFor({ state: 'visible' });
+  assert.match(await status.textContent(), /已保存/);
+}
+
+export async function uploadTo(page, name, fileName) {
+  const sec = section(page, name);
+  const before = await sec.locator('.attachments li').count();
+  await sec.locator('.upload-form input[type="file"]').setInputFiles({ name: fileName, mimeType: 'image/png', buffer: png() });
+  await sec.locator('.upload-form button[type="submit"]').click();
+  await page.waitForFunction(([n, c]) => document.querySelectorAll(`section[data-section="${n}"] .attachments li`).length > c, [name, before]);
+}
+
 // ---------- the API from inside a page (its cookie; the CSRF token from GET /me) ----------
 
 export async function apiCall(page, method, apiPath, body, raw) {
@@ -210,6 +253,26 @@ export async function registerApplicant(page, name) {
   await page.reload();
   await page.waitForSelector('body[data-ready="1"]');
   return who;
+}
+
+// A new applicant, signed in in page's context, with an application at the unit of
+// creditCode submitted through the API; its id.
+export async function submittedApplication(page, creditCode, applicant = '买买提') {
+  await registerApplicant(page, applicant);
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
+  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: creditCode });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const id = res.body.id;
+  for (const [name, data] of Object.entries(SECTION_DATA)) {
+    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
+  }
+  for (const name of WITH_ATTACHMENTS) {
+    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
+    assert.equal(r.status, 201);
+  }
+  const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
+  assert.equal(sub.status, 200, JSON.stringify(sub.body));
+  return id;
 }
 
 // Answers the open <dialog> with the button named buttonText; returns the dialog's text.

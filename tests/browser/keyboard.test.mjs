@@ -9,24 +9,12 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, png, useBrowser, login, demoAccounts, registerApplicant, tabTo, focusShown,
+  BASE, png, useBrowser, login, demoAccounts, registerApplicant, tabTo, focusShown, SECTION_DATA,
+  WITH_ATTACHMENTS,
 } from './helpers.mjs';
 
 const b = useBrowser();
 
-// What the applicant types, section by section (the basic section's name and phone come
-// filled in from the account; gender and birth date from the ID number).
-const SECTION_DATA = {
-  basic: { ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
-  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
-  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员' },
-  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
-  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '1' },
-  awards: { awards: '2022年度自治区优质工程奖（参与）' },
-  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
-  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
-};
-const WITH_PROOF = ['education', 'achievements'];
 const OPINION = '学历证书与学信网信息一致。';
 
 let unit;         // the demo unit admin's account
@@ -174,7 +162,7 @@ test('keyboard only: an applicant\'s new application from 我的申请书 to 提
     await statusSays(page, sel, '已保存');
   }
   // the proofs: Space on the file picker opens the chooser, then 上传附件
-  for (const name of WITH_PROOF) {
+  for (const name of WITH_ATTACHMENTS) {
     const sel = `section[data-section="${name}"] form.upload-form`;
     await tabTo(page, `${sel} input[type="file"]`, 200);
     await assertFocusShown(page);

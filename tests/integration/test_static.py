@@ -12,7 +12,9 @@ from zc_test import ROOT, WEB, ZcCase
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 HASHED = re.compile(r"\.[0-9a-f]{8}\.(js|css)$")
-HTML_REF = re.compile(r"""\b(?:src|href)\s*=\s*["']([^"'#][^"']*)["']""")
+HTML_REF = re.compile(r"""\b(?:src|href)\s*=\s*["'](?!data:)([^"'#][^"']*)["']""")
+PRELOAD = re.compile(r'<link rel="modulepreload" href="([^"]+)">')
+PAGE_IMPORT = re.compile(r"""\bimport\(\s*["'](\./pages/[^"']+)["']\s*\)""")
 JS_REF = re.compile(r"""(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}/[^"']+)["']""")
 CSS_REF = re.compile(r"""url\(\s*["']?([^"')\s]+)["']?\s*\)|@import\s+["']([^"']+)["']""")
 
@@ -105,6 +107,26 @@ class TestStaticFiles(ZcCase):
         built = {posixpath.relpath(os.path.join(d, f), WEB).replace(os.sep, "/")
                  for d, _, fs in os.walk(WEB) for f in fs if f.endswith((".js", ".css"))}
         self.assertEqual(seen, built)
+
+    def test_pages_load_lazily_under_hashed_immutable_names(self):
+        """app.js import()s each page: the build rewrote those to hashed names that answer
+        200 immutable, and index.html preloads the shell only, not the pages."""
+        app = self.get("/" + self.app).body.decode()
+        pages = PAGE_IMPORT.findall(app)
+        self.assertGreater(len(pages), 10, "app.js loads its pages with import()")
+        self.assertIsNone(re.search(r"""\bfrom\s*["']\./pages/""", app), "app.js imports no page statically")
+        home = next(p for p in pages if posixpath.basename(p).startswith("home."))
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(self.app), home))
+        self.assertRegex(path, HASHED)
+        r = self.get("/" + path)
+        self.assertStatus(r, 200)
+        self.assertEqual(r.header("Cache-Control"), IMMUTABLE)
+        self.assertTrue(r.header("Content-Type").startswith("text/javascript"))
+        self.assertIn("export", r.body.decode())
+        preloaded = PRELOAD.findall(self.index)
+        self.assertTrue(preloaded)
+        self.assertFalse([p for p in preloaded if "/pages/" in p], "only the shell is preloaded")
+        self.assertIn('rel="icon"', self.index, "no favicon.ico request")
 
     def test_security_headers_on_static_answers(self):
         etag = self.get("/").header("ETag")

@@ -1,30 +1,10 @@
 // app.js - the portal shell: header (current region, region drop-down), navigation and
 // the hash router (#/login, #/register, ...). Pages live in pages/*.js; each exports a
-// function (ctx) => Node | Promise<Node>.
+// function (ctx) => Node | Promise<Node>, loaded when its route is first opened (a first
+// visit fetches the shell and the one page it shows: issue 10's slow phone link).
 import { state, onChange, loadNode, refreshMe, logout, roleName } from './state.js';
 import { fillRegionSelect } from './region.js';
 import { h, clear, pageHeader, errorPanel } from './ui.js';
-import { homePage } from './pages/home.js';
-import { loginPage } from './pages/login.js';
-import { registerPage } from './pages/register.js';
-import { registerUnitPage } from './pages/register-unit.js';
-import { catalogPage } from './pages/catalog.js';
-import { mePage } from './pages/me.js';
-import { profilePage, passwordPage } from './pages/account.js';
-import { unitInfoPage, unitRenamePage, recommendersPage } from './pages/unit.js';
-import { myApplicationsPage, newApplicationPage } from './pages/applications.js';
-import { applicationPage } from './pages/application.js';
-import { reviewQueuePage, reviewAllPage, handlePage } from './pages/review.js';
-import { committeesPage, directoryPage } from './pages/committees.js';
-import { noticesPage, noticePage, noticesManagePage, noticeEditPage } from './pages/notices.js';
-import { recoverPage, appealResetPage } from './pages/recover.js';
-import { qrApprovePage } from './pages/qrlogin.js';
-import { appealsPage, messagesPage } from './pages/appeals.js';
-import { auditPage } from './pages/audit.js';
-import { verifyPage } from './pages/verify.js';
-import { paySandboxPage } from './pages/paysandbox.js';
-import { paymentsPage } from './pages/payments.js';
-import { resultsPage, publicityPage, approvalPage, certificatePage, publishPage, approvalNewPage } from './pages/results.js';
 import { startLive, livePage } from './live.js';
 import { startI18n, langSwitch, lang, chooseLang, t } from './i18n.js';
 import { put } from './api.js';
@@ -34,46 +14,71 @@ const SITE = '新疆维吾尔自治区职称申报评审系统';
 const REVIEWERS = ['unit_admin', 'dept_admin', 'committee_admin'];
 const READERS = [...REVIEWERS, 'node_admin', 'auditor'];
 
-// auth: needs a session; roles: only these roles.
+// One loader per page module; the build rewrites each import() to the hashed name.
+const pages = {
+  account: () => import('./pages/account.js'),
+  appeals: () => import('./pages/appeals.js'),
+  application: () => import('./pages/application.js'),
+  applications: () => import('./pages/applications.js'),
+  audit: () => import('./pages/audit.js'),
+  catalog: () => import('./pages/catalog.js'),
+  committees: () => import('./pages/committees.js'),
+  home: () => import('./pages/home.js'),
+  login: () => import('./pages/login.js'),
+  me: () => import('./pages/me.js'),
+  notices: () => import('./pages/notices.js'),
+  payments: () => import('./pages/payments.js'),
+  paysandbox: () => import('./pages/paysandbox.js'),
+  qrlogin: () => import('./pages/qrlogin.js'),
+  recover: () => import('./pages/recover.js'),
+  register: () => import('./pages/register.js'),
+  registerUnit: () => import('./pages/register-unit.js'),
+  results: () => import('./pages/results.js'),
+  review: () => import('./pages/review.js'),
+  unit: () => import('./pages/unit.js'),
+  verify: () => import('./pages/verify.js'),
+};
+
+// auth: needs a session; roles: only these roles; load and page: the module and its export.
 const routes = {
-  '/': { title: '首页', page: homePage },
-  '/login': { title: '登录', page: loginPage },
-  '/register': { title: '申请人注册', page: registerPage },
-  '/register/unit': { title: '单位注册', page: registerUnitPage },
-  '/catalog': { title: '职称目录', page: catalogPage },
-  '/verify': { title: '评审表验证', page: verifyPage },
-  '/paysandbox': { title: '非税缴费（沙箱）', page: paySandboxPage },
-  '/results': { title: '评审结果', page: resultsPage },
-  '/publicity': { title: '评审结果公示', page: publicityPage },
-  '/approval': { title: '批文', page: approvalPage },
-  '/certificate': { title: '证书查询', page: certificatePage },
-  '/notices': { title: '通知公告', page: noticesPage },
-  '/notice': { title: '通知详情', page: noticePage },
-  '/directory': { title: '联系评审委员会目录', page: directoryPage },
-  '/recover': { title: '找回用户名或密码', page: recoverPage },
-  '/qr': { title: '扫码登录', page: qrApprovePage, auth: true },
-  '/recover/appeal': { title: '设置新密码', page: appealResetPage },
-  '/notices/manage': { title: '发布通知', page: noticesManagePage, auth: true, roles: ['node_admin', 'committee_admin'] },
-  '/notices/edit': { title: '编辑通知', page: noticeEditPage, auth: true, roles: ['node_admin', 'committee_admin'] },
-  '/appeals': { title: '账号申诉', page: appealsPage, auth: true, roles: ['node_admin'] },
-  '/messages': { title: '消息发件箱', page: messagesPage, auth: true, roles: ['node_admin'] },
-  '/committees/publicity': { title: '发布公示', page: publishPage, auth: true, roles: ['committee_admin'] },
-  '/approvals/new': { title: '印发批文', page: approvalNewPage, auth: true, roles: ['node_admin'] },
-  '/me': { title: '我的主页', page: mePage, auth: true },
-  '/me/profile': { title: '编辑个人信息', page: profilePage, auth: true },
-  '/me/password': { title: '修改密码', page: passwordPage, auth: true },
-  '/unit/info': { title: '完善单位信息', page: unitInfoPage, auth: true, roles: ['unit_admin'] },
-  '/unit/rename': { title: '变更单位名称', page: unitRenamePage, auth: true, roles: ['unit_admin'] },
-  '/unit/recommenders': { title: '推荐单位', page: recommendersPage, auth: true, roles: ['unit_admin'] },
-  '/applications': { title: '我的申请书', page: myApplicationsPage, auth: true, roles: ['applicant'] },
-  '/applications/new': { title: '新增申请书', page: newApplicationPage, auth: true, roles: ['applicant'] },
-  '/applications/edit': { title: '编辑申请书', page: applicationPage, auth: true, roles: ['applicant'] },
-  '/review/queue': { title: '申请书审核', page: reviewQueuePage, auth: true, roles: REVIEWERS },
-  '/review/all': { title: '申请书查询', page: reviewAllPage, auth: true, roles: READERS },
-  '/review/handle': { title: '办理申请书', page: handlePage, auth: true, roles: READERS },
-  '/committees': { title: '评审委员会', page: committeesPage, auth: true, roles: ['node_admin', 'committee_admin'] },
-  '/committees/payments': { title: '缴费名单', page: paymentsPage, auth: true, roles: ['node_admin', 'committee_admin'] },
-  '/audit': { title: '审计控制台', page: auditPage, auth: true, roles: ['node_admin', 'auditor'] },
+  '/': { title: '首页', load: pages.home, page: 'homePage' },
+  '/login': { title: '登录', load: pages.login, page: 'loginPage' },
+  '/register': { title: '申请人注册', load: pages.register, page: 'registerPage' },
+  '/register/unit': { title: '单位注册', load: pages.registerUnit, page: 'registerUnitPage' },
+  '/catalog': { title: '职称目录', load: pages.catalog, page: 'catalogPage' },
+  '/verify': { title: '评审表验证', load: pages.verify, page: 'verifyPage' },
+  '/paysandbox': { title: '非税缴费（沙箱）', load: pages.paysandbox, page: 'paySandboxPage' },
+  '/results': { title: '评审结果', load: pages.results, page: 'resultsPage' },
+  '/publicity': { title: '评审结果公示', load: pages.results, page: 'publicityPage' },
+  '/approval': { title: '批文', load: pages.results, page: 'approvalPage' },
+  '/certificate': { title: '证书查询', load: pages.results, page: 'certificatePage' },
+  '/notices': { title: '通知公告', load: pages.notices, page: 'noticesPage' },
+  '/notice': { title: '通知详情', load: pages.notices, page: 'noticePage' },
+  '/directory': { title: '联系评审委员会目录', load: pages.committees, page: 'directoryPage' },
+  '/recover': { title: '找回用户名或密码', load: pages.recover, page: 'recoverPage' },
+  '/qr': { title: '扫码登录', load: pages.qrlogin, page: 'qrApprovePage', auth: true },
+  '/recover/appeal': { title: '设置新密码', load: pages.recover, page: 'appealResetPage' },
+  '/notices/manage': { title: '发布通知', load: pages.notices, page: 'noticesManagePage', auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/notices/edit': { title: '编辑通知', load: pages.notices, page: 'noticeEditPage', auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/appeals': { title: '账号申诉', load: pages.appeals, page: 'appealsPage', auth: true, roles: ['node_admin'] },
+  '/messages': { title: '消息发件箱', load: pages.appeals, page: 'messagesPage', auth: true, roles: ['node_admin'] },
+  '/committees/publicity': { title: '发布公示', load: pages.results, page: 'publishPage', auth: true, roles: ['committee_admin'] },
+  '/approvals/new': { title: '印发批文', load: pages.results, page: 'approvalNewPage', auth: true, roles: ['node_admin'] },
+  '/me': { title: '我的主页', load: pages.me, page: 'mePage', auth: true },
+  '/me/profile': { title: '编辑个人信息', load: pages.account, page: 'profilePage', auth: true },
+  '/me/password': { title: '修改密码', load: pages.account, page: 'passwordPage', auth: true },
+  '/unit/info': { title: '完善单位信息', load: pages.unit, page: 'unitInfoPage', auth: true, roles: ['unit_admin'] },
+  '/unit/rename': { title: '变更单位名称', load: pages.unit, page: 'unitRenamePage', auth: true, roles: ['unit_admin'] },
+  '/unit/recommenders': { title: '推荐单位', load: pages.unit, page: 'recommendersPage', auth: true, roles: ['unit_admin'] },
+  '/applications': { title: '我的申请书', load: pages.applications, page: 'myApplicationsPage', auth: true, roles: ['applicant'] },
+  '/applications/new': { title: '新增申请书', load: pages.applications, page: 'newApplicationPage', auth: true, roles: ['applicant'] },
+  '/applications/edit': { title: '编辑申请书', load: pages.application, page: 'applicationPage', auth: true, roles: ['applicant'] },
+  '/review/queue': { title: '申请书审核', load: pages.review, page: 'reviewQueuePage', auth: true, roles: REVIEWERS },
+  '/review/all': { title: '申请书查询', load: pages.review, page: 'reviewAllPage', auth: true, roles: READERS },
+  '/review/handle': { title: '办理申请书', load: pages.review, page: 'handlePage', auth: true, roles: READERS },
+  '/committees': { title: '评审委员会', load: pages.committees, page: 'committeesPage', auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/committees/payments': { title: '缴费名单', load: pages.payments, page: 'paymentsPage', auth: true, roles: ['node_admin', 'committee_admin'] },
+  '/audit': { title: '审计控制台', load: pages.audit, page: 'auditPage', auth: true, roles: ['node_admin', 'auditor'] },
 };
 
 // The navigation entries of each role after 我的主页.
@@ -166,7 +171,7 @@ async function render() {
   livePage(null); // live updates go to the page being opened from now on
   let el;
   try {
-    el = await route.page({ path, query, navigate });
+    el = await (await route.load())[route.page]({ path, query, navigate });
   } catch (e) {
     console.error(e);
     el = h('div', {}, pageHeader(route.title), errorPanel({ message: '页面加载失败，请刷新后重试。' }));
@@ -198,6 +203,8 @@ function followAccountLang() {
 }
 
 async function boot() {
+  const first = routes[parseHash().path];
+  if (first) first.load().catch(() => {}); // fetched while the API answers; render() reports a failure
   await startI18n();
   mountLangSwitch();
   document.getElementById('skip-link').addEventListener('click', (ev) => {

@@ -19,7 +19,10 @@ export const phoneField = (label = '手机号', value) => ({
 
 export const MAX_FILE = 2 * 1024 * 1024;
 export const FILE_TYPES = ['image/jpeg', 'image/png', 'application/pdf'];
-export const FILE_ACCEPT = '.jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf';
+// image/* lets a phone offer its camera beside the photo library and files (a capture
+// attribute would offer the camera alone: no scan already on the phone, no PDF);
+// checkFile still allows JPEG, PNG and PDF only.
+export const FILE_ACCEPT = 'image/*,application/pdf';
 
 export function formatSize(n) {
   if (n >= 1024 * 1024) return (n / 1024 / 1024).toFixed(1) + ' MiB';

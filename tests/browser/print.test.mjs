@@ -1,0 +1,81 @@
+// Browser tests of the portal on paper (issue 10, site.css's @media print): the lists people
+// print (我的申请书, 申请书审核, 联系评审委员会目录) without the navigation, the region and
+// language switches, the footer, the skip link or any button; the list full width, black on
+// white, a table as a table even on a narrow screen; and the page turns into a PDF.
+// Run through tests/browser/run.sh.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, useBrowser, go, login, demoAccounts, submittedApplication } from './helpers.mjs';
+
+const b = useBrowser();
+
+let unit; // the demo unit admin of this node
+
+before(async () => {
+  const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
+  unit = demoAccounts().find((a) => a.role === 'unit_admin' && a.node === node);
+  assert.ok(unit, 'a demo unit admin of this node');
+});
+
+// What the page shows in print of the chrome, the buttons and the list matching selector.
+async function printed(page, list) {
+  await page.emulateMedia({ media: 'print' });
+  const seen = await page.evaluate((sel) => {
+    const shown = (el) => !!el && el.checkVisibility({ visibilityProperty: true }) && el.getBoundingClientRect().height > 0;
+    const listEl = document.querySelector(sel);
+    const main = document.getElementById('main').getBoundingClientRect();
+    const cell = listEl && listEl.querySelector('td, dd, p');
+    return {
+      chrome: ['#skip-link', '.site-nav', '#region-select', '#lang-select', '.site-footer'].filter((s) => shown(document.querySelector(s))),
+      buttons: [...document.querySelectorAll('button, .btn, select')].filter(shown).map((e) => e.textContent.trim() || e.tagName),
+      list: shown(listEl),
+      fullWidth: !!listEl && listEl.getBoundingClientRect().width >= main.width - 2,
+      color: cell ? getComputedStyle(cell).color : '',
+      rows: listEl ? [...new Set([...listEl.querySelectorAll('tr')].map((tr) => getComputedStyle(tr).display))] : [],
+    };
+  }, list);
+  await page.emulateMedia({ media: 'screen' });
+  return seen;
+}
+
+function assertPrintable(seen, what) {
+  assert.deepEqual(seen.chrome, [], `${what}: no navigation, switches, footer or skip link on paper`);
+  assert.deepEqual(seen.buttons, [], `${what}: no buttons on paper`);
+  assert.ok(seen.list, `${what}: the list is printed`);
+  assert.ok(seen.fullWidth, `${what}: the list takes the page's width`);
+  assert.equal(seen.color, 'rgb(0, 0, 0)', `${what}: black text`);
+}
+
+test('我的申请书 and 申请书审核 print as tables, also from a narrow screen; the page becomes a PDF', async () => {
+  const page = await b.open('#/');
+  await submittedApplication(page, unit.credit_code, '热依拉');
+  await go(page, '#/applications');
+  await page.locator('table[data-testid="applications"] tbody tr').first().waitFor();
+  assertPrintable(await printed(page, 'table[data-testid="applications"]'), '我的申请书');
+
+  await page.setViewportSize({ width: 600, height: 800 }); // a screen where the rows stack
+  const narrow = await printed(page, 'table[data-testid="applications"]');
+  assertPrintable(narrow, '我的申请书 from a narrow screen');
+  assert.deepEqual(narrow.rows, ['table-row'], 'rows as table rows on paper, not stacked');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  const pdf = await page.pdf({ format: 'A4' });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  await page.context().close();
+
+  const review = await b.open('#/');
+  await login(review, unit.login, unit.password);
+  await go(review, '#/review/queue');
+  await review.locator('table[data-testid="applications"] tbody tr').first().waitFor();
+  assertPrintable(await printed(review, 'table[data-testid="applications"]'), '申请书审核');
+  await review.context().close();
+  b.assertNoPageErrors();
+});
+
+test('联系评审委员会目录 prints without its region filter', async () => {
+  const page = await b.open('#/directory');
+  await page.locator('[data-testid="directory"] .card').first().waitFor();
+  assertPrintable(await printed(page, '[data-testid="directory"]'), '联系评审委员会目录');
+  await page.context().close();
+  b.assertNoPageErrors();
+});
