@@ -28,6 +28,7 @@ static void usage(void) {
           "               [--fed-port P --tls-cert F --tls-key F --tls-ca F]   (the federation's wss://)\n"
           "               [--claim-check-secs N]   (registrar: when an unused identity claim is checked)\n"
           "               [--transfer-rollback-secs N]  (a region transfer not accepted in N s is rolled back)\n"
+          "               [--ws-ping-secs N]   (the portal's WebSockets: ping after N s quiet, close after 2N)\n"
           "               [--config FILE]   (FILE: one 'name = value' per line, same names)\n");
 }
 

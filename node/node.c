@@ -49,6 +49,7 @@ void node_config_defaults(zc_config *cfg, const char *zArgv0) {
   cfg->nMaxBody = 64 * 1024;
   cfg->iClaimCheckSecs = 60;
   cfg->iTransferRollbackSecs = 60;
+  cfg->iWsPingSecs = 20;
   /* web/ and schemas/ live beside bin/ */
   ssize_t n = readlink("/proc/self/exe", zExe, sizeof zExe - 1);
   if (n <= 0) n = (ssize_t)snprintf(zExe, sizeof zExe, "%s", zArgv0 ? zArgv0 : ".");
@@ -79,25 +80,24 @@ static int config_set(zc_config *cfg, const char *zName, const char *zVal) {
       return 0;
     }
   }
-  if (strcmp(zName, "port") == 0) {
-    cfg->iPort = atoi(zVal);
-    return cfg->iPort > 0 && cfg->iPort < 65536 ? 0 : -1;
-  }
-  if (strcmp(zName, "fed-port") == 0) {
-    cfg->iFedPort = atoi(zVal);
-    return cfg->iFedPort > 0 && cfg->iFedPort < 65536 ? 0 : -1;
-  }
-  if (strcmp(zName, "secure-cookies") == 0) {
-    cfg->bSecureCookies = strcmp(zVal, "1") == 0;
-    return cfg->bSecureCookies || strcmp(zVal, "0") == 0 ? 0 : -1;
-  }
-  if (strcmp(zName, "transfer-rollback-secs") == 0) {
-    cfg->iTransferRollbackSecs = atoi(zVal);
-    return cfg->iTransferRollbackSecs >= 1 ? 0 : -1;
-  }
-  if (strcmp(zName, "claim-check-secs") == 0) {
-    cfg->iClaimCheckSecs = atoi(zVal);
-    return cfg->iClaimCheckSecs >= 1 ? 0 : -1;
+  static const struct { const char *zName; size_t off; int iMin, iMax; } aInt[] = {
+#define INT_OPT(name, field, lo, hi) {name, offsetof(zc_config, field), lo, hi}
+    INT_OPT("port", iPort, 1, 65535),
+    INT_OPT("fed-port", iFedPort, 1, 65535),
+    INT_OPT("secure-cookies", bSecureCookies, 0, 1),
+    INT_OPT("transfer-rollback-secs", iTransferRollbackSecs, 1, 86400 * 30),
+    INT_OPT("claim-check-secs", iClaimCheckSecs, 1, 86400 * 30),
+    INT_OPT("ws-ping-secs", iWsPingSecs, 1, 3600),
+#undef INT_OPT
+  };
+  for (size_t i = 0; i < sizeof aInt / sizeof aInt[0]; i++) {
+    if (strcmp(zName, aInt[i].zName) == 0) {
+      char *zEnd;
+      long v = strtol(zVal, &zEnd, 10);
+      if (zEnd == zVal || *zEnd || v < aInt[i].iMin || v > aInt[i].iMax) return -1;
+      *(int *)((char *)cfg + aInt[i].off) = (int)v;
+      return 0;
+    }
   }
   if (strcmp(zName, "max-body") == 0) {
     cfg->nMaxBody = atol(zVal);

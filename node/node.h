@@ -32,6 +32,8 @@ typedef struct zc_config {
                            checked with its node, and released if never used (claims.h) */
   int iTransferRollbackSecs; /* old home: a region transfer not accepted in this long is
                                 rolled back (transfer.h) */
+  int iWsPingSecs;      /* the portal's WebSockets (zc-live, zc-qr): pinged after this long
+                           with nothing heard, closed after twice as long (server.c) */
 } zc_config;
 
 typedef struct zc_node {

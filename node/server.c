@@ -70,6 +70,7 @@ struct pss_http {
 };
 
 static struct lws_context *g_ctx;
+static lws_retry_bo_t g_idle; /* the portal WebSockets' ping and hang-up (cfg.iWsPingSecs) */
 static volatile sig_atomic_t g_bStop, g_bReload;
 static zc_node *g_node;
 
@@ -738,6 +739,11 @@ int server_run(zc_node *p) {
   info.max_http_header_data = CONNS_HEADER_BYTES;
   info.timeout_secs = 15; /* e.g. between parts of a body */
   info.vhost_name = p->cfg.zNode;
+  /* A browser's WebSocket that has gone quiet (a phone that lost its network, a laptop
+   * shut) is pinged, and closed when it answers nothing: its slot and socket come back. */
+  g_idle.secs_since_valid_ping = (uint16_t)p->cfg.iWsPingSecs;
+  g_idle.secs_since_valid_hangup = (uint16_t)(2 * p->cfg.iWsPingSecs);
+  info.retry_and_idle_policy = &g_idle;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* the federation's vhost (fedlink.c) speaks TLS */
 
   lws_set_log_level(LLL_ERR | LLL_WARN, NULL);

@@ -16,7 +16,7 @@ import struct
 import time
 
 from test_applications import API, AppFlow
-from zc_test import ZcCase
+from zc_test import Node, ZcCase
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -94,21 +94,24 @@ class LiveSocket:
             head += bytes([0x80 | 127]) + struct.pack(">Q", n)
         self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
+    def recv_frame(self, deadline):
+        """The next frame as (fin, opcode, payload), whatever it is, by the monotonic deadline."""
+        b0, b1 = self._need(2, deadline)
+        if b1 & 0x80:
+            raise AssertionError("the server masked a frame (RFC 6455 5.1 forbids it)")
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self._need(2, deadline))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self._need(8, deadline))[0]
+        return b0 & 0x80, b0 & 0x0F, self._need(n, deadline)
+
     def recv_text(self, timeout=5.0):
         """The next complete text message (pings answered, fragments joined)."""
         deadline = time.monotonic() + timeout
         parts, opcode0 = [], None
         while True:
-            b0, b1 = self._need(2, deadline)
-            fin, opcode = b0 & 0x80, b0 & 0x0F
-            if b1 & 0x80:
-                raise AssertionError("the server masked a frame (RFC 6455 5.1 forbids it)")
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack(">H", self._need(2, deadline))[0]
-            elif n == 127:
-                n = struct.unpack(">Q", self._need(8, deadline))[0]
-            payload = self._need(n, deadline)
+            fin, opcode, payload = self.recv_frame(deadline)
             if opcode == 0x8:
                 raise Closed(f"close frame {payload!r}")
             if opcode == 0x9:
@@ -272,3 +275,66 @@ class TestLive(AppFlow, ZcCase):
             pass
         self.assertEqual([m for m in got if m.get("id") == a.app_id], [],
                          "a logged-out session's socket still receives the account's events")
+
+
+class TestQuietSockets(ZcCase):
+    """A portal WebSocket that has gone quiet is pinged after ws-ping-secs (1 s here) and
+    closed when it has answered nothing for twice as long; one that answers stays open."""
+
+    @classmethod
+    def setUpClass(cls):
+        def prepare(node):
+            os.makedirs(node.data, exist_ok=True)
+            with open(os.path.join(node.data, "node.conf"), "w") as f:
+                f.write("ws-ping-secs = 1\n")
+        cls.node = Node("live-quiet", prepare=prepare).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.stop()
+
+    def live(self):
+        a = self.new_applicant()
+        ws = LiveSocket(self.node.port, cookie="zc_session=" + a.cookies["zc_session"])
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.recv_json(), {"type": "hello"})
+        return ws
+
+    def test_a_socket_that_never_answers_is_pinged_then_closed(self):
+        ws = self.live()
+        t0 = time.monotonic()
+        fin, opcode, _ = ws.recv_frame(t0 + 4)
+        self.assertEqual(opcode, 0x9, "a ping")
+        pinged = time.monotonic() - t0
+        with self.assertRaises(Closed):  # no pong: closed (a close frame, or the socket)
+            while True:
+                fin, opcode, _ = ws.recv_frame(t0 + 8)
+                if opcode == 0x8:
+                    raise Closed("close frame")
+        closed = time.monotonic() - t0
+        self.assertLess(pinged, 3)
+        self.assertTrue(1.5 < closed < 6, f"pinged at {pinged:.1f} s, closed at {closed:.1f} s")
+
+    def test_a_socket_that_answers_pings_stays_open(self):
+        ws = self.live()
+        end, pings = time.monotonic() + 5, 0
+        while True:
+            try:
+                fin, opcode, payload = ws.recv_frame(end)
+            except socket.timeout:
+                break
+            self.assertNotEqual(opcode, 0x8, "closed although it answered every ping")
+            if opcode == 0x9:
+                pings += 1
+                ws._send(0xA, payload)
+        self.assertGreaterEqual(pings, 2)
+        # still open and still told of events: a ping answered in time
+        ws._send(0x9, b"are you there")
+        fin, opcode, payload = ws.recv_frame(time.monotonic() + 2)
+        while opcode == 0x9:
+            ws._send(0xA, payload)
+            fin, opcode, payload = ws.recv_frame(time.monotonic() + 2)
+        self.assertEqual((opcode, payload), (0xA, b"are you there"))
+        self.assertStatus(self.client().get("/api/v1/health"), 200)
+
