@@ -18,6 +18,7 @@ receiver retries until it is back). Tampered: a snapshot or an attachment that t
 serves unlike the hashes it logged is refused, and taken over only once it matches. Every
 test ends with zc-audit clean."""
 import hashlib
+import json
 import os
 import sqlite3
 import time
@@ -36,14 +37,11 @@ GC_G = "650000-GC-G"
 
 
 
-class TestHandoff(ReplicationCase):
-    def setUp(self):
-        super().setUp()
-        self.start("handoff")
-        self.addCleanup(self.audit)
+class FedApplications:
+    """An application's way across the nodes of a ReplicationCase's federation, step by step
+    (shared with test_jurisdiction)."""
 
     def demo(self, nid, role, **match):
-        import json, os
         with open(os.path.join(self.fed.dir, "demo-accounts.json"), encoding="utf-8") as f:
             a = next(x for x in json.load(f) if x["node"] == nid and x["role"] == role and
                      all(x.get(k) == v for k, v in match.items()))
@@ -72,10 +70,10 @@ class TestHandoff(ReplicationCase):
         body.update(kw)
         return who.post(f"{API}/applications/{app_id}/review", body)
 
-    def at_dept(self, nid=B, qual="GC4", sp="GC-JZ", committee=GC_G):
+    def ready_at(self, nid=B, qual="GC4", sp="GC-JZ", committee=GC_G):
         """A new applicant's application at node nid's demo unit (by default a Urumqi GC4,
-        the region's committee), complete, at that node's demo dept: (applicant, its form,
-        the application's id, the attachments' hashes, unit, dept)."""
+        the region's committee), complete and not yet submitted: (applicant, its form, the
+        application's id, the attachments' hashes, unit)."""
         a = self.client_at(nid)
         body = self.applicant_body()
         self.assertStatus(a.remember(a.post(API + "/accounts", body)), 201)
@@ -93,9 +91,22 @@ class TestHandoff(ReplicationCase):
             r = a.post(f"{API}/applications/{app_id}/attachments?{q}", raw=data, ctype=ctype)
             self.assertStatus(r, 201)
             shas.append(hashlib.sha256(data).hexdigest())
+        return a, body, app_id, shas, unit
+
+    def at_dept(self, nid=B, qual="GC4", sp="GC-JZ", committee=GC_G):
+        """ready_at's application submitted and forwarded by the unit, at that node's demo
+        dept: (applicant, its form, the application's id, the attachments' hashes, unit, dept)."""
+        a, body, app_id, shas, unit = self.ready_at(nid, qual, sp, committee)
         self.assertStatus(a.post(f"{API}/applications/{app_id}/submit"), 200)
         self.assertStatus(self.review(unit, app_id, "forward", recommendation="同意推荐"), 200)
         return a, body, app_id, shas, unit, self.demo(nid, "dept_admin")
+
+
+class TestHandoff(FedApplications, ReplicationCase):
+    def setUp(self):
+        super().setUp()
+        self.start("handoff")
+        self.addCleanup(self.audit)
 
     def test_an_application_goes_to_the_regions_committee_and_back(self):
         # the applicant at Urumqi, the Urumqi demo unit: the committee is the region's

@@ -3,7 +3,8 @@ tools/zc-fed: the region 650000, Urumqi 650100 and Kashgar 653100.
 
 - a committee's terms (windows, submission limit, fee, paper rules) are those its own node
   sets: a change at the region reaches every node (committee.updated), and a node that
-  shows or checks a region committee uses the region's terms, not a copy of its own;
+  shows or checks a region committee uses the region's terms, not a copy of its own (a
+  Urumqi applicant's submission meets the region's window and submission limit);
 - the committee is found at the unit's node for the title, else at the region: a Urumqi
   unit's senior engineer goes to the region's committee, its intermediate one to
   Urumqi's; a Kashgar unit's senior teacher (JY4) to Kashgar's directed committee,
@@ -17,13 +18,14 @@ import shutil
 import subprocess
 import time
 
+from test_handoff import FedApplications
 from test_replication import ReplicationCase, audit_bin
-from zc_test import REGION, ROOT
+from zc_test import REGION, ROOT, until
 
 B, C = "650100", "653100"
 
 
-class JurisdictionCase(ReplicationCase):
+class JurisdictionCase(FedApplications, ReplicationCase):
     def setUp(self):
         super().setUp()
         self.start(self.id().rsplit(".", 1)[-1][:40])
@@ -71,6 +73,29 @@ class TestCommitteeTerms(JurisdictionCase):
         self.assertEqual(r.json["committee"]["id"], cid)
         self.assertEqual((r.json["committee"]["window"]["opens"], r.json["committee"]["window"]["closes"]),
                          ("2026-03-01", "2026-04-30"))
+
+    def test_a_urumqi_submission_meets_the_regions_window_and_limit(self):
+        admin, _ = self.demo_client(REGION, "node_admin")
+        cid = "650000-GC-G"
+
+        def region_sets(windows, limit):  # and waits until Urumqi has them
+            self.assertStatus(admin.put(f"/api/v1/committees/{cid}", {"windows": windows, "submit_limit": limit}), 200)
+            want = (sorted((w["specialty"], w["opens"], w["closes"]) for w in windows), limit)
+            self.assertTrue(until(lambda: (lambda c: (sorted((w["specialty"], w["opens"], w["closes"]) for w in c["windows"]),
+                                                      c["submit_limit"]) == want)(self.committee_at(B, cid)), 15))
+
+        region_sets([{"specialty": "GC-JZ", "opens": "2020-01-01", "closes": "2020-01-31"}], 1)
+        a, body, app_id, shas, unit = self.ready_at(B)
+        e = self.assertError(a.post(f"/api/v1/applications/{app_id}/submit"), 409, "window_closed")
+        self.assertIn("2020-01-01", e["message"])
+        region_sets([{"specialty": "GC-JZ", "opens": "2020-01-01", "closes": "2099-12-31"}], 1)
+        self.assertStatus(a.post(f"/api/v1/applications/{app_id}/submit"), 200)
+        # returned by the Urumqi unit: a second submission is past the region's limit of one
+        self.assertStatus(self.review(unit, app_id, "return", opinions={"work": "请补充"}), 200)
+        e = self.assertError(a.post(f"/api/v1/applications/{app_id}/submit"), 409, "submission_limit")
+        self.assertEqual((e["submit_count"], e["submit_limit"]), (1, 1))
+        region_sets([{"specialty": "GC-JZ", "opens": "2020-01-01", "closes": "2099-12-31"}], 2)
+        self.assertStatus(a.post(f"/api/v1/applications/{app_id}/submit"), 200)
 
     def test_only_its_own_node_changes_a_committee(self):
         admin, _ = self.demo_client(B, "node_admin")
