@@ -53,9 +53,12 @@ static char *years_text(const json_t *pLevel) {
   size_t i, n = 0;
   json_t *y;
   z[0] = 0;
-  json_array_foreach(json_object_get(pLevel, "years"), i, y)
-    n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "%s%s%s从事本专业技术工作满%lld年", i ? "；" : "",
-                          jstr(y, "degree"), since_label(y), (long long)json_integer_value(json_object_get(y, "years")));
+  /* one clause per degree, each a text of its own for the Uyghur dictionary: "；" apart */
+  json_array_foreach(json_object_get(pLevel, "years"), i, y) {
+    if (i) n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "；");
+    n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "%s学历%s从事本专业技术工作满%lld年", jstr(y, "degree"),
+                          since_label(y), (long long)json_integer_value(json_object_get(y, "years")));
+  }
   return strdup(z);
 }
 
