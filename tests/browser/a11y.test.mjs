@@ -8,15 +8,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import {
   BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png,
-  useBrowser, go, login, apiCall, demoAccounts, registerApplicant,
+  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, axeRun, axeReport as report,
 } from './helpers.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const b = useBrowser();
 
@@ -70,25 +65,10 @@ after(() => console.log(`axe-core checked ${checked} pages and page states (${RO
 
 // ---------- helpers ----------
 
-// Waits until the route has drawn (no 加载中…), then runs axe-core on the document.
+// axe-core on the page as it stands (helpers.mjs), counted.
 async function axeViolations(page) {
-  await page.waitForFunction(() => !document.querySelector('#main .loading') && document.querySelector('#main h1'));
-  await page.waitForLoadState('networkidle').catch(() => {});
-  await page.waitForFunction(() => !document.querySelector('#main .loading'));
-  // evaluated rather than added as a <script>: the portal's CSP (default-src 'self') refuses inline scripts
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
   checked++;
-  return page.evaluate(async (values) => {
-    // colours mid-animation (a toast fading in) are not what anyone reads: finish them first
-    for (const a of document.getAnimations()) if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) a.finish();
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
-  }, TAGS);
-}
-
-function report(where, violations) {
-  return violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}\n`
-    + v.nodes.map((n) => `    ${n.target}\n      ${(n.summary || '').replace(/\n/g, '\n      ')}`).join('\n')).join('\n');
+  return axeRun(page);
 }
 
 let checked = 0; // pages and states axe-core has looked at

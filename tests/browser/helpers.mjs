@@ -1,12 +1,13 @@
 // Shared by the browser test files: the node under test (ZC_URL, ZC_DIR from run.sh),
 // valid identifiers, a small PNG, the browser and its pages, form helpers and API calls
-// made from inside a page (so that they use its session cookie).
+// made from inside a page (so that they use its session cookie), and axe-core's check.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const BASE = (process.env.ZC_URL || '').replace(/\/+$/, '');
@@ -226,4 +227,29 @@ export function demoAccounts() {
   const file = DIR && path.join(DIR, 'demo-accounts.json');
   assert.ok(file && fs.existsSync(file), 'run.sh starts the federation with --demo: demo-accounts.json must exist');
   return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+// ---------- axe-core (WCAG 2.1 AA) ----------
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// Waits until the route has drawn (no 加载中…), then runs axe-core on the document.
+export async function axeRun(page) {
+  await page.waitForFunction(() => !document.querySelector('#main .loading') && document.querySelector('#main h1'));
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.waitForFunction(() => !document.querySelector('#main .loading'));
+  // evaluated rather than added as a <script>: the portal's CSP (default-src 'self') refuses inline scripts
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  return page.evaluate(async (values) => {
+    // colours mid-animation (a toast fading in) are not what anyone reads: finish them first
+    for (const a of document.getAnimations()) if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) a.finish();
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
+  }, TAGS);
+}
+
+export function axeReport(where, violations) {
+  return violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}\n`
+    + v.nodes.map((n) => `    ${n.target}\n      ${(n.summary || '').replace(/\n/g, '\n      ')}`).join('\n')).join('\n');
 }
