@@ -5,7 +5,7 @@ import { get } from '../api.js';
 import { livePage } from '../live.js';
 import { ROLE_NAMES } from '../state.js';
 import { t, refName } from '../i18n.js';
-import { h, clear, dl, badge, formatTime, formatDate, refText } from '../ui.js';
+import { h, clear, dl, badge, formatTime, formatDate, refText, typed } from '../ui.js';
 import { formatSize } from './fields.js';
 
 export const STATUS_NAMES = {
@@ -255,7 +255,8 @@ export function sectionValues(section) {
     const v = data[f.name];
     const empty = v === undefined || v === null || v === '';
     return [h('dt', { text: f.label }), h('dd', { class: f.type === 'textarea' ? 'pre' : '', dataset: { field: f.name } },
-      empty ? h('span', { class: 'muted', text: '未填写' }) : String(v))];
+      // a choice among the options is the portal's text; anything else, the applicant's
+      empty ? h('span', { class: 'muted', text: '未填写' }) : f.type === 'select' ? String(v) : typed(String(v)))];
   }));
 }
 
@@ -288,7 +289,7 @@ export function attachmentList(app, section, onDelete) {
   if (!atts.length) return h('p', { class: 'muted attach-empty', text: section.attachments_required ? '尚未上传附件（本栏目须上传证明材料）。' : '暂无附件。' });
   return h('ul', { class: 'attachments', dataset: { testid: 'attachments' } }, atts.map((a) => h('li', { dataset: { att: a.id } },
     h('span', { class: 'file-icon', 'aria-hidden': 'true', text: TYPE_NAMES[a.type] || '文件' }),
-    h('a', { class: 'att-name', href: attachmentUrl(app.id, a.id), target: '_blank', rel: 'noopener', text: a.name }),
+    h('a', { class: 'att-name', href: attachmentUrl(app.id, a.id), target: '_blank', rel: 'noopener', translate: 'no', text: a.name }),
     h('span', { class: 'muted', text: `${formatSize(a.size)} · ${TYPE_NAMES[a.type] || a.type} · ${formatTime(a.uploaded)}` }),
     onDelete ? h('button', { type: 'button', class: 'btn small danger', text: '删除', 'aria-label': `删除附件 ${a.name}`, onclick: (ev) => onDelete(a, ev.currentTarget) }) : null)));
 }

@@ -3,7 +3,7 @@
 // read-only with an opinion per section, then the decisions the server lists in `actions`.
 import { get, put, post } from '../api.js';
 import { state } from '../state.js';
-import { refName } from '../i18n.js';
+import { t, refName } from '../i18n.js';
 import { livePage, ownAction } from '../live.js';
 import {
   h, clear, createForm, pageHeader, errorPanel, crumbs, messageArea, confirmDialog, badge,
@@ -252,7 +252,7 @@ export async function handlePage({ query }) {
       h('h2', { id: 'decide-title', text: '办理' }),
       incomplete ? h('p', { class: 'notice warn' }, '本单位信息不完整，不能开展审核工作。', h('a', { href: '#/unit/info', text: '完善单位信息' })) : null,
       unitForward && !recs.length ? h('p', { class: 'notice warn' }, '本单位尚未选择推荐单位。', h('a', { href: '#/unit/recommenders', text: '选择推荐单位' })) : null,
-      h('p', { class: 'muted', text: `可办理：${acts.map((a) => (note(a) === text(a) ? text(a) : `${text(a)}（${note(a)}）`)).join('；')}` }),
+      h('p', { class: 'muted', text: `可办理：${acts.map((a) => (note(a) === text(a) ? t(text(a)) : `${t(text(a))}（${t(note(a))}）`)).join('；')}` }),
       form.el);
   }
 
