@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png,
-  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, axeRun, axeReport as report,
+  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone,
+  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, filledApplication, axeRun, axeReport as report,
 } from './helpers.mjs';
 
 const b = useBrowser();
@@ -33,17 +33,6 @@ function readRoutes() {
 }
 
 const ROUTES = readRoutes();
-
-const SECTION_DATA = {
-  basic: { gender: '女', birth_date: '1986-05-12', ethnicity: '维吾尔族', political: '群众', work_start: '2009-07-01', position: '项目技术负责人', current_title: '工程师', current_title_date: '2015-12-30' },
-  education: { degree: '大学本科', school: '新疆大学', major: '土木工程', graduated: '2009-06-30' },
-  work: { experience: '2009.07—2015.12 新疆某建设集团 技术员' },
-  achievements: { summary: '主持完成多项住宅和公共建筑项目的技术管理工作。', projects: '乌鲁木齐市某安置房项目（技术负责人）' },
-  papers: { papers: '《寒区混凝土冬季施工质量控制》，新疆建筑，2021，第一作者', count: '1' },
-  awards: { awards: '2022年度自治区优质工程奖（参与）' },
-  training: { hours: '96', description: '完成继续教育公需科目和专业科目学习' },
-  assessment: { year1: '优秀', year2: '合格', year3: '合格' },
-};
 
 let node;
 let accounts;       // the demo accounts of this node, one per role
@@ -101,18 +90,7 @@ const routesFor = (role) => ROUTES.filter((r) => (role ? !r.roles || r.roles.inc
 // year: the same application is submitted later).
 async function applicantWithDraft(page) {
   await registerApplicant(page, '阿依古丽');
-  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
-  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: accounts.unit_admin.credit_code });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const id = res.body.id;
-  for (const [name, data] of Object.entries(SECTION_DATA)) {
-    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
-  }
-  for (const name of ['education', 'achievements']) {
-    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
-    assert.equal(r.status, 201);
-  }
-  return id;
+  return filledApplication(page, accounts.unit_admin.credit_code);
 }
 
 // Presses Tab until the element matching selector has the focus; returns the number of presses.
