@@ -151,8 +151,7 @@ json_t *account_json(zc_node *p, const char *zId) {
   json_object_set_new(a, "notify", json_boolean(json_integer_value(json_object_get(a, "notify"))));
   unsigned role = role_from_name(json_string_value(json_object_get(a, "role")));
   json_object_set_new(a, "role_name", json_string(role_label(role)));
-  json_object_set_new(a, "home_name",
-                      json_string(node_region_name(p, json_string_value(json_object_get(a, "home")))));
+  node_put_region_names(p, a, "home", "home_name");
   json_set_time(a, "created");
   const char *zUnit = json_string_value(json_object_get(a, "unit_id"));
   json_object_set_new(a, "unit", zUnit ? db_row(p->db, "SELECT id, name, credit_code FROM units"

@@ -249,14 +249,14 @@ static void put_row(zc_buf *b, const char *zKey, sqlite3_stmt *pStmt, int i0, in
 
 /* The rows around application ? as the answer shows them, in column groups: its
  * qualification, specialty, applicant, unit and recommending unit (NULL when none). */
-enum { AROUND_QUALIFICATION = 0, AROUND_SPECIALTY = 5, AROUND_APPLICANT = 7, AROUND_UNIT = 11, AROUND_DEPT = 15,
-       AROUND_END = 18 };
+enum { AROUND_QUALIFICATION = 0, AROUND_SPECIALTY = 7, AROUND_APPLICANT = 10, AROUND_UNIT = 14, AROUND_DEPT = 18,
+       AROUND_END = 22 };
 #define AROUND_SQL                                                                                               \
-  "SELECT q.code AS code, q.name AS name, q.level AS level, s.code AS series, s.name AS series_name,"              \
-  " sp.code AS code, sp.name AS name,"                                                                            \
+  "SELECT q.code AS code, q.name AS name, q.name_ug AS name_ug, q.level AS level, s.code AS series,"              \
+  " s.name AS series_name, s.name_ug AS series_name_ug, sp.code AS code, sp.name AS name, sp.name_ug AS name_ug,"   \
   " x.id AS id, x.name AS name, x.username AS username, x.id_masked AS id_number_masked,"                         \
   " u.id AS id, u.name AS name, u.credit_code AS credit_code, u.node AS node,"                                    \
-  " d.id AS id, d.name AS name, d.node AS node"                                                                   \
+  " d.id AS id, d.name AS name, d.name_ug AS name_ug, d.node AS node"                                             \
   " FROM applications a LEFT JOIN qualifications q ON q.code = a.qualification LEFT JOIN series s ON s.code = q.series" \
   " LEFT JOIN specialties sp ON sp.code = a.specialty LEFT JOIN accounts x ON x.id = a.applicant_id"              \
   " LEFT JOIN units u ON u.id = a.unit_id LEFT JOIN depts d ON d.id = a.dept_id WHERE a.id = ?"
@@ -583,8 +583,9 @@ done:
 
 #define LIST_COLUMNS                                                                                    \
   "SELECT a.id, a.year, a.status, a.returned_by, a.submit_count, a.updated, x.name AS applicant_name,"   \
-  " x.id_masked AS applicant_id_masked, q.name AS qualification_name, q.level, sp.name AS specialty_name," \
-  " u.name AS unit_name, c.name AS committee_name, c.submit_limit FROM applications a"                   \
+  " x.id_masked AS applicant_id_masked, q.name AS qualification_name, q.name_ug AS qualification_name_ug,"  \
+  " q.level, sp.name AS specialty_name, sp.name_ug AS specialty_name_ug, u.name AS unit_name,"             \
+  " c.name AS committee_name, c.name_ug AS committee_name_ug, c.submit_limit FROM applications a"          \
   " JOIN accounts x ON x.id = a.applicant_id JOIN qualifications q ON q.code = a.qualification"          \
   " JOIN specialties sp ON sp.code = a.specialty JOIN units u ON u.id = a.unit_id"                       \
   " JOIN committees c ON c.id = a.committee_id "

@@ -25,7 +25,9 @@ int committees_load(zc_node *p) {
                   (int)json_integer_value(json_object_get(c, "fee")), jstr(c, "paper_rules"),
                   jstr(c, "address"), jstr(c, "contact"), jstr(c, "phone"));
     /* the scope comes with the committee: a committee already known keeps its own */
-    if (sqlite3_changes(p->db) == 0) continue;
+    int bNew = sqlite3_changes(p->db) > 0;
+    rc |= refdata_name_ug(p, "committees", "id", jstr(c, "id"), c, 1);
+    if (!bNew) continue;
     json_array_foreach(json_object_get(c, "scope"), j, s)
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO committee_scopes(committee_id, series, level, specialty)"
                     " VALUES(?,?,?,?)", "ttit", jstr(c, "id"), jstr(s, "series"),
@@ -47,14 +49,14 @@ json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecia
 }
 
 #define COMMITTEE_COLUMNS \
-  "c.id, c.node, c.name, c.directed, c.submit_limit, c.fee, c.paper_rules, c.paper_from, c.paper_until,"     \
+  "c.id, c.node, c.name, c.name_ug, c.directed, c.submit_limit, c.fee, c.paper_rules, c.paper_from, c.paper_until,"     \
   " c.paper_binding, c.address, c.contact, c.phone"
 
 /* A committee row as the API shows it: directed as a boolean, with its node's name. */
 static json_t *committee_shown(zc_node *p, json_t *c) {
   if (!c) return NULL;
   json_object_set_new(c, "directed", json_boolean(json_integer_value(json_object_get(c, "directed"))));
-  json_object_set_new(c, "node_name", json_string(node_region_name(p, jstr(c, "node"))));
+  node_put_region_names(p, c, "node", "node_name");
   return c;
 }
 
@@ -121,10 +123,12 @@ json_t *committee_for(zc_node *p, const char *zUnitNode, const char *zQualificat
 static json_t *committee_full(zc_node *p, const char *zId) {
   json_t *c = committee_json(p, zId);
   if (!c) return NULL;
-  json_object_set_new(c, "scope", db_rows(p->db, "SELECT s.series, s.level, s.specialty, se.name AS series_name"
+  json_object_set_new(c, "scope", db_rows(p->db, "SELECT s.series, s.level, s.specialty, se.name AS series_name,"
+                      " se.name_ug AS series_name_ug"
                       " FROM committee_scopes s JOIN series se ON se.code = s.series WHERE s.committee_id = ?"
                       " ORDER BY s.series, s.level", "t", zId));
-  json_object_set_new(c, "windows", db_rows(p->db, "SELECT w.specialty, sp.name AS specialty_name, w.opens, w.closes"
+  json_object_set_new(c, "windows", db_rows(p->db, "SELECT w.specialty, sp.name AS specialty_name,"
+                      " sp.name_ug AS specialty_name_ug, w.opens, w.closes"
                       " FROM committee_windows w JOIN specialties sp ON sp.code = w.specialty"
                       " WHERE w.committee_id = ? ORDER BY w.specialty", "t", zId));
   return c;
@@ -150,7 +154,7 @@ int committees_get(zc_req *r) {
 }
 
 int committee_announce(zc_node *p, const char *zId) {
-  json_t *pBody = db_row(p->db, "SELECT id AS committee, node, name, fee, submit_limit, paper_rules, address,"
+  json_t *pBody = db_row(p->db, "SELECT id AS committee, node, name, name_ug, fee, submit_limit, paper_rules, address,"
                          " contact, phone, paper_from, paper_until, paper_binding,"
                          " (SELECT json_group_array(json_object('specialty', specialty, 'opens', opens, 'closes',"
                          " closes)) FROM (SELECT * FROM committee_windows WHERE committee_id = ?1 ORDER BY specialty))"
@@ -210,7 +214,7 @@ int committees_update(zc_req *r) {
   const char *zId = r->aParam[0];
   if (!committee_managed_by(r, zId)) return http_error(r, 404, "not_found", "评审委员会不存在或不归您管理");
   static const struct { const char *zKey, *zLabel; size_t nMax; int bMultiline; } aText[] = {
-    {"name", "委员会名称", 60, 0}, {"paper_rules", "纸质材料报送内容", 2000, 1}, {"paper_binding", "装订方式", 500, 1},
+    {"name", "委员会名称", 60, 0}, {"name_ug", "委员会维吾尔文名称", 200, 0}, {"paper_rules", "纸质材料报送内容", 2000, 1}, {"paper_binding", "装订方式", 500, 1},
     {"address", "地址", 100, 0}, {"contact", "联系人", 30, 0}, {"phone", "联系电话", 30, 0},
   };
   for (size_t i = 0; i < sizeof aText / sizeof aText[0]; i++) {
@@ -231,7 +235,11 @@ int committees_update(zc_req *r) {
   if (bFee < 0) return 0;
   if (bFee == 0 && (nFee < 0 || nFee > 100000)) return http_field_error(r, 400, "invalid_field", "fee", "评审费金额不正确");
   json_t *o = r->pJson;
-  if (db_exec(r->node->db,
+  /* a new Chinese name without a Uyghur one leaves none (the old one named the old name) */
+  if (db_exec(r->node->db, "UPDATE committees SET name_ug = CASE WHEN ?1 IS NOT NULL THEN ?1"
+              " WHEN ?2 IS NOT NULL AND ?2 <> name THEN '' ELSE name_ug END WHERE id = ?3", "ttt",
+              jstr(o, "name_ug"), jstr(o, "name"), zId) ||
+      db_exec(r->node->db,
               "UPDATE committees SET name = coalesce(?, name), paper_rules = coalesce(?, paper_rules),"
               " address = coalesce(?, address), contact = coalesce(?, contact), phone = coalesce(?, phone),"
               " paper_binding = coalesce(?, paper_binding), paper_from = coalesce(?, paper_from),"

@@ -53,9 +53,12 @@ static char *years_text(const json_t *pLevel) {
   size_t i, n = 0;
   json_t *y;
   z[0] = 0;
-  json_array_foreach(json_object_get(pLevel, "years"), i, y)
-    n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "%s%s%s从事本专业技术工作满%lld年", i ? "；" : "",
-                          jstr(y, "degree"), since_label(y), (long long)json_integer_value(json_object_get(y, "years")));
+  /* one clause per degree, each a text of its own for the Uyghur dictionary: "；" apart */
+  json_array_foreach(json_object_get(pLevel, "years"), i, y) {
+    if (i) n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "；");
+    n += (size_t)snprintf(z + n, n < sizeof z ? sizeof z - n : 0, "%s学历%s从事本专业技术工作满%lld年", jstr(y, "degree"),
+                          since_label(y), (long long)json_integer_value(json_object_get(y, "years")));
+  }
   return strdup(z);
 }
 
@@ -213,16 +216,17 @@ static json_t *conditions_list(const zc_node *p, const json_t *pLevel, const cha
   return a;
 }
 
-/* {qualification, name, level, level_name, items} for qualification zCode, or NULL. */
+/* {qualification, name, name_ug, level, level_name, items} for qualification zCode, or NULL. */
 static json_t *conditions_of(zc_node *p, const char *zCode, const facts *f) {
   char zSeries[16];
   int level = zCode ? refdata_qualification(p, zCode, zSeries) : 0;
   const json_t *pLevel = level ? level_rules(p, level) : NULL;
   if (!pLevel) return NULL;
-  char *zName = db_text(p->db, "SELECT name FROM qualifications WHERE code = ?", "t", zCode);
-  json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o}", "qualification", zCode, "name", zName ? zName : "", "level", level,
-                        "level_name", jstr(pLevel, "name"), "items", conditions_list(p, pLevel, zSeries, f));
-  free(zName);
+  json_t *o = db_row(p->db, "SELECT code AS qualification, name, name_ug, level FROM qualifications WHERE code = ?",
+                     "t", zCode);
+  if (!o) return NULL;
+  json_object_set_new(o, "level_name", json_string(jstr(pLevel, "name")));
+  json_object_set_new(o, "items", conditions_list(p, pLevel, zSeries, f));
   return o;
 }
 

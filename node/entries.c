@@ -36,7 +36,7 @@ const zc_entry_type g_entryTypes[] = {
   {"unit.updated", 1, "unit, complete (the unit's information is complete enough to review)", NULL},
   {"unit.renamed", 1, "unit, name, short_name", replicas_apply_unit_renamed},
   {"unit.recommenders", 1, "unit, depts (ids, in the order chosen)", NULL},
-  {"committee.updated", 1, "committee, node, name, fee, submit_limit, paper_rules, address, contact?, phone? "
+  {"committee.updated", 1, "committee, node, name, name_ug? (its Uyghur name, '' for none), fee, submit_limit, paper_rules, address, contact?, phone? "
                            "(the office's), paper_from?, paper_until?, paper_binding?, windows [{specialty, opens, closes}]", replicas_apply_committee},
   /* Every application_history row is one of these three: the row is keyed by the entry's
    * (origin, seq), so histories merge across nodes. */

@@ -166,14 +166,32 @@ int node_config_parse(zc_config *cfg, int argc, char **argv) {
   return 0;
 }
 
-const char *node_region_name(const zc_node *p, const char *zId) {
+static const char *region_field(const zc_node *p, const char *zId, const char *zKey) {
   size_t i;
   json_t *v;
+  if (!zId) return NULL;
   json_array_foreach(p->pRegions, i, v) {
     if (strcmp(json_string_value(json_object_get(v, "id")), zId) == 0)
-      return json_string_value(json_object_get(v, "name"));
+      return json_string_value(json_object_get(v, zKey));
   }
   return NULL;
+}
+
+const char *node_region_name(const zc_node *p, const char *zId) {
+  return region_field(p, zId, "name");
+}
+
+const char *node_region_name_ug(const zc_node *p, const char *zId) {
+  return region_field(p, zId, "name_ug");
+}
+
+void node_put_region_names(const zc_node *p, json_t *o, const char *zNodeKey, const char *zNameKey) {
+  char zUg[64];
+  const char *zId = json_string_value(json_object_get(o, zNodeKey));
+  const char *zName = node_region_name(p, zId), *zNameUg = node_region_name_ug(p, zId);
+  snprintf(zUg, sizeof zUg, "%s_ug", zNameKey);
+  json_object_set_new(o, zNameKey, json_string(zName ? zName : ""));
+  json_object_set_new(o, zUg, json_string(zNameUg ? zNameUg : ""));
 }
 
 static int load_regions(zc_node *p) {

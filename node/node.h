@@ -70,6 +70,11 @@ void node_close(zc_node *p);
 
 /* Name of a region/node id from schemas/regions.json, or NULL when unknown. */
 const char *node_region_name(const zc_node *p, const char *zId);
+/* Its Uyghur name (name_ug in regions.json), or NULL. */
+const char *node_region_name_ug(const zc_node *p, const char *zId);
+/* Put the names of the node o[zNodeKey] into o: zNameKey (e.g. "node_name") and
+ * zNameKey + "_ug", "" for an unknown node. */
+void node_put_region_names(const zc_node *p, json_t *o, const char *zNodeKey, const char *zNameKey);
 
 time_t node_now(const zc_node *p);
 /* Now in China Standard Time (UTC+8, no daylight saving), where the region's people and

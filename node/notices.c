@@ -23,7 +23,7 @@
 #define NOTICE_BODY_MAX 10000
 
 #define NOTICE_COLUMNS                                                                              \
-  "SELECT n.id, n.node, n.committee_id AS committee, c.name AS committee_name, n.title, n.body,"     \
+  "SELECT n.id, n.node, n.committee_id AS committee, c.name AS committee_name, c.name_ug AS committee_name_ug, n.title, n.body,"     \
   " n.state, n.created, n.published FROM notices n LEFT JOIN committees c ON c.id = n.committee_id"
 
 /* ---- who may write a notice ---- */
@@ -82,8 +82,7 @@ static json_t *attachments_json(zc_node *p, const json_t *o) {
 }
 
 static void put_names(zc_node *p, json_t *o) {
-  const char *zName = node_region_name(p, jstr(o, "node"));
-  json_object_set_new(o, "node_name", json_string(zName ? zName : ""));
+  node_put_region_names(p, o, "node", "node_name");
   json_set_time(o, "created");
   json_set_time(o, "published");
 }

@@ -19,6 +19,13 @@ json_t *refdata_file(const zc_node *p, const char *zFile) {
   return v;
 }
 
+int refdata_name_ug(zc_node *p, const char *zTable, const char *zKeyColumn, const char *zKey, const json_t *x,
+                    int bKeepSet) {
+  char zSql[200];
+  snprintf(zSql, sizeof zSql, "UPDATE %s SET name_ug = ? WHERE %s = ? AND name = ?%s", zTable, zKeyColumn,
+           bKeepSet ? " AND name_ug = ''" : "");
+  return jstr(x, "name_ug") ? db_exec(p->db, zSql, "ttt", jstr(x, "name_ug"), zKey, jstr(x, "name")) : 0;
+}
 
 static int load_catalog(zc_node *p) {
   json_t *pCat = refdata_file(p, "catalog.json"), *s, *x;
@@ -28,13 +35,18 @@ static int load_catalog(zc_node *p) {
   json_array_foreach(json_object_get(pCat, "series"), i, s) {
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO series(code, name, position) VALUES(?,?,?)",
                   "tti", jstr(s, "code"), jstr(s, "name"), (int)i);
-    json_array_foreach(json_object_get(s, "specialties"), j, x)
+    rc |= refdata_name_ug(p, "series", "code", jstr(s, "code"), s, 0);
+    json_array_foreach(json_object_get(s, "specialties"), j, x) {
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO specialties(code, series, name, position)"
                     " VALUES(?,?,?,?)", "ttti", jstr(x, "code"), jstr(s, "code"), jstr(x, "name"), (int)j);
-    json_array_foreach(json_object_get(s, "qualifications"), j, x)
+      rc |= refdata_name_ug(p, "specialties", "code", jstr(x, "code"), x, 0);
+    }
+    json_array_foreach(json_object_get(s, "qualifications"), j, x) {
       rc |= db_exec(p->db, "INSERT OR IGNORE INTO qualifications(code, series, level, name)"
                     " VALUES(?,?,?,?)", "ttIt", jstr(x, "code"), jstr(s, "code"),
                     (sqlite3_int64)json_integer_value(json_object_get(x, "level")), jstr(x, "name"));
+      rc |= refdata_name_ug(p, "qualifications", "code", jstr(x, "code"), x, 0);
+    }
   }
   json_decref(pCat);
   return rc ? -1 : 0;
@@ -45,10 +57,12 @@ static int load_depts(zc_node *p) {
   size_t i;
   int rc = 0;
   if (!pAll) return -1;
-  json_array_foreach(json_object_get(pAll, "depts"), i, d)
+  json_array_foreach(json_object_get(pAll, "depts"), i, d) {
     rc |= db_exec(p->db, "INSERT OR IGNORE INTO depts(id, node, name, address, contact, phone)"
                   " VALUES(?,?,?,?,?,?)", "tttttt", jstr(d, "id"), jstr(d, "node"), jstr(d, "name"),
                   jstr(d, "address"), jstr(d, "contact"), jstr(d, "phone"));
+    rc |= refdata_name_ug(p, "depts", "id", jstr(d, "id"), d, 0);
+  }
   json_decref(pAll);
   return rc ? -1 : 0;
 }
@@ -57,15 +71,15 @@ static const char *g_aLevel[] = {"", "员级", "助理级", "中级", "副高级
 
 /* The catalogue as served: series with their specialties and qualifications. */
 static json_t *catalog_json(zc_node *p) {
-  json_t *aSeries = db_rows(p->db, "SELECT code, name FROM series ORDER BY position", NULL);
+  json_t *aSeries = db_rows(p->db, "SELECT code, name, name_ug FROM series ORDER BY position", NULL);
   json_t *s, *levels = json_object();
   size_t i;
   json_array_foreach(aSeries, i, s) {
     const char *zCode = jstr(s, "code");
     json_object_set_new(s, "specialties", db_rows(p->db,
-        "SELECT code, name FROM specialties WHERE series = ? ORDER BY position", "t", zCode));
+        "SELECT code, name, name_ug FROM specialties WHERE series = ? ORDER BY position", "t", zCode));
     json_object_set_new(s, "qualifications", db_rows(p->db,
-        "SELECT code, level, name FROM qualifications WHERE series = ? ORDER BY level", "t", zCode));
+        "SELECT code, level, name, name_ug FROM qualifications WHERE series = ? ORDER BY level", "t", zCode));
   }
   for (int l = 1; l <= 5; l++) {
     char zKey[2] = {(char)('0' + l), 0};
@@ -91,8 +105,10 @@ int refdata_load(zc_node *p) {
 
 int refdata_health(zc_req *r) {
   /* recovering: the node serves, but holds changes back until its peers checked its log */
-  return http_json(r, 200, json_pack("{s:s, s:s, s:s, s:b}", "node", r->node->cfg.zNode, "name", r->node->zName,
-                                     "status", "ok", "recovering", r->node->bRecovering));
+  const char *zNameUg = node_region_name_ug(r->node, r->node->cfg.zNode);
+  return http_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:b}", "node", r->node->cfg.zNode, "name", r->node->zName,
+                                     "name_ug", zNameUg ? zNameUg : "", "status", "ok", "recovering",
+                                     r->node->bRecovering));
 }
 
 int refdata_federation(zc_req *r) {
@@ -101,6 +117,13 @@ int refdata_federation(zc_req *r) {
       ? fed_manifest_public(node_manifest(p))
       : json_pack("[{s:s, s:s, s:n, s:n}]", "id", p->cfg.zNode, "name", p->zName, "url", "fingerprint");
   if (!aNodes) return -1;
+  /* the manifest names nodes in Chinese; their Uyghur names are reference data here */
+  size_t i;
+  json_t *n;
+  json_array_foreach(aNodes, i, n) {
+    const char *zNameUg = node_region_name_ug(p, jstr(n, "id"));
+    json_object_set_new(n, "name_ug", json_string(zNameUg ? zNameUg : ""));
+  }
   return http_json(r, 200, json_pack("{s:s, s:o}", "node", p->cfg.zNode, "nodes", aNodes));
 }
 
@@ -119,15 +142,14 @@ int refdata_depts(zc_req *r) {
   if (rc == HTTP_TOO_LONG || (rc == 0 && zNode[0])) {
     if (rc == HTTP_TOO_LONG || !node_region_name(r->node, zNode))
       return http_error(r, 400, "invalid_node", "未知的评审区域");
-    a = db_rows(r->node->db, "SELECT id, node, name, address, contact, phone FROM depts"
+    a = db_rows(r->node->db, "SELECT id, node, name, name_ug, address, contact, phone FROM depts"
                 " WHERE node = ? ORDER BY id", "t", zNode);
   } else {
-    a = db_rows(r->node->db, "SELECT id, node, name, address, contact, phone FROM depts ORDER BY id", NULL);
+    a = db_rows(r->node->db, "SELECT id, node, name, name_ug, address, contact, phone FROM depts ORDER BY id", NULL);
   }
   size_t i;
   json_t *d;
-  json_array_foreach(a, i, d)
-    json_object_set_new(d, "node_name", json_string(node_region_name(r->node, jstr(d, "node"))));
+  json_array_foreach(a, i, d) node_put_region_names(r->node, d, "node", "node_name");
   return http_json(r, 200, json_pack("{s:o}", "items", a));
 }
 

@@ -12,6 +12,12 @@ int refdata_load(zc_node *p);
 /* schemas/zFile parsed (NULL, with a message on stderr, when missing or malformed). */
 json_t *refdata_file(const zc_node *p, const char *zFile);
 
+/* Set the Uyghur name x.name_ug of row zKey (zKeyColumn) of reference table zTable while
+ * its Chinese name is still the file's x.name (a renamed row keeps what it has); with
+ * bKeepSet, a name_ug set already (by an admin) is kept. 0 on success. */
+int refdata_name_ug(zc_node *p, const char *zTable, const char *zKeyColumn, const char *zKey, const json_t *x,
+                    int bKeepSet);
+
 int refdata_health(zc_req *r);      /* GET /health */
 int refdata_federation(zc_req *r);  /* GET /federation */
 int refdata_catalog(zc_req *r);     /* GET /catalog */

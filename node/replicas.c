@@ -129,8 +129,11 @@ int replicas_apply_committee(void *pCtx, const fed_entry_view *e) {
     logwriter_alert("not_owner", e->zOrigin, e->iSeq, zMsg);
     return FED_OK;
   }
-  /* the directory's members came later: an entry without one leaves it as it is */
-  if (db_exec(p->db, "UPDATE committees SET name = ?, fee = ?, submit_limit = ?, paper_rules = ?, address = ?,"
+  /* the directory's members came later: an entry without one leaves it as it is; one
+   * without name_ug (from a node before it) renaming the committee leaves none */
+  if (db_exec(p->db, "UPDATE committees SET name_ug = CASE WHEN ?1 IS NOT NULL THEN ?1 WHEN ?2 <> name THEN ''"
+              " ELSE name_ug END WHERE id = ?3", "ttt", jstr(b, "name_ug"), jstr(b, "name"), zId) ||
+      db_exec(p->db, "UPDATE committees SET name = ?, fee = ?, submit_limit = ?, paper_rules = ?, address = ?,"
               " contact = coalesce(?, contact), phone = coalesce(?, phone), paper_from = coalesce(?, paper_from),"
               " paper_until = coalesce(?, paper_until), paper_binding = coalesce(?, paper_binding),"
               " updated = ? WHERE id = ?", "tiitttttttIt", jstr(b, "name"),

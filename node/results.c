@@ -206,13 +206,12 @@ int results_publicity_post(zc_req *r) {
 }
 
 #define PUBLICITY_COLUMNS                                                                                \
-  "SELECT g.id, g.committee_id AS committee, c.name AS committee_name, g.node, g.title, g.starts, g.ends,"  \
+  "SELECT g.id, g.committee_id AS committee, c.name AS committee_name, c.name_ug AS committee_name_ug, g.node, g.title, g.starts, g.ends,"  \
   " g.created, (SELECT count(*) FROM result_items i WHERE i.kind = 'publicity' AND i.list_id = g.id) AS count" \
   " FROM publicities g LEFT JOIN committees c ON c.id = g.committee_id"
 
 static void put_node_name(zc_node *p, json_t *o) {
-  const char *zName = node_region_name(p, jstr(o, "node"));
-  json_object_set_new(o, "node_name", json_string(zName ? zName : ""));
+  node_put_region_names(p, o, "node", "node_name");
 }
 
 /* Is the period of a list (with starts, ends) running, over or to come, today in Beijing? */

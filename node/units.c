@@ -70,12 +70,12 @@ json_t *unit_json(zc_node *p, const char *zId) {
   json_t *aMissing = NULL, *v;
   size_t i;
   if (!u) return NULL;
-  json_object_set_new(u, "node_name", json_string(node_region_name(p, jstr(u, "node"))));
+  node_put_region_names(p, u, "node", "node_name");
   json_object_set_new(u, "complete", json_boolean(unit_is_complete(p, zId, &aMissing)));
   json_object_set_new(u, "missing", aMissing);
-  json_t *aRec = db_rows(p->db, "SELECT d.id, d.name, d.node FROM unit_recommenders r JOIN depts d"
+  json_t *aRec = db_rows(p->db, "SELECT d.id, d.name, d.name_ug, d.node FROM unit_recommenders r JOIN depts d"
                          " ON d.id = r.dept_id WHERE r.unit_id = ? ORDER BY r.position", "t", zId);
-  json_array_foreach(aRec, i, v) json_object_set_new(v, "node_name", json_string(node_region_name(p, jstr(v, "node"))));
+  json_array_foreach(aRec, i, v) node_put_region_names(p, v, "node", "node_name");
   json_object_set_new(u, "recommenders", aRec);
   json_t *aNames = db_rows(p->db, "SELECT name, short_name, changed_at FROM unit_names WHERE unit_id = ?"
                            " ORDER BY rowid", "t", zId);

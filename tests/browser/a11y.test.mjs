@@ -9,15 +9,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import {
-  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone, png, SECTION_DATA,
-  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, tabTo, focusShown,
+  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone,
+  useBrowser, go, login, apiCall, demoAccounts, registerApplicant, filledApplication, axeRun, axeReport as report,
+  tabTo, focusShown,
 } from './helpers.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const b = useBrowser();
 
@@ -60,25 +56,10 @@ after(() => console.log(`axe-core checked ${checked} pages and page states (${RO
 
 // ---------- helpers ----------
 
-// Waits until the route has drawn (no 加载中…), then runs axe-core on the document.
+// axe-core on the page as it stands (helpers.mjs), counted.
 async function axeViolations(page) {
-  await page.waitForFunction(() => !document.querySelector('#main .loading') && document.querySelector('#main h1'));
-  await page.waitForLoadState('networkidle').catch(() => {});
-  await page.waitForFunction(() => !document.querySelector('#main .loading'));
-  // evaluated rather than added as a <script>: the portal's CSP (default-src 'self') refuses inline scripts
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
   checked++;
-  return page.evaluate(async (values) => {
-    // colours mid-animation (a toast fading in) are not what anyone reads: finish them first
-    for (const a of document.getAnimations()) if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) a.finish();
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
-  }, TAGS);
-}
-
-function report(where, violations) {
-  return violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}\n`
-    + v.nodes.map((n) => `    ${n.target}\n      ${(n.summary || '').replace(/\n/g, '\n      ')}`).join('\n')).join('\n');
+  return axeRun(page);
 }
 
 let checked = 0; // pages and states axe-core has looked at
@@ -111,18 +92,7 @@ const routesFor = (role) => ROUTES.filter((r) => (role ? !r.roles || r.roles.inc
 // year: the same application is submitted later).
 async function applicantWithDraft(page) {
   await registerApplicant(page, '阿依古丽');
-  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
-  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: accounts.unit_admin.credit_code });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  const id = res.body.id;
-  for (const [name, data] of Object.entries(SECTION_DATA)) {
-    assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
-  }
-  for (const name of ['education', 'achievements']) {
-    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
-    assert.equal(r.status, 201);
-  }
-  return id;
+  return filledApplication(page, accounts.unit_admin.credit_code);
 }
 
 // Tabs through the whole page once (until the focus comes back round) and lists every focused

@@ -1,12 +1,14 @@
 // Shared by the browser test files: the node under test (ZC_URL, ZC_DIR from run.sh),
 // valid identifiers, a small PNG, the browser and its pages, form helpers, an application's
-// sections, and API calls made from inside a page (so that they use its session cookie).
+// sections, API calls made from inside a page (so that they use its session cookie), the
+// keyboard, and axe-core's check.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 export const BASE = (process.env.ZC_URL || '').replace(/\/+$/, '');
@@ -255,21 +257,31 @@ export async function registerApplicant(page, name) {
   return who;
 }
 
-// A new applicant, signed in in page's context, with an application at the unit of
-// creditCode submitted through the API; its id.
-export async function submittedApplication(page, creditCode, applicant = '买买提') {
-  await registerApplicant(page, applicant);
+export const ATTACHMENT_NAME = '证明.png';
+
+// A draft application of the signed-in applicant at the unit with credit code unitCode
+// (GC4, GC-JZ, this year in Beijing), every section filled, with the attachments asked for;
+// its id.
+export async function filledApplication(page, unitCode) {
   const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear();
-  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: creditCode });
+  const res = await apiCall(page, 'POST', '/applications', { year, qualification: 'GC4', specialty: 'GC-JZ', unit: unitCode });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   const id = res.body.id;
   for (const [name, data] of Object.entries(SECTION_DATA)) {
     assert.equal((await apiCall(page, 'PUT', `/applications/${id}/sections/${name}`, { data })).status, 200, name);
   }
   for (const name of WITH_ATTACHMENTS) {
-    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent('证明.png')}`, undefined, { type: 'image/png', bytes: png() });
+    const r = await apiCall(page, 'POST', `/applications/${id}/attachments?section=${name}&name=${encodeURIComponent(ATTACHMENT_NAME)}`, undefined, { type: 'image/png', bytes: png() });
     assert.equal(r.status, 201);
   }
+  return id;
+}
+
+// A new applicant, signed in in page's context, with filledApplication's application at
+// the unit of creditCode submitted through the API; its id.
+export async function submittedApplication(page, creditCode, applicant = '买买提') {
+  await registerApplicant(page, applicant);
+  const id = await filledApplication(page, creditCode);
   const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
   assert.equal(sub.status, 200, JSON.stringify(sub.body));
   return id;
@@ -323,4 +335,29 @@ export async function focusShown(page) {
     el.setAttribute('data-a11y-seen', '');
     return { ok, what, again };
   });
+}
+
+// ---------- axe-core (WCAG 2.1 AA) ----------
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// Waits until the route has drawn (no 加载中…), then runs axe-core on the document.
+export async function axeRun(page) {
+  await page.waitForFunction(() => !document.querySelector('#main .loading') && document.querySelector('#main h1'));
+  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.waitForFunction(() => !document.querySelector('#main .loading'));
+  // evaluated rather than added as a <script>: the portal's CSP (default-src 'self') refuses inline scripts
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  return page.evaluate(async (values) => {
+    // colours mid-animation (a toast fading in) are not what anyone reads: finish them first
+    for (const a of document.getAnimations()) if (a.effect && a.effect.getComputedTiming().endTime !== Infinity) a.finish();
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })) }));
+  }, TAGS);
+}
+
+export function axeReport(where, violations) {
+  return violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}\n`
+    + v.nodes.map((n) => `    ${n.target}\n      ${(n.summary || '').replace(/\n/g, '\n      ')}`).join('\n')).join('\n');
 }

@@ -97,6 +97,28 @@ class TestCommitteeTerms(JurisdictionCase):
         region_sets([{"specialty": "GC-JZ", "opens": "2020-01-01", "closes": "2099-12-31"}], 2)
         self.assertStatus(a.post(f"/api/v1/applications/{app_id}/submit"), 200)
 
+    def test_a_committee_s_uyghur_name_travels_with_its_name(self):
+        admin, _ = self.demo_client(REGION, "node_admin")
+        cid = "650000-GC-G"
+
+        def names_everywhere(want):
+            for nid in (REGION, B, C):
+                end = time.time() + 15
+                while True:
+                    got = self.committee_at(nid, cid)
+                    if (got["name"], got["name_ug"]) == want:
+                        break
+                    self.assertLess(time.time(), end, f"{nid} still names it {got['name']!r} / {got['name_ug']!r}")
+                    time.sleep(0.2)
+
+        r = admin.put(f"/api/v1/committees/{cid}", {"name": "自治区工程技术系列高级职称评审委员会",
+                                                    "name_ug": "ئاپتونوم رايون ئىنژېنېرلىق تېخنىكا تۈرى باھالاش كومىتېتى"})
+        self.assertStatus(r, 200)
+        names_everywhere(("自治区工程技术系列高级职称评审委员会", "ئاپتونوم رايون ئىنژېنېرلىق تېخنىكا تۈرى باھالاش كومىتېتى"))
+        # a new Chinese name alone: the old Uyghur one no longer names it, nowhere
+        self.assertStatus(admin.put(f"/api/v1/committees/{cid}", {"name": "自治区工程系列职称评审委员会"}), 200)
+        names_everywhere(("自治区工程系列职称评审委员会", ""))
+
     def test_only_its_own_node_changes_a_committee(self):
         admin, _ = self.demo_client(B, "node_admin")
         self.assertError(admin.put("/api/v1/committees/650000-GC-G", {"fee": 1}), 404, "not_found")

@@ -1,16 +1,87 @@
 """Reference data and plumbing: health, federation, catalogue, recommending units, unknown
-paths and wrong methods (static files: test_static.py)."""
+paths and wrong methods (static files: test_static.py). Every reference name served (a
+node's, a series', a specialty's, a qualification's, a committee's, a recommending unit's,
+and the node, series and specialty names embedded beside them) carries its Uyghur name
+(name_ug, Arabic script) for the portal in Uyghur."""
 import json
 import os
+import re
 
 from zc_test import REGION, ROOT, ZcCase
+
+
+ARABIC = re.compile(r"[\u0600-\u06ff]")
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+class UyghurNames:
+    """assertUyghur(obj, key): obj[key + "_ug"] is a non-empty name in Arabic script."""
+
+    def assertUyghur(self, obj, key="name"):
+        v = obj.get(key + "_ug")
+        self.assertIsInstance(v, str, f"{key}_ug missing beside {key} {obj.get(key)!r}")
+        self.assertRegex(v, ARABIC, f"{key}_ug of {obj.get(key)!r} is not in Arabic script: {v!r}")
+        self.assertNotRegex(v, HAN, f"{key}_ug of {obj.get(key)!r} has Chinese in it: {v!r}")
+
+
+class TestUyghurNames(UyghurNames, ZcCase):
+    def get(self, path):
+        r = self.client().get(path)
+        self.assertStatus(r, 200)
+        return r.json
+
+    def test_nodes_have_uyghur_names(self):
+        self.assertUyghur(self.get("/api/v1/health"))
+        nodes = self.get("/api/v1/federation")["nodes"]
+        self.assertTrue(nodes)
+        for n in nodes:
+            self.assertUyghur(n)
+
+    def test_series_have_uyghur_names(self):
+        for s in self.get("/api/v1/catalog")["series"]:
+            self.assertUyghur(s)
+
+    def test_specialties_have_uyghur_names(self):
+        for s in self.get("/api/v1/catalog")["series"]:
+            for x in s["specialties"]:
+                self.assertUyghur(x)
+
+    def test_qualifications_have_uyghur_names(self):
+        for s in self.get("/api/v1/catalog")["series"]:
+            for x in s["qualifications"]:
+                self.assertUyghur(x)
+
+    def test_committees_have_uyghur_names(self):
+        items = self.get("/api/v1/committees")["items"]
+        self.assertEqual(len(items), 94)
+        for c in items:
+            self.assertUyghur(c)
+            self.assertUyghur(c, "node_name")
+            for s in c["scope"]:
+                self.assertUyghur(s, "series_name")
+            for w in c["windows"]:
+                self.assertUyghur(w, "specialty_name")
+        one = self.get("/api/v1/committees/650000-GC-G")["committee"]
+        self.assertUyghur(one)
+        self.assertUyghur(one, "node_name")
+
+    def test_depts_have_uyghur_names(self):
+        items = self.get("/api/v1/depts")["items"]
+        self.assertTrue(items)
+        for d in items:
+            self.assertUyghur(d)
+            self.assertUyghur(d, "node_name")
+
+    def test_conditions_name_the_qualification_in_uyghur(self):
+        self.assertUyghur(self.get("/api/v1/conditions?qualification=GC4")["conditions"])
 
 
 class TestHealthAndFederation(ZcCase):
     def test_health_names_the_node(self):
         r = self.client().get("/api/v1/health")
         self.assertStatus(r, 200)
-        self.assertEqual(r.json, {"node": REGION, "name": "自治区", "status": "ok", "recovering": False})
+        self.assertEqual(r.json, {"node": REGION, "name": "自治区", "name_ug": "ئاپتونوم رايون", "status": "ok",
+                                  "recovering": False})
         self.assertIn("application/json", r.header("Content-Type"))
 
     def test_federation_lists_this_node(self):

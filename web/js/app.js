@@ -6,7 +6,7 @@ import { state, onChange, loadNode, refreshMe, logout, roleName } from './state.
 import { fillRegionSelect } from './region.js';
 import { h, clear, pageHeader, errorPanel } from './ui.js';
 import { startLive, livePage } from './live.js';
-import { startI18n, langSwitch, lang, chooseLang, t } from './i18n.js';
+import { startI18n, langSwitch, lang, chooseLang, t, refName } from './i18n.js';
 import { put } from './api.js';
 
 const SITE = '新疆维吾尔自治区职称申报评审系统';
@@ -136,7 +136,7 @@ function renderChrome() {
     clear(box);
   }
 
-  const name = state.node ? state.node.name : '未知';
+  const name = state.node ? refName(state.node) : '未知';
   document.getElementById('region-name').textContent = name;
   fillRegionSelect(document.getElementById('region-select'));
 }

@@ -4,8 +4,10 @@
 // (placeholder, title, aria-label, alt) whose text web/i18n/ug.json translates, whole or
 // by one of its patterns ("已提交 {0} 次" with the values kept), as they are added to the
 // page (a MutationObserver), so no page needs code of its own. Text inside
-// [translate="no"] (names, numbers people typed) is left alone. Reference-data names come
-// with their Uyghur names from the API (name_ug) and join the dictionary as they arrive.
+// [translate="no"] (names, numbers people typed) is left alone. Reference-data names
+// (regions, series, specialties, qualifications, committees, recommending units) come with
+// their Uyghur names from the API (name_ug, node_name_ug, ...): pages show them through
+// refName, and they join the dictionary as they arrive for the text that names them.
 //
 // The choice is remembered per browser (localStorage) and, once logged in, per account
 // (PUT /me/language); requests say it in Accept-Language so that errors come back in it.
@@ -58,12 +60,29 @@ export function addNames(items) {
   addWords(map);
 }
 
+// A reference object's name in the interface language: o[key + "_ug"] in Uyghur when the
+// node serves one, else o[key] (e.g. refName(c), refName(c, 'node_name')).
+export function refName(o, key = 'name') {
+  if (!o) return '';
+  return (isUyghur && o[key + '_ug']) || o[key] || '';
+}
+
+// Items listed in a sentence ("副高级、正高级"), and a label before its text ("工程系列：…").
+export const listText = (items) => items.join(isUyghur ? '، ' : '、');
+export const labelText = (label, text) => label + (isUyghur ? ': ' : '：') + text;
+
 const EDGES = /^([\s→←·:：*]*)(.*?)([\s→←·:：*]*)$/s;
 
-// One text: whole, by a pattern, without the marks around it (" →", "："), or word by word.
+// One text: whole, clause by clause ("；" apart, when each is known), by a pattern, without
+// the marks around it (" →", "："), or word by word.
 function translate(core) {
   const hit = words.get(core);
   if (hit !== undefined) return hit;
+  if (core.includes('；')) {
+    const parts = core.split('；');
+    const out = parts.map((x) => (x ? translate(x) : x));
+    if (out.every((x) => !CJK.test(x))) return out.join('؛ ');
+  }
   for (const p of patterns) {
     const m = p.re.exec(core);
     if (!m) continue;

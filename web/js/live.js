@@ -113,7 +113,7 @@ function received(msg) {
       toast('有新的待审核申请书', ['#/review/handle?id=' + encodeURIComponent(msg.id), '办理']);
     } else {
       const href = state.me && state.me.role === 'applicant' ? '#/applications/edit?id=' : '#/review/handle?id=';
-      toast('申请书状态已更新：' + (msg.status_name || msg.status), [href + encodeURIComponent(msg.id), '查看']);
+      toast(`申请书状态已更新：${msg.status_name || msg.status}`, [href + encodeURIComponent(msg.id), '查看']);
     }
   }
   if (pageHandler) pageHandler(msg);

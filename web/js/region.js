@@ -1,6 +1,7 @@
 // region.js - the region (node) drop-down: 自治区 first, then the prefectures. Choosing
 // another node opens the same page on that node's portal.
 import { state } from './state.js';
+import { refName } from './i18n.js';
 
 export function nodeUrl(node, hash) {
   const base = String(node.url || '').replace(/\/+$/, '');
@@ -10,11 +11,13 @@ export function nodeUrl(node, hash) {
 export function fillRegionSelect(select) {
   const current = state.node && state.node.node;
   select.replaceChildren();
-  const nodes = state.nodes.length ? state.nodes : current ? [{ id: current, name: state.node.name }] : [];
+  const nodes = state.nodes.length ? state.nodes : current ? [{ ...state.node, id: current }] : [];
   for (const n of nodes) {
     const opt = document.createElement('option');
     opt.value = n.id;
-    opt.textContent = n.name;
+    opt.textContent = refName(n);
+    opt.setAttribute('translate', 'no');
+    opt.dataset.ref = '';
     if (n.id === current) opt.selected = true;
     select.append(opt);
   }

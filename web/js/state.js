@@ -49,7 +49,7 @@ export async function loadNode() {
     state.nodes = sortNodes(fed.body.nodes);
     if (!state.node && fed.body.node) {
       const self = state.nodes.find((n) => n.id === fed.body.node);
-      state.node = { node: fed.body.node, name: self ? self.name : fed.body.node };
+      state.node = { node: fed.body.node, name: self ? self.name : fed.body.node, name_ug: self && self.name_ug };
     }
   }
   changed();

@@ -2,6 +2,8 @@
 // (fields, field errors, top-of-form errors, busy state), and a few reusable pieces.
 // Server text is always inserted as text, never as HTML.
 
+import { refName } from './i18n.js';
+
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -31,6 +33,13 @@ export function showFile(box, blob, { alt, pdfText, imgClass }) {
 
 // Text people typed (an address, a contact, a notice): shown as written, never translated.
 export const typed = (text) => h('span', { translate: 'no', text });
+
+// Reference data (names of regions, the catalogue, committees, recommending units, and
+// text composed of them) in the interface language: the translator leaves it alone, and
+// data-ref tells it from what people typed (tests check it is in the page's language).
+export const refData = (text) => h('span', { translate: 'no', 'data-ref': '', text });
+// A reference object's name (i18n.js refName) as reference data.
+export const refText = (o, key) => refData(refName(o, key));
 
 function append(el, children) {
   for (const c of children) {

@@ -4,7 +4,8 @@
 import { get } from '../api.js';
 import { livePage } from '../live.js';
 import { ROLE_NAMES } from '../state.js';
-import { h, clear, dl, badge, formatTime, formatDate } from '../ui.js';
+import { t, refName } from '../i18n.js';
+import { h, clear, dl, badge, formatTime, formatDate, refText, typed } from '../ui.js';
 import { formatSize } from './fields.js';
 
 export const STATUS_NAMES = {
@@ -40,7 +41,8 @@ const ACTION_NAMES = {
 const FORWARD_NAMES = { unit_admin: '提交推荐单位', dept_admin: '报送评审委员会', committee_admin: '形式审查通过' };
 
 export const statusName = (code, name) => name || STATUS_NAMES[code] || code || '—';
-export const levelName = (level) => LEVEL_NAMES[level] || (level ? `${level}级` : '');
+// In the interface language: level names are composed into reference names' text.
+export const levelName = (level) => t(LEVEL_NAMES[level] || (level ? `${level}级` : ''));
 export const attachmentUrl = (appId, attId) =>
   `/api/v1/applications/${encodeURIComponent(appId)}/attachments/${encodeURIComponent(attId)}`;
 
@@ -53,7 +55,7 @@ export function statusBadge(status, name, returnedBy) {
 export function qualificationText(q, level) {
   if (!q) return '—';
   const lv = levelName(q.level || level);
-  return lv ? `${q.name}（${lv}）` : q.name;
+  return lv ? `${refName(q)}（${lv}）` : refName(q);
 }
 
 // ---------- catalogue and the qualification chooser ----------
@@ -70,38 +72,36 @@ export async function loadCatalog() {
 const PLEASE = (what) => ({ value: '', label: `请选择${what}` });
 
 function specialtyOptions(s) {
-  return [PLEASE('专业'), ...(s ? s.specialties || [] : []).map((sp) => ({ value: sp.code, label: sp.name }))];
+  return [PLEASE('专业'), ...(s ? s.specialties || [] : []).map((sp) => ({ value: sp.code, label: refName(sp) }))];
 }
 
-function qualificationOptions(s, levels) {
+function qualificationOptions(s) {
   const qs = s ? [...(s.qualifications || [])].sort((a, b) => a.level - b.level) : [];
-  return [PLEASE('资格名称'), ...qs.map((q) => ({ value: q.code, label: `${q.name}（${levels[q.level] || levelName(q.level)}）` }))];
+  return [PLEASE('资格名称'), ...qs.map((q) => ({ value: q.code, label: qualificationText(q) }))];
 }
 
 // The series → specialty and qualification fields of a createForm; current: {series,
 // specialty, qualification} codes. Wire them with bindQualification once the form exists.
 export function qualificationFields(catalog, current = {}) {
   const series = catalog.series || [];
-  const levels = { ...LEVEL_NAMES, ...(catalog.levels || {}) };
   const s = series.find((x) => x.code === current.series);
   return [
     { name: 'series', label: '职称系列', type: 'select', required: true, value: current.series || '',
-      options: [PLEASE('职称系列'), ...series.map((x) => ({ value: x.code, label: x.name }))] },
+      options: [PLEASE('职称系列'), ...series.map((x) => ({ value: x.code, label: refName(x) }))] },
     { name: 'specialty', label: '专业', type: 'select', required: true, value: current.specialty || '', options: specialtyOptions(s) },
     { name: 'qualification', label: '资格名称', type: 'select', required: true, value: current.qualification || '',
-      options: qualificationOptions(s, levels), hint: '括号内为资格的级别' },
+      options: qualificationOptions(s), hint: '括号内为资格的级别' },
   ];
 }
 
 export function bindQualification(form, catalog, onChange) {
-  const levels = { ...LEVEL_NAMES, ...(catalog.levels || {}) };
   const fill = (select, options) => {
     clear(select, options.map((o) => h('option', { value: o.value, text: o.label })));
   };
   form.input('series').addEventListener('change', () => {
     const s = (catalog.series || []).find((x) => x.code === form.input('series').value);
     fill(form.input('specialty'), specialtyOptions(s));
-    fill(form.input('qualification'), qualificationOptions(s, levels));
+    fill(form.input('qualification'), qualificationOptions(s));
     if (onChange) onChange();
   });
   for (const n of ['specialty', 'qualification']) form.input(n).addEventListener('change', () => onChange && onChange());
@@ -121,10 +121,10 @@ export function windowText(w) {
 export function committeeCard(c, w) {
   return h('div', { class: 'committee-card', dataset: { testid: 'committee', committee: c.id } },
     h('div', { class: 'committee-name' },
-      h('strong', { text: c.name }),
+      h('strong', {}, refText(c)),
       c.directed ? badge('定向', 'directed', { title: '定向评审：取得的资格限定向使用' }) : null),
     dl([
-      ['评审区域', c.node_name || c.node],
+      ['评审区域', refText(c, 'node_name')],
       ['评审方式', c.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
       ['申报时间', windowText(w === undefined ? c.window : w)],
       ['评审费', c.fee !== undefined && c.fee !== null ? `${c.fee} 元` : '—'],
@@ -150,10 +150,10 @@ export function factsBar(app, { reviewer = false, actions = [] } = {}) {
       app.verify_code ? item('验证码', h('span', { class: 'code', text: app.verify_code }), 'verify-code') : null,
       item('申报年度', String(app.year), 'year'),
       item('资格名称', qualificationText(q, app.level), 'qualification'),
-      item('专业', [q.series_name, app.specialty && app.specialty.name].filter(Boolean).join(' · '), 'specialty'),
+      item('专业', [refName(q, 'series_name'), refName(app.specialty)].filter(Boolean).join(' · '), 'specialty'),
       item('状态', statusBadge(app.status, app.status_name, app.returned_by), 'status'),
       reviewer && app.unit ? item('工作单位', app.unit.name) : null,
-      item('评审委员会', [c.name || '—', c.directed ? badge('定向', 'directed') : null], 'committee'),
+      item('评审委员会', [c.name ? refText(c) : '—', c.directed ? badge('定向', 'directed') : null], 'committee'),
       item('提交次数', `已提交 ${app.submit_count || 0} 次 / 上限 ${app.submit_limit || c.submit_limit || '—'} 次`, 'count'),
       item('申报时间', windowText(app.window), 'window'),
       app.payment ? item('评审费', paymentText(app.payment, reviewer), 'payment') : null,
@@ -255,7 +255,8 @@ export function sectionValues(section) {
     const v = data[f.name];
     const empty = v === undefined || v === null || v === '';
     return [h('dt', { text: f.label }), h('dd', { class: f.type === 'textarea' ? 'pre' : '', dataset: { field: f.name } },
-      empty ? h('span', { class: 'muted', text: '未填写' }) : String(v))];
+      // a choice among the options is the portal's text; anything else, the applicant's
+      empty ? h('span', { class: 'muted', text: '未填写' }) : f.type === 'select' ? String(v) : typed(String(v)))];
   }));
 }
 
@@ -288,7 +289,7 @@ export function attachmentList(app, section, onDelete) {
   if (!atts.length) return h('p', { class: 'muted attach-empty', text: section.attachments_required ? '尚未上传附件（本栏目须上传证明材料）。' : '暂无附件。' });
   return h('ul', { class: 'attachments', dataset: { testid: 'attachments' } }, atts.map((a) => h('li', { dataset: { att: a.id } },
     h('span', { class: 'file-icon', 'aria-hidden': 'true', text: TYPE_NAMES[a.type] || '文件' }),
-    h('a', { class: 'att-name', href: attachmentUrl(app.id, a.id), target: '_blank', rel: 'noopener', text: a.name }),
+    h('a', { class: 'att-name', href: attachmentUrl(app.id, a.id), target: '_blank', rel: 'noopener', translate: 'no', text: a.name }),
     h('span', { class: 'muted', text: `${formatSize(a.size)} · ${TYPE_NAMES[a.type] || a.type} · ${formatTime(a.uploaded)}` }),
     onDelete ? h('button', { type: 'button', class: 'btn small danger', text: '删除', 'aria-label': `删除附件 ${a.name}`, onclick: (ev) => onDelete(a, ev.currentTarget) }) : null)));
 }
@@ -332,10 +333,10 @@ export function followApplication(id, reload) {
 const COLUMNS = {
   applicant: ['申请人', (a) => h('span', {}, a.applicant_name, h('br'), h('span', { class: 'muted mono small', text: a.applicant_id_masked || '' }))],
   year: ['年度', (a) => String(a.year)],
-  qualification: ['资格名称', (a) => h('span', {}, a.qualification_name, ' ', h('span', { class: 'level level-' + a.level, text: levelName(a.level) }))],
-  specialty: ['专业', (a) => a.specialty_name],
+  qualification: ['资格名称', (a) => h('span', {}, refText(a, 'qualification_name'), ' ', h('span', { class: 'level level-' + a.level, text: levelName(a.level) }))],
+  specialty: ['专业', (a) => refText(a, 'specialty_name')],
   unit: ['工作单位', (a) => a.unit_name],
-  committee: ['评审委员会', (a) => a.committee_name],
+  committee: ['评审委员会', (a) => refText(a, 'committee_name')],
   status: ['状态', (a) => statusBadge(a.status, a.status_name, a.returned_by)],
   count: ['提交次数', (a) => `${a.submit_count || 0} / ${a.submit_limit || '—'}`],
   updated: ['更新时间', (a) => formatTime(a.updated)],

@@ -3,6 +3,7 @@
 // opinions in red, and the history. Read-only (查看申请书) when the status allows no edits.
 import { get, put, post, del, upload } from '../api.js';
 import { ownAction } from '../live.js';
+import { refName } from '../i18n.js';
 import {
   h, clear, createForm, pageHeader, errorPanel, crumbs, messageArea, runAction, confirmDialog, errorText, badge,
 } from '../ui.js';
@@ -178,7 +179,7 @@ export async function applicationPage({ query, navigate }) {
     bindQualification(form, catalog, () => clear(preview));
     clear(changeBox, h('section', { class: 'card change-card', dataset: { testid: 'change-qualification' } },
       h('h2', { text: '更改资格' }),
-      h('p', { class: 'muted', text: `当前：${qualificationText(q, app.level)} · ${app.specialty ? app.specialty.name : ''}。更改后已填写的内容和附件保留，评审委员会按属地化原则重新确定。` }),
+      h('p', { class: 'muted', text: `当前：${qualificationText(q, app.level)} · ${refName(app.specialty)}。更改后已填写的内容和附件保留，评审委员会按属地化原则重新确定。` }),
       form.el, preview));
     form.input('series').focus();
     parts.update(app); // the bar's 更改资格 shows it is open
@@ -192,7 +193,7 @@ export async function applicationPage({ query, navigate }) {
       if (r && r.status === 200) {
         clear(changeBox);
         update(r.body);
-        msgs.setStatus(`已更改资格：${qualificationText(r.body.qualification, r.body.level)} · ${r.body.specialty.name}，评审委员会：${r.body.committee.name}。`);
+        msgs.setStatus(`已更改资格：${qualificationText(r.body.qualification, r.body.level)} · ${refName(r.body.specialty)}，评审委员会：${refName(r.body.committee)}。`);
       }
     });
     clear(box,

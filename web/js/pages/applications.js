@@ -3,9 +3,10 @@
 // committee chosen by jurisdiction, shown before the applicant confirms.
 import { get, post } from '../api.js';
 import { livePage } from '../live.js';
+import { refName } from '../i18n.js';
 import { h, clear, createForm, pageHeader, errorPanel, crumbs, stepper, messageArea, runAction, dl } from '../ui.js';
 import {
-  applicationTable, loadCatalog, qualificationFields, bindQualification, committeeCard, levelName,
+  applicationTable, loadCatalog, qualificationFields, bindQualification, committeeCard, qualificationText,
 } from './application-parts.js';
 
 const HOME = ['#/me', '我的主页'];
@@ -163,9 +164,9 @@ export async function newApplicationPage({ navigate }) {
         h('h2', { text: '申报信息' }),
         dl([
           ['申报年度', `${v.year}年度`],
-          ['职称系列', series.name],
-          ['专业', sp.name],
-          ['资格名称', `${q.name}（${levelName(q.level)}）`],
+          ['职称系列', refName(series)],
+          ['专业', refName(sp)],
+          ['资格名称', qualificationText(q)],
           ['工作单位', `${unit.name || ''}（${v.unit}）`],
         ])),
       h('section', { class: 'card' },

@@ -4,7 +4,8 @@
 // 联系评审委员会目录 of every node's committees.
 import { get, put } from '../api.js';
 import { state } from '../state.js';
-import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate, typed } from '../ui.js';
+import { refName, listText, labelText } from '../i18n.js';
+import { h, clear, createForm, pageHeader, errorPanel, crumbs, dl, badge, formatDate, typed, refText, refData } from '../ui.js';
 import { loadCatalog, levelName } from './application-parts.js';
 
 // Today in China Standard Time, as the server compares windows.
@@ -19,15 +20,16 @@ function windowState(w) {
   return badge('申报中', 'ok');
 }
 
-// "工程系列：副高级、正高级" from scope rows (which may repeat).
+// "工程系列：副高级、正高级" from scope rows (which may repeat), in the interface language.
 function scopeText(scope) {
   const bySeries = new Map();
   for (const s of scope || []) {
-    const key = s.series_name || s.series;
+    const key = refName(s, 'series_name') || s.series;
     if (!bySeries.has(key)) bySeries.set(key, new Set());
     bySeries.get(key).add(s.level);
   }
-  return [...bySeries].map(([name, levels]) => `${name}：${[...levels].sort().map(levelName).join('、')}`).join('；') || '—';
+  const text = [...bySeries].map(([name, levels]) => labelText(name, listText([...levels].sort().map(levelName)))).join('；');
+  return text ? refData(text) : '—';
 }
 
 // The specialties a committee sets windows for: those of its scope's series.
@@ -45,7 +47,7 @@ function scopeSpecialties(c, catalog) {
   for (const w of c.windows || []) {
     if (!seen.has(w.specialty)) {
       seen.add(w.specialty);
-      out.push({ code: w.specialty, name: w.specialty_name || w.specialty });
+      out.push({ code: w.specialty, name: w.specialty_name || w.specialty, name_ug: w.specialty_name_ug });
     }
   }
   return out;
@@ -57,7 +59,7 @@ function windowsTable(c) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack windows' },
     h('thead', {}, h('tr', {}, ['专业', '开始日期', '截止日期', '状态'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, ws.map((w) => h('tr', { dataset: { specialty: w.specialty } },
-      h('td', { 'data-label': '专业', text: w.specialty_name || w.specialty }),
+      h('td', { 'data-label': '专业' }, w.specialty_name ? refText(w, 'specialty_name') : w.specialty),
       h('td', { 'data-label': '开始日期', text: formatDate(w.opens) }),
       h('td', { 'data-label': '截止日期', text: formatDate(w.closes) }),
       h('td', { 'data-label': '状态' }, windowState(w)))))));
@@ -67,14 +69,14 @@ function windowsTable(c) {
 function windowsEditor(c, catalog) {
   const rows = scopeSpecialties(c, catalog).map((sp) => {
     const w = (c.windows || []).find((x) => x.specialty === sp.code) || {};
-    const opens = h('input', { type: 'date', value: w.opens || '', 'aria-label': `${sp.name} 开始日期` });
-    const closes = h('input', { type: 'date', value: w.closes || '', 'aria-label': `${sp.name} 截止日期` });
+    const opens = h('input', { type: 'date', value: w.opens || '', 'aria-label': `${refName(sp)} 开始日期` });
+    const closes = h('input', { type: 'date', value: w.closes || '', 'aria-label': `${refName(sp)} 截止日期` });
     return { sp, opens, closes };
   });
   const el = h('div', { class: 'table-wrap' }, h('table', { class: 'table compact window-editor' },
     h('thead', {}, h('tr', {}, ['专业', '开始日期', '截止日期'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, rows.map((r) => h('tr', { dataset: { specialty: r.sp.code } },
-      h('th', { scope: 'row', text: r.sp.name }), h('td', {}, r.opens), h('td', {}, r.closes))))));
+      h('th', { scope: 'row' }, refText(r.sp)), h('td', {}, r.opens), h('td', {}, r.closes))))));
   return {
     el,
     value: () => rows.filter((r) => r.opens.value || r.closes.value)
@@ -106,7 +108,7 @@ function committeeSection(c, catalog) {
   function show(cur, message) {
     clear(box,
       h('div', { class: 'committee-title' },
-        h('h2', {}, cur.name, cur.directed ? badge('定向', 'directed') : null),
+        h('h2', {}, refText(cur), cur.directed ? badge('定向', 'directed') : null),
         h('div', { class: 'actions' },
           h('a', { class: 'btn small', href: `#/committees/payments?id=${encodeURIComponent(cur.id)}`,
             dataset: { testid: 'payments-link' }, text: '缴费名单' }),
@@ -117,7 +119,7 @@ function committeeSection(c, catalog) {
       body);
     clear(body, h('div', { class: 'committee-body' }, h('div', {}, dl([
         ['编号', h('span', { class: 'mono', text: cur.id })],
-        ['评审区域', cur.node_name || cur.node],
+        ['评审区域', refText(cur, 'node_name')],
         ['评审范围', scopeText(cur.scope)],
         ['评审方式', cur.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
         ['提交次数上限', `${cur.submit_limit} 次`],
@@ -135,6 +137,7 @@ function committeeSection(c, catalog) {
       submitText: '保存',
       fields: [
         { name: 'name', label: '委员会名称', required: true, maxlength: 60, value: cur.name, wide: true },
+        { name: 'name_ug', label: '委员会维吾尔文名称', maxlength: 200, value: cur.name_ug || '', wide: true },
         { name: 'submit_limit', label: '提交次数上限', type: 'number', required: true, min: 1, max: 9, value: String(cur.submit_limit ?? ''),
           hint: '每份申请书最多可提交的次数（1至9次）', validate: (v) => (/^[1-9]$/.test(v) ? undefined : '提交次数上限应为1至9次。') },
         { name: 'fee', label: '评审费（元）', type: 'number', required: true, min: 0, value: String(cur.fee ?? ''),
@@ -155,7 +158,7 @@ function committeeSection(c, catalog) {
       actions: [h('button', { type: 'button', class: 'btn', text: '取消', onclick: () => show(cur) })],
       async onSubmit(v) {
         const res = await put('/committees/' + encodeURIComponent(cur.id), {
-          name: v.name, submit_limit: Number(v.submit_limit), fee: Number(v.fee), paper_rules: v.paper_rules,
+          name: v.name, name_ug: v.name_ug, submit_limit: Number(v.submit_limit), fee: Number(v.fee), paper_rules: v.paper_rules,
           paper_from: v.paper_from, paper_until: v.paper_until, paper_binding: v.paper_binding,
           address: v.address, contact: v.contact, phone: v.phone, windows: v.windows,
         });
@@ -163,7 +166,7 @@ function committeeSection(c, catalog) {
         return res;
       },
     });
-    clear(box, h('h2', { text: `编辑：${cur.name}` }), form.el);
+    clear(box, h('h2', { text: `编辑：${refName(cur)}` }), form.el);
     form.input('name').focus();
   }
 
@@ -176,7 +179,7 @@ export async function committeesPage() {
   const [res, catalog] = await Promise.all([get('/committees?node=' + encodeURIComponent(node)), loadCatalog()]);
   const admin = state.me.role === 'committee_admin';
   const head = [crumbs(['#/me', '我的主页'], '评审委员会'),
-    pageHeader('评审委员会', admin ? '本评审委员会的申报时间、提交次数上限、评审费和纸质材料要求' : `${state.node ? state.node.name : ''}的评审委员会及其申报时间、评审费等`)];
+    pageHeader('评审委员会', admin ? '本评审委员会的申报时间、提交次数上限、评审费和纸质材料要求' : `${refName(state.node)}的评审委员会及其申报时间、评审费等`)];
   if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
   let items = res.body.items || [];
   if (admin) {
@@ -197,10 +200,10 @@ export async function committeesPage() {
 
 function directoryEntry(c) {
   return h('section', { class: 'card committee', dataset: { committee: c.id } },
-    h('h2', {}, c.name, c.directed ? badge('定向', 'directed') : null),
+    h('h2', {}, refText(c), c.directed ? badge('定向', 'directed') : null),
     h('div', { class: 'committee-body' },
       h('div', {}, dl([
-        ['评审区域', c.node_name || c.node],
+        ['评审区域', refText(c, 'node_name')],
         ['评审范围', scopeText(c.scope)],
         ['评审方式', c.directed ? '定向评审（取得的职称限定向使用）' : '常规评审'],
         ...contactRows(c),
@@ -218,7 +221,7 @@ export async function directoryPage({ query, navigate }) {
   if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
   const nodes = state.nodes || [];
   const pick = h('select', { id: 'directory-node', onchange: (ev) => navigate('#/directory' + (ev.target.value ? '?node=' + encodeURIComponent(ev.target.value) : '')) },
-    h('option', { value: '', text: '全部区域' }), nodes.map((n) => h('option', { value: n.id, text: n.name, selected: n.id === node })));
+    h('option', { value: '', text: '全部区域' }), nodes.map((n) => h('option', { value: n.id, text: refName(n), selected: n.id === node })));
   const items = res.body.items || [];
   return h('div', { class: 'committees' }, head,
     h('div', { class: 'filter-bar' }, h('label', { for: 'directory-node', text: '评审区域' }), pick),

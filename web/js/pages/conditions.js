@@ -3,6 +3,7 @@
 // judged by what has been filled in (GET /applications/{id}/conditions), and the warning
 // that 提交 shows when some are not met. A warning only: the committee decides.
 import { get } from '../api.js';
+import { t, refName, labelText } from '../i18n.js';
 import { h, clear, badge } from '../ui.js';
 
 const STATUS = {
@@ -21,7 +22,7 @@ function itemRow(c) {
   const [text, kind] = STATUS[c.status] || ['', ''];
   return h('li', { dataset: { key: c.key, status: c.status || '' } },
     h('span', {}, badge(text, kind)),
-    h('strong', { text: `${c.label}：${c.requirement}` }),
+    h('strong', { text: labelText(t(c.label), t(c.requirement)) }),
     c.detail ? h('span', { class: 'cond-detail', text: c.detail }) : null);
 }
 
@@ -37,7 +38,7 @@ export function conditionsCard(id) {
       return;
     }
     clear(body,
-      h('p', { class: 'hint', text: `${c.name}（${c.level_name}）的申报条件，年限计算至${c.as_of.slice(0, 4)}年12月31日。以下为系统按已填写内容自查的结果，仅供参考，以评审委员会审核为准。` }),
+      h('p', { class: 'hint', text: `${refName(c)}（${c.level_name}）的申报条件，年限计算至${c.as_of.slice(0, 4)}年12月31日。以下为系统按已填写内容自查的结果，仅供参考，以评审委员会审核为准。` }),
       h('ul', { class: 'conditions' }, (c.items || []).map(itemRow)));
   }
   refresh();
@@ -51,6 +52,6 @@ export async function unmetWarning(id) {
   if (!unmet.length) return null;
   return h('div', { class: 'notice warn', role: 'note', dataset: { testid: 'unmet-conditions' } },
     h('p', { text: `按已填写的内容，以下 ${unmet.length} 项任职资格条件尚不符合：` }),
-    h('ul', {}, unmet.map((x) => h('li', { text: `${x.label}：${x.detail}` }))),
+    h('ul', {}, unmet.map((x) => h('li', { text: labelText(t(x.label), t(x.detail)) }))),
     h('p', { text: '仍可提交，由评审委员会最终审核；如填写有误，请先修改。' }));
 }

@@ -2,6 +2,7 @@
 // recommending units.
 import { get } from '../api.js';
 import { state } from '../state.js';
+import { refName } from '../i18n.js';
 import { h } from '../ui.js';
 import { noticesCard } from './notices.js';
 
@@ -10,7 +11,7 @@ const DEPT_COLUMNS = [['name', '推荐单位'], ['address', '地址'], ['contact
 const FLOW = ['申请人提交申请书', '基层单位审核推荐', '推荐单位审核', '评审委员会形式审查', '会议评审', '结果公示', '下发批文', '颁发证书'];
 
 export async function homePage() {
-  const region = state.node ? state.node.name : '';
+  const region = refName(state.node);
   const nodeId = state.node && state.node.node;
   const [depts, notices] = await Promise.all([nodeId ? get('/depts?node=' + encodeURIComponent(nodeId)) : null,
     noticesCard('/notices', '通知公告', '暂无通知公告。')]);

@@ -1,8 +1,9 @@
 // me.js - 我的主页: the profile, what the role may do, ID-card scans and 修改评审区域 for
 // applicants (at their home's portal) and the unit's state for unit admins.
 import { get, put } from '../api.js';
+import { refName } from '../i18n.js';
 import { state, roleName, refreshMe, logout } from '../state.js';
-import { h, pageHeader, dl, formatTime, messageArea } from '../ui.js';
+import { h, pageHeader, dl, formatTime, messageArea, refText, typed } from '../ui.js';
 import { idcardPanel } from './idcard.js';
 import { regionPanel } from './transfer.js';
 import { missingLabels } from './unit.js';
@@ -132,11 +133,11 @@ function unitSummary(u) {
     h('h2', { id: 'unit-title' }, '本单位信息 ',
       h('span', { class: 'badge ' + (u.complete ? 'ok' : 'warn'), text: u.complete ? '完整' : '不完整' })),
     dl([
-      ['单位全称', u.name],
-      ['单位简称', u.short_name],
+      ['单位全称', typed(u.name)],
+      ['单位简称', typed(u.short_name)],
       ['统一社会信用代码', h('span', { class: 'mono', text: u.credit_code })],
-      ['所在区域', u.node_name || u.node],
-      ['推荐单位', (u.recommenders || []).length ? u.recommenders.map((d) => `${d.name}（${d.node_name || d.node}）`).join('；') : '未选择'],
+      ['所在区域', refText(u, 'node_name')],
+      ['推荐单位', (u.recommenders || []).length ? u.recommenders.map((d) => `${refName(d)}（${refName(d, 'node_name') || d.node}）`).join('；') : '未选择'],
     ]),
     !u.complete ? h('p', { class: 'notice warn' }, `单位信息不完整，缺少：${missing.join('、')}。`,
       h('a', { href: '#/unit/info', text: '立即完善' })) : null);
@@ -151,7 +152,7 @@ async function myTitles() {
     items.length
       ? h('ul', { class: 'title-list' }, items.slice(0, 3).map((x) => h('li', {},
         h('a', { href: '#/applications/edit?id=' + encodeURIComponent(x.id) },
-          h('strong', { text: `${x.year}年度 ${x.qualification_name}` }), h('span', { class: 'muted', text: ` · ${x.specialty_name}` })),
+          h('strong', { text: `${x.year}年度 ${refName(x, 'qualification_name')}` }), h('span', { class: 'muted', text: ` · ${refName(x, 'specialty_name')}` })),
         statusBadge(x.status, x.status_name, x.returned_by))))
       : h('p', { class: 'muted', text: '您还没有申请书。' }),
     h('div', { class: 'form-actions' },

@@ -4,6 +4,7 @@
 // attachments, 发布 and 撤回 (POST/PUT/DELETE /notices...).
 import { get, post, put, del, upload } from '../api.js';
 import { state } from '../state.js';
+import { refName } from '../i18n.js';
 import { formatSize, FILE_ACCEPT, checkFile } from './fields.js';
 import { h, clear, pageHeader, crumbs, errorPanel, badge, dl, formatDate, formatTime, createForm, messageArea, runAction, confirmDialog } from '../ui.js';
 
@@ -11,7 +12,7 @@ const enc = encodeURIComponent;
 const TITLE_MAX = 100;
 const BODY_MAX = 10000;
 
-const publisher = (n) => (n.committee ? `${n.committee_name || n.committee}（${n.node_name}）` : n.node_name || n.node);
+const publisher = (n) => (n.committee ? `${refName(n, 'committee_name') || n.committee}（${refName(n, 'node_name')}）` : refName(n, 'node_name') || n.node);
 
 function noticesTable(items) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack', dataset: { testid: 'notice-list' } },
@@ -84,11 +85,11 @@ export async function noticePage({ query }) {
 async function targets() {
   if (state.me.role === 'committee_admin') {
     const c = state.me.committee || {};
-    return [{ value: c.id || String(c), label: c.name || c.id || String(c) }];
+    return [{ value: c.id || String(c), label: refName(c) || c.id || String(c) }];
   }
   const res = await get('/committees?node=' + enc(state.node ? state.node.node : ''));
   const mine = res.status === 200 ? res.body.items || [] : [];
-  return [{ value: '', label: `${state.node ? state.node.name : '本节点'}（人社部门）` }, ...mine.map((c) => ({ value: c.id, label: c.name }))];
+  return [{ value: '', label: `${state.node ? refName(state.node) : '本节点'}（人社部门）` }, ...mine.map((c) => ({ value: c.id, label: refName(c) }))];
 }
 
 function noticeFields(n, options) {

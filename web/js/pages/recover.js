@@ -4,6 +4,7 @@
 // approved appeal's one-time link that sets the new password (POST /recovery/appeal-reset).
 import { post, api } from '../api.js';
 import { state } from '../state.js';
+import { refName } from '../i18n.js';
 import { h, clear, createForm, pageHeader, crumbs } from '../ui.js';
 import { newPasswordFields, checkFile, FILE_ACCEPT } from './fields.js';
 
@@ -46,7 +47,7 @@ function codeFlow(box, channel) {
     clear(box, reset.el);
     reset.input('code').focus();
   }
-  clear(box, h('p', { class: 'hint', text: `验证码将发送到账号的${where}。请在账号所属区域的门户找回（当前区域：${state.node ? state.node.name : ''}）。` }), ask.el);
+  clear(box, h('p', { class: 'hint', text: `验证码将发送到账号的${where}。请在账号所属区域的门户找回（当前区域：${refName(state.node)}）。` }), ask.el);
   ask.input('login').focus();
 }
 

@@ -4,6 +4,7 @@
 // admin's 印发批文 / 颁发证书.
 import { get, post } from '../api.js';
 import { state } from '../state.js';
+import { refName } from '../i18n.js';
 import { h, pageHeader, crumbs, errorPanel, badge, dl, formatDate, createForm, messageArea, confirmDialog } from '../ui.js';
 import { statusBadge } from './application-parts.js';
 
@@ -44,14 +45,14 @@ export async function resultsPage() {
   if (g.status !== 200 || w.status !== 200) return h('div', {}, errorPanel((g.body || w.body || {}).error));
   const publicity = (g.body.items || []).map((x) => h('tr', {},
     h('td', { 'data-label': '公示' }, h('a', { href: '#/publicity?id=' + enc(x.id), translate: 'no', text: x.title })),
-    h('td', { 'data-label': '评审委员会', text: `${x.committee_name || x.committee}（${x.node_name}）` }),
+    h('td', { 'data-label': '评审委员会', text: `${refName(x, 'committee_name') || x.committee}（${refName(x, 'node_name')}）` }),
     h('td', { 'data-label': '公示期', text: `${formatDate(x.starts)} 至 ${formatDate(x.ends)}` }),
     h('td', { 'data-label': '人数', text: String(x.count) }),
     h('td', { 'data-label': '状态' }, periodBadge(x))));
   const approvals = (w.body.items || []).map((x) => h('tr', {},
     h('td', { 'data-label': '批文' }, h('a', { href: '#/approval?id=' + enc(x.id), translate: 'no', text: x.title })),
     h('td', { 'data-label': '文号', translate: 'no', text: x.doc_number }), // as the document prints it
-    h('td', { 'data-label': '印发单位', text: x.node_name }),
+    h('td', { 'data-label': '印发单位', text: refName(x, 'node_name') }),
     h('td', { 'data-label': '日期', text: formatDate(x.doc_date) }),
     h('td', { 'data-label': '人数', text: String(x.count) })));
   return h('div', {},
@@ -70,7 +71,7 @@ export async function publicityPage({ query }) {
   const head = crumbs(['#/results', '评审结果'], '公示');
   if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
   const g = res.body.publicity;
-  return h('div', {}, head, pageHeader(g.title, `${g.committee_name || g.committee}（${g.node_name}）`),
+  return h('div', {}, head, pageHeader(g.title, `${refName(g, 'committee_name') || g.committee}（${refName(g, 'node_name')}）`),
     h('section', { class: 'card', dataset: { testid: 'publicity' } },
       dl([['公示期', [`${formatDate(g.starts)} 至 ${formatDate(g.ends)}（北京时间） `, periodBadge(g)]], ['人数', `${g.count} 人`]]),
       h('p', { class: 'hint', text: '公示期内，对公示人员有异议的，可向评审委员会反映。' }),
@@ -96,9 +97,9 @@ export async function approvalPage({ query }) {
       else msgs.showError(r.body && r.body.error);
     },
   }) : null;
-  return h('div', {}, head, pageHeader(w.title, `${w.doc_number} · ${w.node_name}`),
+  return h('div', {}, head, pageHeader(w.title, `${w.doc_number} · ${refName(w, 'node_name')}`),
     h('section', { class: 'card', dataset: { testid: 'approval' } },
-      dl([['文号', w.doc_number], ['日期', formatDate(w.doc_date)], ['印发单位', w.node_name], ['人数', `${w.count} 人（已发证 ${w.certified} 人）`]]),
+      dl([['文号', w.doc_number], ['日期', formatDate(w.doc_date)], ['印发单位', refName(w, 'node_name')], ['人数', `${w.count} 人（已发证 ${w.certified} 人）`]]),
       msgs.el, certify,
       itemsTable(w.items, (i) => (i ? [h('td', { 'data-label': '证书编号' },
         i.certificate ? h('a', { class: 'mono', href: '#/certificate?number=' + enc(i.certificate), text: i.certificate }) : '—')] : ['证书编号']))));
@@ -113,7 +114,7 @@ function certificateCard(c) {
       ['工作单位', c.unit],
       ['资格名称', [c.qualification, c.directed ? badge('定向使用', 'directed') : null]],
       ['批文', `${c.doc_title || ''}（${c.doc_number || ''}）`],
-      ['发证单位', `${c.node_name}（${c.node}）`],
+      ['发证单位', `${refName(c, 'node_name')}（${c.node}）`],
       ['发证时间', formatDate(c.issued)],
     ]),
     c.directed ? h('p', { class: 'hint', text: '定向评审取得的职称限在定向地区使用。' }) : null,

@@ -3,6 +3,7 @@
 // read-only with an opinion per section, then the decisions the server lists in `actions`.
 import { get, put, post } from '../api.js';
 import { state } from '../state.js';
+import { t, refName } from '../i18n.js';
 import { livePage, ownAction } from '../live.js';
 import {
   h, clear, createForm, pageHeader, errorPanel, crumbs, messageArea, confirmDialog, badge,
@@ -180,7 +181,7 @@ export async function handlePage({ query }) {
       fields.push({ name: 'recommendation', label: '单位推荐意见', type: 'textarea', rows: 3, maxlength: 2000, wide: true,
         requiredMark: true, placeholder: '对申请人思想政治表现、业务能力和工作业绩的推荐意见', value: app.recommendation || '' });
       fields.push({ name: 'dept', label: '推荐单位', type: 'select', wide: true,
-        options: recs.length ? recs.map((d) => ({ value: d.id, label: `${d.name}（${d.node_name || d.node}）` })) : [{ value: '', label: '本单位尚未选择推荐单位' }],
+        options: recs.length ? recs.map((d) => ({ value: d.id, label: `${refName(d)}（${refName(d, 'node_name') || d.node}）` })) : [{ value: '', label: '本单位尚未选择推荐单位' }],
         hint: '申请书提交至所选的推荐单位审核' });
     }
     fields.push({ name: 'general', label: '总体意见', type: 'textarea', rows: 2, maxlength: 2000, wide: true,
@@ -220,7 +221,7 @@ export async function handlePage({ query }) {
         body: h('div', {},
           h('p', { text: a.action === 'return'
             ? `申请书将退回申请人${app.applicant ? `（${app.applicant.name}）` : ''}修改，审核意见一并发送。`
-            : `${note(a)}${dept ? `：${dept.name}` : ''}。` }),
+            : `${note(a)}${dept ? `：${refName(dept)}` : ''}。` }),
           Object.keys(body.opinions).length ? h('p', { class: 'muted', text: `已填写审核意见 ${Object.keys(body.opinions).length} 条。` }) : null),
       });
       if (!ok) return undefined;
@@ -251,7 +252,7 @@ export async function handlePage({ query }) {
       h('h2', { id: 'decide-title', text: '办理' }),
       incomplete ? h('p', { class: 'notice warn' }, '本单位信息不完整，不能开展审核工作。', h('a', { href: '#/unit/info', text: '完善单位信息' })) : null,
       unitForward && !recs.length ? h('p', { class: 'notice warn' }, '本单位尚未选择推荐单位。', h('a', { href: '#/unit/recommenders', text: '选择推荐单位' })) : null,
-      h('p', { class: 'muted', text: `可办理：${acts.map((a) => (note(a) === text(a) ? text(a) : `${text(a)}（${note(a)}）`)).join('；')}` }),
+      h('p', { class: 'muted', text: `可办理：${acts.map((a) => (note(a) === text(a) ? t(text(a)) : `${t(text(a))}（${t(note(a))}）`)).join('；')}` }),
       form.el);
   }
 

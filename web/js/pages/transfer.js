@@ -2,6 +2,7 @@
 // /me/region) and follows the transfer (GET /transfers/{id}) until it is done or undone.
 import { get, post } from '../api.js';
 import { state } from '../state.js';
+import { refName } from '../i18n.js';
 import { nodeUrl } from '../region.js';
 import { h, clear, createForm, confirmDialog } from '../ui.js';
 
@@ -11,7 +12,7 @@ const STEPS = [['offered', '已提出申请'], ['accepted', '新的评审区域�
 
 function nodeName(id) {
   const n = state.nodes.find((x) => x.id === id);
-  return n ? n.name : id;
+  return n ? refName(n) : id;
 }
 
 // The transfer's progress: the steps so far, and what to do next once it has ended.
@@ -66,7 +67,7 @@ export function regionPanel(account, onDone) {
     submitText: '申请变更评审区域',
     fields: [{
       name: 'node', label: '新的评审区域', type: 'select', required: true,
-      options: [{ value: '', label: '请选择' }, ...others.map((n) => ({ value: n.id, label: n.name }))],
+      options: [{ value: '', label: '请选择' }, ...others.map((n) => ({ value: n.id, label: refName(n) }))],
       hint: '工作单位在哪职称就在哪评审：工作单位所在地变化时请修改评审区域，可从自治区直接转到其他地州。',
       validate: (v) => (v ? undefined : '请选择新的评审区域'),
     }],

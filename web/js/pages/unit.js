@@ -1,7 +1,8 @@
 // unit.js - the unit admin's pages: 完善单位信息, 变更单位名称, 推荐单位.
 import { get, put, post } from '../api.js';
 import { state } from '../state.js';
-import { h, clear, createForm, pageHeader, errorPanel, dl, formatTime } from '../ui.js';
+import { refName } from '../i18n.js';
+import { h, clear, createForm, pageHeader, errorPanel, dl, formatTime, refText, typed } from '../ui.js';
 
 export const UNIT_LABELS = {
   address: '单位地址',
@@ -29,10 +30,10 @@ async function loadUnit() {
 
 function unitHead(u) {
   return dl([
-    ['单位全称', u.name],
-    ['单位简称', u.short_name],
+    ['单位全称', typed(u.name)],
+    ['单位简称', typed(u.short_name)],
     ['统一社会信用代码', h('span', { class: 'mono', text: u.credit_code })],
-    ['所在区域', u.node_name || u.node],
+    ['所在区域', refText(u, 'node_name')],
   ]);
 }
 
@@ -138,11 +139,11 @@ export async function recommendersPage() {
   const head = pageHeader('推荐单位', '选择本单位申请书的推荐单位（主管单位），最多两个');
   if (!unit) return h('div', {}, head, errorPanel(error));
 
-  let chosen = (unit.recommenders || []).map((d) => ({ id: d.id, name: d.name, node: d.node, node_name: d.node_name }));
-  const nodes = state.nodes.length ? state.nodes : [{ id: state.node.node, name: state.node.name }];
+  let chosen = (unit.recommenders || []).map((d) => ({ ...d }));
+  const nodes = state.nodes.length ? state.nodes : [{ ...state.node, id: state.node.node }];
 
   const list = h('ul', { class: 'chosen-list', 'aria-live': 'polite', dataset: { testid: 'recommenders' } });
-  const regionSel = h('select', { id: 'rec-region' }, nodes.map((n) => h('option', { value: n.id, text: n.name })));
+  const regionSel = h('select', { id: 'rec-region' }, nodes.map((n) => h('option', { value: n.id, text: refName(n) })));
   regionSel.value = unit.node && nodes.some((n) => n.id === unit.node) ? unit.node : nodes[0].id;
   const deptSel = h('select', { id: 'rec-dept', disabled: true }, h('option', { value: '', text: '加载中…' }));
   const addBtn = h('button', { type: 'button', class: 'btn', text: '添加', disabled: true });
@@ -151,9 +152,9 @@ export async function recommendersPage() {
   function refreshList() {
     clear(list, chosen.length
       ? chosen.map((d, i) => h('li', {},
-        h('span', {}, h('strong', { text: d.name }), h('span', { class: 'muted', text: `（${d.node_name || d.node}）` })),
+        h('span', {}, h('strong', {}, refText(d)), h('span', { class: 'muted', translate: 'no', text: `（${refName(d, 'node_name') || d.node}）` })),
         h('button', {
-          type: 'button', class: 'btn small danger', text: '移除', 'aria-label': `移除 ${d.name}`,
+          type: 'button', class: 'btn small danger', text: '移除', 'aria-label': `移除 ${refName(d)}`,
           onclick: () => { chosen.splice(i, 1); refreshList(); },
         })))
       : h('li', { class: 'muted', text: '尚未选择推荐单位。' }));
@@ -174,7 +175,7 @@ export async function recommendersPage() {
     if (node !== regionSel.value) return; // the region changed meanwhile
     depts = res.status === 200 && res.body && Array.isArray(res.body.items) ? res.body.items : [];
     clear(deptSel, depts.length
-      ? [h('option', { value: '', text: '请选择推荐单位' }), depts.map((d) => h('option', { value: d.id, text: d.name }))]
+      ? [h('option', { value: '', text: '请选择推荐单位' }), depts.map((d) => h('option', { value: d.id, text: refName(d) }))]
       : h('option', { value: '', text: res.status === 200 ? '该区域暂无推荐单位' : '推荐单位加载失败' }));
     deptSel.disabled = !depts.length;
     updateAdd();
@@ -186,7 +187,8 @@ export async function recommendersPage() {
     const d = depts.find((x) => x.id === deptSel.value);
     if (!d || chosen.length >= MAX_RECOMMENDERS) return;
     const region = nodes.find((n) => n.id === regionSel.value);
-    chosen.push({ id: d.id, name: d.name, node: d.node || regionSel.value, node_name: d.node_name || (region && region.name) });
+    chosen.push({ ...d, node: d.node || regionSel.value, node_name: d.node_name || (region && region.name),
+      node_name_ug: d.node_name_ug || (region && region.name_ug) });
     deptSel.value = '';
     refreshList();
   });
