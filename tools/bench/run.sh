@@ -713,7 +713,7 @@ scenario_lag() {
 # (the baseline: at home, where the node checks the password itself; at 650000 and 653100
 # the node asks home over the federation channel); then FEDLOGIN_HANDOFFS applications
 # are forwarded by 650100's recommending unit to the region's committee and timed until the
-# region holds each one, and until home knows (tools/bench/fed_login.py explains the method).
+# region holds each one, and until home has its acceptance (tools/bench/fed_login.py).
 #   ZC_BENCH_FEDLOGIN_LOGINS (default 50), ZC_BENCH_FEDLOGIN_HANDOFFS (default 10)
 FEDLOGIN_LOGINS=${ZC_BENCH_FEDLOGIN_LOGINS:-50}
 FEDLOGIN_HANDOFFS=${ZC_BENCH_FEDLOGIN_HANDOFFS:-10}
