@@ -261,8 +261,7 @@ static json_t *heads_json(zc_node *p) {
   json_t *a = db_rows(p->db, "SELECT origin, seq, hash, updated FROM fed_heads ORDER BY origin", NULL), *v;
   size_t i;
   json_array_foreach(a, i, v) {
-    const char *zName = node_region_name(p, jstr(v, "origin"));
-    json_object_set_new(v, "name", zName ? json_string(zName) : json_null());
+    node_put_region_names(p, v, "origin", "name");
     json_set_time(v, "updated");
   }
   return a;

@@ -106,10 +106,11 @@ static const char *state_name(const char *zState) {
 int qrlogin_get(zc_req *r) {
   json_t *o = load(r->node, r, r->aParam[0]);
   if (!o) return 0;
-  json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "code", jstr(o, "id"), "state", jstr(o, "state"),
-                        "state_name", state_name(jstr(o, "state")), "node", r->node->cfg.zNode, "node_name",
-                        node_region_name(r->node, r->node->cfg.zNode), "agent", jstr(o, "agent"), "created",
-                        json_object_get(o, "created"), "expires", json_object_get(o, "expires"));
+  json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:O}", "code", jstr(o, "id"), "state", jstr(o, "state"),
+                        "state_name", state_name(jstr(o, "state")), "node", r->node->cfg.zNode, "agent",
+                        jstr(o, "agent"), "created", json_object_get(o, "created"), "expires",
+                        json_object_get(o, "expires"));
+  node_put_region_names(r->node, a, "node", "node_name");
   json_object_set_new(a, "address", json_string(jstr(o, "address")));
   json_set_time(a, "created");
   json_set_time(a, "expires");

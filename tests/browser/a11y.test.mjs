@@ -7,34 +7,16 @@
 // Run through tests/browser/run.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  BASE, HERE, PASSWORD, idNumber, badIdNumber, phone,
+  BASE, PASSWORD, idNumber, badIdNumber, phone,
   useBrowser, go, login, apiCall, demoAccounts, registerApplicant, filledApplication, axeRun, axeReport as report,
-  tabTo, focusShown,
+  tabTo, focusShown, portalRoutes, routesOf, routeHash,
 } from './helpers.mjs';
 
 const b = useBrowser();
 
-// ---------- the route table, read from app.js so that a new page is checked too ----------
-
-function readRoutes() {
-  const src = fs.readFileSync(path.join(HERE, '../../web/js/app.js'), 'utf8');
-  const lists = {};
-  for (const m of src.matchAll(/^const (\w+) = \[([^\]]*)\];/gm)) {
-    lists[m[1]] = m[2].split(',').map((s) => s.trim()).flatMap((s) => (s.startsWith('...') ? lists[s.slice(3)] : [s.replace(/'/g, '')])).filter(Boolean);
-  }
-  const routes = [];
-  for (const m of src.matchAll(/^\s*'(\/[^']*)': \{ title: '([^']*)', load: pages\.\w+, page: '\w+'(, auth: true)?(?:, roles: (\w+|\[[^\]]*\]))? \},$/gm)) {
-    let roles = null;
-    if (m[4]) roles = m[4].startsWith('[') ? m[4].slice(1, -1).split(',').map((s) => s.trim().replace(/'/g, '')) : lists[m[4]];
-    routes.push({ path: m[1], title: m[2], auth: !!m[3], roles });
-  }
-  return routes;
-}
-
-const ROUTES = readRoutes();
+// the route table of app.js (helpers.mjs), so that a new page is checked too
+const ROUTES = portalRoutes();
 
 let node;
 let accounts;       // the demo accounts of this node, one per role
@@ -75,18 +57,8 @@ async function checkPages(page, who, hashes) {
   return failures;
 }
 
-// The hash to open for a route: with an id where the page shows one thing.
-function hashFor(route) {
-  const q = {
-    '/applications/edit': applicationId && `id=${encodeURIComponent(applicationId)}`,
-    '/review/handle': applicationId && `id=${encodeURIComponent(applicationId)}`,
-    '/notice': noticeId && `id=${encodeURIComponent(noticeId)}`,
-    '/notices/edit': noticeId && `id=${encodeURIComponent(noticeId)}`,
-  }[route.path];
-  return '#' + route.path + (q ? '?' + q : '');
-}
-
-const routesFor = (role) => ROUTES.filter((r) => (role ? !r.roles || r.roles.includes(role) : !r.auth));
+const hashFor = (route) => routeHash(route, { application: applicationId, notice: noticeId });
+const routesFor = (role) => routesOf(ROUTES, role);
 
 // A new applicant with a draft application at the demo unit, every section filled (one a
 // year: the same application is submitted later).

@@ -361,3 +361,33 @@ export function axeReport(where, violations) {
   return violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}\n`
     + v.nodes.map((n) => `    ${n.target}\n      ${(n.summary || '').replace(/\n/g, '\n      ')}`).join('\n')).join('\n');
 }
+
+// ---------- the portal's route table ----------
+
+// The routes of web/js/app.js's table as {path, title, auth, roles} (roles: null for any).
+export function portalRoutes() {
+  const src = fs.readFileSync(path.join(HERE, '../../web/js/app.js'), 'utf8');
+  const lists = {};
+  for (const m of src.matchAll(/^const (\w+) = \[([^\]]*)\];/gm)) {
+    lists[m[1]] = m[2].split(',').map((s) => s.trim()).flatMap((s) => (s.startsWith('...') ? lists[s.slice(3)] : [s.replace(/'/g, '')])).filter(Boolean);
+  }
+  const routes = [];
+  for (const m of src.matchAll(/^\s*'(\/[^']*)': \{ title: '([^']*)', load: pages\.\w+, page: '\w+'(, auth: true)?(?:, roles: (\w+|\[[^\]]*\]))? \},$/gm)) {
+    let roles = null;
+    if (m[4]) roles = m[4].startsWith('[') ? m[4].slice(1, -1).split(',').map((s) => s.trim().replace(/'/g, '')) : lists[m[4]];
+    routes.push({ path: m[1], title: m[2], auth: !!m[3], roles });
+  }
+  return routes;
+}
+
+// The routes a role may open (a visitor's when role is null).
+export const routesOf = (routes, role) => routes.filter((r) => (role ? !r.roles || r.roles.includes(role) : !r.auth));
+
+// The hash to open for a route: with the id of ids.application or ids.notice where the page
+// shows one of them.
+export function routeHash(route, ids) {
+  const id = { '/applications/edit': ids.application, '/review/handle': ids.application,
+    '/notice': ids.notice, '/notices/edit': ids.notice }[route.path];
+  return '#' + route.path + (id ? '?id=' + encodeURIComponent(id) : '');
+}
+

@@ -1,5 +1,5 @@
-// Browser test of the portal in Uyghur (ug): every page a visitor, an applicant and each
-// demo reviewer or admin opens, with <html lang="ug" dir="rtl">, shows no Chinese text of
+// Browser test of the portal in Uyghur (ug): every route of app.js's table that a visitor,
+// an applicant and each demo reviewer, admin or auditor may open, with <html lang="ug" dir="rtl">, shows no Chinese text of
 // its own (what people typed, e.g. a name, aside; reference names — regions, the
 // catalogue, committees, recommending units — are Uyghur too, from the node's name_ug),
 // has no axe-core (WCAG 2.1 AA) violation, keeps numbers and codes left to right, gets the
@@ -7,28 +7,29 @@
 // the account. Run through tests/browser/run.sh.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, useBrowser, go, field, login, registerApplicant, demoAccounts, screenshot, apiCall, filledApplication, ATTACHMENT_NAME, axeRun, axeReport } from './helpers.mjs';
+import {
+  BASE, useBrowser, go, field, login, registerApplicant, demoAccounts, screenshot, apiCall, filledApplication,
+  ATTACHMENT_NAME, axeRun, axeReport, portalRoutes, routesOf, routeHash,
+} from './helpers.mjs';
 
 const b = useBrowser();
 const ARABIC = /[\u0600-\u06ff]/;
-const VISITOR_PAGES = ['#/', '#/login', '#/register', '#/register/unit', '#/catalog', '#/directory', '#/notices',
-  '#/results', '#/verify', '#/certificate', '#/recover'];
-const APPLICANT_PAGES = ['#/me', '#/applications', '#/applications/new', '#/me/profile', '#/me/password'];
-// Each demo role's home, queues and pages of its own.
-const ROLE_PAGES = {
-  unit_admin: ['#/me', '#/unit/info', '#/unit/recommenders', '#/review/queue', '#/review/all'],
-  dept_admin: ['#/me', '#/review/queue', '#/review/all'],
-  committee_admin: ['#/me', '#/review/queue', '#/review/all', '#/committees'],
-  node_admin: ['#/me', '#/review/all', '#/committees'],
-};
+// Every route of app.js's table, for each role that may open it (helpers.mjs).
+const ROUTES = portalRoutes();
+const ROLES = ['unit_admin', 'dept_admin', 'committee_admin', 'node_admin', 'auditor'];
 
 let node;
 let unitCode;
 let submittedId; // the applicant's application, submitted: in the unit admin's queue
+let noticeId;    // a published notice, when the demo has one
 before(async () => {
   node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
   unitCode = demoAccounts().find((a) => a.role === 'unit_admin' && a.node === node).credit_code;
+  const notices = await (await fetch(BASE + '/api/v1/notices')).json().catch(() => ({}));
+  noticeId = ((notices.items || [])[0] || {}).id;
 });
+
+const hashesOf = (role) => routesOf(ROUTES, role).map((r) => routeHash(r, { application: submittedId, notice: noticeId }));
 
 // What people typed that a signed-in page may show: the account's and its unit's names and
 // those of the applications it may read (applicants, units), the longest first.
@@ -84,23 +85,32 @@ async function chineseLeft(page, data = []) {
   }, data);
 }
 
-// The page at hash (opened unless open is false) is wholly Uyghur, right to left, and
-// axe-core finds nothing on it.
-async function assertUyghurPage(page, hash, data, open = true) {
+// What is wrong with the page at hash (opened unless open is false) in Uyghur: not right
+// to left, Chinese left, no Uyghur at all, axe-core's violations; [] when nothing.
+async function uyghurProblems(page, hash, data, open = true) {
   if (open) await go(page, hash);
   await page.waitForSelector('body[data-ready="1"]');
   await page.locator('main h1').first().waitFor();
-  assert.equal(await page.evaluate(() => `${document.documentElement.lang} ${document.documentElement.dir}`), 'ug rtl', hash);
-  const left = await chineseLeft(page, data);
-  assert.deepEqual(left, [], `${hash} still shows Chinese`);
-  assert.match(await page.locator('main').textContent(), ARABIC, hash);
+  const out = [];
+  const dir = await page.evaluate(() => `${document.documentElement.lang} ${document.documentElement.dir}`);
+  if (dir !== 'ug rtl') out.push(`${hash}: <html> is ${dir}`);
+  for (const t of await chineseLeft(page, data)) out.push(`${hash}: Chinese left: ${t}`);
+  if (!ARABIC.test(await page.locator('main').textContent())) out.push(`${hash}: no Uyghur in <main>`);
   const v = await axeRun(page);
-  assert.equal(v.length, 0, '\n' + axeReport(`ug ${hash}`, v));
+  if (v.length) out.push(axeReport(`ug ${hash}`, v));
+  return out;
+}
+
+// Every hash in turn; fails once, with all that was found (so one run shows it all).
+async function assertUyghurPages(page, hashes, data) {
+  const out = [];
+  for (const hash of hashes) out.push(...await uyghurProblems(page, hash, data));
+  assert.deepEqual(out, [], '\n' + out.join('\n'));
 }
 
 test('ئۇيغۇرچە: every visitor page is in Uyghur, right to left', async () => {
   const page = await b.open('#/', await uyghurContext());
-  for (const hash of VISITOR_PAGES) await assertUyghurPage(page, hash, []);
+  await assertUyghurPages(page, hashesOf(null), []);
   await go(page, '#/');
   await screenshot(page, 'ug-home.png');
   await page.context().close();
@@ -111,14 +121,14 @@ test('ئۇيغۇرچە: an applicant\'s pages, an application, and the server\'s
   const page = await b.open('#/', await uyghurContext());
   const who = await registerApplicant(page, '阿依努尔');
   const data = [...await typedNames(page), ATTACHMENT_NAME];
-  for (const hash of APPLICANT_PAGES) await assertUyghurPage(page, hash, data);
+  await assertUyghurPages(page, hashesOf('applicant').filter((h) => !h.startsWith('#/applications/edit')), data);
   // an application of its own, every section filled
   const id = await filledApplication(page, unitCode);
   // its page, with the conditions it is checked against (任职资格条件自查)
   await go(page, '#/applications/edit?id=' + encodeURIComponent(id));
   await page.locator('section[data-section="basic"]').waitFor();
   await page.locator('[data-testid="conditions"] ul.conditions').waitFor();
-  await assertUyghurPage(page, '#/applications/edit', data, false);
+  assert.deepEqual(await uyghurProblems(page, '#/applications/edit', data, false), []);
   await screenshot(page, 'ug-application.png');
   // codes and numbers keep their direction
   const dir = await page.evaluate(() => {
@@ -129,7 +139,15 @@ test('ئۇيغۇرچە: an applicant\'s pages, an application, and the server\'s
   const sub = await apiCall(page, 'POST', `/applications/${id}/submit`, {});
   assert.equal(sub.status, 200, JSON.stringify(sub.body));
   submittedId = id;
-  await assertUyghurPage(page, '#/applications', data);
+  await assertUyghurPages(page, ['#/applications', '#/applications/edit?id=' + encodeURIComponent(id)], data);
+  // 扫码登录 on the phone: the page where it approves a desktop's login
+  const desk = await b.open('#/login', await uyghurContext());
+  await desk.locator('.qr-card button').click(); // 显示登录二维码
+  const img = desk.locator('[data-testid="qr-login"] img.qr-image');
+  await img.waitFor();
+  const code = /qr-login\/([0-9a-f]{32})\/qr\.png/.exec(await img.getAttribute('src'))[1];
+  await assertUyghurPages(page, ['#/qr?code=' + code], data);
+  await desk.context().close();
   await page.context().close();
 
   // a wrong password: the node answers in Uyghur
@@ -144,16 +162,13 @@ test('ئۇيغۇرچە: an applicant\'s pages, an application, and the server\'s
   b.assertNoPageErrors();
 });
 
-for (const role of Object.keys(ROLE_PAGES)) {
-  test(`ئۇيغۇرچە: the pages and queues of the demo ${role}`, async () => {
+for (const role of ROLES) {
+  test(`ئۇيغۇرچە: every page of the demo ${role}`, async () => {
     const a = demoAccounts().find((x) => x.role === role && x.node === node);
     assert.ok(a, `a demo ${role} at ${node}`);
     const page = await b.open('#/', await uyghurContext());
     await login(page, a.login, a.password);
-    const data = [...await typedNames(page), ATTACHMENT_NAME];
-    const hashes = [...ROLE_PAGES[role]];
-    if (role === 'unit_admin' && submittedId) hashes.push('#/review/handle?id=' + encodeURIComponent(submittedId));
-    for (const hash of hashes) await assertUyghurPage(page, hash, data);
+    await assertUyghurPages(page, hashesOf(role), [...await typedNames(page), ATTACHMENT_NAME]);
     await page.context().close();
     b.assertNoPageErrors();
   });

@@ -4,6 +4,7 @@
 // node, type, account or application, a page at a time, each with the node's own check of
 // its signature and chain.
 import { get } from '../api.js';
+import { refName } from '../i18n.js';
 import { h, clear, pageHeader, errorPanel, crumbs, badge, formatTime } from '../ui.js';
 
 const HOME = ['#/me', '我的主页'];
@@ -129,7 +130,7 @@ function statusView(st, heads) {
   const peers = st.peers || [];
   const alerts = st.alerts || [];
   const writer = st.writer || {};
-  const name = (id) => (heads.find((x) => x.origin === id) || {}).name || id;
+  const name = (id) => refName(heads.find((x) => x.origin === id)) || id;
   let lagging = 0;
 
   const headRows = heads.map((o) => {
@@ -329,7 +330,7 @@ function logBrowser(query, status) {
 function fillOrigins(select, heads) {
   const chosen = select.value;
   for (const o of heads || []) {
-    const text = o.name ? `${o.name}（${o.origin}）` : o.origin;
+    const text = refName(o) ? `${refName(o)}（${o.origin}）` : o.origin;
     const have = [...select.options].find((x) => x.value === o.origin);
     if (have) have.textContent = text;
     else select.append(h('option', { value: o.origin, text }));
@@ -373,5 +374,6 @@ function entryDetails(e) {
         .map(([k, v]) => [h('dt', { text: k }), h('dd', { class: 'mono', text: v || '—' })])),
     e.problems.length ? h('ul', { class: 'audit-problems' }, e.problems.map((p) => h('li', {},
       h('strong', { text: problemText(p.code) }), h('div', { class: 'mono small', text: p.detail })))) : null,
-    h('pre', { class: 'audit-body mono small', text: JSON.stringify(e.body, null, 2) }));
+    // the entry's body as signed: data, never translated
+    h('pre', { class: 'audit-body mono small', translate: 'no', text: JSON.stringify(e.body, null, 2) }));
 }

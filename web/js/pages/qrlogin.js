@@ -4,7 +4,7 @@
 // (POST /qr-login/{code}/session). On the phone (#/qr?code=): which region and which
 // browser asks, and 确认登录 or 拒绝 (POST /qr-login/{code}/decision).
 import { post, get } from '../api.js';
-import { h, clear, pageHeader, messageArea, runAction, dl, formatTime } from '../ui.js';
+import { h, clear, pageHeader, messageArea, runAction, dl, formatTime, refText } from '../ui.js';
 
 const enc = encodeURIComponent;
 
@@ -96,7 +96,7 @@ export async function qrApprovePage({ query }) {
   const q = res.body.qr_login;
   const card = h('section', { class: 'card', dataset: { testid: 'qr-approve', state: q.state } },
     dl([
-      ['登录区域', q.node_name],
+      ['登录区域', refText(q, 'node_name')],
       ['浏览器', agentSummary(q.agent)],
       ['IP 地址', h('span', { class: 'mono', dir: 'ltr', text: q.address })],
       ['请求时间', formatTime(q.created)],
