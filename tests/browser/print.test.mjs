@@ -1,20 +1,23 @@
 // Browser tests of the portal on paper (issue 10, site.css's @media print): the lists people
-// print (我的申请书, 申请书审核, 联系评审委员会目录) without the navigation, the region and
+// print (我的申请书, 申请书审核, 联系评审委员会目录, 通知公告, the auditor's log) without the navigation, the region and
 // language switches, the footer, the skip link or any button; the list full width, black on
 // white, a table as a table even on a narrow screen; and the page turns into a PDF.
 // Run through tests/browser/run.sh.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, useBrowser, go, login, demoAccounts, submittedApplication } from './helpers.mjs';
+import { BASE, useBrowser, go, login, apiCall, demoAccounts, submittedApplication } from './helpers.mjs';
 
 const b = useBrowser();
 
-let unit; // the demo unit admin of this node
+let unit;    // the demo unit admin of this node
+let admin;   // its node admin
+let auditor; // its auditor
 
 before(async () => {
   const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
-  unit = demoAccounts().find((a) => a.role === 'unit_admin' && a.node === node);
-  assert.ok(unit, 'a demo unit admin of this node');
+  const demo = (role) => demoAccounts().find((a) => a.role === role && a.node === node);
+  [unit, admin, auditor] = [demo('unit_admin'), demo('node_admin'), demo('auditor')];
+  assert.ok(unit && admin && auditor, 'a demo unit admin, node admin and auditor of this node');
 });
 
 // What the page shows in print of the chrome, the buttons and the list matching selector.
@@ -79,3 +82,24 @@ test('联系评审委员会目录 prints without its region filter', async () =>
   await page.context().close();
   b.assertNoPageErrors();
 });
+
+test('通知公告 and the auditor\'s log print as lists, without the filters and the pager', async () => {
+  const page = await b.open('#/');
+  await login(page, admin.login, admin.password);
+  const n = await apiCall(page, 'POST', '/notices', { title: '关于报送纸质材料的通知', body: '请于截止日期前报送。' });
+  assert.equal(n.status, 201, JSON.stringify(n.body));
+  assert.equal((await apiCall(page, 'POST', `/notices/${n.body.notice.id}/publish`)).status, 200);
+  await go(page, '#/notices');
+  await page.locator('table[data-testid="notice-list"] tbody tr').first().waitFor();
+  assertPrintable(await printed(page, 'table[data-testid="notice-list"]'), '通知公告');
+  await page.context().close();
+
+  const log = await b.open('#/');
+  await login(log, auditor.login, auditor.password);
+  await go(log, '#/audit');
+  await log.locator('[data-testid="audit-entries"] table tbody tr, [data-testid="audit-entries"] li').first().waitFor();
+  assertPrintable(await printed(log, '[data-testid="audit-entries"]'), 'the auditor\'s log');
+  await log.context().close();
+  b.assertNoPageErrors();
+});
+
