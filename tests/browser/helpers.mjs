@@ -140,9 +140,12 @@ export function useBrowser() {
   return b;
 }
 
+// Opens hash in the page; the page may send the browser on at once (a published notice's
+// edit page to the notice), which counts as arrived too.
 export async function go(page, hash) {
+  const before = await page.evaluate(() => window.location.hash);
   await page.evaluate((h) => { window.location.hash = h; }, hash);
-  await page.waitForFunction((h) => window.location.hash === h, hash);
+  await page.waitForFunction(([h, was]) => window.location.hash === h || window.location.hash !== was, [hash, before]);
 }
 
 // Waits until the element's text matches: the element may not exist yet (a page still

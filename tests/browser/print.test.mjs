@@ -1,7 +1,8 @@
 // Browser tests of the portal on paper (issue 10, site.css's @media print): the lists people
 // print (我的申请书, 申请书审核, 联系评审委员会目录, 通知公告, the auditor's log) without the navigation, the region and
 // language switches, the footer, the skip link or any button; the list full width, black on
-// white, a table as a table even on a narrow screen; and the page turns into a PDF.
+// white, a table as a table even on a narrow screen; and the page turns into a PDF. Every
+// other page that lists things prints without the portal around it.
 // Run through tests/browser/run.sh.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +101,35 @@ test('通知公告 and the auditor\'s log print as lists, without the filters an
   await log.locator('[data-testid="audit-entries"] table tbody tr, [data-testid="audit-entries"] li').first().waitFor();
   assertPrintable(await printed(log, '[data-testid="audit-entries"]'), 'the auditor\'s log');
   await log.context().close();
+  b.assertNoPageErrors();
+});
+
+// Every other page that lists things (filled or still empty): on paper, no navigation,
+// switches, footer, skip link, button or filter, and black text.
+const LIST_PAGES = { null: ['#/catalog', '#/results', '#/publicity', '#/approval'], committee_admin: ['#/committees/payments', '#/review/all'],
+  node_admin: ['#/review/all', '#/appeals', '#/messages'] };
+
+test('every other list page prints without the portal around it', async () => {
+  const bad = [];
+  for (const [role, hashes] of Object.entries(LIST_PAGES)) {
+    const page = await b.open('#/');
+    if (role !== 'null') {
+      const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
+      const a = demoAccounts().find((x) => x.role === role && x.node === node);
+      await login(page, a.login, a.password);
+    }
+    for (const hash of hashes) {
+      await go(page, hash);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      const seen = await printed(page, '#main');
+      if (seen.chrome.length) bad.push(`${hash}: ${seen.chrome.join(', ')} on paper`);
+      if (seen.buttons.length) bad.push(`${hash}: buttons on paper: ${seen.buttons.join(', ')}`);
+      if (seen.color && seen.color !== 'rgb(0, 0, 0)') bad.push(`${hash}: text in ${seen.color}`);
+    }
+    await page.context().close();
+  }
+  assert.deepEqual(bad, []);
   b.assertNoPageErrors();
 });
 

@@ -352,9 +352,10 @@ export function usernameBox(username, note) {
     h('p', { text: note || '用户名由系统生成，请务必记下。登录时可使用用户名、身份证号或手机号。' }));
 }
 
-export function pageHeader(title, sub) {
+// typed: the title is what someone wrote (a notice's), shown as written in every language.
+export function pageHeader(title, sub, { typed: bTyped = false } = {}) {
   return h('div', { class: 'page-head' },
-    h('h1', { tabindex: '-1', text: title }),
+    h('h1', { tabindex: '-1', text: title, translate: bTyped ? 'no' : undefined }),
     sub ? h('p', { class: 'sub', text: sub }) : null);
 }
 

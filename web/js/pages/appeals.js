@@ -101,8 +101,9 @@ export async function messagesPage() {
         return h('tr', { dataset: { id: m.id } },
           h('td', { 'data-label': '时间', text: formatTime(m.created) }),
           h('td', { 'data-label': '方式', text: m.channel === 'email' ? '邮件' : '短信' }),
-          h('td', { 'data-label': '收件人' }, h('span', { class: 'mono', text: m.to }), m.username ? h('div', { class: 'muted', text: `${m.name || ''}（${m.username}）` }) : null),
-          h('td', { 'data-label': '内容' }, h('strong', { text: m.subject }), m.body ? h('div', { class: 'notice-body' }, h('p', { text: m.body })) : null),
+          h('td', { 'data-label': '收件人' }, h('span', { class: 'mono', text: m.to }), m.username ? h('div', { class: 'muted', translate: 'no', text: `${m.name || ''}（${m.username}）` }) : null),
+          // as sent, in the language it went out in: a record, not translated
+          h('td', { 'data-label': '内容', translate: 'no' }, h('strong', { text: m.subject }), m.body ? h('div', { class: 'notice-body' }, h('p', { text: m.body })) : null),
           h('td', { 'data-label': '状态' }, badge(text, kind), m.detail ? h('div', { class: 'muted', text: m.detail }) : null));
       }))))
     : h('p', { class: 'muted', text: '发件箱为空。' })));

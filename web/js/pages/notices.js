@@ -18,7 +18,7 @@ function noticesTable(items) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table compact stack', dataset: { testid: 'notice-list' } },
     h('thead', {}, h('tr', {}, ['标题', '发布单位', '发布日期', '附件'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, items.map((n) => h('tr', { dataset: { id: n.id } },
-      h('td', { 'data-label': '标题' }, h('a', { href: '#/notice?id=' + enc(n.id), text: n.title })),
+      h('td', { 'data-label': '标题' }, h('a', { href: '#/notice?id=' + enc(n.id), text: n.title, translate: 'no' })),
       h('td', { 'data-label': '发布单位', text: publisher(n) }),
       h('td', { 'data-label': '发布日期', text: formatDate(n.published) }),
       h('td', { 'data-label': '附件', text: (n.attachments || []).length ? `${n.attachments.length} 个` : '—' }))))));
@@ -32,7 +32,7 @@ export async function noticesCard(path, title, empty) {
     h('h2', { id: 'notices-title', text: title }),
     items.length
       ? h('ul', { class: 'notice-list' }, items.map((n) => h('li', { dataset: { id: n.id } },
-        h('a', { href: '#/notice?id=' + enc(n.id), text: n.title }),
+        h('a', { href: '#/notice?id=' + enc(n.id), text: n.title, translate: 'no' }),
         h('span', { class: 'muted', text: ` ${publisher(n)} · ${formatDate(n.published)}` }))))
       : h('p', { class: 'muted', text: empty }),
     h('p', {}, h('a', { href: '#/notices', text: '全部通知公告 →' })));
@@ -55,14 +55,15 @@ function attachmentsList(n, onDelete) {
   const files = n.attachments || [];
   if (!files.length) return null;
   return h('ul', { class: 'attachments', dataset: { testid: 'notice-attachments' } }, files.map((f) => h('li', {},
-    h('a', { href: f.url, download: f.name, text: f.name }),
+    h('a', { href: f.url, download: f.name, text: f.name, translate: 'no' }),
     h('span', { class: 'muted', text: ` （${formatSize(f.size)}）` }),
     onDelete ? h('button', { type: 'button', class: 'btn small link', text: '删除', 'aria-label': `删除附件 ${f.name}`, onclick: (ev) => onDelete(f, ev.currentTarget) }) : null)));
 }
 
-// The text as paragraphs (a blank line between them), never as HTML.
+// The text as paragraphs (a blank line between them), never as HTML, as its author wrote it
+// in every interface language.
 function bodyText(text) {
-  return h('div', { class: 'notice-body' }, String(text || '').split(/\n{2,}/).map((p) => h('p', { text: p })));
+  return h('div', { class: 'notice-body', translate: 'no' }, String(text || '').split(/\n{2,}/).map((p) => h('p', { text: p })));
 }
 
 export async function noticePage({ query }) {
@@ -71,7 +72,7 @@ export async function noticePage({ query }) {
   if (res.status !== 200) return h('div', {}, head, errorPanel(res.body && res.body.error));
   const n = res.body.notice;
   const draft = n.state === 'draft';
-  return h('div', {}, head, pageHeader(n.title, `${publisher(n)} · ${draft ? '草稿' : '发布于 ' + formatTime(n.published)}`),
+  return h('div', {}, head, pageHeader(n.title, `${publisher(n)} · ${draft ? '草稿' : '发布于 ' + formatTime(n.published)}`, { typed: true }),
     h('article', { class: 'card', dataset: { testid: 'notice' } },
       draft ? h('p', { class: 'notice warn', text: '这是尚未发布的草稿，只有可编辑它的管理员能看到。' }) : null,
       bodyText(n.body),
@@ -131,13 +132,13 @@ export async function noticesManagePage({ navigate }) {
     h('section', { class: 'card', dataset: { testid: 'drafts' } }, h('h2', { text: '草稿' }),
       draftItems.length
         ? h('ul', { class: 'notice-list' }, draftItems.map((n) => h('li', { dataset: { id: n.id } },
-          h('a', { href: '#/notices/edit?id=' + enc(n.id), text: n.title }),
+          h('a', { href: '#/notices/edit?id=' + enc(n.id), text: n.title, translate: 'no' }),
           h('span', { class: 'muted', text: ` ${publisher(n)} · 创建于 ${formatTime(n.created)}` }))))
         : h('p', { class: 'muted', text: '没有草稿。' })),
     h('section', { class: 'card', dataset: { testid: 'published' } }, h('h2', { text: '已发布' }), msgs.el,
       ours.length
         ? h('ul', { class: 'notice-list' }, ours.map((n) => h('li', { dataset: { id: n.id } },
-          h('a', { href: '#/notice?id=' + enc(n.id), text: n.title }),
+          h('a', { href: '#/notice?id=' + enc(n.id), text: n.title, translate: 'no' }),
           h('span', { class: 'muted', text: ` ${publisher(n)} · ${formatDate(n.published)} ` }),
           h('button', { type: 'button', class: 'btn small danger', text: '撤回', onclick: (ev) => withdraw(n, ev.currentTarget) }))))
         : h('p', { class: 'muted', text: '尚未发布通知。' })));
