@@ -434,6 +434,10 @@ test('committee 发布公示, node admin 印发批文 and 颁发证书; the appl
   await waitForText(mine, '[data-testid="facts"] [data-testid="status"]', /已发证/);
   assert.match(await mine.locator('[data-testid="facts"] [data-testid="approval"]').textContent(), /新人社职字〔2026〕3号/);
   await mine.locator('[data-testid="facts"] [data-testid="certificate"] a').click();
+  // the certificate page, once it has replaced the application's (whose facts bar has a
+  // [data-testid="certificate"] of its own): pages load when first opened
+  await mine.waitForFunction(() => window.location.hash.startsWith('#/certificate'));
+  await mine.locator('[data-testid="facts"]').waitFor({ state: 'detached' });
   const card = mine.locator('[data-testid="certificate"]');
   await card.waitFor();
   assert.match(await card.textContent(), /证书有效[\s\S]*古丽娜尔[\s\S]*高级工程师/);
