@@ -1,6 +1,7 @@
 // Browser tests of one platform across nodes (run.sh starts the region and Urumqi): an
-// applicant registered at the region logs in at Urumqi's portal, and moves the review
-// region on 我的主页 (修改评审区域), following the transfer until it is done.
+// applicant registered at the region logs in at Urumqi's portal, directly and by picking
+// Urumqi in the login page's 登录区域 drop-down, and moves the review region on 我的主页
+// (修改评审区域), following the transfer until it is done.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, PASSWORD, idNumber, phone, useBrowser, fill, submit } from './helpers.mjs';
@@ -37,25 +38,50 @@ async function formLogin(url, login) {
   return page;
 }
 
+// Waits until the account of username has replicated to the portal at url (a login works).
+async function replicatedTo(url, username) {
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(url + '/api/v1/session', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login: username, password: PASSWORD }),
+    });
+    if (r.status === 200) return;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  assert.fail(`${username} never reached ${url}`);
+}
+
 test('an applicant of the region logs in at Urumqi\'s portal', async () => {
   const a = await register();
   const { url, other } = await otherNode();
-  let page;
-  for (let i = 0; i < 50; i++) { // until the account has replicated there
-    const r = await fetch(url + '/api/v1/session', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ login: a.username, password: PASSWORD }),
-    });
-    if (r.status === 200) break;
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
-  page = await formLogin(url, a.id_number);
+  await replicatedTo(url, a.username);
+  const page = await formLogin(url, a.id_number);
   assert.equal((await page.locator('#region-name').textContent()).trim(), other.name);
   const profile = await page.locator('.profile').textContent();
   assert.ok(profile.includes(a.username), profile);
   assert.ok(profile.includes('自治区'), `the home region is shown: ${profile}`);
   // 修改评审区域 is offered at the home's portal only
   assert.equal(await page.locator('[data-testid="region-panel"]').count(), 0);
+  await page.context().close();
+  b.assertNoPageErrors();
+});
+
+test('登录区域: on the region\'s login page the applicant picks Urumqi and logs in there', async () => {
+  const a = await register();
+  const { url, other } = await otherNode();
+  await replicatedTo(url, a.username);
+  const page = await b.open('#/login');
+  const select = page.locator('#login-region');
+  assert.equal(await select.inputValue(), (await otherNode()).fed.node, 'the region is chosen first');
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(url + '/')), select.selectOption(other.id)]);
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.equal(await page.evaluate(() => window.location.hash), '#/login', 'the same page, on Urumqi\'s portal');
+  assert.equal(await page.locator('#login-region').inputValue(), other.id);
+  await fill(page, { login: a.username, password: PASSWORD });
+  await submit(page);
+  await page.waitForFunction(() => window.location.hash === '#/me');
+  assert.equal((await page.locator('#region-name').textContent()).trim(), other.name);
+  assert.ok((await page.locator('.profile').textContent()).includes('自治区'), 'its home is the region');
   await page.context().close();
   b.assertNoPageErrors();
 });
