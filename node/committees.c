@@ -153,6 +153,12 @@ int committees_get(zc_req *r) {
   return http_json(r, 200, json_pack("{s:o}", "committee", c));
 }
 
+int committee_set_name_ug(zc_node *p, const char *zId, const char *zName, const char *zNameUg) {
+  return db_exec(p->db, "UPDATE committees SET name_ug = CASE WHEN ?1 IS NOT NULL THEN ?1"
+                 " WHEN ?2 IS NOT NULL AND ?2 <> name THEN '' ELSE name_ug END WHERE id = ?3", "ttt",
+                 zNameUg, zName, zId);
+}
+
 int committee_announce(zc_node *p, const char *zId) {
   json_t *pBody = db_row(p->db, "SELECT id AS committee, node, name, name_ug, fee, submit_limit, paper_rules, address,"
                          " contact, phone, paper_from, paper_until, paper_binding,"
@@ -235,10 +241,7 @@ int committees_update(zc_req *r) {
   if (bFee < 0) return 0;
   if (bFee == 0 && (nFee < 0 || nFee > 100000)) return http_field_error(r, 400, "invalid_field", "fee", "评审费金额不正确");
   json_t *o = r->pJson;
-  /* a new Chinese name without a Uyghur one leaves none (the old one named the old name) */
-  if (db_exec(r->node->db, "UPDATE committees SET name_ug = CASE WHEN ?1 IS NOT NULL THEN ?1"
-              " WHEN ?2 IS NOT NULL AND ?2 <> name THEN '' ELSE name_ug END WHERE id = ?3", "ttt",
-              jstr(o, "name_ug"), jstr(o, "name"), zId) ||
+  if (committee_set_name_ug(r->node, zId, jstr(o, "name"), jstr(o, "name_ug")) ||
       db_exec(r->node->db,
               "UPDATE committees SET name = coalesce(?, name), paper_rules = coalesce(?, paper_rules),"
               " address = coalesce(?, address), contact = coalesce(?, contact), phone = coalesce(?, phone),"

@@ -31,6 +31,11 @@ void committee_today(zc_node *p, char out[11]);
 /* The window of a committee for a specialty as {opens, closes, open}, or NULL. */
 json_t *committee_window(zc_node *p, const char *zCommittee, const char *zSpecialty);
 
+/* Committee zId's Uyghur name as a change of it leaves it: zNameUg when given, else none
+ * ('') when zName renames it (the old Uyghur name named the old name), else as it is. Runs
+ * before the change's own UPDATE of name. 0 on success. */
+int committee_set_name_ug(zc_node *p, const char *zId, const char *zName, const char *zNameUg);
+
 /* Record committee.updated for committee zId as the database holds it now (entries.c). */
 int committee_announce(zc_node *p, const char *zId);
 

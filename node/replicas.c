@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "claims.h"
+#include "committees.h"
 #include "db.h"
 #include "fed_error.h"
 #include "http.h"
@@ -131,8 +132,7 @@ int replicas_apply_committee(void *pCtx, const fed_entry_view *e) {
   }
   /* the directory's members came later: an entry without one leaves it as it is; one
    * without name_ug (from a node before it) renaming the committee leaves none */
-  if (db_exec(p->db, "UPDATE committees SET name_ug = CASE WHEN ?1 IS NOT NULL THEN ?1 WHEN ?2 <> name THEN ''"
-              " ELSE name_ug END WHERE id = ?3", "ttt", jstr(b, "name_ug"), jstr(b, "name"), zId) ||
+  if (committee_set_name_ug(p, zId, jstr(b, "name"), jstr(b, "name_ug")) ||
       db_exec(p->db, "UPDATE committees SET name = ?, fee = ?, submit_limit = ?, paper_rules = ?, address = ?,"
               " contact = coalesce(?, contact), phone = coalesce(?, phone), paper_from = coalesce(?, paper_from),"
               " paper_until = coalesce(?, paper_until), paper_binding = coalesce(?, paper_binding),"

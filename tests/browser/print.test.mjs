@@ -10,15 +10,12 @@ import { BASE, useBrowser, go, login, apiCall, demoAccounts, submittedApplicatio
 
 const b = useBrowser();
 
-let unit;    // the demo unit admin of this node
-let admin;   // its node admin
-let auditor; // its auditor
+let node; // this node's id
+const demo = (role) => demoAccounts().find((a) => a.role === role && a.node === node);
 
 before(async () => {
-  const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
-  const demo = (role) => demoAccounts().find((a) => a.role === role && a.node === node);
-  [unit, admin, auditor] = [demo('unit_admin'), demo('node_admin'), demo('auditor')];
-  assert.ok(unit && admin && auditor, 'a demo unit admin, node admin and auditor of this node');
+  node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
+  for (const role of ['unit_admin', 'node_admin', 'auditor']) assert.ok(demo(role), `a demo ${role} of this node`);
 });
 
 // What the page shows in print of the chrome, the buttons and the list matching selector.
@@ -42,6 +39,17 @@ async function printed(page, list) {
   return seen;
 }
 
+// Signed in as the demo role (a visitor when null), hash printed: its list (list) once
+// rows of it show, as assertPrintable wants it.
+async function assertListPrints(role, hash, list, rows, what) {
+  const page = await b.open('#/');
+  if (role) await login(page, demo(role).login, demo(role).password);
+  await go(page, hash);
+  await page.locator(rows).first().waitFor();
+  assertPrintable(await printed(page, list), what);
+  await page.context().close();
+}
+
 function assertPrintable(seen, what) {
   assert.deepEqual(seen.chrome, [], `${what}: no navigation, switches, footer or skip link on paper`);
   assert.deepEqual(seen.buttons, [], `${what}: no buttons on paper`);
@@ -52,7 +60,7 @@ function assertPrintable(seen, what) {
 
 test('我的申请书 and 申请书审核 print as tables, also from a narrow screen; the page becomes a PDF', async () => {
   const page = await b.open('#/');
-  await submittedApplication(page, unit.credit_code, '热依拉');
+  await submittedApplication(page, demo('unit_admin').credit_code, '热依拉');
   await go(page, '#/applications');
   await page.locator('table[data-testid="applications"] tbody tr').first().waitFor();
   assertPrintable(await printed(page, 'table[data-testid="applications"]'), '我的申请书');
@@ -67,12 +75,8 @@ test('我的申请书 and 申请书审核 print as tables, also from a narrow sc
   assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
   await page.context().close();
 
-  const review = await b.open('#/');
-  await login(review, unit.login, unit.password);
-  await go(review, '#/review/queue');
-  await review.locator('table[data-testid="applications"] tbody tr').first().waitFor();
-  assertPrintable(await printed(review, 'table[data-testid="applications"]'), '申请书审核');
-  await review.context().close();
+  await assertListPrints('unit_admin', '#/review/queue', 'table[data-testid="applications"]',
+    'table[data-testid="applications"] tbody tr', '申请书审核');
   b.assertNoPageErrors();
 });
 
@@ -86,21 +90,14 @@ test('联系评审委员会目录 prints without its region filter', async () =>
 
 test('通知公告 and the auditor\'s log print as lists, without the filters and the pager', async () => {
   const page = await b.open('#/');
-  await login(page, admin.login, admin.password);
+  await login(page, demo('node_admin').login, demo('node_admin').password);
   const n = await apiCall(page, 'POST', '/notices', { title: '关于报送纸质材料的通知', body: '请于截止日期前报送。' });
   assert.equal(n.status, 201, JSON.stringify(n.body));
   assert.equal((await apiCall(page, 'POST', `/notices/${n.body.notice.id}/publish`)).status, 200);
-  await go(page, '#/notices');
-  await page.locator('table[data-testid="notice-list"] tbody tr').first().waitFor();
-  assertPrintable(await printed(page, 'table[data-testid="notice-list"]'), '通知公告');
   await page.context().close();
-
-  const log = await b.open('#/');
-  await login(log, auditor.login, auditor.password);
-  await go(log, '#/audit');
-  await log.locator('[data-testid="audit-entries"] table tbody tr, [data-testid="audit-entries"] li').first().waitFor();
-  assertPrintable(await printed(log, '[data-testid="audit-entries"]'), 'the auditor\'s log');
-  await log.context().close();
+  await assertListPrints(null, '#/notices', 'table[data-testid="notice-list"]', 'table[data-testid="notice-list"] tbody tr', '通知公告');
+  await assertListPrints('auditor', '#/audit', '[data-testid="audit-entries"]',
+    '[data-testid="audit-entries"] table tbody tr, [data-testid="audit-entries"] li', 'the auditor\'s log');
   b.assertNoPageErrors();
 });
 
@@ -113,11 +110,7 @@ test('every other list page prints without the portal around it', async () => {
   const bad = [];
   for (const [role, hashes] of Object.entries(LIST_PAGES)) {
     const page = await b.open('#/');
-    if (role !== 'null') {
-      const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
-      const a = demoAccounts().find((x) => x.role === role && x.node === node);
-      await login(page, a.login, a.password);
-    }
+    if (role !== 'null') await login(page, demo(role).login, demo(role).password);
     for (const hash of hashes) {
       await go(page, hash);
       await page.locator('main h1').first().waitFor();
