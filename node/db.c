@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -258,6 +259,18 @@ static void sql_rfc3339(sqlite3_context *ctx, int nArg, sqlite3_value **apArg) {
     sqlite3_result_value(ctx, apArg[0]);
 }
 
+/* sqlite's own busy handler sleeps 1, 2, 5, 10, 15... ms between two looks: a waiter
+ * oversleeps a lock held for a moment (a checkpoint's restart) by several ms, and one
+ * that wants the write lock from a busy event loop, which lets go of it only between two
+ * requests, finds it held at every look. This one looks every 100 us. */
+static int busy_short_sleeps(void *pArg, int nTried) {
+  if ((sqlite3_int64)nTried * 100 >= (sqlite3_int64)(intptr_t)pArg * 1000) return 0;
+  usleep(100);
+  return 1;
+}
+
+void db_busy_wait(sqlite3 *db, int nMs) { sqlite3_busy_handler(db, busy_short_sleeps, (void *)(intptr_t)nMs); }
+
 int db_open(sqlite3 **out, const char *zPath) {
   static int bConfigured;
   sqlite3 *db = NULL;
@@ -276,7 +289,7 @@ int db_open(sqlite3 **out, const char *zPath) {
     sqlite3_close(db);
     return -1;
   }
-  sqlite3_busy_timeout(db, 5000);
+  db_busy_wait(db, 5000);
   if (exec_plain(db, "PRAGMA journal_mode=WAL") || exec_plain(db, "PRAGMA synchronous=NORMAL") ||
       exec_plain(db, "PRAGMA foreign_keys=ON") || exec_plain(db, "PRAGMA temp_store=MEMORY") ||
       sqlite3_create_function(db, "rfc3339", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
@@ -360,9 +373,23 @@ static struct {
   pthread_t thread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  int bRunning, bStop;
+  int bRunning, bStop, bLong; /* bLong: the WAL passed WAL_RESTART_FRAMES since the last look */
   char zPath[1024];
 } g_ckpt = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* A WAL longer than this many frames (4 KiB pages) after a passive checkpoint is
+ * restarted: under steady writes a passive checkpoint never finds the WAL idle, so the
+ * WAL would never start over and would grow without end (600 MB in 15 s of a surge). */
+#define WAL_RESTART_FRAMES 4096
+
+/* Copy the WAL back into the database without waiting for anybody; when it stays long,
+ * copy what is left and restart it, which holds writers for that rest only. */
+static void checkpoint_once(sqlite3 *db) {
+  int nLog = 0, nDone = 0;
+  if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nDone) == SQLITE_OK &&
+      nLog > WAL_RESTART_FRAMES)
+    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+}
 
 /* Once a second, copy the WAL back into the database on a connection of its own. */
 static void *checkpoint_main(void *pArg) {
@@ -373,16 +400,20 @@ static void *checkpoint_main(void *pArg) {
     sqlite3_close(db);
     return NULL;
   }
-  sqlite3_busy_timeout(db, 1000);
+  db_busy_wait(db, 200); /* and tries again a second later */
+  /* a connection learns that the database is in WAL mode on its first read: until then a
+   * checkpoint does nothing (and says -1 frames) */
+  if (exec_plain(db, "PRAGMA journal_mode=WAL")) fprintf(stderr, "db: the checkpointer cannot read %s\n", g_ckpt.zPath);
   pthread_mutex_lock(&g_ckpt.mu);
   while (!g_ckpt.bStop) {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_sec += 1;
-    pthread_cond_timedwait(&g_ckpt.cv, &g_ckpt.mu, &t);
+    if (!g_ckpt.bLong) pthread_cond_timedwait(&g_ckpt.cv, &g_ckpt.mu, &t);
     if (g_ckpt.bStop) break;
+    g_ckpt.bLong = 0;
     pthread_mutex_unlock(&g_ckpt.mu);
-    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    checkpoint_once(db);
     pthread_mutex_lock(&g_ckpt.mu);
   }
   pthread_mutex_unlock(&g_ckpt.mu);
@@ -390,13 +421,28 @@ static void *checkpoint_main(void *pArg) {
   return NULL;
 }
 
+/* After each commit of the event loop's connection: a long WAL wakes the checkpointer at
+ * once (a surge writes 16 MiB of WAL in a fraction of a second). */
+static int wal_grew(void *pArg, sqlite3 *db, const char *zDb, int nFrames) {
+  (void)pArg, (void)db, (void)zDb;
+  if (nFrames < WAL_RESTART_FRAMES) return SQLITE_OK;
+  pthread_mutex_lock(&g_ckpt.mu);
+  g_ckpt.bLong = 1;
+  pthread_cond_signal(&g_ckpt.cv);
+  pthread_mutex_unlock(&g_ckpt.mu);
+  return SQLITE_OK;
+}
+
 int db_checkpoint_in_background(sqlite3 *db, const char *zPath) {
   snprintf(g_ckpt.zPath, sizeof g_ckpt.zPath, "%s", zPath);
-  g_ckpt.bStop = 0;
+  g_ckpt.bStop = g_ckpt.bLong = 0;
   if (pthread_create(&g_ckpt.thread, NULL, checkpoint_main, NULL)) return -1;
   g_ckpt.bRunning = 1;
-  /* the connection of the event loop no longer checkpoints when a commit fills the WAL */
-  return exec_plain(db, "PRAGMA wal_autocheckpoint=0");
+  /* the connection of the event loop no longer checkpoints when a commit fills the WAL
+   * (the pragma's own hook), it tells the checkpointer */
+  if (exec_plain(db, "PRAGMA wal_autocheckpoint=0")) return -1;
+  sqlite3_wal_hook(db, wal_grew, NULL);
+  return 0;
 }
 
 void db_checkpoint_stop(void) {

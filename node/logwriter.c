@@ -689,7 +689,7 @@ int logwriter_start(zc_node *p, void (*xWake)(void *), void *pWakeArg) {
     logwriter_stop();
     return -1;
   }
-  sqlite3_busy_timeout(g_lw.dbRead, 5000);
+  db_busy_wait(g_lw.dbRead, 5000);
   if (entries_register_appliers(p)) return -1;
   g_lw.pTrust = p->pTrust;
   g_lw.pTrustNext = NULL;
