@@ -107,7 +107,7 @@ static void test_a_writer_that_never_pauses_keeps_a_bounded_wal(void **state) {
   long nFirst = wal_restarts(f->zWal), nMax = 0;
   assert_true(nFirst >= 0);
   int id = 2;
-  for (double t0 = now_secs(); now_secs() - t0 < 4 && id < 20000; id++) {
+  for (double t0 = now_secs(); now_secs() - t0 < 8 && id < 20000; id++) {
     assert_int_equal(insert_row(f->db, id), 0);
     usleep(50); /* answering the request, reading the next */
     if (id % 500 == 0 && file_size(f->zWal) > nMax) nMax = file_size(f->zWal);
