@@ -196,15 +196,30 @@ typedef struct io_counts {
   uint64_t nRead, nUnread, nWritten;
 } io_counts;
 
-/* One getsockopt, and one ioctl more when bReads (else nRead counts what waits too). */
+/* The socket's TCP counters, and with bReads what waits unread, as of one moment: bytes
+ * that arrive between the getsockopt and the ioctl count as unread but not as received
+ * (the server would seem to have taken out less than it did, and a client that sends its
+ * body a moment after its headers would look like one that pipelines: 1 request in about
+ * 1,000 so sent was refused), so the counters are read again until they agree. */
+static int tcp_counts(int fd, int bReads, struct tcp_info *ti, int *pnInq) {
+  socklen_t n = sizeof *ti;
+  memset(ti, 0, sizeof *ti);
+  *pnInq = 0;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &n) || n < offsetof(struct tcp_info, tcpi_bytes_retrans)) return -1;
+  for (int i = 0; bReads && i < 8; i++) {
+    uint64_t nBefore = ti->tcpi_bytes_received;
+    if (ioctl(fd, SIOCINQ, pnInq) || getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &n)) return -1;
+    if (ti->tcpi_bytes_received == nBefore) return 0;
+  }
+  return bReads ? -1 : 0; /* still arriving after 8 looks: the caller takes the safe side */
+}
+
+/* One getsockopt, and an ioctl and a getsockopt more when bReads (else nRead counts what
+ * waits too). */
 static int io_of(struct lws *wsi, int bReads, io_counts *p) {
   struct tcp_info ti;
-  socklen_t n = sizeof ti;
   int fd = (int)lws_get_socket_fd(wsi), nInq = 0;
-  memset(&ti, 0, sizeof ti);
-  if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n) ||
-      n < offsetof(struct tcp_info, tcpi_bytes_retrans) || (bReads && ioctl(fd, SIOCINQ, &nInq)))
-    return -1;
+  if (fd < 0 || tcp_counts(fd, bReads, &ti, &nInq)) return -1;
   /* TCP states after the peer's FIN (the kernel's tcp_states.h numbering, a stable ABI):
    * TIME_WAIT 6, CLOSE 7, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11 */
   int bFin = ti.tcpi_state == 6 || ti.tcpi_state == 7 || ti.tcpi_state == 8 || ti.tcpi_state == 9 ||
