@@ -382,13 +382,16 @@ static struct {
  * WAL would never start over and would grow without end (600 MB in 15 s of a surge). */
 #define WAL_RESTART_FRAMES 4096
 
-/* Copy the WAL back into the database without waiting for anybody; when it stays long,
- * copy what is left and restart it, which holds writers for that rest only. */
+/* Copy the WAL back into the database without waiting for anybody; when it is long, copy
+ * again what came meanwhile (less each time), then the rest, and restart it: writers wait
+ * for that rest only. */
 static void checkpoint_once(sqlite3 *db) {
   int nLog = 0, nDone = 0;
-  if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nDone) == SQLITE_OK &&
-      nLog > WAL_RESTART_FRAMES)
-    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+  if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nLog, &nDone) != SQLITE_OK ||
+      nLog <= WAL_RESTART_FRAMES)
+    return;
+  for (int i = 0; i < 2; i++) sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 }
 
 /* Once a second, copy the WAL back into the database on a connection of its own. */
