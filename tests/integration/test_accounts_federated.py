@@ -160,13 +160,7 @@ class TestOneAccountEverywhere(FederatedAccountsCase):
             f.write("claim-check-secs = 2\n")
         self.fed.stop_node(REGION)
         self.fed.start_node(REGION)
-        self.fed.stop_node(B)
-        os.environ["ZC_FAILPOINT"] = "after_claim"
-        try:
-            self.fed.start_node(B)
-        finally:
-            del os.environ["ZC_FAILPOINT"]
-        self.wait_links_up()
+        self.start_with_failpoint(B, "after_claim")
         body = self.applicant_body()
         r = self.client_at(B).post("/api/v1/accounts", body)
         self.assertEqual(r.status, 0, f"B answered {r!r}: the failpoint did not kill it")
