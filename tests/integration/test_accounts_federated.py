@@ -14,7 +14,10 @@ from tools/zc-fed: the region 650000 (the registrar), Urumqi 650100 and Kashgar 
 - a password change at home ends the account's sessions on every node within two seconds
   and the old password stops working everywhere;
 - with the home down, a login elsewhere answers 503 home_unavailable;
-- failed logins spread over nodes count against the one limit kept at home.
+- failed logins spread over nodes count against the one limit kept at home;
+- a replicated unit or account colliding with a row that bypassed the registrar (credit
+  code; username, ID digest) is not stored, a collision alert names its entry, and the
+  entries after it (about it or not) still arrive and apply.
 Each test ends with zc-audit clean over the federation's directory."""
 import json
 import os
@@ -244,21 +247,25 @@ class TestUnitsFederationWide(FederatedAccountsCase):
 
 
 class TestCollisions(FederatedAccountsCase):
+    def bypass(self, nid, sql, *args):
+        """Write into the stopped node nid's database behind its back, then start it again."""
+        db = sqlite3.connect(os.path.join(self.fed.data_of(nid), "node.db"), timeout=30)
+        try:
+            db.execute(sql, args)
+            db.commit()
+        finally:
+            db.close()
+        self.fed.start_node(nid)
+        self.wait_links_up()
+
     def test_a_replicated_unit_that_collides_is_reported_and_replication_goes_on(self):
         # Kashgar holds a unit that bypassed the registrar (written into its database while
         # it was stopped) with the credit code a Urumqi unit then registers properly
         body = self.unit_body(node=B)
         self.fed.stop_node(C)
-        db = sqlite3.connect(os.path.join(self.fed.data_of(C), "node.db"), timeout=30)
-        try:
-            db.execute("INSERT INTO units(id, credit_code, name, short_name, node, created, updated)"
-                       " VALUES('u00000000000000000000rogue', ?, '喀什冒用单位有限公司', '喀什冒用', ?, 0, 0)",
-                       (body["credit_code"], C))
-            db.commit()
-        finally:
-            db.close()
-        self.fed.start_node(C)
-        self.wait_links_up()
+        self.bypass(C, "INSERT INTO units(id, credit_code, name, short_name, node, created, updated)"
+                    " VALUES('u00000000000000000000rogue', ?, '喀什冒用单位有限公司', '喀什冒用', ?, 0, 0)",
+                    body["credit_code"], C)
         r = self.client_at(B).post("/api/v1/units", body)
         self.assertStatus(r, 201)
         unit = r.json["unit"]["id"]
@@ -274,6 +281,42 @@ class TestCollisions(FederatedAccountsCase):
         self.assertEqual(db_rows(self.fed, REGION, "SELECT id FROM units WHERE credit_code = ?", body["credit_code"]),
                          [(unit,)])
         self.wait_converged()
+
+    def test_a_replicated_account_that_collides_is_reported_and_replication_goes_on(self):
+        # A Urumqi applicant registers properly while Kashgar is down; Kashgar then holds a
+        # row that bypassed the registrar (written into its database meanwhile) with the
+        # applicant's username or ID digest (node/replicas.c: the row held here stays, the
+        # replicated one is not stored, a collision alert names the entry)
+        for column, what in (("username", "the username"), ("id_digest", "the ID number")):
+            with self.subTest(column=column):
+                self.fed.stop_node(C)
+                a = self.register(B)
+                acc = a.account["id"]
+                (value,), = db_rows(self.fed, B, f"SELECT {column} FROM accounts WHERE id = ?", acc)
+                (seq,), = db_rows(self.fed, B, "SELECT seq FROM outbox WHERE type = 'account.registered' AND"
+                                  " json_extract(body_json, '$.account') = ?", acc)
+                rogue = f"a000000000000000rogue_{column}"
+                username, digest = (value, None) if column == "username" else ("1999999999", value)
+                self.bypass(C, "INSERT INTO accounts(id, username, role, name, id_digest, home, created, updated)"
+                            " VALUES(?, ?, 'applicant', '冒用', ?, ?, 0, 0)", rogue, username, digest, C)
+                got = until(lambda: [x for x in self.alerts(C) if (x["code"], x["origin"], x["seq"]) ==
+                                     ("collision", B, seq)], 30)
+                self.assertTrue(got, f"no collision alert for {B}/{seq}: {self.alerts(C)}")
+                self.assertIn(f"{what} of entry account.registered/{seq}", got[0]["message"])
+                # the entry after it, about the account not stored here, and a later account
+                # all arrive and apply
+                self.assertStatus(a.put("/api/v1/me", {"phone": mobile()}), 200)
+                later = self.register(B)
+                self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT count(*) FROM accounts WHERE id = ?",
+                                                      later.account["id"]) == [(1,)]), "replication stopped")
+                self.assertEqual(db_rows(self.fed, C, "SELECT count(*) FROM accounts WHERE id = ?", acc), [(0,)])
+                self.assertEqual(db_rows(self.fed, C, f"SELECT id FROM accounts WHERE {column} = ?", value),
+                                 [(rogue,)])
+                self.assertEqual(db_rows(self.fed, REGION, f"SELECT id FROM accounts WHERE {column} = ?", value),
+                                 [(acc,)])
+                heads = self.wait_converged()
+                self.assertEqual(db_rows(self.fed, C, "SELECT type, seq FROM fed_entries WHERE origin = ? AND"
+                                         " type LIKE 'account.%' AND applied IS NULL", B), [], heads)
 
 
 class TestCredentialsAcrossNodes(FederatedAccountsCase):
