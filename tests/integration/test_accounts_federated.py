@@ -127,6 +127,21 @@ class TestOneAccountEverywhere(FederatedAccountsCase):
                        method="PUT")
             self.assertEqual(got, [(200, None), (409, "phone_taken")])
 
+    def test_a_unit_admins_phone_is_not_claimed_and_names_the_applicant_everywhere(self):
+        # Phones are claimed at the registrar for applicants only (node/claims.c): a unit's
+        # contact phone, its admin's, may be the mobile of someone who then registers as an
+        # applicant at another node (one account, one role), as at one node (test_session);
+        # the number then logs in the applicant at every node, the unit admin by username
+        u = self.client_at(B)
+        body = self.unit_body(node=B, phone=mobile())
+        r = u.post("/api/v1/units", body)
+        self.assertStatus(r, 201)
+        admin = r.json["account"]["username"]
+        a = self.register(C, phone=body["phone"])
+        for nid in self.fed.ids:
+            self.assertEqual(self.wait_login(nid, body["phone"]).account["id"], a.account["id"])
+            self.assertEqual(self.wait_login(nid, admin, body["password"]).account["role"], "unit_admin")
+
     def test_two_prefectures_register_one_id_at_the_same_moment(self):
         for _ in range(4):
             idn = id_number()
