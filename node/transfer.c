@@ -291,7 +291,10 @@ static void roll_back_stale(zc_node *p) {
     if (db_begin(p->db)) break;
     if (set_status(p, jstr(v, "id"), "rolled_back") || announce(p, jstr(v, "id"), "rolled_back") || db_commit(p->db))
       db_rollback(p->db);
-    else fprintf(stderr, "zc-node: transfer %s: no acceptance in time, rolled back\n", jstr(v, "id"));
+    else {
+      fprintf(stderr, "zc-node: transfer %s: no acceptance in time, rolled back\n", jstr(v, "id"));
+      node_failpoint("transfer_rolled_back"); /* tests: rolled back, not yet logged */
+    }
   }
   json_decref(a);
 }
