@@ -311,12 +311,14 @@ json_t *account_find_login(zc_node *p, const char *zLogin) {
     return db_row(p->db, LOGIN_COLUMNS "WHERE id_digest = ? AND disabled = 0", "t", zDigest);
   }
   /* A mobile number names its one account; shared with a unit's contact phone, it names the
-   * applicant (mobile numbers are unique among applicants, federation-wide). */
+   * applicant (mobile numbers are unique among applicants, federation-wide); held by two
+   * applicants here (a replicated collision, replicas.c), neither. */
   if (!validate_mobile(zLogin)) {
     secret_hmac_hex(p->aPepper, sizeof p->aPepper, zLogin, zDigest);
     json_t *a = db_row(p->db, LOGIN_COLUMNS "WHERE (phone = ?1 OR phone_digest = ?2) AND disabled = 0 AND"
-                       " ((SELECT count(*) FROM accounts WHERE (phone = ?1 OR phone_digest = ?2) AND disabled = 0) = 1"
-                       " OR role = 'applicant') ORDER BY role = 'applicant' DESC LIMIT 1", "tt", zLogin, zDigest);
+                       " (SELECT iif(accounts.role = 'applicant', count(*) FILTER (WHERE x.role = 'applicant'), count(*))"
+                       " FROM accounts x WHERE (x.phone = ?1 OR x.phone_digest = ?2) AND x.disabled = 0) = 1", "tt",
+                       zLogin, zDigest);
     if (a) return a;
   }
   return db_row(p->db, LOGIN_COLUMNS "WHERE username = ? AND disabled = 0", "t", zLogin);

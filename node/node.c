@@ -308,10 +308,28 @@ void node_close(zc_node *p) {
   p->zCatalogJson = NULL;
 }
 
-void node_failpoint(const char *zWhere) {
+static int failpoint_named(const char *zWhere) {
   const char *z = getenv("ZC_FAILPOINT");
-  if (z && strcmp(z, zWhere) == 0) {
-    fprintf(stderr, "zc-node: failpoint %s: killed\n", zWhere);
-    raise(SIGKILL);
-  }
+  return z && strcmp(z, zWhere) == 0;
+}
+
+static void failpoint_kill(const char *zWhere) {
+  fprintf(stderr, "zc-node: failpoint %s: killed\n", zWhere);
+  raise(SIGKILL);
+}
+
+void node_failpoint(const char *zWhere) {
+  if (failpoint_named(zWhere)) failpoint_kill(zWhere);
+}
+
+/* SQLite calls a connection's WAL hook once a commit is in the WAL and its lock released:
+ * the change is durable, nothing after it has run. */
+static int failpoint_committed(void *pArg, sqlite3 *db, const char *zDb, int nPages) {
+  (void)db, (void)zDb, (void)nPages;
+  failpoint_kill(pArg);
+  return SQLITE_OK;
+}
+
+void node_failpoint_at_commit(sqlite3 *db, const char *zWhere) {
+  if (failpoint_named(zWhere)) sqlite3_wal_hook(db, failpoint_committed, (void *)zWhere);
 }

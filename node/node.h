@@ -84,6 +84,12 @@ void node_beijing_time(const zc_node *p, const char *zFmt, char *z, size_t n);
 /* Tests of crashes at a precise moment: when the environment's ZC_FAILPOINT names zWhere,
  * the process kills itself there with SIGKILL (as `kill -9` would). Documented per use. */
 void node_failpoint(const char *zWhere);
+/* The same, once the transaction under way on db has committed (before anything that
+ * follows the commit, such as the answer or the log writer, has run; a rollback leaves it
+ * armed for the next commit). The event loop's
+ * connection only: it leaves checkpoints to db_checkpoint_in_background, so its WAL hook
+ * is free for this. */
+void node_failpoint_at_commit(sqlite3 *db, const char *zWhere);
 /* RFC 3339 UTC times: fed_rfc3339_format (federation/rfc3339.h). */
 
 #endif

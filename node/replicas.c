@@ -13,15 +13,29 @@
 #include "http.h"
 #include "logwriter.h"
 
-/* A replicated row that collides with one held here is not stored: the registrar's claims
- * decide who holds an ID number, and a collision means one side bypassed them. Reported,
+/* A collision of entry e's zWhat with what is held here, and what became of it: an alert,
  * never a stop of replication. */
-static int collision(const fed_entry_view *e, const char *zWhat) {
+static int reported(const fed_entry_view *e, const char *zWhat, const char *zOutcome) {
   char zMsg[300];
-  snprintf(zMsg, sizeof zMsg, "%s of entry %s/%lld collides with one held here: not stored", zWhat, e->zType,
-           e->iSeq);
+  snprintf(zMsg, sizeof zMsg, "%s of entry %s/%lld collides with one held here: %s", zWhat, e->zType, e->iSeq,
+           zOutcome);
   logwriter_alert("collision", e->zOrigin, e->iSeq, zMsg);
   return FED_OK;
+}
+
+/* A replicated row that collides with one held here is not stored: the registrar's claims
+ * decide who holds an ID number, and a collision means one side bypassed them. */
+static int collision(const fed_entry_view *e, const char *zWhat) { return reported(e, zWhat, "not stored"); }
+
+/* An applicant's phone digest, as an entry stored it, that another applicant here holds:
+ * a bypass, or a number one applicant gave up and another claimed at the registrar, whose
+ * entries came here in the other order. The row is stored (the registrar decided who holds
+ * the ID number) and reported; a login by that number names neither of them
+ * (account_find_login) until one of them gives it up. */
+static void phone_collision(zc_node *p, const fed_entry_view *e, const char *zAccount) {
+  if (db_int(p->db, 0, "SELECT 1 FROM accounts a JOIN accounts o ON o.phone_digest = a.phone_digest AND o.id <> a.id"
+             " AND o.role = 'applicant' WHERE a.id = ? AND a.role = 'applicant'", "t", zAccount))
+    reported(e, "the phone", "stored; that number logs in neither applicant here");
 }
 
 int replicas_apply_account(void *pCtx, const fed_entry_view *e) {
@@ -47,6 +61,7 @@ int replicas_apply_account(void *pCtx, const fed_entry_view *e) {
               zHome, zUnit, zDept, jstr(b, "committee"), now, now) ||
       claims_match(p, zAccount))
     return FED_ERROR;
+  phone_collision(p, e, zAccount);
   return FED_OK;
 }
 
@@ -55,11 +70,12 @@ int replicas_apply_account_updated(void *pCtx, const fed_entry_view *e) {
   const char *zAccount = jstr(e->pBody, "account"), *zPhone = jstr(e->pBody, "phone_digest");
   if (!zAccount) return fed_error_set(FED_EINVALID, "account.updated without an account");
   if (!zPhone) return FED_OK; /* only e-mail changed: nothing held here */
-  return db_exec(p->db, "UPDATE accounts SET phone_digest = ?, updated = ? WHERE id = ? AND home = ?", "tItt", zPhone,
-                 (sqlite3_int64)node_now(p), zAccount, e->zOrigin) ||
-                 claims_match(p, zAccount)
-             ? FED_ERROR
-             : FED_OK;
+  if (db_exec(p->db, "UPDATE accounts SET phone_digest = ?, updated = ? WHERE id = ? AND home = ?", "tItt", zPhone,
+              (sqlite3_int64)node_now(p), zAccount, e->zOrigin) ||
+      claims_match(p, zAccount))
+    return FED_ERROR;
+  phone_collision(p, e, zAccount);
+  return FED_OK;
 }
 
 int replicas_apply_credentials(void *pCtx, const fed_entry_view *e) {

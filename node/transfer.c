@@ -78,6 +78,7 @@ int transfers_request(zc_req *r) {
               " VALUES(?,?,?,?,'offered',?,?)", "ttttII", zId, r->pSess->zAccount, p->cfg.zNode, zNode, now, now) ||
       announce(p, zId, "offered"))
     return -1;
+  node_failpoint_at_commit(p->db, "transfer_offered"); /* tests: the offer committed, not yet logged */
   fprintf(stderr, "zc-node: transfer %s: %s offered to %s\n", zId, r->pSess->zAccount, zNode);
   return http_json(r, 202, json_pack("{s:o}", "transfer", transfer_json(p, zId)));
 }
@@ -163,7 +164,13 @@ static int finish(zc_node *p, const char *zId, const char *zAccount, const char 
   rc = rc || copy_reviewed(p, zAccount, zTo) ||
        db_exec(p->db, "DELETE FROM applications WHERE applicant_id = ?1 AND holder <> ?2 AND unit_node <> ?2"
                " AND coalesce(dept_node, '') <> ?2", "tt", zAccount, p->cfg.zNode);
-  if (rc == 0) fprintf(stderr, "zc-node: transfer %s: %s now at home at %s\n", zId, zAccount, zTo);
+  if (rc == 0) {
+    /* tests: died applying the acceptance (the entry is in git, not applied), or once done
+     * committed (not yet logged) */
+    node_failpoint("transfer_finishing");
+    node_failpoint_at_commit(p->db, "transfer_done");
+    fprintf(stderr, "zc-node: transfer %s: %s now at home at %s\n", zId, zAccount, zTo);
+  }
   return rc;
 }
 
@@ -192,11 +199,13 @@ int transfer_apply(void *pCtx, const fed_entry_view *e) {
       return FED_ERROR;
     return FED_OK;
   }
-  if (strcmp(zStatus, "done") == 0)
+  if (strcmp(zStatus, "done") == 0) {
+    if (strcmp(zTo, p->cfg.zNode) == 0) node_failpoint("transfer_moved"); /* tests: the new home died applying it */
     return set_status(p, zId, "done") ||
                    db_exec(p->db, "UPDATE accounts SET home = ?, updated = ? WHERE id = ?", "tIt", zTo, now, zAccount) ||
                    (strcmp(zTo, p->cfg.zNode) != 0 && copy_reviewed(p, zAccount, zTo))
                ? FED_ERROR : FED_OK;
+  }
   if (strcmp(zStatus, "rolled_back") == 0) {
     int rc = set_status(p, zId, "rolled_back");
     if (rc == 0 && strcmp(zTo, p->cfg.zNode) == 0) /* what was fetched for it goes */
@@ -254,9 +263,11 @@ static int accept_transfer(zc_node *p, const char *zId, const json_t *d) {
                  (sqlite3_int64)json_integer_value(json_object_get(c, "size")),
                  (sqlite3_int64)json_integer_value(json_object_get(c, "uploaded")));
   }
+  if (rc == 0) node_failpoint("transfer_fetched"); /* tests: fetched and stored, not committed */
   rc = rc || set_status(p, zId, "accepted") || announce(p, zId, "accepted") || db_commit(p->db);
   if (rc) db_rollback(p->db);
   else fprintf(stderr, "zc-node: transfer %s: accepted %s\n", zId, zAccount);
+  if (rc == 0) node_failpoint("transfer_accepted"); /* tests: accepted, not yet logged */
   free(zAccount);
   if (zEnc) memset(zEnc, 0, strlen(zEnc));
   free(zEnc);
@@ -280,7 +291,10 @@ static void roll_back_stale(zc_node *p) {
     if (db_begin(p->db)) break;
     if (set_status(p, jstr(v, "id"), "rolled_back") || announce(p, jstr(v, "id"), "rolled_back") || db_commit(p->db))
       db_rollback(p->db);
-    else fprintf(stderr, "zc-node: transfer %s: no acceptance in time, rolled back\n", jstr(v, "id"));
+    else {
+      fprintf(stderr, "zc-node: transfer %s: no acceptance in time, rolled back\n", jstr(v, "id"));
+      node_failpoint("transfer_rolled_back"); /* tests: rolled back, not yet logged */
+    }
   }
   json_decref(a);
 }

@@ -14,8 +14,13 @@ from tools/zc-fed: the region 650000 (the registrar), Urumqi 650100 and Kashgar 
 - a password change at home ends the account's sessions on every node within two seconds
   and the old password stops working everywhere;
 - with the home down, a login elsewhere answers 503 home_unavailable;
-- failed logins spread over nodes count against the one limit kept at home.
+- failed logins spread over nodes count against the one limit kept at home;
+- a replicated unit or account colliding with a row that bypassed the registrar (credit
+  code; username, ID digest) is not stored, a collision alert names its entry, and the
+  entries after it (about it or not) still arrive and apply.
 Each test ends with zc-audit clean over the federation's directory."""
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -122,6 +127,21 @@ class TestOneAccountEverywhere(FederatedAccountsCase):
                        method="PUT")
             self.assertEqual(got, [(200, None), (409, "phone_taken")])
 
+    def test_a_unit_admins_phone_is_not_claimed_and_names_the_applicant_everywhere(self):
+        # Phones are claimed at the registrar for applicants only (node/claims.c): a unit's
+        # contact phone, its admin's, may be the mobile of someone who then registers as an
+        # applicant at another node (one account, one role), as at one node (test_session);
+        # the number then logs in the applicant at every node, the unit admin by username
+        u = self.client_at(B)
+        body = self.unit_body(node=B, phone=mobile())
+        r = u.post("/api/v1/units", body)
+        self.assertStatus(r, 201)
+        admin = r.json["account"]["username"]
+        a = self.register(C, phone=body["phone"])
+        for nid in self.fed.ids:
+            self.assertEqual(self.wait_login(nid, body["phone"]).account["id"], a.account["id"])
+            self.assertEqual(self.wait_login(nid, admin, body["password"]).account["role"], "unit_admin")
+
     def test_two_prefectures_register_one_id_at_the_same_moment(self):
         for _ in range(4):
             idn = id_number()
@@ -160,13 +180,7 @@ class TestOneAccountEverywhere(FederatedAccountsCase):
             f.write("claim-check-secs = 2\n")
         self.fed.stop_node(REGION)
         self.fed.start_node(REGION)
-        self.fed.stop_node(B)
-        os.environ["ZC_FAILPOINT"] = "after_claim"
-        try:
-            self.fed.start_node(B)
-        finally:
-            del os.environ["ZC_FAILPOINT"]
-        self.wait_links_up()
+        self.start_with_failpoint(B, "after_claim")
         body = self.applicant_body()
         r = self.client_at(B).post("/api/v1/accounts", body)
         self.assertEqual(r.status, 0, f"B answered {r!r}: the failpoint did not kill it")
@@ -250,21 +264,25 @@ class TestUnitsFederationWide(FederatedAccountsCase):
 
 
 class TestCollisions(FederatedAccountsCase):
+    def bypass(self, nid, sql, *args):
+        """Write into the stopped node nid's database behind its back, then start it again."""
+        db = sqlite3.connect(os.path.join(self.fed.data_of(nid), "node.db"), timeout=30)
+        try:
+            db.execute(sql, args)
+            db.commit()
+        finally:
+            db.close()
+        self.fed.start_node(nid)
+        self.wait_links_up()
+
     def test_a_replicated_unit_that_collides_is_reported_and_replication_goes_on(self):
         # Kashgar holds a unit that bypassed the registrar (written into its database while
         # it was stopped) with the credit code a Urumqi unit then registers properly
         body = self.unit_body(node=B)
         self.fed.stop_node(C)
-        db = sqlite3.connect(os.path.join(self.fed.data_of(C), "node.db"), timeout=30)
-        try:
-            db.execute("INSERT INTO units(id, credit_code, name, short_name, node, created, updated)"
-                       " VALUES('u00000000000000000000rogue', ?, '喀什冒用单位有限公司', '喀什冒用', ?, 0, 0)",
-                       (body["credit_code"], C))
-            db.commit()
-        finally:
-            db.close()
-        self.fed.start_node(C)
-        self.wait_links_up()
+        self.bypass(C, "INSERT INTO units(id, credit_code, name, short_name, node, created, updated)"
+                    " VALUES('u00000000000000000000rogue', ?, '喀什冒用单位有限公司', '喀什冒用', ?, 0, 0)",
+                    body["credit_code"], C)
         r = self.client_at(B).post("/api/v1/units", body)
         self.assertStatus(r, 201)
         unit = r.json["unit"]["id"]
@@ -280,6 +298,84 @@ class TestCollisions(FederatedAccountsCase):
         self.assertEqual(db_rows(self.fed, REGION, "SELECT id FROM units WHERE credit_code = ?", body["credit_code"]),
                          [(unit,)])
         self.wait_converged()
+
+    def entry_of(self, nid, etype, account):
+        """The seq of the last entry of etype about account that nid logged."""
+        return db_rows(self.fed, nid, "SELECT max(seq) FROM outbox WHERE type = ? AND"
+                       " json_extract(body_json, '$.account') = ?", etype, account)[0][0]
+
+    def wait_collision(self, nid, origin, seq, what):
+        got = until(lambda: [x for x in self.alerts(nid) if (x["code"], x["origin"], x["seq"]) ==
+                             ("collision", origin, seq)], 30)
+        self.assertTrue(got, f"no collision alert for {origin}/{seq}: {self.alerts(nid)}")
+        self.assertIn(what, got[0]["message"])
+
+    def wait_applied_after(self, nid, origin):
+        """A later account of origin arrives at nid, and every account entry of origin is applied there."""
+        later = self.register(origin)
+        self.assertTrue(until(lambda: db_rows(self.fed, nid, "SELECT count(*) FROM accounts WHERE id = ?",
+                                              later.account["id"]) == [(1,)]), "replication stopped")
+        heads = self.wait_converged()
+        self.assertEqual(db_rows(self.fed, nid, "SELECT type, seq FROM fed_entries WHERE origin = ? AND"
+                                 " type LIKE 'account.%' AND applied IS NULL", origin), [], heads)
+
+    def test_a_replicated_account_that_collides_is_reported_and_replication_goes_on(self):
+        # A Urumqi applicant registers properly while Kashgar is down; Kashgar then holds a
+        # row that bypassed the registrar (written into its database meanwhile) with the
+        # applicant's username or ID digest (node/replicas.c): the row held here stays, the
+        # replicated one is not stored, a collision alert names its entry
+        for i, (column, what) in enumerate((("username", "the username"), ("id_digest", "the ID number"))):
+            with self.subTest(column=column):
+                self.fed.stop_node(C)
+                a = self.register(B)
+                acc = a.account["id"]
+                (value,), = db_rows(self.fed, B, f"SELECT {column} FROM accounts WHERE id = ?", acc)
+                rogue = f"a000000000000000rogue_{column}"
+                held = {"username": f"199999999{i}", "id_digest": None, column: value}
+                self.bypass(C, "INSERT INTO accounts(id, username, role, name, id_digest, home, created, updated)"
+                            " VALUES(?, ?, 'applicant', '冒用', ?, ?, 0, 0)", rogue, held["username"],
+                            held["id_digest"], C)
+                seq = self.entry_of(B, "account.registered", acc)
+                self.wait_collision(C, B, seq, f"{what} of entry account.registered/{seq}")
+                self.assertEqual(db_rows(self.fed, C, "SELECT count(*) FROM accounts WHERE id = ?", acc), [(0,)])
+                self.assertEqual(db_rows(self.fed, C, f"SELECT id FROM accounts WHERE {column} = ?", value),
+                                 [(rogue,)])
+                self.assertEqual(db_rows(self.fed, REGION, f"SELECT id FROM accounts WHERE {column} = ?", value),
+                                 [(acc,)])
+                # the entry after it, about the account not stored here, and a later account
+                # all arrive and apply
+                self.assertStatus(a.put("/api/v1/me", {"phone": mobile()}), 200)
+                self.wait_applied_after(C, B)
+
+    def test_a_replicated_phone_another_applicant_holds_logs_in_neither(self):
+        # Kashgar holds two applicants that bypassed the registrar, with the same password as
+        # a Urumqi applicant and its phone, and the phone it then changes to: the Urumqi
+        # account is stored there, and reported, each time; the number logs in neither at
+        # Kashgar (its username does), and names the Urumqi account elsewhere
+        with open(os.path.join(self.fed.dir, "keys", "pepper"), encoding="ascii") as f:
+            pepper = bytes.fromhex(f.read().strip())
+        digest = lambda phone: hmac.new(pepper, phone.encode(), hashlib.sha256).hexdigest()  # noqa: E731
+        self.fed.stop_node(C)
+        a = self.register(B)
+        acc, phones = a.account["id"], (a.body["phone"], mobile())
+        (password_hash,), = db_rows(self.fed, B, "SELECT password_hash FROM accounts WHERE id = ?", acc)
+        row = "(?, ?, 'applicant', '冒用', ?, ?, ?, ?, 0, 0)"
+        self.bypass(C, "INSERT INTO accounts(id, username, role, name, phone, phone_digest, password_hash, home,"
+                    f" created, updated) VALUES{row}, {row}",
+                    *[v for i, phone in enumerate(phones) for v in (f"a000000000000000rogue_phone{i}",
+                                                                   f"199999998{i}", phone, digest(phone),
+                                                                   password_hash, C)])
+        for etype, phone in (("account.registered", phones[0]), ("account.updated", phones[1])):
+            if etype == "account.updated":
+                self.assertStatus(a.put("/api/v1/me", {"phone": phone}), 200)
+            seq = self.entry_of(B, etype, acc)
+            self.wait_collision(C, B, seq, f"the phone of entry {etype}/{seq}")
+            self.assertTrue(until(lambda: db_rows(self.fed, C, "SELECT phone_digest FROM accounts WHERE id = ?", acc)
+                                  == [(digest(phone),)]))
+            self.assertError(self.login_at(C, phone)[1], 401, "bad_credentials")
+            for nid, login in ((C, a.username), (REGION, phone)):
+                self.assertEqual(self.assertStatus(self.login_at(nid, login)[1], 200)["account"]["id"], acc)
+        self.wait_applied_after(C, B)
 
 
 class TestCredentialsAcrossNodes(FederatedAccountsCase):

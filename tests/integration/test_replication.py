@@ -198,6 +198,16 @@ class ReplicationCase(ZcCase):
                 self.fail(f"links not up in {timeout}s: {states}")
             time.sleep(0.2)
 
+    def start_with_failpoint(self, nid, failpoint):
+        """Restart nid with ZC_FAILPOINT set (node/node.c: it kills itself there)."""
+        self.fed.stop_node(nid)
+        os.environ["ZC_FAILPOINT"] = failpoint
+        try:
+            self.fed.start_node(nid)
+        finally:
+            del os.environ["ZC_FAILPOINT"]
+        self.wait_links_up()
+
     def own_head(self, nid):
         """The node's newest entry once every entry it built is in its log (-1 before)."""
         (top, waiting), = db_rows(self.fed, nid, "SELECT max(seq), count(*) FILTER (WHERE state = 'built')"

@@ -11,7 +11,15 @@ tools/zc-fed: the region 650000, Urumqi 650100 and Kashgar 653100.
   cannot change meanwhile, and it completes once the new home is back); the old home
   killed (-9) right after the offer (it completes once the old home is back); the new home
   down for longer than the rollback delay: rolled back, nothing left at the new home, the
-  account at its old home as before.
+  account at its old home as before;
+- killed (-9) at each step by a failpoint (KILLED_AT: the old home once its offer or its
+  done committed, and while applying the acceptance; the new home before and after its
+  acceptance commits, and while applying done): while it is down a login at the other one
+  reaches the home of that moment (or answers 503 when that is the node down); once back
+  the transfer is done at both ends, the account has one home everywhere, which alone holds
+  its secrets and its draft, and logs in at every node; the new home down past the rollback
+  delay (KILLED_TOO_LONG, and the old home killed once it rolled back): rolled back, the
+  old home keeps it all and the new one nothing.
 Each test ends with zc-audit clean."""
 import hashlib
 import json
@@ -85,6 +93,25 @@ class TransferCase(ReplicationCase):
     def secrets_at(self, nid, account):
         return db_rows(self.fed, nid, "SELECT home, password_hash IS NOT NULL, id_enc IS NOT NULL, phone IS NOT NULL,"
                        " (SELECT count(*) FROM idcards WHERE account_id = ?1) FROM accounts WHERE id = ?1", account)[0]
+
+    def wait_killed(self, nid, failpoint):
+        killed = until(lambda: self.client_at(nid).get(API + "/health").status == 0, 30)
+        self.assertTrue(killed, f"{nid} was not killed at {failpoint}")
+        self.assertIn(f"failpoint {failpoint}: killed", self.fed.log_of(nid))
+
+    def wait_settled(self, a, tid, status, home):
+        """The transfer ends status at both ends; home is the account's one home everywhere,
+        the only node that holds its secrets and its draft; it logs in at every node."""
+        acc = a.account["id"]
+        self.wait_status(a, tid, status)
+        got = until(lambda: db_rows(self.fed, C, "SELECT status FROM transfers WHERE id = ?", tid) == [(status,)])
+        self.assertTrue(got, db_rows(self.fed, C, "SELECT status FROM transfers WHERE id = ?", tid))
+        for nid in self.fed.ids:
+            want = (home, 1, 1, 1, 1) if nid == home else (home, 0, 0, 0, 0)
+            self.assertTrue(until(lambda: self.secrets_at(nid, acc) == want), (nid, self.secrets_at(nid, acc)))
+        self.wait_held(a.app_id, home)
+        for nid in self.fed.ids:
+            self.wait_login(nid, a.body["id_number"])
 
 
 class TestTransfer(TransferCase):
@@ -175,6 +202,82 @@ class TestTransferInterrupted(TransferCase):
         self.assertTrue(until(lambda: self.secrets_at(B, acc)[:2] == (B, 1)), self.secrets_at(B, acc))
         self.assertTrue(until(lambda: self.secrets_at(REGION, acc) == (B, 0, 0, 0, 0)), self.secrets_at(REGION, acc))
         self.wait_held(a.app_id, B)
+
+
+# Each step of a transfer from the region (the old home) to Kashgar (the new) at which a
+# kill -9 leaves a state of its own (node/transfer.c's failpoints): the failpoint, the home
+# whose node it kills, the home a login at the other one asks while it is down (the same:
+# 503 home_unavailable), and how the transfer ends once it is back.
+OLD, NEW = REGION, C
+KILLED_AT = (
+    ("transfer_offered", OLD, OLD, "done"),     # the offer committed, not yet in the log
+    ("transfer_fetched", NEW, OLD, "done"),     # the export fetched and stored, not committed
+    ("transfer_accepted", NEW, OLD, "done"),    # the acceptance committed, not yet in the log
+    ("transfer_finishing", OLD, OLD, "done"),   # applying the acceptance: in git, not applied
+    ("transfer_done", OLD, OLD, "done"),        # done committed, not yet in the log: the new
+                                                # home still sends logins to the old
+    ("transfer_moved", NEW, NEW, "done"),       # the new home applying done
+)
+# The same with the new home down longer than the old home's rollback delay (killed, or
+# stopped for the old home to roll back and be killed).
+KILLED_TOO_LONG = (
+    ("transfer_fetched", NEW, OLD, "rolled_back"),
+    ("transfer_accepted", NEW, OLD, "rolled_back"),  # its acceptance comes too late: ignored
+    ("transfer_rolled_back", OLD, OLD, "rolled_back"),  # rolled back, not yet in the log
+)
+
+
+class InterruptedCase(TransferCase):
+    def interrupted(self, failpoint, killed, home, ends):
+        self.start_with_failpoint(killed, failpoint)
+        a = self.applicant_at_region()
+        known = until(lambda: all(db_rows(self.fed, n, "SELECT 1 FROM accounts WHERE id = ?", a.account["id"])
+                                  for n in self.fed.ids))
+        self.assertTrue(known, "the account did not replicate")
+        alive = NEW if killed == OLD else OLD
+        stopped = ends == "rolled_back" and alive == NEW  # nobody accepts: the old home rolls back
+        if stopped:
+            self.fed.stop_node(NEW)
+        r = a.post(API + "/me/region", {"node": NEW})
+        self.assertIn(r.status, (202, 0), r)  # 0: killed before its answer
+        self.wait_killed(killed, failpoint)
+        (tid,), = db_rows(self.fed, OLD, "SELECT id FROM transfers WHERE account = ?", a.account["id"])
+        if not stopped:
+            r = self.client_at(alive).login(a.body["id_number"], PASSWORD)
+            if home == killed:
+                self.assertError(r, 503, "home_unavailable")
+            else:
+                self.assertStatus(r, 200)
+        if ends == "rolled_back" and not stopped:
+            self.wait_status(a, tid, "rolled_back", timeout=15)
+        self.fed.start_node(killed)
+        if stopped:
+            self.fed.start_node(NEW)
+        self.wait_settled(a, tid, ends, NEW if ends == "done" else OLD)
+        if ends == "rolled_back":
+            self.assertStatus(a.put(API + "/me", {"email": "r@example.com"}), 200)  # free to change again
+        self.audit()
+
+    def run_table(self, table):
+        for row in table:
+            passed = []
+            with self.subTest(failpoint=row[0], killed=row[1]):
+                self.interrupted(*row)
+                passed.append(row)
+            if not passed:
+                break  # the federation is left in that row's state: the next rows would fail after it
+
+
+class TestTransferKilledAtEachStep(InterruptedCase):
+    def test_killed_at_each_step_the_transfer_completes(self):
+        self.run_table(KILLED_AT)
+
+
+class TestTransferKilledTooLong(InterruptedCase):
+    NODE_CONF = "transfer-rollback-secs = 4\n"
+
+    def test_the_new_home_killed_and_down_too_long_rolls_back(self):
+        self.run_table(KILLED_TOO_LONG)
 
 
 class TestTransferRolledBack(TransferCase):
