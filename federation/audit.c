@@ -498,7 +498,7 @@ static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace)
   size_t nSig;
   fed_entry_facts facts;
   entry_report r = {w, &facts};
-  fed_entry_expect x = {w->zOrigin, w->s.iExpectSeq, NULL, w->a->m, 0, w->pVerifiers};
+  fed_entry_expect x = {w->zOrigin, w->s.iExpectSeq, NULL, w->a->m, 0, w->pVerifiers, 0};
   git_oid_tostr(w->zCommit, sizeof(w->zCommit), &pLink->commit);
   w->u->nEntries++;
   if (link_tree(&pTree, w->pRepo, pLink) != 0) {
@@ -517,14 +517,12 @@ static int entry_check(chain_walk *w, const chain_link *pLink, long long iPlace)
   nSig = pSig ? (size_t)git_blob_rawsize(pSig) : 0;
   x.zPrev = w->s.bPrevKnown ? w->s.zPrevHash : NULL;
   x.bSigKnownGood = seen_verified(w->a, w->zOrigin, w->s.iExpectSeq, zJson, nJson, aSig, nSig);
+  x.bKeepParsed = fed_rules_wants(zJson, nJson); /* the rules read it: parsed once */
   fed_entry_check(&facts, &x, zJson, nJson, aSig, nSig, entry_report_problem, &r);
   /* only a validly signed entry is evidence of what the origin said */
   if (facts.bSigVerified) rc = seen_record(w->a, w->u->iLog, w->zOrigin, facts.iSeq, facts.zHash, aSig);
-  if (rc == FED_OK && facts.bSigVerified && fed_rules_wants(zJson, nJson)) {
-    pthread_mutex_lock(&w->a->mu);
-    rc = fed_rules_add(w->a->pRules, zJson, nJson);
-    pthread_mutex_unlock(&w->a->mu);
-  }
+  if (rc == FED_OK && facts.bSigVerified && facts.pParsed) rc = fed_rules_add(w->a->pRules, zJson, nJson, facts.pParsed);
+  json_decref(facts.pParsed);
   w->s.iExpectSeq = facts.iSeq + 1;
   memcpy(w->s.zPrevHash, facts.zHash, sizeof(facts.zHash));
   w->s.bPrevKnown = 1;
@@ -551,7 +549,7 @@ static int state_after(walk_state *out, chain_walk *w, const chain_link *pLink, 
   out->bPrevKnown = 0;
   if (link_tree(&pTree, w->pRepo, pLink) == 0 && tree_blob(&pJson, &bMissing, w->pRepo, pTree, "entry.json") == 0) {
     fed_entry_facts facts;
-    fed_entry_expect x = {w->zOrigin, 0, NULL, NULL, 0, NULL}; /* seq 0: none valid */
+    fed_entry_expect x = {w->zOrigin, 0, NULL, NULL, 0, NULL, 0}; /* seq 0: none valid */
     fed_entry_check(&facts, &x, git_blob_rawcontent(pJson), (size_t)git_blob_rawsize(pJson), NULL, 0, NULL, NULL);
     bExact = facts.iSeq > 0;
     out->iExpectSeq = facts.iSeq + 1;

@@ -7,6 +7,7 @@
 #include "rfc3339.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ typedef struct digest_event {
 } digest_event;
 
 struct fed_rules {
+  pthread_mutex_t mu; /* guards the facts: the audit's threads add them at once */
   rule_fact *aFact;
   size_t nFact, nAlloc;
   json_t *pCommittees; /* [{id, node, directed, scope: [{series, level, specialty?}]}], or NULL */
@@ -71,7 +73,12 @@ static const struct {
 #define N_TYPES (sizeof g_types / sizeof g_types[0])
 
 fed_rules *fed_rules_new(void) {
-  return calloc(1, sizeof(fed_rules));
+  fed_rules *r = calloc(1, sizeof(fed_rules));
+  if (r && pthread_mutex_init(&r->mu, NULL) != 0) {
+    free(r);
+    return NULL;
+  }
+  return r;
 }
 
 static void fact_free(rule_fact *f) {
@@ -94,6 +101,7 @@ void fed_rules_free(fed_rules *r) {
   free(r->aFact);
   json_decref(r->pCommittees);
   json_decref(r->pSeries);
+  pthread_mutex_destroy(&r->mu);
   free(r);
 }
 
@@ -122,16 +130,23 @@ static const char *jstr_of(const json_t *o, const char *zName) {
 
 /* Append fact *f (taken, zeroed) to r: 0, or -1 when out of memory (f untouched). */
 static int push(fed_rules *r, rule_fact *f) {
+  int rc = 0;
+  pthread_mutex_lock(&r->mu);
   if (r->nFact == r->nAlloc) {
     size_t n = r->nAlloc ? r->nAlloc * 2 : 64;
     rule_fact *aNew = realloc(r->aFact, n * sizeof(*aNew));
-    if (aNew == NULL) return -1;
-    r->aFact = aNew;
-    r->nAlloc = n;
+    if (aNew == NULL) rc = -1;
+    else {
+      r->aFact = aNew;
+      r->nAlloc = n;
+    }
   }
-  r->aFact[r->nFact++] = *f;
-  memset(f, 0, sizeof *f);
-  return 0;
+  if (rc == 0) {
+    r->aFact[r->nFact++] = *f;
+    memset(f, 0, sizeof *f);
+  }
+  pthread_mutex_unlock(&r->mu);
+  return rc;
 }
 
 int fed_rules_set_jurisdiction(fed_rules *r, json_t *pCommittees, json_t *pSeries) {
@@ -151,8 +166,8 @@ static char *field_dup(const json_t *o, const char *zName, int *pbOom) {
   return zCopy;
 }
 
-int fed_rules_add(fed_rules *r, const char *zJson, size_t nJson) {
-  json_t *e = json_loadb(zJson, nJson, 0, NULL);
+int fed_rules_add(fed_rules *r, const char *zJson, size_t nJson, const json_t *pParsed) {
+  json_t *e = pParsed ? json_incref((json_t *)pParsed) : json_loadb(zJson, nJson, 0, NULL);
   const json_t *b = json_object_get(e, "body");
   const char *zType = json_string_value(json_object_get(e, "type"));
   const char *zTs = json_string_value(json_object_get(e, "ts"));
@@ -191,6 +206,8 @@ int fed_rules_add(fed_rules *r, const char *zJson, size_t nJson) {
     goto done;
 keep:;
   int eKept = f.eType;
+  long long iKeptSeq = f.iSeq;
+  time_t tKeptTs = f.tTs;
   if (push(r, &f)) {
     bOom = 1;
     goto done;
@@ -201,8 +218,8 @@ keep:;
     const json_t *c = jstr_of(d, "committee") ? d : to;
     rule_fact g = {0};
     g.eType = FACT_ROUTED;
-    g.iSeq = r->aFact[r->nFact - 1].iSeq;
-    g.tTs = r->aFact[r->nFact - 1].tTs;
+    g.iSeq = iKeptSeq;
+    g.tTs = tKeptTs;
     g.zOrigin = field_dup(e, "origin", &bOom);
     g.zApp = field_dup(b, "application", &bOom);
     g.zUnitNode = field_dup(d, "unit_node", &bOom);

@@ -50,10 +50,12 @@ void fed_rules_free(fed_rules *r);
  * log are parsed again, not all. */
 int fed_rules_wants(const char *zJson, size_t nJson);
 
-/* Take the facts of one validly signed entry (origin and seq are in it). An entry the rules
+/* Take the facts of one validly signed entry (origin and seq are in it; pParsed: its
+ * text parsed already, or NULL). An entry the rules
  * do not read, or whose body lacks what they read, is ignored. FED_OK, or FED_ERROR when
- * out of memory. Not thread-safe: the audit calls it under its lock. */
-int fed_rules_add(fed_rules *r, const char *zJson, size_t nJson);
+ * out of memory. Thread-safe: the entry is read without a lock, only its facts are added
+ * under one. */
+int fed_rules_add(fed_rules *r, const char *zJson, size_t nJson, const json_t *pParsed);
 
 /* What jurisdiction says (wrong_jurisdiction): the committees, each {id, node, directed,
  * scope: [{series, level, specialty?}]}, and the catalogue's series, each {code,

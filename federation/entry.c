@@ -115,7 +115,8 @@ int fed_entry_check(fed_entry_facts *out, const fed_entry_expect *x, const char 
   }
   check_signature(&c, out, x, zJson, nJson, aSig, nSig, zKey, out->tTs, bTs);
 done:
-  json_decref(pEntry);
+  if (x->bKeepParsed && json_is_object(pEntry)) out->pParsed = pEntry;
+  else json_decref(pEntry);
   return c.nProblems;
 }
 

@@ -24,6 +24,7 @@ typedef struct fed_entry_expect {
   const fed_manifest *m;   /* keys and their validity; NULL: key and signature unchecked */
   int bSigKnownGood;       /* these bytes and this signature verified before: skip the Ed25519 check */
   fed_verifier_set *pVerifiers; /* the calling thread's prepared checks (keys.h); NULL: none */
+  int bKeepParsed;         /* hand the parsed entry over in fed_entry_facts.pParsed */
 } fed_entry_expect;
 
 /* What the entry turned out to be. */
@@ -32,6 +33,8 @@ typedef struct fed_entry_facts {
   char zHash[FED_SHA256_HEX_SIZE];  /* hex SHA-256 of entry.json: what the next entry's prev names */
   time_t tTs;                       /* its ts (0 when unreadable) */
   int bSigVerified;                 /* the signature verified (or was known good) with a valid key */
+  json_t *pParsed;                  /* with bKeepParsed: the entry as an object (the caller's to
+                                       json_decref), NULL when it is none */
 } fed_entry_facts;
 
 /* Called once per problem: rc is the FED_* code a refusal of it would carry (FED_EINVALID

@@ -359,7 +359,7 @@ static int compare_held(fedlog *l, const char *zOrigin, const git_oid *pTip, lon
       r->nPresent++;
     } else {
       /* prev is left unchecked: two signed entries for one seq are evidence whatever they chain to */
-      fed_entry_expect x = {zOrigin, iSeq, NULL, l->m, 0, NULL};
+      fed_entry_expect x = {zOrigin, iSeq, NULL, l->m, 0, NULL, 0};
       fed_entry_facts facts;
       rc = fed_entry_validate(&facts, &x, pNew->zJson, pNew->nJson, pNew->aSig, FED_SIG_SIZE);
       if (rc == FED_OK) rc = evidence_keep(r, &held, zOrigin, iSeq, facts.zHash);
@@ -392,7 +392,7 @@ static void *validate_range(void *pArg) {
   fed_verifier_set *pVerifiers = fed_verifier_set_new(); /* NULL: plain checks */
   j->rc = FED_OK;
   for (size_t i = j->iFrom; i < j->iTo; i++) {
-    fed_entry_expect x = {j->zOrigin, j->iFirstSeq + (long long)i, zPrev, j->l->m, j->a[i].bSignedHere, pVerifiers};
+    fed_entry_expect x = {j->zOrigin, j->iFirstSeq + (long long)i, zPrev, j->l->m, j->a[i].bSignedHere, pVerifiers, 0};
     j->rc = fed_entry_validate(&j->aFacts[i], &x, j->a[i].zJson, j->a[i].nJson, j->a[i].aSig, FED_SIG_SIZE);
     if (j->rc != FED_OK) {
       j->iBad = i;

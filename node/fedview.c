@@ -187,7 +187,7 @@ static json_t *entry_problems(zc_node *p, const char *zOrigin, long long iSeq, c
   json_t *a = json_array();
   char zPrev[FED_SHA256_HEX_SIZE], zDetail[160];
   int bPrev = prev_hash(p, zOrigin, iSeq, zPrev) == 0;
-  fed_entry_expect x = {zOrigin, iSeq, bPrev ? zPrev : NULL, node_manifest(p), 0, NULL};
+  fed_entry_expect x = {zOrigin, iSeq, bPrev ? zPrev : NULL, node_manifest(p), 0, NULL, 0};
   fed_entry_facts f;
   if (!node_manifest(p)) problem_add(a, "no_manifest", "this node runs without a manifest: signatures are unchecked");
   fed_entry_check(&f, &x, zJson, nJson, aSig, nSig, problem_cb, a);

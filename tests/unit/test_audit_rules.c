@@ -45,7 +45,7 @@ static void add(fed_rules *r, const char *zOrigin, long long iSeq, const char *z
   char *z = fed_canon(e, &n);
   assert_non_null(z);
   assert_true(fed_rules_wants(z, n));
-  assert_int_equal(fed_rules_add(r, z, n), FED_OK);
+  assert_int_equal(fed_rules_add(r, z, n, e), FED_OK);
   free(z);
   json_decref(e);
 }
@@ -314,7 +314,7 @@ static void test_only_the_entry_type_counts(void **state) {
   size_t n;
   char *z = fed_canon(e, &n);
   assert_true(fed_rules_wants(z, n)); /* the cheap test is only a first sieve */
-  assert_int_equal(fed_rules_add(r, z, n), FED_OK);
+  assert_int_equal(fed_rules_add(r, z, n, NULL), FED_OK);
   assert_int_equal(judge(r, &s, 0), 0);
   free(z);
   json_decref(e);
