@@ -221,7 +221,10 @@ int fed_audit_new(fed_audit **out, const fed_manifest *m, fed_audit_finding_cb c
   fed_audit *a = calloc(1, sizeof(*a));
   *out = NULL;
   if (a == NULL) return fed_error_set(FED_ERROR, "out of memory");
-  if (git_libgit2_init() < 0) {
+  if (git_libgit2_init() < 0 ||
+      /* each object is read once: libgit2's cache of them would only cost (a hash insert
+       * per object, and most of the audit's memory) */
+      git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0) < 0) {
     free(a);
     return fed_error_set(FED_ERROR, "libgit2: %s", git_message());
   }

@@ -68,7 +68,8 @@ int fed_audit_finding_format(char *zOut, size_t nOut, const fed_audit_finding *f
 typedef struct fed_audit fed_audit;
 
 /* An audit against manifest m (which must outlive it); cb (may be NULL) is called once
- * per finding, always on the calling thread. */
+ * per finding, always on the calling thread. Turns libgit2's object cache off for the
+ * process: an audit reads each object once. */
 int fed_audit_new(fed_audit **out, const fed_manifest *m, fed_audit_finding_cb cb, void *payload);
 
 /* Check the n bare repositories azGitDir[i], labelled azLog[i] in findings, on up to one
