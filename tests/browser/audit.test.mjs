@@ -4,19 +4,12 @@
 // not signed in is sent to the login. Run through tests/browser/run.sh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, CHINESE, useBrowser, go, login, demoAccounts, screenshot } from './helpers.mjs';
+import { BASE, CHINESE, useBrowser, go, login, demoAuditor, screenshot } from './helpers.mjs';
 
 const b = useBrowser();
 
-async function auditor() {
-  const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
-  const a = demoAccounts().find((x) => x.role === 'auditor' && x.node === node);
-  assert.ok(a, 'a demo auditor at this node');
-  return a;
-}
-
 test('auditor console: status per origin and peer, verified entries, filters, content, paging', async () => {
-  const a = await auditor();
+  const a = await demoAuditor();
   const page = await b.open('#/');
   await login(page, a.login, a.password);
 

@@ -1,10 +1,11 @@
 // Browser tests of one platform across nodes (run.sh starts the region and Urumqi): an
 // applicant registered at the region logs in at Urumqi's portal, directly and by picking
 // Urumqi in the login page's 登录区域 drop-down, and moves the review region on 我的主页
-// (修改评审区域), following the transfer until it is done.
+// (修改评审区域), following the transfer until it is done; while the new home is down, the
+// region's auditor console shows the transfer in flight, until it is done.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PASSWORD, idNumber, phone, useBrowser, fill, submit } from './helpers.mjs';
+import { BASE, PASSWORD, idNumber, phone, useBrowser, fill, submit, go, login, demoAuditor, zcFed } from './helpers.mjs';
 
 const b = useBrowser();
 
@@ -14,7 +15,8 @@ async function register() {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
   assert.equal(res.status, 201);
-  return { ...body, username: (await res.json()).account.username };
+  const { account } = await res.json();
+  return { ...body, username: account.username, id: account.id };
 }
 
 async function otherNode() {
@@ -86,10 +88,8 @@ test('登录区域: on the region\'s login page the applicant picks Urumqi and l
   b.assertNoPageErrors();
 });
 
-test('修改评审区域: from the region to Urumqi, followed until done', async () => {
-  const a = await register();
-  const { url, other } = await otherNode();
-  const page = await formLogin(BASE, a.username);
+// On 我的主页 at the region, asks to move the review region of the logged-in page to other.
+async function askForTransfer(page, other) {
   const panel = page.locator('[data-testid="region-panel"]');
   await panel.waitFor();
   assert.ok((await panel.textContent()).includes('当前评审区域：自治区'));
@@ -99,6 +99,13 @@ test('修改评审区域: from the region to Urumqi, followed until done', async
   await dlg.waitFor();
   assert.ok((await dlg.textContent()).includes(other.name));
   await dlg.getByRole('button', { name: '确认变更' }).click();
+}
+
+test('修改评审区域: from the region to Urumqi, followed until done', async () => {
+  const a = await register();
+  const { url, other } = await otherNode();
+  const page = await formLogin(BASE, a.username);
+  await askForTransfer(page, other);
   await page.locator('[data-testid="transfer"][data-status="done"]').waitFor({ timeout: 30000 });
   const done = await page.locator('[data-testid="transfer"]').textContent();
   assert.ok(done.includes(`评审区域已变更为${other.name}`), done);
@@ -111,5 +118,32 @@ test('修改评审区域: from the region to Urumqi, followed until done', async
   assert.ok((await p2.textContent()).includes(`当前评审区域：${other.name}`));
   await page.context().close();
   await there.context().close();
+  b.assertNoPageErrors();
+});
+
+test('审计控制台: a transfer in flight while the new home is down, gone once it is done', async () => {
+  const a = await register();
+  const { other } = await otherNode();
+  const au = await demoAuditor();
+  const row = (page) => page.locator('[data-testid="audit-moving"] tbody tr').filter({ hasText: a.id });
+  zcFed('stop', '--node', other.id);
+  let console;
+  try {
+    const page = await formLogin(BASE, a.username);
+    await askForTransfer(page, other);
+    await page.locator('[data-testid="transfer"][data-status="offered"]').waitFor();
+    console = await b.open('#/');
+    await login(console, au.login, au.password);
+    await go(console, '#/audit');
+    await row(console).waitFor({ timeout: 15000 }); // the console refreshes by itself
+    const text = await row(console).textContent();
+    assert.ok(text.includes('评审区域变更') && text.includes(`自治区 → ${other.name}`) && text.includes('已提出'), text);
+    await page.context().close();
+  } finally {
+    zcFed('up', '--node', other.id);
+  }
+  await row(console).waitFor({ state: 'detached', timeout: 30000 });
+  await console.locator('[data-testid="audit-moving"]', { hasText: '没有进行中的转交或评审区域变更' }).waitFor();
+  await console.context().close();
   b.assertNoPageErrors();
 });

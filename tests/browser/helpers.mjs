@@ -4,6 +4,7 @@
 // keyboard, and axe-core's check.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -304,6 +305,20 @@ export function demoAccounts() {
   const file = DIR && path.join(DIR, 'demo-accounts.json');
   assert.ok(file && fs.existsSync(file), 'run.sh starts the federation with --demo: demo-accounts.json must exist');
   return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+// The demo auditor of the node under test (BASE).
+export async function demoAuditor() {
+  const node = (await (await fetch(BASE + '/api/v1/health')).json()).node;
+  const a = demoAccounts().find((x) => x.role === 'auditor' && x.node === node);
+  assert.ok(a, 'a demo auditor at this node');
+  return a;
+}
+
+// tools/zc-fed on the federation under test (DIR), e.g. zcFed('stop', '--node', '650100').
+export function zcFed(...args) {
+  assert.ok(DIR, 'run.sh names the federation in ZC_DIR');
+  execFileSync(path.join(HERE, '..', '..', 'tools', 'zc-fed'), [args[0], '--dir', DIR, ...args.slice(1)], { stdio: 'pipe' });
 }
 
 // ---------- the keyboard ----------

@@ -62,7 +62,8 @@ export ZC_URL="http://127.0.0.1:$port"
 export ZC_DIR="$tmp"
 
 set +e
-node --test "${@:-tests/browser/}"
+# one file at a time, whatever the cores: federation.test.mjs stops and restarts Urumqi
+node --test --test-concurrency=1 "${@:-tests/browser/}"
 status=$?
 set -e
 exit "$status"
