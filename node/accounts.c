@@ -386,22 +386,12 @@ int accounts_login_refused(zc_req *r, int rcLimit, long nWait) {
   return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
 }
 
-int accounts_login(zc_req *r) {
+/* The password checked here against row a (id, password_hash: account_find_login's),
+ * or, a NULL, a login that names nobody, counted under zLogin. */
+static int login_here(zc_req *r, json_t *a, const char *zLogin, const char *zPassword) {
   limiter_attempt at;
   long nWait = 0;
-  const char *zLogin = json_str_field(r, "login", "用户名/身份证号/手机号", 1);
-  if (!zLogin) return 0;
-  const char *zPassword = json_str_field(r, "password", "密码", 1);
-  if (!zPassword) return 0;
-  if (strlen(zLogin) > 64 || strlen(zPassword) > PASSWORD_MAX_BYTES)
-    return http_error(r, 401, "bad_credentials", "用户名或密码错误");
-  json_t *a = account_find_login(r->node, zLogin);
   const char *zAccount = a ? jstr(a, "id") : NULL;
-  if (a && strcmp(jstr(a, "home"), r->node->cfg.zNode) != 0) { /* its home checks (remote_login.h) */
-    int rc = remote_login(r, zAccount, jstr(a, "home"), zPassword);
-    json_decref(a);
-    return rc;
-  }
   memset(&at, 0, sizeof at);
   /* a login naming nobody is counted under its own name, never an account id's key */
   snprintf(at.zAccount, sizeof at.zAccount, "%s%s", zAccount ? "" : "name:", zAccount ? zAccount : zLogin);
@@ -424,6 +414,28 @@ int accounts_login(zc_req *r) {
   rc = password_then(r, zPassword, a ? jstr(a, "password_hash") : NULL, NULL, d, login_finish);
   if (rc != HTTP_PENDING) attempt_end(r, d, LIMITER_VOID); /* answered at once: busy */
   json_decref(d);
+  return rc;
+}
+
+int accounts_login(zc_req *r) {
+  const char *zLogin = json_str_field(r, "login", "用户名/身份证号/手机号", 1);
+  if (!zLogin) return 0;
+  const char *zPassword = json_str_field(r, "password", "密码", 1);
+  if (!zPassword) return 0;
+  if (strlen(zLogin) > 64 || strlen(zPassword) > PASSWORD_MAX_BYTES)
+    return http_error(r, 401, "bad_credentials", "用户名或密码错误");
+  json_t *a = account_find_login(r->node, zLogin);
+  int rc = a && strcmp(jstr(a, "home"), r->node->cfg.zNode) != 0
+               ? remote_login(r, jstr(a, "id"), jstr(a, "home"), zPassword) /* its home checks (remote_login.h) */
+               : login_here(r, a, zLogin, zPassword);
+  json_decref(a);
+  return rc;
+}
+
+int accounts_login_moved_here(zc_req *r, const char *zAccount, const char *zPassword) {
+  json_t *a = db_row(r->node->db, LOGIN_COLUMNS "WHERE id = ? AND disabled = 0 AND password_hash IS NOT NULL", "t",
+                     zAccount);
+  int rc = a ? login_here(r, a, zAccount, zPassword) : http_error(r, 401, "bad_credentials", "用户名或密码错误");
   json_decref(a);
   return rc;
 }

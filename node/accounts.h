@@ -42,6 +42,10 @@ int account_credentials_current(zc_node *p, const char *zAccount, const char *zH
 
 /* The answer to a login the limiter refused (limiter_begin's code): 429 or 503. */
 int accounts_login_refused(zc_req *r, int rcLimit, long nWait);
+/* A login at the new home of zAccount's transfer while the old home's done is on its way
+ * here (remote_login.c): the password checked against the hash this node took in when it
+ * accepted, as for an account at home. */
+int accounts_login_moved_here(zc_req *r, const char *zAccount, const char *zPassword);
 
 /* The account's full ID number (malloc'd), when this node is its home and holds it; else NULL. */
 char *account_home_id_number(zc_node *p, const char *zAccount);

@@ -260,7 +260,7 @@ static void on_checked(void *pCtx, const fedcall_result *res) {
 
 static void sweep(lws_sorted_usec_list_t *sul) {
   zc_node *p = g_cl.p;
-  if (g_cl.nAsking == 0) {
+  if (g_cl.nAsking == 0 && !p->bRecovering) { /* a release is an entry: not while recovering */
     json_t *a = db_rows(p->db, "SELECT DISTINCT account, node FROM id_claims WHERE matched IS NULL AND claimed <= ?"
                         " LIMIT 100", "I", (sqlite3_int64)(node_now(p) - p->cfg.iClaimCheckSecs)), *v;
     size_t i;

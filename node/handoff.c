@@ -412,7 +412,7 @@ static void on_snapshot(void *pCtx, const fedcall_result *res) {
 
 static void tick(lws_sorted_usec_list_t *sul) {
   zc_node *p = g_ho.p;
-  if (!g_ho.bBusy) {
+  if (!g_ho.bBusy && !p->bRecovering) { /* a take-over writes entries: not while recovering */
     g_ho.pIn = db_row(p->db, "SELECT application, from_node, revision, sha256, attachments_json AS atts, tries, copy"
                       " FROM handoffs_in WHERE next_try <= ? ORDER BY received LIMIT 1", "I",
                       (sqlite3_int64)node_now(p));

@@ -247,6 +247,9 @@ static void job_append(job_result *r) {
   fed_log_append_result a;
   memset(&a, 0, sizeof a);
   if (batch_read(&b, r) == FED_OK && b.n > 0 && sync_outbox(r) == 0) {
+    /* tests: each of our changes reaches our log, and so the peers, 3 s late (what happens
+     * between a change and its entry's arrival elsewhere) */
+    if (node_failpoint_named("slow_log")) sleep(3);
     int rc = fedlog_append(g_lw.pLog, g_lw.zOrigin, b.a, b.n, &a);
     r->nAdded = a.nAdded;
     r->nPresent = a.nPresent;

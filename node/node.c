@@ -308,7 +308,7 @@ void node_close(zc_node *p) {
   p->zCatalogJson = NULL;
 }
 
-static int failpoint_named(const char *zWhere) {
+int node_failpoint_named(const char *zWhere) {
   const char *z = getenv("ZC_FAILPOINT");
   return z && strcmp(z, zWhere) == 0;
 }
@@ -319,7 +319,7 @@ static void failpoint_kill(const char *zWhere) {
 }
 
 void node_failpoint(const char *zWhere) {
-  if (failpoint_named(zWhere)) failpoint_kill(zWhere);
+  if (node_failpoint_named(zWhere)) failpoint_kill(zWhere);
 }
 
 /* SQLite calls a connection's WAL hook once a commit is in the WAL and its lock released:
@@ -331,5 +331,5 @@ static int failpoint_committed(void *pArg, sqlite3 *db, const char *zDb, int nPa
 }
 
 void node_failpoint_at_commit(sqlite3 *db, const char *zWhere) {
-  if (failpoint_named(zWhere)) sqlite3_wal_hook(db, failpoint_committed, (void *)zWhere);
+  if (node_failpoint_named(zWhere)) sqlite3_wal_hook(db, failpoint_committed, (void *)zWhere);
 }

@@ -86,10 +86,12 @@ void node_beijing_time(const zc_node *p, const char *zFmt, char *z, size_t n);
 void node_failpoint(const char *zWhere);
 /* The same, once the transaction under way on db has committed (before anything that
  * follows the commit, such as the answer or the log writer, has run; a rollback leaves it
- * armed for the next commit). The event loop's
- * connection only: it leaves checkpoints to db_checkpoint_in_background, so its WAL hook
- * is free for this. */
+ * armed for the next commit). The event loop's connection only: the hook replaces the
+ * one that wakes db_checkpoint_in_background, which no longer matters once it is armed. */
 void node_failpoint_at_commit(sqlite3 *db, const char *zWhere);
+/* Does the environment's ZC_FAILPOINT name zWhere (a failpoint that does not kill, e.g.
+ * the log writer's slow_log)? */
+int node_failpoint_named(const char *zWhere);
 /* RFC 3339 UTC times: fed_rfc3339_format (federation/rfc3339.h). */
 
 #endif

@@ -1,7 +1,9 @@
 /* remote_login.c - logging in at a node other than the account's home (remote_login.h):
  * the node asks the home over the federation channel ("login.check"); the home counts the
  * attempt in its own limiter, checks the password against the hash only it holds, and
- * answers yes or no; the node then opens a session of its own. */
+ * answers yes or no; the node then opens a session of its own. A former home that moved the
+ * account by a finished transfer answers where to: the new home, which took the hash in
+ * when it accepted, then checks the password itself before the done reaches it. */
 #include "remote_login.h"
 
 #include <stdio.h>
@@ -22,11 +24,29 @@
 
 typedef struct login_ctx {
   char zAccount[40];
+  char zPassword[PASSWORD_MAX_BYTES + 1]; /* for a check here after all (moved_here) */
 } login_ctx;
+
+static void login_ctx_free(void *pCtx) {
+  memset(pCtx, 0, sizeof(login_ctx)); /* passwords do not linger in freed memory */
+  free(pCtx);
+}
+
+/* The home said it has moved the account here, and this node accepted that transfer:
+ * the old home's done is on its way in the log (the old home is the one that decides,
+ * over the authenticated channel), so the password is checked here, where it now is. */
+static int moved_here(zc_req *r, const json_t *v, const char *zAccount) {
+  const char *zTo = json_string_value(json_object_get(v, "moved_to"));
+  return zTo && strcmp(zTo, r->node->cfg.zNode) == 0 &&
+         db_int(r->node->db, 0, "SELECT 1 FROM transfers WHERE account = ? AND to_node = ? AND status = 'accepted'",
+                "tt", zAccount, r->node->cfg.zNode);
+}
 
 static int remote_login_done(zc_req *r, const fedcall_result *res, void *pCtx) {
   login_ctx *c = pCtx;
-  if (res->rc != FEDCALL_OK) {
+  if (res->rc == FEDCALL_OK && moved_here(r, res->pResult, c->zAccount))
+    return accounts_login_moved_here(r, c->zAccount, c->zPassword);
+  if (res->rc != FEDCALL_OK || json_object_get(res->pResult, "moved_to")) {
     http_header(r, "Retry-After", "10");
     return http_error(r, 503, "home_unavailable", HOME_DOWN_MSG);
   }
@@ -48,10 +68,11 @@ int remote_login(zc_req *r, const char *zAccount, const char *zHome, const char 
   login_ctx *c = calloc(1, sizeof *c);
   if (!c) return -1;
   snprintf(c->zAccount, sizeof c->zAccount, "%s", zAccount);
+  snprintf(c->zPassword, sizeof c->zPassword, "%s", zPassword);
   session_device_of(r, zAccount, zDevice); /* a device this node issued: the home trusts our word for it */
   json_t *pArgs = json_pack("{s:s, s:s, s:s, s:s}", "account", zAccount, "password", zPassword, "address", r->zPeer,
                             "device", zDevice);
-  return fedcall_request(r, zHome, "login.check", pArgs, remote_login_done, c, free);
+  return fedcall_request(r, zHome, "login.check", pArgs, remote_login_done, c, login_ctx_free);
 }
 
 /* ---- at the account's home ---- */
@@ -96,8 +117,12 @@ int remote_login_serve(zc_node *p, const fedcall_from *pFrom, json_t *pArgs) {
   }
   char *zHash = db_text(p->db, "SELECT password_hash FROM accounts WHERE id = ? AND home = ? AND disabled = 0", "tt",
                         zAccount, p->cfg.zNode);
-  if (!zHash) {
-    fedcall_answer(pFrom, NULL, "not_home");
+  if (!zHash) { /* moved away by a transfer this node finished: say where to */
+    char *zTo = db_text(p->db, "SELECT to_node FROM transfers WHERE account = ? AND from_node = ? AND status = 'done'"
+                        " ORDER BY updated DESC LIMIT 1", "tt", zAccount, p->cfg.zNode);
+    if (zTo) fedcall_answer(pFrom, json_pack("{s:s}", "moved_to", zTo), NULL);
+    else fedcall_answer(pFrom, NULL, "not_home");
+    free(zTo);
     return 0;
   }
   check_job *j = calloc(1, sizeof *j);

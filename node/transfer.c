@@ -301,8 +301,9 @@ static void roll_back_stale(zc_node *p) {
 
 static void tick(lws_sorted_usec_list_t *sul) {
   zc_node *p = g_tr.p;
-  roll_back_stale(p);
-  if (!g_tr.zBusy[0]) {
+  /* both write entries: not before a node restored from a backup has its own back */
+  if (!p->bRecovering) roll_back_stale(p);
+  if (!g_tr.zBusy[0] && !p->bRecovering) {
     json_t *t = db_row(p->db, "SELECT id, from_node FROM transfers WHERE to_node = ? AND status = 'offered' AND"
                        " next_try <= ? ORDER BY created LIMIT 1", "tI", p->cfg.zNode, (sqlite3_int64)node_now(p));
     if (t) {

@@ -301,6 +301,30 @@ class TestTransferRolledBack(TransferCase):
         self.wait_held(a.app_id, B)
         self.assertTrue(until(lambda: self.secrets_at(B, acc)[:2] == (B, 1)), self.secrets_at(B, acc))
 
+class TestTransferDoneOnItsWay(TransferCase):
+    def test_the_new_home_logs_in_before_the_old_homes_done_reaches_it(self):
+        a = self.applicant_at_region()
+        acc = a.account["id"]
+        # the region's entries reach the others 3 s late (node/logwriter.c slow_log)
+        self.start_with_failpoint(REGION, "slow_log")
+        tid = self.transfer(a, C)
+        done_at_region = lambda: db_rows(self.fed, REGION, "SELECT status FROM transfers WHERE id = ?", tid)
+        self.assertEqual(until(lambda: done_at_region() == [("done",)]), True, done_at_region())
+        # the region decided and no longer holds the password; Kashgar does not know yet
+        self.assertEqual(db_rows(self.fed, C, "SELECT status FROM transfers WHERE id = ?", tid), [("accepted",)])
+        self.assertEqual(self.secrets_at(C, acc)[:2], (REGION, 1))
+        # at Kashgar the account logs in all the same: the region says it moved it there
+        self.assertStatus(self.client_at(C).login(a.body["id_number"], PASSWORD), 200)
+        self.assertError(self.client_at(C).login(a.body["id_number"], "Wrong-pass1"), 401, "bad_credentials")
+        # elsewhere it waits for the done (Urumqi asks the region, which names Kashgar)
+        self.assertError(self.client_at(B).login(a.body["id_number"], PASSWORD), 503, "home_unavailable")
+        self.assertEqual(db_rows(self.fed, C, "SELECT status FROM transfers WHERE id = ?", tid), [("accepted",)],
+                         "the done came in time: the window was not tested")
+        self.wait_status(a, tid, "done")
+        self.assertTrue(until(lambda: self.secrets_at(C, acc)[:2] == (C, 1)), self.secrets_at(C, acc))
+        self.wait_login(B, a.body["id_number"])
+
+
 class TestTransferUnderReview(TransferCase):
     def test_an_application_under_review_stays_and_reports_to_the_new_home(self):
         # a region applicant at a Urumqi unit: submitted, the application is at Urumqi
