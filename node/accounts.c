@@ -386,8 +386,8 @@ int accounts_login_refused(zc_req *r, int rcLimit, long nWait) {
   return http_error(r, 503, "busy", "系统繁忙，请稍后再试");
 }
 
-/* The password checked here against row a (id, password_hash: account_find_login's),
- * or, a NULL, a login that names nobody, counted under zLogin. */
+/* The password checked here against row a (id, password_hash: account_find_login's; the
+ * caller keeps it), or, a NULL, a login that names nobody, counted under zLogin. */
 static int login_here(zc_req *r, json_t *a, const char *zLogin, const char *zPassword) {
   limiter_attempt at;
   long nWait = 0;
@@ -399,14 +399,10 @@ static int login_here(zc_req *r, json_t *a, const char *zLogin, const char *zPas
   if (zAccount) session_device_of(r, zAccount, at.zDevice);
   /* Counted before the check starts (limiter.h): parallel guesses cannot outrun the limits. */
   int rc = limiter_begin(r->node->pLimiter, &at, node_now(r->node), &nWait);
-  if (rc) {
-    json_decref(a);
-    return accounts_login_refused(r, rc, nWait);
-  }
+  if (rc) return accounts_login_refused(r, rc, nWait);
   json_t *d = attempt_json(&at);
   if (!d) {
     limiter_end(r->node->pLimiter, &at, LIMITER_VOID, node_now(r->node));
-    json_decref(a);
     return -1;
   }
   if (zAccount) json_object_set_new(d, "account", json_string(zAccount));
