@@ -394,7 +394,8 @@ static void checkpoint_once(sqlite3 *db) {
   sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 }
 
-/* Once a second, copy the WAL back into the database on a connection of its own. */
+/* Once a second, or when woken by wal_grew, copy the WAL back into the database on a
+ * connection of its own. */
 static void *checkpoint_main(void *pArg) {
   sqlite3 *db = NULL;
   (void)pArg;

@@ -42,10 +42,12 @@ char *db_text(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 json_t *db_row(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 json_t *db_rows(sqlite3 *db, const char *zSql, const char *zFmt, ...);
 
-/* Checkpoint the WAL of database zPath once a second on a thread and connection of its
- * own, and stop db's own checkpoints: a commit on the event loop never waits for one. */
 /* Wait up to nMs for a lock another connection holds, looking every 100 us. */
 void db_busy_wait(sqlite3 *db, int nMs);
+
+/* Checkpoint the WAL of database zPath on a thread and connection of its own, once a
+ * second and whenever a commit of db leaves a long WAL, and stop db's own checkpoints: a
+ * commit on the event loop never waits for one. */
 int db_checkpoint_in_background(sqlite3 *db, const char *zPath);
 void db_checkpoint_stop(void);
 

@@ -27,10 +27,13 @@ typedef struct login_ctx {
   char zPassword[PASSWORD_MAX_BYTES + 1]; /* for a check here after all (moved_here) */
 } login_ctx;
 
-static void login_ctx_free(void *pCtx) {
-  memset(pCtx, 0, sizeof(login_ctx)); /* passwords do not linger in freed memory */
-  free(pCtx);
+/* Free what held a password: it does not linger in freed memory. */
+static void free_wiped(void *p, size_t n) {
+  memset(p, 0, n);
+  free(p);
 }
+
+static void login_ctx_free(void *pCtx) { free_wiped(pCtx, sizeof(login_ctx)); }
 
 /* The home said it has moved the account here, and this node accepted that transfer:
  * the old home's done is on its way in the log (the old home is the one that decides,
@@ -103,10 +106,7 @@ static int check_done(zc_req *r, void *pCtx) {
   return 0;
 }
 
-static void check_free(void *pCtx) {
-  memset(pCtx, 0, sizeof(check_job)); /* passwords do not linger in freed memory */
-  free(pCtx);
-}
+static void check_free(void *pCtx) { free_wiped(pCtx, sizeof(check_job)); }
 
 int remote_login_serve(zc_node *p, const fedcall_from *pFrom, json_t *pArgs) {
   const char *zAccount = jstr(pArgs, "account"), *zPassword = jstr(pArgs, "password");

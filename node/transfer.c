@@ -299,18 +299,23 @@ static void roll_back_stale(zc_node *p) {
   json_decref(a);
 }
 
+/* The new home: fetch what only the old home holds for the oldest offer due, one at a time. */
+static void fetch_next_offer(zc_node *p) {
+  if (g_tr.zBusy[0]) return;
+  json_t *t = db_row(p->db, "SELECT id, from_node FROM transfers WHERE to_node = ? AND status = 'offered' AND"
+                     " next_try <= ? ORDER BY created LIMIT 1", "tI", p->cfg.zNode, (sqlite3_int64)node_now(p));
+  if (t) {
+    snprintf(g_tr.zBusy, sizeof g_tr.zBusy, "%s", jstr(t, "id"));
+    fedcall_send(jstr(t, "from_node"), "account.export", json_pack("{s:s}", "transfer", jstr(t, "id")), on_export, NULL);
+  }
+  json_decref(t);
+}
+
 static void tick(lws_sorted_usec_list_t *sul) {
   zc_node *p = g_tr.p;
-  /* both write entries: not before a node restored from a backup has its own back */
-  if (!p->bRecovering) roll_back_stale(p);
-  if (!g_tr.zBusy[0] && !p->bRecovering) {
-    json_t *t = db_row(p->db, "SELECT id, from_node FROM transfers WHERE to_node = ? AND status = 'offered' AND"
-                       " next_try <= ? ORDER BY created LIMIT 1", "tI", p->cfg.zNode, (sqlite3_int64)node_now(p));
-    if (t) {
-      snprintf(g_tr.zBusy, sizeof g_tr.zBusy, "%s", jstr(t, "id"));
-      fedcall_send(jstr(t, "from_node"), "account.export", json_pack("{s:s}", "transfer", jstr(t, "id")), on_export, NULL);
-    }
-    json_decref(t);
+  if (!p->bRecovering) { /* both write entries: not before a node restored from a backup has its own back */
+    roll_back_stale(p);
+    fetch_next_offer(p);
   }
   lws_sul_schedule(g_tr.ctx, 0, sul, tick, TICK_MS * LWS_US_PER_MS);
 }

@@ -199,7 +199,8 @@ class ReplicationCase(ZcCase):
             time.sleep(0.2)
 
     def start_with_failpoint(self, nid, failpoint):
-        """Restart nid with ZC_FAILPOINT set (node/node.c: it kills itself there)."""
+        """Restart nid with ZC_FAILPOINT set (node/node.c: it kills itself there, or holds back
+        what its failpoint names, e.g. slow_log)."""
         self.fed.stop_node(nid)
         os.environ["ZC_FAILPOINT"] = failpoint
         try:
